@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * warden-sensor: loads the BPF sensor, attaches it, streams frames (wire.h) on
+ * stdout, logs on stderr, and takes commands as frames on stdin.
+ *
+ *   warden-sensor --session-level N [--ringbuf-mb M] [--verbose]
+ *
+ * Frames go out in ring-buffer order. A command's ack is written only after
+ * the ring buffer has been drained, so an ack is a barrier: every event that
+ * happened before the command was sent is on stdout before its ack.
+ * Exits cleanly on EOF on stdin, SIGTERM or SIGINT. It pins nothing: the
+ * programs and maps live exactly as long as this process.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "wire.h"
+#include "sensor.skel.h"
+
+#define OUT_BUF (4 << 20)
+
+static volatile sig_atomic_t stop;
+static bool verbose;
+static struct {
+	unsigned char *buf;
+	size_t len;
+	__u64 frames;
+} out;
+
+static void logf_(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("warden-sensor: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static __u64 clock_ns(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int flush_out(void)
+{
+	size_t done = 0;
+	while (done < out.len) {
+		ssize_t n = write(STDOUT_FILENO, out.buf + done, out.len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -errno;
+		done += n;
+	}
+	out.len = 0;
+	return 0;
+}
+
+static int put_frame(const void *data, size_t size)
+{
+	if (out.len + size > OUT_BUF && flush_out())
+		return -EPIPE;
+	memcpy(out.buf + out.len, data, size);
+	out.len += size;
+	out.frames++;
+	return 0;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	const struct wd_header *h = data;
+	if (size < sizeof(*h) || h->size > size)
+		return 0;
+	return put_frame(data, h->size);
+}
+
+static void header(struct wd_header *h, __u16 type, __u32 size)
+{
+	h->version = WD_WIRE_VERSION;
+	h->type = type;
+	h->size = size;
+	h->time_ns = clock_ns(CLOCK_BOOTTIME);
+}
+
+static int put_stats(struct sensor_bpf *skel)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct wd_counters per_cpu[ncpu > 0 ? ncpu : 1];
+	struct wd_stats s = {};
+	__u32 zero = 0;
+
+	header(&s.hdr, WD_MSG_STATS, sizeof(s));
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.wd_stats), &zero, per_cpu) == 0) {
+		for (int i = 0; i < ncpu; i++) {
+			s.events += per_cpu[i].events;
+			s.drops += per_cpu[i].drops;
+			s.truncations += per_cpu[i].truncations;
+			s.read_errors += per_cpu[i].read_errors;
+		}
+	}
+	s.frames_out = out.frames + 1;
+	return put_frame(&s, sizeof(s));
+}
+
+static int run_command(struct sensor_bpf *skel, const struct wd_cmd *c)
+{
+	int fd = bpf_map__fd(skel->maps.wd_sessions);
+	switch (c->hdr.type) {
+	case WD_CMD_TRACK:
+		return bpf_map_update_elem(fd, &c->cgroup_id, &c->session, BPF_ANY) ? -errno : 0;
+	case WD_CMD_UNTRACK:
+		return bpf_map_delete_elem(fd, &c->cgroup_id) ? -errno : 0;
+	case WD_CMD_STATS:
+		return put_stats(skel);
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Reads whole command frames from stdin; returns -1 on EOF or a broken stream. */
+static int read_commands(struct sensor_bpf *skel, struct ring_buffer *rb)
+{
+	static unsigned char in[4096];
+	static size_t have;
+	ssize_t n = read(STDIN_FILENO, in + have, sizeof(in) - have);
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : -1;
+	if (n == 0)
+		return -1;
+	have += n;
+	size_t at = 0;
+	while (have - at >= sizeof(struct wd_header)) {
+		struct wd_cmd c = {};
+		struct wd_header h;
+		memcpy(&h, in + at, sizeof(h));
+		if (h.version != WD_WIRE_VERSION || h.size < sizeof(h) || h.size > sizeof(in)) {
+			logf_("bad command frame (version %u, size %u): stopping", h.version, h.size);
+			return -1;
+		}
+		if (have - at < h.size)
+			break;
+		memcpy(&c, in + at, h.size < sizeof(c) ? h.size : sizeof(c));
+		at += h.size;
+		ring_buffer__consume(rb); /* the barrier: events first, then the ack */
+		struct wd_ack ack = { .cmd_type = c.hdr.type, .cmd_id = c.cmd_id };
+		ack.status = run_command(skel, &c);
+		header(&ack.hdr, WD_MSG_ACK, sizeof(ack));
+		if (put_frame(&ack, sizeof(ack)))
+			return -1;
+		if (verbose)
+			logf_("command %u id %llu: %d", c.hdr.type, (unsigned long long)c.cmd_id, ack.status);
+	}
+	memmove(in, in + at, have - at);
+	have -= at;
+	return 0;
+}
+
+/* Programs whose tracepoint this kernel lacks (e.g. fchmodat2 before 6.6) are skipped. */
+static void skip_missing_tracepoints(struct sensor_bpf *skel)
+{
+	struct bpf_program *prog;
+	bpf_object__for_each_program(prog, skel->obj)
+	{
+		const char *sec = bpf_program__section_name(prog);
+		char path[256];
+		if (strncmp(sec, "tracepoint/", 11) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s", sec + 11);
+		if (access(path, F_OK) != 0) {
+			logf_("no tracepoint %s on this kernel: not watched", sec + 11);
+			bpf_program__set_autoload(prog, false);
+		}
+	}
+}
+
+static int ensure_tracefs(void)
+{
+	if (access("/sys/kernel/tracing/events", F_OK) == 0)
+		return 0;
+	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) && errno != EBUSY) {
+		logf_("cannot mount tracefs on /sys/kernel/tracing: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int attach_all(struct sensor_bpf *skel, __u32 *attached)
+{
+	struct bpf_program *prog;
+	*attached = 0;
+	bpf_object__for_each_program(prog, skel->obj)
+	{
+		if (!bpf_program__autoload(prog))
+			continue;
+		struct bpf_link *link = bpf_program__attach(prog);
+		if (!link) {
+			int err = -errno;
+			logf_("attach %s failed: %s", bpf_program__name(prog), strerror(-err));
+			return err;
+		}
+		/* the skeleton destroys links it knows; keep ours with the object */
+		bpf_link__disconnect(link);
+		(*attached)++;
+	}
+	return 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: warden-sensor --session-level N [--ringbuf-mb M] [--verbose]\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "session-level", required_argument, NULL, 'l' },
+		{ "ringbuf-mb", required_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	long level = -1, ringbuf_mb = 64;
+	struct sensor_bpf *skel = NULL;
+	struct ring_buffer *rb = NULL;
+	int epfd = -1, err = 0, opt;
+	__u32 attached = 0;
+
+	while ((opt = getopt_long(argc, argv, "l:r:vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'l': level = strtol(optarg, NULL, 10); break;
+		case 'r': ringbuf_mb = strtol(optarg, NULL, 10); break;
+		case 'v': verbose = true; break;
+		default: usage(); return opt == 'h' ? 0 : 2;
+		}
+	}
+	if (level < 1 || level > 64 || ringbuf_mb < 1 || ringbuf_mb > 1024 ||
+	    (ringbuf_mb & (ringbuf_mb - 1))) {
+		usage();
+		logf_("--session-level must be 1..64; --ringbuf-mb a power of two up to 1024");
+		return 2;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	libbpf_set_print(libbpf_log);
+	out.buf = malloc(OUT_BUF);
+	if (!out.buf)
+		return 1;
+
+	if ((err = ensure_tracefs()))
+		goto cleanup;
+	skel = sensor_bpf__open();
+	if (!skel) {
+		err = -errno;
+		logf_("open BPF object: %s", strerror(-err));
+		goto cleanup;
+	}
+	skel->rodata->wd_session_level = level;
+	bpf_map__set_max_entries(skel->maps.wd_events, (__u32)ringbuf_mb << 20);
+	skip_missing_tracepoints(skel);
+	if ((err = sensor_bpf__load(skel))) {
+		logf_("load BPF programs: %s", strerror(-err));
+		goto cleanup;
+	}
+	if ((err = attach_all(skel, &attached)))
+		goto cleanup;
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.wd_events), on_event, NULL, NULL);
+	if (!rb) {
+		err = -errno;
+		logf_("ring buffer: %s", strerror(-err));
+		goto cleanup;
+	}
+
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 1 };
+	epoll_ctl(epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(rb), &ev);
+	ev.data.u32 = 2;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, STDIN_FILENO, &ev);
+
+	struct wd_ready ready = { .programs = attached, .session_level = level };
+	ready.ringbuf_bytes = (__u32)ringbuf_mb << 20;
+	ready.boot_ns = clock_ns(CLOCK_BOOTTIME);
+	ready.realtime_ns = clock_ns(CLOCK_REALTIME);
+	header(&ready.hdr, WD_MSG_READY, sizeof(ready));
+	put_frame(&ready, sizeof(ready));
+	flush_out();
+	if (verbose)
+		logf_("%u programs attached, session level %ld", attached, level);
+
+	__u64 next_stats = clock_ns(CLOCK_MONOTONIC) + 1000000000ull;
+	while (!stop) {
+		struct epoll_event got[2];
+		int n = epoll_wait(epfd, got, 2, 200);
+		if (n < 0 && errno != EINTR) {
+			err = -errno;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			if (got[i].data.u32 == 1)
+				ring_buffer__consume(rb);
+			else if (read_commands(skel, rb) < 0)
+				stop = 1;
+		}
+		if (clock_ns(CLOCK_MONOTONIC) >= next_stats) {
+			put_stats(skel);
+			next_stats += 1000000000ull;
+		}
+		if (flush_out()) {
+			logf_("stdout closed: stopping");
+			break;
+		}
+	}
+	ring_buffer__consume(rb);
+	put_stats(skel);
+	flush_out();
+
+cleanup:
+	if (epfd >= 0)
+		close(epfd);
+	ring_buffer__free(rb);
+	sensor_bpf__destroy(skel);
+	free(out.buf);
+	return err ? 1 : 0;
+}
