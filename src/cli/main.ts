@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+/** The `warden` command line. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadConfig, type Config } from '../config.js';
+import { runSession } from '../daemon.js';
+import { EVENT_TYPES } from '../pipeline/events.js';
+import { Store, type Session } from '../store/store.js';
+import { runDoctor } from './doctor.js';
+import { eventLine, renderTree, sessionSummary, sessionsTable } from './render.js';
+
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const program = new Command('warden')
+  .description('Runtime security for AI agents: see, attribute and limit what an agent does.')
+  .option('--state-dir <dir>', 'where the store lives (default /var/lib/warden, or $WARDEN_STATE_DIR)')
+  .showHelpAfterError();
+
+function config(): Config {
+  const o = program.opts<{ stateDir?: string }>();
+  return loadConfig(o.stateDir ? { stateDir: o.stateDir } : {});
+}
+
+function requireRoot(what: string): void {
+  if (process.getuid?.() !== 0) {
+    throw new Error(`${what} needs root (BPF programs and cgroups); run it with sudo`);
+  }
+}
+
+function withStore<T>(fn: (s: Store) => T): T {
+  const store = Store.open(config().stateDir);
+  try {
+    return fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+function pickSession(store: Store, o: { session?: string; last?: boolean }): Session {
+  if (o.session && o.last) throw new UsageError('give --session or --last, not both');
+  const s = o.session ? store.session(o.session) : store.lastSession();
+  if (!s) throw new Error(o.session ? `no session ${o.session}` : 'no sessions recorded yet (start one with: warden run -- CMD)');
+  return s;
+}
+
+const jsonLines = (items: unknown[]): void => {
+  for (const i of items) process.stdout.write(JSON.stringify(i) + '\n');
+};
+
+function parseTypes(v: string, prev: string[] = []): string[] {
+  const types = v.split(',').map((t) => t.trim()).filter(Boolean);
+  for (const t of types) {
+    if (!EVENT_TYPES.includes(t as never)) throw new InvalidArgumentError(`unknown type ${t}; one of ${EVENT_TYPES.join(', ')}`);
+  }
+  return [...prev, ...types];
+}
+
+program
+  .command('run')
+  .description('run a command as a Warden session: everything its process tree does is recorded')
+  .option('--name <name>', 'a name for the session')
+  .option('--json-events <file>', 'also write each event to FILE as a JSON line')
+  .option('--keep-lingering', 'leave processes that outlive the command running (default: kill them)')
+  .option('-q, --quiet', 'do not print the summary and process tree at the end')
+  .option('-v, --verbose', 'show the sensor log')
+  .argument('<command...>', 'the command to run, after --')
+  .action(async (command: string[], o: { name?: string; jsonEvents?: string; keepLingering?: boolean; quiet?: boolean; verbose?: boolean }) => {
+    requireRoot('warden run');
+    const { status } = await runSession(config(), {
+      command,
+      name: o.name,
+      jsonEvents: o.jsonEvents,
+      keepLingering: o.keepLingering,
+      verbose: o.verbose,
+      onEnd: (session, store) => {
+        if (o.quiet && !session.lost && !session.lingering?.length) return;
+        const events = store.eventsOf(session.id);
+        process.stderr.write(sessionSummary(session, events) + '\n');
+        if (!o.quiet) process.stderr.write(renderTree(store.processesOf(session.id), events) + '\n');
+      },
+    });
+    process.exitCode = status;
+  });
+
+program
+  .command('sessions')
+  .description('list recorded sessions, newest first')
+  .option('--json', 'one JSON object per line')
+  .option('-n, --limit <n>', 'how many', (v) => Number(v), 50)
+  .action((o: { json?: boolean; limit: number }) =>
+    withStore((store) => {
+      const list = store.sessions(o.limit);
+      if (o.json) jsonLines(list);
+      else console.log(list.length ? sessionsTable(list) : 'no sessions recorded yet');
+    }),
+  );
+
+const sessionOptions = (c: Command): Command =>
+  c.option('-s, --session <id>', 'session id (a unique prefix will do)').option('--last', 'the most recent session (default)');
+
+sessionOptions(program.command('events'))
+  .description("a session's events in order")
+  .addOption(new Option('-t, --type <types>', `only these types, comma-separated (${EVENT_TYPES.join(', ')})`).argParser(parseTypes))
+  .option('--json', 'one JSON object per line')
+  .action((o: { session?: string; last?: boolean; type?: string[]; json?: boolean }) =>
+    withStore((store) => {
+      const s = pickSession(store, o);
+      const events = store.eventsOf(s.id, { types: o.type });
+      if (o.json) jsonLines(events);
+      else for (const e of events) console.log(eventLine(e));
+    }),
+  );
+
+sessionOptions(program.command('tree'))
+  .description("a session's process tree with each process's actions")
+  .option('--json', 'one JSON object per process, with its events')
+  .option('--max-actions <n>', 'actions shown per process', (v) => Number(v), 25)
+  .option('--all', 'also show routine reads of shared libraries and locale files')
+  .action((o: { session?: string; last?: boolean; json?: boolean; maxActions: number; all?: boolean }) =>
+    withStore((store) => {
+      const s = pickSession(store, o);
+      const procs = store.processesOf(s.id);
+      const events = store.eventsOf(s.id);
+      if (o.json) {
+        jsonLines(procs.map((p) => ({ ...p, events: events.filter((e) => e.execId === p.execId) })));
+      } else console.log(renderTree(procs, events, o.maxActions, o.all === true));
+    }),
+  );
+
+program
+  .command('doctor')
+  .description('probe every kernel mechanism Warden can use, by really trying it')
+  .option('--json', 'one JSON object per probe')
+  .action(async (o: { json?: boolean }) => {
+    process.exitCode = await runDoctor(config(), o.json === true);
+  });
+
+/** The one error handler: a message a person can act on, and a non-zero exit. */
+program.parseAsync(process.argv).catch((e: unknown) => {
+  const err = e instanceof Error ? e : new Error(String(e));
+  process.stderr.write(`warden: ${err.message}\n`);
+  if (process.env.WARDEN_DEBUG) process.stderr.write(`${err.stack}\n`);
+  process.exitCode = err instanceof UsageError ? 2 : 1;
+});

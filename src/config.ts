@@ -1,0 +1,42 @@
+/**
+ * Where Warden finds its parts and keeps its state. The only module that reads
+ * the environment; everything else receives a Config.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** The repository (or install) root: two levels above this file in dist/src. */
+function findRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'sensor'))) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error('cannot find the Warden root (package.json beside sensor/)');
+}
+
+export const ConfigSchema = z.object({
+  root: z.string().describe('Warden install root'),
+  stateDir: z.string().describe('directory holding the SQLite store'),
+  sensorBin: z.string().describe('path to the warden-sensor loader'),
+  launchBin: z.string().describe('path to the warden-launch helper'),
+  retentionDays: z.number().int().min(0).describe('sessions older than this are deleted; 0 keeps all'),
+  ringbufMb: z.number().int().min(1).max(1024).describe('ring buffer size in MiB, a power of two'),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+export function loadConfig(overrides: Partial<Config> = {}): Config {
+  const root = overrides.root ?? findRoot();
+  const env = process.env;
+  const build = join(root, 'sensor', 'build');
+  return ConfigSchema.parse({
+    root,
+    stateDir: resolve(overrides.stateDir ?? env.WARDEN_STATE_DIR ?? '/var/lib/warden'),
+    sensorBin: overrides.sensorBin ?? join(build, 'warden-sensor'),
+    launchBin: overrides.launchBin ?? join(build, 'warden-launch'),
+    retentionDays: overrides.retentionDays ?? Number(env.WARDEN_RETENTION_DAYS ?? 30),
+    ringbufMb: overrides.ringbufMb ?? Number(env.WARDEN_RINGBUF_MB ?? 64),
+  });
+}

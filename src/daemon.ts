@@ -1,0 +1,168 @@
+/**
+ * The composition root: the only module that wires sensor, pipeline, session
+ * cgroups and store together. `runSession` is `warden run` standalone: it
+ * brings up its own sensor for the length of one session.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import type { Config } from './config.js';
+import type { WardenEvent } from './pipeline/events.js';
+import { Pipeline } from './pipeline/pipeline.js';
+import { Sensor } from './sensor/sensor.js';
+import {
+  cgroupPids,
+  createSessionCgroup,
+  findCgroup2Mount,
+  killCgroup,
+  removeCgroup,
+  type SessionCgroup,
+} from './session/cgroup.js';
+import { Store, type Session } from './store/store.js';
+
+export interface RunOptions {
+  command: string[];
+  name?: string;
+  /** also write each event as a JSON line to this file */
+  jsonEvents?: string;
+  /** leave processes that outlive the session running (default: kill them) */
+  keepLingering?: boolean;
+  verbose?: boolean;
+  /** called once the session is stored and its cgroup is gone */
+  onEnd?: (session: Session, store: Store) => void;
+}
+
+export interface RunResult {
+  session: Session;
+  /** what the shell would see: the code, or 128 + the signal */
+  status: number;
+}
+
+const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGCONT', 'SIGWINCH'] as const;
+/* Signals a terminal already delivers to the whole foreground group, the agent included. */
+const TTY_DELIVERED = new Set(['SIGINT', 'SIGQUIT', 'SIGWINCH']);
+
+export function newSessionId(): string {
+  return Date.now().toString(36) + randomBytes(3).toString('hex');
+}
+
+function describePid(pid: number): { comm: string; argv: string[] } {
+  try {
+    return {
+      comm: readFileSync(`/proc/${pid}/comm`, 'utf8').trim(),
+      argv: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean),
+    };
+  } catch {
+    return { comm: '?', argv: [] };
+  }
+}
+
+/** Starts CMD inside a tracked session cgroup and waits for it; forwards signals. */
+function startAgent(cfg: Config, cg: SessionCgroup, command: string[]) {
+  const [cmd, ...args] = command;
+  if (!cmd) throw new Error('no command to run');
+  const child = spawn(cfg.launchBin, [cg.path, cmd, ...args], { stdio: 'inherit' });
+  const tty = process.stdin.isTTY === true;
+  const handlers = new Map<string, () => void>();
+  for (const sig of FORWARDED) {
+    const h = (): void => {
+      if (!(tty && TTY_DELIVERED.has(sig))) child.kill(sig);
+    };
+    handlers.set(sig, h);
+    process.on(sig, h);
+  }
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const release = (): void => {
+    for (const [sig, h] of handlers) process.off(sig, h);
+  };
+  return { child, done, release };
+}
+
+export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResult> {
+  const store = Store.open(cfg.stateDir);
+  store.applyRetention(cfg.retentionDays);
+  const id = newSessionId();
+  const key = randomBytes(4).readUInt32LE(0) || 1;
+  const mount = findCgroup2Mount();
+  const cg = createSessionCgroup(id, mount);
+  let jsonOut: WriteStream | undefined;
+  let sensor: Sensor | undefined;
+  let status: 'ended' | 'failed' = 'failed';
+  try {
+    if (opts.jsonEvents) {
+      const out = createWriteStream(opts.jsonEvents, { flags: 'w' });
+      jsonOut = out;
+      store.onStored = (events: WardenEvent[]) => {
+        for (const e of events) out.write(JSON.stringify(e) + '\n');
+      };
+    }
+    let pipeline: Pipeline | undefined;
+    sensor = new Sensor({
+      bin: cfg.sensorBin,
+      sessionLevel: cg.level,
+      ringbufMb: cfg.ringbufMb,
+      verbose: opts.verbose,
+      onEvent: (raw) => pipeline?.handle(raw),
+    });
+    const info = await sensor.start();
+    pipeline = new Pipeline(info, { event: (e) => store.addEvent(e), process: (p) => store.putProcess(p) });
+    pipeline.addSession(key, id);
+    await sensor.track(cg.id, key);
+
+    const startedUs = Date.now() * 1000;
+    store.createSession({
+      id,
+      name: opts.name ?? opts.command.join(' ').slice(0, 80),
+      command: opts.command,
+      cwd: process.cwd(),
+      cgroup: cg.path,
+      cgroupId: cg.id.toString(),
+      status: 'running',
+      startedUs,
+      rootPid: null,
+    });
+    const agent = startAgent(cfg, cg, opts.command);
+    store.updateSession(id, { rootPid: agent.child.pid ?? null });
+    const exit = await agent.done.finally(agent.release);
+
+    const lingering = cgroupPids(cg.path).map((pid) => ({
+      pid,
+      ...describePid(pid),
+      action: opts.keepLingering ? 'kept' : 'killed',
+    }));
+    if (lingering.length && !opts.keepLingering) await killCgroup(cg.path);
+    await sensor.untrack(cg.id); /* barrier: every event of the session has arrived */
+    await sensor.barrier();
+    status = 'ended';
+    const signo = exit.signal ? (await import('node:os')).constants.signals[exit.signal] : null;
+    store.updateSession(id, {
+      status,
+      endedUs: Date.now() * 1000,
+      exitCode: exit.code,
+      exitSignal: signo,
+      lost: Number(sensor.stats.drops),
+      lingering,
+    });
+    if (!lingering.length || !opts.keepLingering) removeCgroup(cg.path);
+    const session = store.session(id);
+    if (!session) throw new Error(`session ${id} vanished from the store`);
+    opts.onEnd?.(session, store);
+    return { session, status: exit.code ?? 128 + (signo ?? 0) };
+  } finally {
+    if (status === 'failed') {
+      if (cgroupPids(cg.path).length) await killCgroup(cg.path).catch(() => false);
+      try {
+        removeCgroup(cg.path);
+      } catch {
+        /* reported by the caller's error; nothing more to undo */
+      }
+      if (store.session(id)) store.updateSession(id, { status: 'failed', endedUs: Date.now() * 1000 });
+    }
+    sensor?.stop();
+    store.close();
+    await new Promise<void>((r) => (jsonOut ? jsonOut.end(r) : r()));
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Runs the warden-sensor loader and speaks its protocol: frames in from its
+ * stdout, command frames out on its stdin. Acks come back in order, after the
+ * loader has drained the ring buffer, so awaiting a command is a barrier.
+ */
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+import { FrameType } from './layout.js';
+import { decodeFrame, encodeCommand, FrameSplitter, type RawEvent, type RawMessage } from './wire.js';
+
+export class SensorError extends Error {
+  override name = 'SensorError';
+}
+
+export interface SensorStats {
+  events: bigint;
+  drops: bigint;
+  truncations: bigint;
+  readErrors: bigint;
+}
+
+export interface SensorInfo {
+  programs: number;
+  ringbufBytes: number;
+  bootNs: bigint;
+  realtimeNs: bigint;
+}
+
+export interface SensorOptions {
+  bin: string;
+  sessionLevel: number;
+  ringbufMb: number;
+  onEvent: (e: RawEvent) => void;
+  verbose?: boolean;
+}
+
+type Pending = { resolve: (status: number) => void; reject: (e: Error) => void };
+
+export class Sensor {
+  private proc: ChildProcessByStdio<Writable, Readable, Readable> | undefined;
+  private readonly splitter = new FrameSplitter();
+  private readonly pending = new Map<bigint, Pending>();
+  private nextCmd = 1n;
+  private stderr = '';
+  private exited = false;
+  stats: SensorStats = { events: 0n, drops: 0n, truncations: 0n, readErrors: 0n };
+  info: SensorInfo | undefined;
+  decodeErrors = 0;
+
+  constructor(private readonly opts: SensorOptions) {}
+
+  /** Starts the loader and resolves once its programs are attached. */
+  async start(timeoutMs = 20000): Promise<SensorInfo> {
+    if (!existsSync(this.opts.bin)) {
+      throw new SensorError(`sensor not built: ${this.opts.bin} is missing (run: make -C sensor)`);
+    }
+    const args = ['--session-level', String(this.opts.sessionLevel), '--ringbuf-mb', String(this.opts.ringbufMb)];
+    if (this.opts.verbose) args.push('--verbose');
+    const proc = spawn(this.opts.bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc = proc;
+    proc.stdin.on('error', () => undefined); /* EPIPE after the loader died: reported via exit */
+    proc.stderr.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-8192);
+      if (this.opts.verbose) process.stderr.write(d);
+    });
+    return new Promise<SensorInfo>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new SensorError(`sensor did not become ready within ${timeoutMs} ms`));
+        this.kill();
+      }, timeoutMs);
+      proc.on('exit', (code, signal) => {
+        this.exited = true;
+        clearTimeout(timer);
+        const why = new SensorError(
+          `sensor exited (${signal ?? `code ${code}`}): ${this.lastError() || 'no message'}`,
+        );
+        for (const p of this.pending.values()) p.reject(why);
+        this.pending.clear();
+        if (!this.info) reject(why);
+      });
+      proc.on('error', (e) => {
+        clearTimeout(timer);
+        reject(new SensorError(`cannot start sensor: ${e.message}`));
+      });
+      proc.stdout.on('data', (chunk: Buffer) => {
+        for (const bytes of this.splitter.push(chunk)) {
+          let frame;
+          try {
+            frame = decodeFrame(bytes);
+          } catch {
+            this.decodeErrors++;
+            continue;
+          }
+          if ('task' in frame) this.opts.onEvent(frame);
+          else if (this.onMessage(frame)) {
+            clearTimeout(timer);
+            resolve(this.info as SensorInfo);
+          }
+        }
+      });
+    });
+  }
+
+  /** The loader's last stderr line that says what went wrong. */
+  lastError(): string {
+    const lines = this.stderr.trim().split('\n').filter((l) => !l.startsWith('libbpf: '));
+    return lines.slice(-3).join(' | ');
+  }
+
+  /** Returns true when the message is the ready frame. */
+  private onMessage(m: RawMessage): boolean {
+    switch (m.kind) {
+      case 'ready':
+        this.info = { programs: m.programs, ringbufBytes: m.ringbufBytes, bootNs: m.bootNs, realtimeNs: m.realtimeNs };
+        return true;
+      case 'ack': {
+        const p = this.pending.get(m.cmdId);
+        this.pending.delete(m.cmdId);
+        p?.resolve(m.status);
+        return false;
+      }
+      case 'stats':
+        this.stats = { events: m.events, drops: m.drops, truncations: m.truncations, readErrors: m.readErrors };
+        return false;
+    }
+  }
+
+  private command(type: number, cgroupId: bigint, session: number): Promise<number> {
+    const proc = this.proc;
+    if (!proc || this.exited) return Promise.reject(new SensorError('sensor is not running'));
+    const id = this.nextCmd++;
+    return new Promise<number>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      proc.stdin.write(encodeCommand(type, id, cgroupId, session));
+    });
+  }
+
+  async track(cgroupId: bigint, session: number): Promise<void> {
+    const status = await this.command(FrameType.CMD_TRACK, cgroupId, session);
+    if (status !== 0) throw new SensorError(`track cgroup ${cgroupId}: error ${-status}`);
+  }
+
+  async untrack(cgroupId: bigint): Promise<void> {
+    await this.command(FrameType.CMD_UNTRACK, cgroupId, 0);
+  }
+
+  /** Waits until every event produced so far has been delivered, and refreshes stats. */
+  async barrier(): Promise<void> {
+    await this.command(FrameType.CMD_STATS, 0n, 0);
+  }
+
+  /**
+   * Ends the loader: closes its stdin (it exits on EOF). Detaching the syscall
+   * tracepoints takes the kernel a few seconds; callers need not wait for it.
+   */
+  stop(): void {
+    const proc = this.proc;
+    if (!proc) return;
+    proc.stdin.end();
+    proc.unref();
+    for (const s of [proc.stdout, proc.stderr]) (s as Socket).unref();
+  }
+
+  kill(): void {
+    if (this.proc && !this.exited) this.proc.kill('SIGTERM');
+  }
+
+  /** Resolves when the loader has exited. */
+  waitExit(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || this.exited) return Promise.resolve();
+    return new Promise((resolve) => proc.once('exit', () => resolve()));
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Numbered schema migrations, applied in order inside one transaction each.
+ * Never edit a released migration: add the next number.
+ */
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'sessions, processes, events',
+    sql: `
+      CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        command TEXT NOT NULL,          -- JSON argv
+        cwd TEXT NOT NULL,
+        cgroup TEXT NOT NULL,
+        cgroup_id TEXT NOT NULL,
+        status TEXT NOT NULL,           -- running | ended | failed
+        started_us INTEGER NOT NULL,
+        ended_us INTEGER,
+        exit_code INTEGER,
+        exit_signal INTEGER,
+        root_pid INTEGER,
+        events INTEGER NOT NULL DEFAULT 0,
+        lost INTEGER NOT NULL DEFAULT 0, -- events the kernel could not deliver
+        lingering TEXT                  -- JSON: processes that outlived the session
+      );
+      CREATE INDEX sessions_started ON sessions(started_us);
+
+      CREATE TABLE processes (
+        exec_id TEXT PRIMARY KEY,
+        session_id TEXT REFERENCES sessions(id) ON DELETE CASCADE,
+        pid INTEGER NOT NULL,
+        ppid INTEGER NOT NULL,
+        parent_exec_id TEXT,
+        origin TEXT NOT NULL,
+        comm TEXT NOT NULL,
+        exe TEXT NOT NULL,
+        argv TEXT NOT NULL,             -- JSON
+        cwd TEXT NOT NULL,
+        uid INTEGER NOT NULL,
+        start_us INTEGER NOT NULL,
+        end_us INTEGER,
+        exit_code INTEGER,
+        exit_signal INTEGER
+      );
+      CREATE INDEX processes_session ON processes(session_id);
+
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        time_us INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        exec_id TEXT NOT NULL,
+        data TEXT NOT NULL              -- the whole event as JSON (EventSchema)
+      );
+      CREATE INDEX events_session ON events(session_id, id);
+      CREATE INDEX events_exec ON events(exec_id);
+    `,
+  },
+];

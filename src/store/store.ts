@@ -1,0 +1,231 @@
+/**
+ * The embedded store: SQLite (WAL) under the state directory. Events and
+ * process records are queued and written in batches, one transaction each.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { EventSchema, type ProcessRecord, type WardenEvent } from '../pipeline/events.js';
+import { MIGRATIONS } from './migrations.js';
+
+export const SessionSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  command: z.array(z.string()),
+  cwd: z.string(),
+  cgroup: z.string(),
+  cgroupId: z.string(),
+  status: z.enum(['running', 'ended', 'failed']),
+  startedUs: z.number().int(),
+  endedUs: z.number().int().nullable(),
+  exitCode: z.number().int().nullable(),
+  exitSignal: z.number().int().nullable(),
+  rootPid: z.number().int().nullable(),
+  events: z.number().int(),
+  lost: z.number().int().describe('events lost in the kernel (ring buffer full) while it ran'),
+  lingering: z
+    .array(z.object({ pid: z.number().int(), comm: z.string(), argv: z.array(z.string()), action: z.string() }))
+    .nullable(),
+});
+export type Session = z.infer<typeof SessionSchema>;
+
+type Row = Record<string, unknown>;
+const BATCH = 2000;
+const FLUSH_MS = 50;
+
+function sessionFromRow(r: Row): Session {
+  return SessionSchema.parse({
+    id: r.id,
+    name: r.name,
+    command: JSON.parse(String(r.command)),
+    cwd: r.cwd,
+    cgroup: r.cgroup,
+    cgroupId: r.cgroup_id,
+    status: r.status,
+    startedUs: r.started_us,
+    endedUs: r.ended_us,
+    exitCode: r.exit_code,
+    exitSignal: r.exit_signal,
+    rootPid: r.root_pid,
+    events: r.events,
+    lost: r.lost,
+    lingering: r.lingering ? JSON.parse(String(r.lingering)) : null,
+  });
+}
+
+export class Store {
+  readonly db: Database.Database;
+  private events: WardenEvent[] = [];
+  private procs = new Map<string, ProcessRecord>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly counts = new Map<string, number>();
+  /** Called with each batch of events after they are stored (ids set). */
+  onStored: ((events: WardenEvent[]) => void) | undefined;
+
+  constructor(path: string) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+  }
+
+  static open(stateDir: string): Store {
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    return new Store(join(stateDir, 'warden.db'));
+  }
+
+  schemaVersion(): number {
+    return Number(this.db.pragma('user_version', { simple: true }));
+  }
+
+  private migrate(): void {
+    for (const m of MIGRATIONS) {
+      if (m.version <= this.schemaVersion()) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.pragma(`user_version = ${m.version}`);
+      })();
+    }
+  }
+
+  /** Deletes sessions that ended more than `days` ago; 0 keeps everything. */
+  applyRetention(days: number, nowUs = Date.now() * 1000): number {
+    if (days <= 0) return 0;
+    const cutoff = nowUs - days * 86400e6;
+    return this.db.prepare(`DELETE FROM sessions WHERE status != 'running' AND started_us < ?`).run(cutoff).changes;
+  }
+
+  createSession(s: Omit<Session, 'events' | 'lost' | 'lingering' | 'endedUs' | 'exitCode' | 'exitSignal'>): void {
+    this.db
+      .prepare(
+        `INSERT INTO sessions (id, name, command, cwd, cgroup, cgroup_id, status, started_us, root_pid)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(s.id, s.name, JSON.stringify(s.command), s.cwd, s.cgroup, s.cgroupId, s.status, s.startedUs, s.rootPid);
+  }
+
+  updateSession(id: string, f: Partial<Pick<Session, 'status' | 'endedUs' | 'exitCode' | 'exitSignal' | 'rootPid' | 'lost' | 'lingering'>>): void {
+    this.flush();
+    const cols: string[] = [];
+    const vals: unknown[] = [];
+    const map: Record<string, string> = {
+      status: 'status', endedUs: 'ended_us', exitCode: 'exit_code', exitSignal: 'exit_signal',
+      rootPid: 'root_pid', lost: 'lost', lingering: 'lingering',
+    };
+    for (const [k, v] of Object.entries(f)) {
+      const col = map[k];
+      if (!col) continue;
+      cols.push(`${col} = ?`);
+      vals.push(k === 'lingering' ? JSON.stringify(v) : v);
+    }
+    cols.push('events = (SELECT COUNT(*) FROM events WHERE session_id = ?)');
+    vals.push(id);
+    this.db.prepare(`UPDATE sessions SET ${cols.join(', ')} WHERE id = ?`).run(...vals, id);
+  }
+
+  addEvent(e: WardenEvent): void {
+    this.events.push(e);
+    this.counts.set(e.sessionId, (this.counts.get(e.sessionId) ?? 0) + 1);
+    this.schedule();
+  }
+
+  putProcess(p: ProcessRecord): void {
+    this.procs.set(p.execId, { ...p });
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.events.length + this.procs.size >= BATCH) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  /** Writes everything queued in one transaction. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.events.length === 0 && this.procs.size === 0) return;
+    const events = this.events;
+    const procs = [...this.procs.values()];
+    this.events = [];
+    this.procs = new Map();
+    const insEvent = this.db.prepare(
+      'INSERT INTO events (session_id, time_us, type, pid, exec_id, data) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    const upProc = this.db.prepare(
+      `INSERT INTO processes (exec_id, session_id, pid, ppid, parent_exec_id, origin, comm, exe, argv, cwd, uid,
+         start_us, end_us, exit_code, exit_signal)
+       VALUES (@execId, @sessionId, @pid, @ppid, @parentExecId, @origin, @comm, @exe, @argv, @cwd, @uid,
+         @startUs, @endUs, @exitCode, @exitSignal)
+       ON CONFLICT(exec_id) DO UPDATE SET end_us = excluded.end_us, exit_code = excluded.exit_code,
+         exit_signal = excluded.exit_signal`,
+    );
+    this.db.transaction(() => {
+      for (const p of procs) upProc.run({ ...p, argv: JSON.stringify(p.argv) });
+      for (const e of events) {
+        const { id: _id, ...rest } = e;
+        const info = insEvent.run(e.sessionId, e.timeUs, e.type, e.pid, e.execId, JSON.stringify(rest));
+        e.id = Number(info.lastInsertRowid);
+      }
+    })();
+    this.onStored?.(events);
+  }
+
+  queuedEvents(sessionId: string): number {
+    return this.counts.get(sessionId) ?? 0;
+  }
+
+  sessions(limit = 50): Session[] {
+    return this.db
+      .prepare('SELECT * FROM sessions ORDER BY started_us DESC, rowid DESC LIMIT ?')
+      .all(limit)
+      .map((r) => sessionFromRow(r as Row));
+  }
+
+  session(id: string): Session | undefined {
+    const r = this.db.prepare('SELECT * FROM sessions WHERE id = ? OR id LIKE ?').all(id, `${id}%`) as Row[];
+    if (r.length > 1) throw new Error(`session id prefix ${id} is ambiguous (${r.length} sessions)`);
+    return r[0] ? sessionFromRow(r[0]) : undefined;
+  }
+
+  lastSession(): Session | undefined {
+    return this.sessions(1)[0];
+  }
+
+  eventsOf(sessionId: string, opts: { types?: string[]; limit?: number } = {}): WardenEvent[] {
+    const types = opts.types ?? [];
+    const where = types.length ? `AND type IN (${types.map(() => '?').join(',')})` : '';
+    const rows = this.db
+      .prepare(`SELECT id, data FROM events WHERE session_id = ? ${where} ORDER BY id LIMIT ?`)
+      .all(sessionId, ...types, opts.limit ?? -1) as Array<{ id: number; data: string }>;
+    return rows.map((r) => EventSchema.parse({ ...JSON.parse(r.data), id: r.id }));
+  }
+
+  processesOf(sessionId: string): ProcessRecord[] {
+    const rows = this.db.prepare('SELECT * FROM processes WHERE session_id = ? ORDER BY start_us, rowid').all(sessionId) as Row[];
+    return rows.map((r) => ({
+      execId: String(r.exec_id),
+      sessionId: r.session_id as string | null,
+      pid: Number(r.pid),
+      ppid: Number(r.ppid),
+      parentExecId: (r.parent_exec_id as string | null) ?? null,
+      origin: r.origin as ProcessRecord['origin'],
+      comm: String(r.comm),
+      exe: String(r.exe),
+      argv: JSON.parse(String(r.argv)) as string[],
+      cwd: String(r.cwd),
+      uid: Number(r.uid),
+      startUs: Number(r.start_us),
+      endUs: (r.end_us as number | null) ?? null,
+      exitCode: (r.exit_code as number | null) ?? null,
+      exitSignal: (r.exit_signal as number | null) ?? null,
+    }));
+  }
+
+  close(): void {
+    this.flush();
+    this.db.close();
+  }
+}
