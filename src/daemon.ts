@@ -99,16 +99,15 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
         for (const e of events) out.write(JSON.stringify(e) + '\n');
       };
     }
-    let pipeline: Pipeline | undefined;
+    const pipeline = new Pipeline({ event: (e) => store.addEvent(e), process: (p) => store.putProcess(p) });
     sensor = new Sensor({
       bin: cfg.sensorBin,
       sessionLevel: cg.level,
       ringbufMb: cfg.ringbufMb,
       verbose: opts.verbose,
-      onEvent: (raw) => pipeline?.handle(raw),
+      onEvent: (raw) => pipeline.handle(raw),
     });
-    const info = await sensor.start();
-    pipeline = new Pipeline(info, { event: (e) => store.addEvent(e), process: (p) => store.putProcess(p) });
+    pipeline.clock = await sensor.start();
     pipeline.addSession(key, id);
     await sensor.track(cg.id, key);
 

@@ -8,7 +8,7 @@ struct wd_file_args {
 	const char *path;
 	int dirfd2;
 	const char *path2; /* rename's new path */
-	int fd;            /* fchmod/ftruncate: the file itself */
+	int fd;		   /* fchmod/ftruncate: the file itself */
 	__u32 flags;
 	__u32 mode;
 	__u64 length;
@@ -66,7 +66,7 @@ static __always_inline int wd_emit_file(struct wd_file_args *a, struct wd_stash 
 
 static __always_inline int wd_file_exit(struct wd_stash *s, long ret, const __u32 nr)
 {
-	struct wd_file_args a = { .dirfd = AT_FDCWD, .dirfd2 = AT_FDCWD, .fd = -1 };
+	struct wd_file_args a = {.dirfd = AT_FDCWD, .dirfd2 = AT_FDCWD, .fd = -1};
 	__u64 *g = s->args;
 
 	switch (nr) {
@@ -74,7 +74,8 @@ static __always_inline int wd_file_exit(struct wd_stash *s, long ret, const __u3
 		a.type = WD_EV_OPEN, a.path = (void *)g[0], a.flags = g[1], a.mode = g[2];
 		break;
 	case WD_SYS_OPENAT:
-		a.type = WD_EV_OPEN, a.dirfd = g[0], a.path = (void *)g[1], a.flags = g[2], a.mode = g[3];
+		a.type = WD_EV_OPEN, a.dirfd = g[0], a.path = (void *)g[1], a.flags = g[2],
+		a.mode = g[3];
 		break;
 	case WD_SYS_OPENAT2: {
 		struct open_how how = {};
@@ -87,9 +88,7 @@ static __always_inline int wd_file_exit(struct wd_stash *s, long ret, const __u3
 		a.type = WD_EV_OPEN, a.path = (void *)g[0], a.mode = g[1];
 		a.flags = O_CREAT | O_WRONLY | O_TRUNC;
 		break;
-	case WD_SYS_UNLINK:
-		a.type = WD_EV_UNLINK, a.path = (void *)g[0];
-		break;
+	case WD_SYS_UNLINK: a.type = WD_EV_UNLINK, a.path = (void *)g[0]; break;
 	case WD_SYS_RMDIR:
 		a.type = WD_EV_UNLINK, a.path = (void *)g[0], a.flags = AT_REMOVEDIR;
 		break;
@@ -105,18 +104,12 @@ static __always_inline int wd_file_exit(struct wd_stash *s, long ret, const __u3
 		a.dirfd2 = g[2], a.path2 = (void *)g[3];
 		a.flags = nr == WD_SYS_RENAMEAT2 ? g[4] : 0;
 		break;
-	case WD_SYS_MKDIR:
-		a.type = WD_EV_MKDIR, a.path = (void *)g[0], a.mode = g[1];
-		break;
+	case WD_SYS_MKDIR: a.type = WD_EV_MKDIR, a.path = (void *)g[0], a.mode = g[1]; break;
 	case WD_SYS_MKDIRAT:
 		a.type = WD_EV_MKDIR, a.dirfd = g[0], a.path = (void *)g[1], a.mode = g[2];
 		break;
-	case WD_SYS_CHMOD:
-		a.type = WD_EV_CHMOD, a.path = (void *)g[0], a.mode = g[1];
-		break;
-	case WD_SYS_FCHMOD:
-		a.type = WD_EV_CHMOD, a.fd = g[0], a.mode = g[1];
-		break;
+	case WD_SYS_CHMOD: a.type = WD_EV_CHMOD, a.path = (void *)g[0], a.mode = g[1]; break;
+	case WD_SYS_FCHMOD: a.type = WD_EV_CHMOD, a.fd = g[0], a.mode = g[1]; break;
 	case WD_SYS_FCHMODAT:
 	case WD_SYS_FCHMODAT2:
 		a.type = WD_EV_CHMOD, a.dirfd = g[0], a.path = (void *)g[1], a.mode = g[2];
@@ -125,11 +118,8 @@ static __always_inline int wd_file_exit(struct wd_stash *s, long ret, const __u3
 	case WD_SYS_TRUNCATE:
 		a.type = WD_EV_TRUNCATE, a.path = (void *)g[0], a.length = g[1];
 		break;
-	case WD_SYS_FTRUNCATE:
-		a.type = WD_EV_TRUNCATE, a.fd = g[0], a.length = g[1];
-		break;
-	default:
-		return 0;
+	case WD_SYS_FTRUNCATE: a.type = WD_EV_TRUNCATE, a.fd = g[0], a.length = g[1]; break;
+	default: return 0;
 	}
 	return wd_emit_file(&a, s, ret);
 }

@@ -29,11 +29,16 @@ static __always_inline void wd_net_from_socket(struct wd_net *e, struct socket *
 	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (e->family == WD_AF_INET) {
-		BPF_CORE_READ_INTO(e->laddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO(e->daddr, sk, __sk_common.skc_daddr);
+		/* read whole addresses: READ_INTO on a byte array would copy one byte */
+		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 d = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(e->laddr, &l, 4);
+		__builtin_memcpy(e->daddr, &d, 4);
 	} else if (e->family == WD_AF_INET6) {
-		BPF_CORE_READ_INTO(e->laddr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(e->daddr, sk, __sk_common.skc_v6_daddr);
+		struct in6_addr l = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr);
+		struct in6_addr d = BPF_CORE_READ(sk, __sk_common.skc_v6_daddr);
+		__builtin_memcpy(e->laddr, &l, 16);
+		__builtin_memcpy(e->daddr, &d, 16);
 	}
 }
 
@@ -73,22 +78,12 @@ static __always_inline int wd_net_exit(struct wd_stash *s, long ret, const __u32
 	e->fd = g[0];
 	e->syscall = nr;
 	switch (nr) {
-	case WD_SYS_CONNECT:
-		type = WD_EV_CONNECT, uaddr = (void *)g[1];
-		break;
-	case WD_SYS_BIND:
-		type = WD_EV_BIND, uaddr = (void *)g[1];
-		break;
-	case WD_SYS_LISTEN:
-		type = WD_EV_LISTEN, e->backlog = g[1];
-		break;
+	case WD_SYS_CONNECT: type = WD_EV_CONNECT, uaddr = (void *)g[1]; break;
+	case WD_SYS_BIND: type = WD_EV_BIND, uaddr = (void *)g[1]; break;
+	case WD_SYS_LISTEN: type = WD_EV_LISTEN, e->backlog = g[1]; break;
 	case WD_SYS_ACCEPT:
-	case WD_SYS_ACCEPT4:
-		type = WD_EV_ACCEPT;
-		break;
-	case WD_SYS_SENDTO:
-		type = WD_EV_SEND, uaddr = (void *)g[4], e->bytes = g[2];
-		break;
+	case WD_SYS_ACCEPT4: type = WD_EV_ACCEPT; break;
+	case WD_SYS_SENDTO: type = WD_EV_SEND, uaddr = (void *)g[4], e->bytes = g[2]; break;
 	case WD_SYS_SENDMSG:
 	case WD_SYS_SENDMMSG: {
 		struct user_msghdr m = {};
@@ -97,8 +92,7 @@ static __always_inline int wd_net_exit(struct wd_stash *s, long ret, const __u32
 		e->bytes = ret > 0 && nr == WD_SYS_SENDMSG ? ret : 0;
 		break;
 	}
-	default:
-		return 0;
+	default: return 0;
 	}
 	int sock_fd = type == WD_EV_ACCEPT ? (int)ret : (int)g[0];
 	struct socket *sock = wd_fd_socket(sock_fd);

@@ -72,19 +72,19 @@ static __always_inline bool wd_unstash(struct wd_stash *out, __u32 nr)
 }
 
 /* One enter and one exit program per syscall, nr a compile-time constant. */
-#define WD_SYSCALL(name, nr, nargs, family)                                                 \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                                    \
-	int wd_enter_##name(struct trace_event_raw_sys_enter *ctx)                     \
-	{                                                                              \
-		return wd_stash_args(ctx, nr, nargs);                                    \
-	}                                                                              \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                                     \
-	int wd_exit_##name(struct trace_event_raw_sys_exit *ctx)                       \
-	{                                                                              \
-		struct wd_stash s;                                                     \
-		if (!wd_unstash(&s, nr))                                               \
-			return 0;                                                      \
-		return family(&s, ctx->ret, nr);                                       \
+#define WD_SYSCALL(name, nr, nargs, family)                        \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                \
+	int wd_enter_##name(struct trace_event_raw_sys_enter *ctx) \
+	{                                                          \
+		return wd_stash_args(ctx, nr, nargs);              \
+	}                                                          \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                 \
+	int wd_exit_##name(struct trace_event_raw_sys_exit *ctx)   \
+	{                                                          \
+		struct wd_stash s;                                 \
+		if (!wd_unstash(&s, nr))                           \
+			return 0;                                  \
+		return family(&s, ctx->ret, nr);                   \
 	}
 
 WD_SYSCALL(open, WD_SYS_OPEN, 3, wd_file_exit)

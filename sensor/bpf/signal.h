@@ -16,17 +16,10 @@ static __always_inline int wd_signal_exit(struct wd_stash *s, long ret, const __
 	e->pad = 0;
 	switch (nr) {
 	case WD_SYS_KILL:
-	case WD_SYS_TKILL:
-		e->target = g[0], e->arg = g[1];
-		break;
-	case WD_SYS_TGKILL:
-		e->target = g[1], e->arg = g[2];
-		break;
-	case WD_SYS_PTRACE:
-		type = WD_EV_PTRACE, e->target = g[1], e->arg = g[0];
-		break;
-	default:
-		return 0;
+	case WD_SYS_TKILL: e->target = g[0], e->arg = g[1]; break;
+	case WD_SYS_TGKILL: e->target = g[1], e->arg = g[2]; break;
+	case WD_SYS_PTRACE: type = WD_EV_PTRACE, e->target = g[1], e->arg = g[0]; break;
+	default: return 0;
 	}
 	wd_fill_header(&e->hdr, type);
 	wd_fill_task(&e->task, s->session);
@@ -56,16 +49,11 @@ static __always_inline int wd_cred_exit(struct wd_stash *s, long ret, const __u3
 	case WD_SYS_SETUID:
 	case WD_SYS_SETGID:
 	case WD_SYS_SETFSUID:
-	case WD_SYS_SETFSGID:
-		break;
+	case WD_SYS_SETFSGID: break;
 	case WD_SYS_SETREUID:
-	case WD_SYS_SETREGID:
-		e->ids[1] = g[1];
-		break;
+	case WD_SYS_SETREGID: e->ids[1] = g[1]; break;
 	case WD_SYS_SETRESUID:
-	case WD_SYS_SETRESGID:
-		e->ids[1] = g[1], e->ids[2] = g[2];
-		break;
+	case WD_SYS_SETRESGID: e->ids[1] = g[1], e->ids[2] = g[2]; break;
 	case WD_SYS_CAPSET: {
 		struct wd_cap_data d[2] = {};
 		type = WD_EV_CAPSET;
@@ -77,8 +65,7 @@ static __always_inline int wd_cred_exit(struct wd_stash *s, long ret, const __u3
 		}
 		break;
 	}
-	default:
-		return 0;
+	default: return 0;
 	}
 	wd_fill_header(&e->hdr, type);
 	wd_fill_task(&e->task, s->session);

@@ -66,17 +66,44 @@ enum wd_frame_type {
 /* Which syscall a frame came from (arch-independent numbering). */
 enum wd_syscall {
 	WD_SYS_NONE = 0,
-	WD_SYS_OPEN, WD_SYS_OPENAT, WD_SYS_OPENAT2, WD_SYS_CREAT,
-	WD_SYS_UNLINK, WD_SYS_UNLINKAT, WD_SYS_RMDIR,
-	WD_SYS_RENAME, WD_SYS_RENAMEAT, WD_SYS_RENAMEAT2,
-	WD_SYS_MKDIR, WD_SYS_MKDIRAT,
-	WD_SYS_CHMOD, WD_SYS_FCHMOD, WD_SYS_FCHMODAT, WD_SYS_FCHMODAT2,
-	WD_SYS_TRUNCATE, WD_SYS_FTRUNCATE,
-	WD_SYS_CONNECT, WD_SYS_SENDTO, WD_SYS_SENDMSG, WD_SYS_SENDMMSG,
-	WD_SYS_BIND, WD_SYS_LISTEN, WD_SYS_ACCEPT, WD_SYS_ACCEPT4,
-	WD_SYS_KILL, WD_SYS_TKILL, WD_SYS_TGKILL, WD_SYS_PTRACE,
-	WD_SYS_SETUID, WD_SYS_SETGID, WD_SYS_SETREUID, WD_SYS_SETREGID,
-	WD_SYS_SETRESUID, WD_SYS_SETRESGID, WD_SYS_SETFSUID, WD_SYS_SETFSGID,
+	WD_SYS_OPEN,
+	WD_SYS_OPENAT,
+	WD_SYS_OPENAT2,
+	WD_SYS_CREAT,
+	WD_SYS_UNLINK,
+	WD_SYS_UNLINKAT,
+	WD_SYS_RMDIR,
+	WD_SYS_RENAME,
+	WD_SYS_RENAMEAT,
+	WD_SYS_RENAMEAT2,
+	WD_SYS_MKDIR,
+	WD_SYS_MKDIRAT,
+	WD_SYS_CHMOD,
+	WD_SYS_FCHMOD,
+	WD_SYS_FCHMODAT,
+	WD_SYS_FCHMODAT2,
+	WD_SYS_TRUNCATE,
+	WD_SYS_FTRUNCATE,
+	WD_SYS_CONNECT,
+	WD_SYS_SENDTO,
+	WD_SYS_SENDMSG,
+	WD_SYS_SENDMMSG,
+	WD_SYS_BIND,
+	WD_SYS_LISTEN,
+	WD_SYS_ACCEPT,
+	WD_SYS_ACCEPT4,
+	WD_SYS_KILL,
+	WD_SYS_TKILL,
+	WD_SYS_TGKILL,
+	WD_SYS_PTRACE,
+	WD_SYS_SETUID,
+	WD_SYS_SETGID,
+	WD_SYS_SETREUID,
+	WD_SYS_SETREGID,
+	WD_SYS_SETRESUID,
+	WD_SYS_SETRESGID,
+	WD_SYS_SETFSUID,
+	WD_SYS_SETFSGID,
 	WD_SYS_CAPSET,
 	WD_SYS_COUNT
 };
@@ -85,27 +112,27 @@ enum wd_syscall {
 #define WD_F_TRUNC_STR 0x1   /* a string was cut at its bound */
 #define WD_F_TRUNC_PATH 0x2  /* a walked path was cut at its bound */
 #define WD_F_RESOLVED 0x4    /* walk1 is the opened file itself, not a base dir */
-#define WD_F_DIR 0x8         /* unlink removed a directory (rmdir / AT_REMOVEDIR) */
+#define WD_F_DIR 0x8	     /* unlink removed a directory (rmdir / AT_REMOVEDIR) */
 #define WD_F_TRUNC_ARGV 0x10 /* argv was cut at WD_ARGV_MAX */
 
 struct wd_header {
 	__u16 version;
-	__u16 type;     /* enum wd_frame_type */
-	__u32 size;     /* whole frame in bytes, header included */
-	__u64 time_ns;  /* CLOCK_BOOTTIME */
+	__u16 type;    /* enum wd_frame_type */
+	__u32 size;    /* whole frame in bytes, header included */
+	__u64 time_ns; /* CLOCK_BOOTTIME */
 };
 _Static_assert(sizeof(struct wd_header) == 16, "wd_header size");
 
 /* Who did it: the acting thread and its process. */
 struct wd_task {
-	__u32 pid;        /* thread-group id */
+	__u32 pid; /* thread-group id */
 	__u32 tid;
-	__u32 ppid;       /* real parent's thread-group id */
+	__u32 ppid; /* real parent's thread-group id */
 	__u32 uid;
 	__u32 gid;
-	__u32 session;    /* session key from the tracked-sessions map */
+	__u32 session; /* session key from the tracked-sessions map */
 	__u64 cgroup_id;
-	__u64 start_ns;   /* process start, CLOCK_BOOTTIME: (pid, start_ns) is unique */
+	__u64 start_ns; /* process start, CLOCK_BOOTTIME: (pid, start_ns) is unique */
 	char comm[16];
 };
 _Static_assert(sizeof(struct wd_task) == 56, "wd_task size");
@@ -149,16 +176,16 @@ _Static_assert(sizeof(struct wd_exit) == 80, "wd_exit size");
 struct wd_file {
 	struct wd_header hdr;
 	struct wd_task task;
-	__s64 result;   /* fd or 0 on success, -errno on failure */
-	__u64 length;  /* truncate */
-	__u32 flags;   /* open flags, unlinkat/renameat2 flags */
+	__s64 result; /* fd or 0 on success, -errno on failure */
+	__u64 length; /* truncate */
+	__u32 flags;  /* open flags, unlinkat/renameat2 flags */
 	__u32 mode;
 	__u16 str1_len;
 	__u16 walk1_len;
 	__u16 str2_len;
 	__u16 walk2_len;
 	__u32 flags_ex; /* WD_F_* */
-	__u32 syscall;  /* enum wd_syscall */
+	__u32 syscall;	/* enum wd_syscall */
 };
 _Static_assert(sizeof(struct wd_file) == 112, "wd_file size");
 
@@ -167,18 +194,18 @@ struct wd_net {
 	struct wd_header hdr;
 	struct wd_task task;
 	__s64 result;
-	__u64 bytes;     /* send length */
+	__u64 bytes; /* send length */
 	__s32 fd;
 	__u16 family;
 	__u16 sock_type;
 	__u16 protocol;
-	__u16 dport;     /* host order */
-	__u16 lport;     /* host order */
+	__u16 dport; /* host order */
+	__u16 lport; /* host order */
 	__u16 pad;
-	__u8 daddr[16];  /* IPv4 in the first 4 bytes */
+	__u8 daddr[16]; /* IPv4 in the first 4 bytes */
 	__u8 laddr[16];
 	__u32 backlog;
-	__u32 syscall;  /* enum wd_syscall */
+	__u32 syscall; /* enum wd_syscall */
 };
 _Static_assert(sizeof(struct wd_net) == 144, "wd_net size");
 
@@ -187,9 +214,9 @@ struct wd_signal {
 	struct wd_header hdr;
 	struct wd_task task;
 	__s64 result;
-	__s32 target;   /* pid or tid the call named; may be negative (process group) */
-	__u32 arg;      /* signal number or ptrace request */
-	__u32 syscall;  /* enum wd_syscall */
+	__s32 target;  /* pid or tid the call named; may be negative (process group) */
+	__u32 arg;     /* signal number or ptrace request */
+	__u32 syscall; /* enum wd_syscall */
 	__u32 pad;
 };
 _Static_assert(sizeof(struct wd_signal) == 96, "wd_signal size");
@@ -199,7 +226,7 @@ struct wd_cred {
 	struct wd_header hdr;
 	struct wd_task task;
 	__s64 result;
-	__u32 syscall;  /* enum wd_syscall */
+	__u32 syscall; /* enum wd_syscall */
 	__u32 ids[3];
 	__u64 cap_effective;
 	__u64 cap_permitted;
@@ -210,9 +237,9 @@ _Static_assert(sizeof(struct wd_cred) == 120, "wd_cred size");
 /* Loader → userspace: attached and ready; clocks to turn time_ns into wall time. */
 struct wd_ready {
 	struct wd_header hdr;
-	__u64 boot_ns;      /* CLOCK_BOOTTIME ... */
-	__u64 realtime_ns;  /* ... and CLOCK_REALTIME read together */
-	__u32 programs;     /* programs attached */
+	__u64 boot_ns;	   /* CLOCK_BOOTTIME ... */
+	__u64 realtime_ns; /* ... and CLOCK_REALTIME read together */
+	__u32 programs;	   /* programs attached */
 	__u32 ringbuf_bytes;
 	__u32 session_level;
 	__u32 pad;
@@ -231,8 +258,8 @@ _Static_assert(sizeof(struct wd_ack) == 32, "wd_ack size");
 /* Loader → userspace: counters summed over CPUs since load. */
 struct wd_stats {
 	struct wd_header hdr;
-	__u64 events;      /* events written to the ring buffer */
-	__u64 drops;       /* events lost: ring buffer full */
+	__u64 events;	   /* events written to the ring buffer */
+	__u64 drops;	   /* events lost: ring buffer full */
 	__u64 truncations; /* events whose data was cut at a bound */
 	__u64 read_errors; /* user or kernel memory that could not be read */
 	__u64 frames_out;  /* frames written on stdout by the loader */

@@ -140,12 +140,9 @@ static int run_command(struct sensor_bpf *skel, const struct wd_cmd *c)
 	switch (c->hdr.type) {
 	case WD_CMD_TRACK:
 		return bpf_map_update_elem(fd, &c->cgroup_id, &c->session, BPF_ANY) ? -errno : 0;
-	case WD_CMD_UNTRACK:
-		return bpf_map_delete_elem(fd, &c->cgroup_id) ? -errno : 0;
-	case WD_CMD_STATS:
-		return put_stats(skel);
-	default:
-		return -EINVAL;
+	case WD_CMD_UNTRACK: return bpf_map_delete_elem(fd, &c->cgroup_id) ? -errno : 0;
+	case WD_CMD_STATS: return put_stats(skel);
+	default: return -EINVAL;
 	}
 }
 
@@ -166,7 +163,8 @@ static int read_commands(struct sensor_bpf *skel, struct ring_buffer *rb)
 		struct wd_header h;
 		memcpy(&h, in + at, sizeof(h));
 		if (h.version != WD_WIRE_VERSION || h.size < sizeof(h) || h.size > sizeof(in)) {
-			logf_("bad command frame (version %u, size %u): stopping", h.version, h.size);
+			logf_("bad command frame (version %u, size %u): stopping", h.version,
+			      h.size);
 			return -1;
 		}
 		if (have - at < h.size)
@@ -174,13 +172,14 @@ static int read_commands(struct sensor_bpf *skel, struct ring_buffer *rb)
 		memcpy(&c, in + at, h.size < sizeof(c) ? h.size : sizeof(c));
 		at += h.size;
 		ring_buffer__consume(rb); /* the barrier: events first, then the ack */
-		struct wd_ack ack = { .cmd_type = c.hdr.type, .cmd_id = c.cmd_id };
+		struct wd_ack ack = {.cmd_type = c.hdr.type, .cmd_id = c.cmd_id};
 		ack.status = run_command(skel, &c);
 		header(&ack.hdr, WD_MSG_ACK, sizeof(ack));
 		if (put_frame(&ack, sizeof(ack)))
 			return -1;
 		if (verbose)
-			logf_("command %u id %llu: %d", c.hdr.type, (unsigned long long)c.cmd_id, ack.status);
+			logf_("command %u id %llu: %d", c.hdr.type, (unsigned long long)c.cmd_id,
+			      ack.status);
 	}
 	memmove(in, in + at, have - at);
 	have -= at;
@@ -191,8 +190,7 @@ static int read_commands(struct sensor_bpf *skel, struct ring_buffer *rb)
 static void skip_missing_tracepoints(struct sensor_bpf *skel)
 {
 	struct bpf_program *prog;
-	bpf_object__for_each_program(prog, skel->obj)
-	{
+	bpf_object__for_each_program (prog, skel->obj) {
 		const char *sec = bpf_program__section_name(prog);
 		char path[256];
 		if (strncmp(sec, "tracepoint/", 11) != 0)
@@ -249,8 +247,7 @@ static int attach_all(struct sensor_bpf *skel, __u32 *attached)
 {
 	struct bpf_program *prog;
 	*attached = 0;
-	bpf_object__for_each_program(prog, skel->obj)
-	{
+	bpf_object__for_each_program (prog, skel->obj) {
 		if (!bpf_program__autoload(prog))
 			continue;
 		struct bpf_link *link = bpf_program__attach(prog);
@@ -278,11 +275,11 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "session-level", required_argument, NULL, 'l' },
-		{ "ringbuf-mb", required_argument, NULL, 'r' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
+	    {"session-level", required_argument, NULL, 'l'},
+	    {"ringbuf-mb", required_argument, NULL, 'r'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {},
 	};
 	long level = -1, ringbuf_mb = 64;
 	struct sensor_bpf *skel = NULL;
@@ -306,7 +303,7 @@ int main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	libbpf_set_print(libbpf_log);
@@ -339,12 +336,12 @@ int main(int argc, char **argv)
 	}
 
 	epfd = epoll_create1(EPOLL_CLOEXEC);
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 1 };
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 1};
 	epoll_ctl(epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(rb), &ev);
 	ev.data.u32 = 2;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, STDIN_FILENO, &ev);
 
-	struct wd_ready ready = { .programs = attached, .session_level = level };
+	struct wd_ready ready = {.programs = attached, .session_level = level};
 	ready.ringbuf_bytes = (__u32)ringbuf_mb << 20;
 	ready.boot_ns = clock_ns(CLOCK_BOOTTIME);
 	ready.realtime_ns = clock_ns(CLOCK_REALTIME);

@@ -7,25 +7,49 @@
 char LICENSE[] SEC("license") = "GPL";
 
 SEC("tracepoint/syscalls/sys_enter_getppid")
-int probe_tracepoint(void *ctx) { return 0; }
+int probe_tracepoint(void *ctx)
+{
+	return 0;
+}
 
 SEC("tp_btf/sched_process_exec")
-int BPF_PROG(probe_tp_btf, struct task_struct *p) { return 0; }
+int BPF_PROG(probe_tp_btf, struct task_struct *p)
+{
+	return 0;
+}
 
 SEC("raw_tp/sys_enter")
-int probe_raw_tp(void *ctx) { return 0; }
+int probe_raw_tp(void *ctx)
+{
+	return 0;
+}
 
 SEC("lsm/file_open")
-int BPF_PROG(probe_lsm, struct file *file) { return 0; }
+int BPF_PROG(probe_lsm, struct file *file)
+{
+	return 0;
+}
 
 SEC("fentry/do_unlinkat")
-int BPF_PROG(probe_fentry) { return 0; }
+int BPF_PROG(probe_fentry)
+{
+	return 0;
+}
 
 SEC("kprobe/do_unlinkat")
-int probe_kprobe(void *ctx) { return 0; }
+int probe_kprobe(void *ctx)
+{
+	return 0;
+}
 
 SEC("cgroup/connect4")
-int probe_connect4(struct bpf_sock_addr *ctx) { return 1; }
+int probe_connect4(struct bpf_sock_addr *ctx)
+{
+	return 1;
+}
 
 SEC("cgroup/sendmsg4")
-int probe_sendmsg4(struct bpf_sock_addr *ctx) { return 1; }
+int probe_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return 1;
+}

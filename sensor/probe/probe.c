@@ -37,7 +37,10 @@ static void report(const char *probe, int ok, const char *detail)
 	fflush(stdout);
 }
 
-static int silent(enum libbpf_print_level l, const char *f, va_list a) { return 0; }
+static int silent(enum libbpf_print_level l, const char *f, va_list a)
+{
+	return 0;
+}
 
 /* Loads only @name; attaches it (to @cgroup_fd for cgroup programs). */
 static void probe_prog(const char *probe, const char *name, int cgroup_fd)
@@ -49,8 +52,7 @@ static void probe_prog(const char *probe, const char *name, int cgroup_fd)
 		report(probe, 0, "cannot open probe object");
 		return;
 	}
-	bpf_object__for_each_program(prog, skel->obj)
-	{
+	bpf_object__for_each_program (prog, skel->obj) {
 		int me = strcmp(bpf_program__name(prog), name) == 0;
 		bpf_program__set_autoload(prog, me);
 		if (me)
@@ -61,10 +63,12 @@ static void probe_prog(const char *probe, const char *name, int cgroup_fd)
 		snprintf(detail, sizeof(detail), "load refused: %s", strerror(-err));
 		report(probe, 0, detail);
 	} else {
-		struct bpf_link *link = cgroup_fd >= 0 ? bpf_program__attach_cgroup(target, cgroup_fd)
-						       : bpf_program__attach(target);
+		struct bpf_link *link = cgroup_fd >= 0
+					    ? bpf_program__attach_cgroup(target, cgroup_fd)
+					    : bpf_program__attach(target);
 		if (!link) {
-			snprintf(detail, sizeof(detail), "loads, attach refused: %s", strerror(errno));
+			snprintf(detail, sizeof(detail), "loads, attach refused: %s",
+				 strerror(errno));
 			report(probe, 0, detail);
 		} else {
 			report(probe, 1, "loads and attaches");
@@ -90,8 +94,8 @@ static void probe_seccomp(void)
 {
 	pid_t pid = fork();
 	if (pid == 0) {
-		struct sock_filter f[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
-		struct sock_fprog prog = { .len = 1, .filter = f };
+		struct sock_filter f[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+		struct sock_fprog prog = {.len = 1, .filter = f};
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
 		    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
 			_exit(1);
@@ -105,7 +109,8 @@ static void probe_seccomp(void)
 	int st = 0;
 	waitpid(pid, &st, 0);
 	report("seccomp", WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	       WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "filter mode works" : "cannot install a filter");
+	       WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "filter mode works"
+						     : "cannot install a filter");
 }
 
 static void probe_fanotify(void)
@@ -113,7 +118,8 @@ static void probe_fanotify(void)
 	char dir[] = "/tmp/warden-probe-XXXXXX", detail[128];
 	int fd = fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY);
 	if (fd < 0) {
-		snprintf(detail, sizeof(detail), "fanotify_init(FAN_CLASS_CONTENT): %s", strerror(errno));
+		snprintf(detail, sizeof(detail), "fanotify_init(FAN_CLASS_CONTENT): %s",
+			 strerror(errno));
 		report("fanotify-perm", 0, detail);
 		return;
 	}
@@ -122,11 +128,14 @@ static void probe_fanotify(void)
 		close(fd);
 		return;
 	}
-	int ok = fanotify_mark(fd, FAN_MARK_ADD, FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM, AT_FDCWD, dir) == 0;
-	snprintf(detail, sizeof(detail), ok ? "permission events (open, exec) can be marked" : "mark refused: %s",
+	int ok =
+	    fanotify_mark(fd, FAN_MARK_ADD, FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM, AT_FDCWD, dir) == 0;
+	snprintf(detail, sizeof(detail),
+		 ok ? "permission events (open, exec) can be marked" : "mark refused: %s",
 		 strerror(errno));
 	report("fanotify-perm", ok, detail);
-	int fs = fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_PERM, AT_FDCWD, dir) == 0;
+	int fs = fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_OPEN_PERM, AT_FDCWD,
+			       dir) == 0;
 	report("fanotify-filesystem", fs, fs ? "FAN_MARK_FILESYSTEM works" : strerror(errno));
 	close(fd); /* closing the group removes its marks */
 	rmdir(dir);

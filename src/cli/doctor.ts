@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Config } from '../config.js';
 import { Sensor } from '../sensor/sensor.js';
-import { findCgroup2Mount, freezeCgroup, killCgroup, levelOf, wardenParent } from '../session/cgroup.js';
+import { findCgroup2Mount, freezeCgroup, levelOf, wardenParent } from '../session/cgroup.js';
 import { bold, red, table } from './render.js';
 
 export interface ProbeResult {
@@ -97,7 +97,9 @@ export async function probeAll(cfg: Config): Promise<ProbeResult[]> {
     {
       probe: 'kernel-btf',
       ok: existsSync('/sys/kernel/btf/vmlinux'),
-      detail: existsSync('/sys/kernel/btf/vmlinux') ? '/sys/kernel/btf/vmlinux (CO-RE works)' : 'no BTF: CO-RE programs cannot load',
+      detail: existsSync('/sys/kernel/btf/vmlinux')
+        ? '/sys/kernel/btf/vmlinux (CO-RE works)'
+        : 'no BTF: CO-RE programs cannot load',
     },
   ];
   if (!root) return results;

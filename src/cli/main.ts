@@ -40,7 +40,10 @@ function withStore<T>(fn: (s: Store) => T): T {
 function pickSession(store: Store, o: { session?: string; last?: boolean }): Session {
   if (o.session && o.last) throw new UsageError('give --session or --last, not both');
   const s = o.session ? store.session(o.session) : store.lastSession();
-  if (!s) throw new Error(o.session ? `no session ${o.session}` : 'no sessions recorded yet (start one with: warden run -- CMD)');
+  if (!s)
+    throw new Error(
+      o.session ? `no session ${o.session}` : 'no sessions recorded yet (start one with: warden run -- CMD)',
+    );
   return s;
 }
 
@@ -49,9 +52,13 @@ const jsonLines = (items: unknown[]): void => {
 };
 
 function parseTypes(v: string, prev: string[] = []): string[] {
-  const types = v.split(',').map((t) => t.trim()).filter(Boolean);
+  const types = v
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   for (const t of types) {
-    if (!EVENT_TYPES.includes(t as never)) throw new InvalidArgumentError(`unknown type ${t}; one of ${EVENT_TYPES.join(', ')}`);
+    if (!EVENT_TYPES.includes(t as never))
+      throw new InvalidArgumentError(`unknown type ${t}; one of ${EVENT_TYPES.join(', ')}`);
   }
   return [...prev, ...types];
 }
@@ -65,23 +72,28 @@ program
   .option('-q, --quiet', 'do not print the summary and process tree at the end')
   .option('-v, --verbose', 'show the sensor log')
   .argument('<command...>', 'the command to run, after --')
-  .action(async (command: string[], o: { name?: string; jsonEvents?: string; keepLingering?: boolean; quiet?: boolean; verbose?: boolean }) => {
-    requireRoot('warden run');
-    const { status } = await runSession(config(), {
-      command,
-      name: o.name,
-      jsonEvents: o.jsonEvents,
-      keepLingering: o.keepLingering,
-      verbose: o.verbose,
-      onEnd: (session, store) => {
-        if (o.quiet && !session.lost && !session.lingering?.length) return;
-        const events = store.eventsOf(session.id);
-        process.stderr.write(sessionSummary(session, events) + '\n');
-        if (!o.quiet) process.stderr.write(renderTree(store.processesOf(session.id), events) + '\n');
-      },
-    });
-    process.exitCode = status;
-  });
+  .action(
+    async (
+      command: string[],
+      o: { name?: string; jsonEvents?: string; keepLingering?: boolean; quiet?: boolean; verbose?: boolean },
+    ) => {
+      requireRoot('warden run');
+      const { status } = await runSession(config(), {
+        command,
+        name: o.name,
+        jsonEvents: o.jsonEvents,
+        keepLingering: o.keepLingering,
+        verbose: o.verbose,
+        onEnd: (session, store) => {
+          if (o.quiet && !session.lost && !session.lingering?.length) return;
+          const events = store.eventsOf(session.id);
+          process.stderr.write(sessionSummary(session, events) + '\n');
+          if (!o.quiet) process.stderr.write(renderTree(store.processesOf(session.id), events) + '\n');
+        },
+      });
+      process.exitCode = status;
+    },
+  );
 
 program
   .command('sessions')
@@ -97,11 +109,17 @@ program
   );
 
 const sessionOptions = (c: Command): Command =>
-  c.option('-s, --session <id>', 'session id (a unique prefix will do)').option('--last', 'the most recent session (default)');
+  c
+    .option('-s, --session <id>', 'session id (a unique prefix will do)')
+    .option('--last', 'the most recent session (default)');
 
 sessionOptions(program.command('events'))
   .description("a session's events in order")
-  .addOption(new Option('-t, --type <types>', `only these types, comma-separated (${EVENT_TYPES.join(', ')})`).argParser(parseTypes))
+  .addOption(
+    new Option('-t, --type <types>', `only these types, comma-separated (${EVENT_TYPES.join(', ')})`).argParser(
+      parseTypes,
+    ),
+  )
   .option('--json', 'one JSON object per line')
   .action((o: { session?: string; last?: boolean; type?: string[]; json?: boolean }) =>
     withStore((store) => {

@@ -3,10 +3,19 @@ import type { ProcessRecord, WardenEvent } from '../pipeline/events.js';
 import type { Session } from '../store/store.js';
 
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
-const paint = (code: number) => (s: string): string => (color ? `\x1b[${code}m${s}\x1b[0m` : s);
+const paint =
+  (code: number) =>
+  (s: string): string =>
+    color ? `\x1b[${code}m${s}\x1b[0m` : s;
 export const dim = paint(2);
 export const red = paint(31);
 export const bold = paint(1);
+
+/** argv as a shell would show it, on one line and bounded. */
+export function showArgv(argv: string[], max = 160): string {
+  const quoted = argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+  return quoted.length > max ? `${quoted.slice(0, max)}…` : quoted;
+}
 
 export function fmtTime(us: number | null): string {
   return us === null ? '-' : new Date(us / 1000).toISOString().replace('T', ' ').slice(0, 23);
@@ -22,7 +31,7 @@ const hostPort = (addr: string, port: number): string => (addr.includes(':') ? `
 export function describeEvent(e: WardenEvent): string {
   switch (e.type) {
     case 'exec':
-      return `exec ${e.exe} ${JSON.stringify(e.argv)}${e.argvTruncated ? ' (argv truncated)' : ''} cwd=${e.cwd}`;
+      return `exec ${e.exe} ${showArgv(e.argv)}${e.argvTruncated ? ' (argv truncated)' : ''} cwd=${e.cwd}`;
     case 'fork':
       return `fork -> pid ${e.childPid}`;
     case 'exit':
@@ -66,7 +75,14 @@ export function eventLine(e: WardenEvent): string {
 
 export function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function sessionsTable(sessions: Session[]): string {
@@ -127,8 +143,12 @@ export function renderTree(procs: ProcessRecord[], events: WardenEvent[], maxAct
   const lines: string[] = [];
   const visit = (raw: ProcessRecord, prefix: string, last: boolean, top: boolean): void => {
     const p = fold(raw);
-    const end = p.exitSignal ? ` ${red(`killed by signal ${p.exitSignal}`)}` : p.exitCode !== null ? ` exit ${p.exitCode}` : '';
-    const label = p.origin === 'fork' ? `${p.comm} (fork)` : `${p.argv.length ? p.argv.join(' ') : p.comm}`;
+    const end = p.exitSignal
+      ? ` ${red(`killed by signal ${p.exitSignal}`)}`
+      : p.exitCode !== null
+        ? ` exit ${p.exitCode}`
+        : '';
+    const label = p.origin === 'fork' ? `${p.comm} (fork)` : `${p.argv.length ? showArgv(p.argv) : p.comm}`;
     const branch = top ? '' : last ? '└─ ' : '├─ ';
     lines.push(`${prefix}${branch}${bold(String(p.pid))} ${label}${dim(end)}`);
     const inner = top ? prefix : prefix + (last ? '   ' : '│  ');
@@ -153,9 +173,10 @@ export function sessionSummary(s: Session, events: WardenEvent[]): string {
   const lines = [
     `${bold('warden')} session ${s.id} (${s.name}): ${exit}, ${s.events} events${byType ? ` (${byType})` : ''}`,
   ];
-  if (s.lost > 0) lines.push(red(`  ${s.lost} events were lost in the kernel (ring buffer full): this record is incomplete`));
+  if (s.lost > 0)
+    lines.push(red(`  ${s.lost} events were lost in the kernel (ring buffer full): this record is incomplete`));
   for (const l of s.lingering ?? []) {
-    lines.push(red(`  outlived the session and was ${l.action}: pid ${l.pid} ${l.argv.join(' ') || l.comm}`));
+    lines.push(red(`  outlived the session and was ${l.action}: pid ${l.pid} ${showArgv(l.argv) || l.comm}`));
   }
   return lines.join('\n');
 }

@@ -26,8 +26,10 @@ export class Pipeline {
   private readonly sessions = new Map<number, string>();
   unattributed = 0;
 
+  /** Set from the sensor's ready frame, before any event can arrive. */
+  clock: Clock = { bootNs: 0n, realtimeNs: 0n };
+
   constructor(
-    private readonly clock: Clock,
     private readonly sink: PipelineSink,
     bootTag = readBootTag(),
   ) {

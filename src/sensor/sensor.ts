@@ -73,9 +73,7 @@ export class Sensor {
       proc.on('exit', (code, signal) => {
         this.exited = true;
         clearTimeout(timer);
-        const why = new SensorError(
-          `sensor exited (${signal ?? `code ${code}`}): ${this.lastError() || 'no message'}`,
-        );
+        const why = new SensorError(`sensor exited (${signal ?? `code ${code}`}): ${this.lastError() || 'no message'}`);
         for (const p of this.pending.values()) p.reject(why);
         this.pending.clear();
         if (!this.info) reject(why);
@@ -105,7 +103,10 @@ export class Sensor {
 
   /** The loader's last stderr line that says what went wrong. */
   lastError(): string {
-    const lines = this.stderr.trim().split('\n').filter((l) => !l.startsWith('libbpf: '));
+    const lines = this.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('libbpf: '));
     return lines.slice(-3).join(' | ');
   }
 

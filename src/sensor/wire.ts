@@ -192,7 +192,7 @@ export function ipString(family: number, addr: Uint8Array): string {
 function compressV6(groups: string[]): string {
   let best = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== '0') {
       i++;
       continue;
@@ -223,7 +223,12 @@ function task(r: Reader): RawTask {
 
 const syscallName = (n: number): string => L.SYSCALLS[n] ?? `syscall-${n}`;
 
-function decodeFile(r: Reader, bytes: Uint8Array, base: Base, type: (typeof FILE_TYPES)[keyof typeof FILE_TYPES]): RawEvent {
+function decodeFile(
+  r: Reader,
+  bytes: Uint8Array,
+  base: Base,
+  type: (typeof FILE_TYPES)[keyof typeof FILE_TYPES],
+): RawEvent {
   const tail = new Tail(bytes, L.File.size);
   const str1 = cString(tail.take(r.u16('str1_len')));
   const walk1 = walkedPath(tail.take(r.u16('walk1_len')));
@@ -330,7 +335,13 @@ export function decodeFrame(bytes: Uint8Array): RawFrame {
     }
     case L.FrameType.FORK: {
       const r = need(L.Fork);
-      return { timeNs, task: task(r), kind: 'fork', childPid: r.u32('child_pid'), childStartNs: r.u64('child_start_ns') };
+      return {
+        timeNs,
+        task: task(r),
+        kind: 'fork',
+        childPid: r.u32('child_pid'),
+        childStartNs: r.u64('child_start_ns'),
+      };
     }
     case L.FrameType.EXIT: {
       const r = need(L.Exit);

@@ -107,13 +107,21 @@ export class Store {
       .run(s.id, s.name, JSON.stringify(s.command), s.cwd, s.cgroup, s.cgroupId, s.status, s.startedUs, s.rootPid);
   }
 
-  updateSession(id: string, f: Partial<Pick<Session, 'status' | 'endedUs' | 'exitCode' | 'exitSignal' | 'rootPid' | 'lost' | 'lingering'>>): void {
+  updateSession(
+    id: string,
+    f: Partial<Pick<Session, 'status' | 'endedUs' | 'exitCode' | 'exitSignal' | 'rootPid' | 'lost' | 'lingering'>>,
+  ): void {
     this.flush();
     const cols: string[] = [];
     const vals: unknown[] = [];
     const map: Record<string, string> = {
-      status: 'status', endedUs: 'ended_us', exitCode: 'exit_code', exitSignal: 'exit_signal',
-      rootPid: 'root_pid', lost: 'lost', lingering: 'lingering',
+      status: 'status',
+      endedUs: 'ended_us',
+      exitCode: 'exit_code',
+      exitSignal: 'exit_signal',
+      rootPid: 'root_pid',
+      lost: 'lost',
+      lingering: 'lingering',
     };
     for (const [k, v] of Object.entries(f)) {
       const col = map[k];
@@ -204,7 +212,9 @@ export class Store {
   }
 
   processesOf(sessionId: string): ProcessRecord[] {
-    const rows = this.db.prepare('SELECT * FROM processes WHERE session_id = ? ORDER BY start_us, rowid').all(sessionId) as Row[];
+    const rows = this.db
+      .prepare('SELECT * FROM processes WHERE session_id = ? ORDER BY start_us, rowid')
+      .all(sessionId) as Row[];
     return rows.map((r) => ({
       execId: String(r.exec_id),
       sessionId: r.session_id as string | null,

@@ -152,7 +152,8 @@ static __always_inline __u16 wd_put_walk(__u8 *buf, __u64 *off, struct path *pat
 	w->done = 0;
 	bpf_loop(WD_PATH_DEPTH, wd_walk_step, NULL, 0);
 	if (!w->done)
-		*flags |= WD_F_TRUNC_PATH; /* deeper than WD_PATH_DEPTH or longer than WD_PATH_MAX */
+		*flags |=
+		    WD_F_TRUNC_PATH; /* deeper than WD_PATH_DEPTH or longer than WD_PATH_MAX */
 	__u64 len = w->off - w->start;
 	if (len > WD_PATH_MAX)
 		return 0;

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs and builds everything Warden needs on a Debian 12 host, idempotently:
+# Debian packages (only those missing), npm packages (only when the lockfile
+# changed), the kernel sensor (make) and the TypeScript (only when sources changed).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+debs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make gcc pkg-config clang-format)
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    say "missing Debian packages: ${missing[*]} (run this script as root to install them)"
+    exit 1
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+# better-sqlite3 is built from source here (no prebuilt download): make sure it loads.
+if ! node -e "require('better-sqlite3')(':memory:').close()" 2>/dev/null; then
+  say "building better-sqlite3 from source"
+  npm rebuild better-sqlite3 --build-from-source --loglevel=error
+fi
+
+make -s -C sensor
+
+stamp=dist/.built
+if [ ! -f "$stamp" ] || [ -n "$(find src test bench tsconfig.json package-lock.json -newer "$stamp" -print -quit 2>/dev/null)" ]; then
+  say "compiling TypeScript"
+  node_modules/.bin/tsc -p tsconfig.json
+  touch "$stamp"
+fi
