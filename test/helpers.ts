@@ -1,0 +1,56 @@
+/** Shared test helpers: kernel-test gating, temp state, running the CLI. */
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { loadConfig, type Config } from '../src/config.js';
+
+export const ROOT = loadConfig().root;
+export const WARDEN = join(ROOT, 'bin', 'warden');
+
+/** Why kernel tests cannot run here, or undefined when they can. */
+export function kernelUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'kernel tests need root';
+  if (!existsSync('/sys/kernel/btf/vmlinux')) return 'no kernel BTF (/sys/kernel/btf/vmlinux)';
+  const cfg = loadConfig();
+  if (!existsSync(cfg.sensorBin)) return `sensor not built (${cfg.sensorBin})`;
+  return undefined;
+}
+
+/**
+ * Skips a kernel test with its reason, except under CI=true where a skip would
+ * hide a broken set-up: there it fails.
+ */
+export function needKernel(t: TestContext): boolean {
+  const why = kernelUnavailable();
+  if (!why) return true;
+  if (process.env.CI === 'true') throw new Error(`kernel test cannot run under CI: ${why}`);
+  t.skip(why);
+  return false;
+}
+
+export function tempDir(prefix: string): { path: string; cleanup: () => void } {
+  const path = mkdtempSync(join(tmpdir(), `warden-${prefix}-`));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+export function testConfig(stateDir: string): Config {
+  return loadConfig({ stateDir, ringbufMb: 64 });
+}
+
+/** Runs bin/warden with its own state directory. */
+export function warden(stateDir: string, args: string[], timeoutMs = 120000): SpawnSyncReturns<string> {
+  return spawnSync(WARDEN, args, {
+    encoding: 'utf8',
+    env: { ...process.env, WARDEN_STATE_DIR: stateDir, NO_COLOR: '1' },
+    timeout: timeoutMs,
+  });
+}
+
+export function jsonLines<T = Record<string, unknown>>(text: string): T[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as T);
+}
