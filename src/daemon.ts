@@ -3,7 +3,7 @@
  * cgroups and store together. `runSession` is `warden run` standalone: it
  * brings up its own sensor for the length of one session.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import type { Config } from './config.js';
@@ -57,31 +57,59 @@ function describePid(pid: number): { comm: string; argv: string[] } {
   }
 }
 
-/** Starts CMD inside a tracked session cgroup and waits for it; forwards signals. */
-function startAgent(cfg: Config, cg: SessionCgroup, command: string[]) {
+/** A signal arrived before the agent started: the session was not run. */
+export class SessionAborted extends Error {
+  override name = 'SessionAborted';
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`interrupted by ${signal} before the command started`);
+  }
+}
+
+/**
+ * Relays signals to the agent. Installed before any set-up, so a signal that
+ * arrives early aborts the session cleanly instead of killing Warden mid-way.
+ */
+class SignalRelay {
+  private child: ChildProcess | undefined;
+  pending: NodeJS.Signals | undefined;
+  private readonly handlers = new Map<NodeJS.Signals, () => void>();
+
+  constructor(tty: boolean) {
+    for (const sig of FORWARDED) {
+      const h = (): void => {
+        if (!this.child) this.pending ??= sig;
+        else if (!(tty && TTY_DELIVERED.has(sig))) this.child.kill(sig);
+      };
+      this.handlers.set(sig, h);
+      process.on(sig, h);
+    }
+  }
+
+  attach(child: ChildProcess): void {
+    this.child = child;
+  }
+
+  release(): void {
+    for (const [sig, h] of this.handlers) process.off(sig, h);
+  }
+}
+
+/** Starts CMD inside the session cgroup: warden-launch joins it, then execs CMD. */
+function startAgent(cfg: Config, cg: SessionCgroup, command: string[], relay: SignalRelay) {
   const [cmd, ...args] = command;
   if (!cmd) throw new Error('no command to run');
+  if (relay.pending) throw new SessionAborted(relay.pending);
   const child = spawn(cfg.launchBin, [cg.path, cmd, ...args], { stdio: 'inherit' });
-  const tty = process.stdin.isTTY === true;
-  const handlers = new Map<string, () => void>();
-  for (const sig of FORWARDED) {
-    const h = (): void => {
-      if (!(tty && TTY_DELIVERED.has(sig))) child.kill(sig);
-    };
-    handlers.set(sig, h);
-    process.on(sig, h);
-  }
+  relay.attach(child);
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
-  const release = (): void => {
-    for (const [sig, h] of handlers) process.off(sig, h);
-  };
-  return { child, done, release };
+  return { child, done };
 }
 
 export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResult> {
+  const relay = new SignalRelay(process.stdin.isTTY === true);
   const store = Store.open(cfg.stateDir);
   store.applyRetention(cfg.retentionDays);
   const id = newSessionId();
@@ -123,9 +151,9 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
       startedUs,
       rootPid: null,
     });
-    const agent = startAgent(cfg, cg, opts.command);
+    const agent = startAgent(cfg, cg, opts.command, relay);
     store.updateSession(id, { rootPid: agent.child.pid ?? null });
-    const exit = await agent.done.finally(agent.release);
+    const exit = await agent.done.finally(() => relay.release());
 
     const lingering = cgroupPids(cg.path).map((pid) => ({
       pid,
@@ -151,6 +179,7 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
     opts.onEnd?.(session, store);
     return { session, status: exit.code ?? 128 + (signo ?? 0) };
   } finally {
+    relay.release();
     if (status === 'failed') {
       if (cgroupPids(cg.path).length) await killCgroup(cg.path).catch(() => false);
       try {

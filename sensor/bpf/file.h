@@ -64,7 +64,7 @@ static __always_inline int wd_emit_file(struct wd_file_args *a, struct wd_stash 
 	return wd_submit(buf, off, flags);
 }
 
-static __always_inline int wd_file_exit(struct wd_stash *s, long ret, const __u32 nr)
+static __always_inline int wd_file_exit(struct wd_stash *s, long ret, __u32 nr)
 {
 	struct wd_file_args a = {.dirfd = AT_FDCWD, .dirfd2 = AT_FDCWD, .fd = -1};
 	__u64 *g = s->args;

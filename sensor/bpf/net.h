@@ -62,7 +62,7 @@ static __always_inline __u16 wd_read_sockaddr(const void *uaddr, __u8 *addr, __u
 	return sa.sin6_family;
 }
 
-static __always_inline int wd_net_exit(struct wd_stash *s, long ret, const __u32 nr)
+static __always_inline int wd_net_exit(struct wd_stash *s, long ret, __u32 nr)
 {
 	__u8 *buf = wd_scratch();
 	if (!buf)

@@ -2,7 +2,7 @@
 /* Signals, ptrace and credential changes. */
 #pragma once
 
-static __always_inline int wd_signal_exit(struct wd_stash *s, long ret, const __u32 nr)
+static __always_inline int wd_signal_exit(struct wd_stash *s, long ret, __u32 nr)
 {
 	__u8 *buf = wd_scratch();
 	if (!buf)
@@ -32,7 +32,7 @@ struct wd_cap_data {
 	__u32 inheritable;
 };
 
-static __always_inline int wd_cred_exit(struct wd_stash *s, long ret, const __u32 nr)
+static __always_inline int wd_cred_exit(struct wd_stash *s, long ret, __u32 nr)
 {
 	__u8 *buf = wd_scratch();
 	if (!buf)

@@ -11,6 +11,7 @@
  * Exits cleanly on EOF on stdin, SIGTERM or SIGINT. It pins nothing: the
  * programs and maps live exactly as long as this process.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
@@ -22,9 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -186,30 +187,81 @@ static int read_commands(struct sensor_bpf *skel, struct ring_buffer *rb)
 	return 0;
 }
 
-/* Programs whose tracepoint this kernel lacks (e.g. fchmodat2 before 6.6) are skipped. */
-static void skip_missing_tracepoints(struct sensor_bpf *skel)
-{
-	struct bpf_program *prog;
-	bpf_object__for_each_program (prog, skel->obj) {
-		const char *sec = bpf_program__section_name(prog);
-		char path[256];
-		if (strncmp(sec, "tracepoint/", 11) != 0)
-			continue;
-		snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s", sec + 11);
-		if (access(path, F_OK) != 0) {
-			logf_("no tracepoint %s on this kernel: not watched", sec + 11);
-			bpf_program__set_autoload(prog, false);
-		}
-	}
-}
+/* Which native syscalls the sensor watches, by their number on this architecture. */
+static const struct {
+	__u8 wd;
+	long native;
+} watched[] = {
+#ifdef SYS_open
+	{ WD_SYS_OPEN, SYS_open },
+#endif
+#ifdef SYS_creat
+	{ WD_SYS_CREAT, SYS_creat },
+#endif
+#ifdef SYS_unlink
+	{ WD_SYS_UNLINK, SYS_unlink },
+#endif
+#ifdef SYS_rmdir
+	{ WD_SYS_RMDIR, SYS_rmdir },
+#endif
+#ifdef SYS_rename
+	{ WD_SYS_RENAME, SYS_rename },
+#endif
+#ifdef SYS_renameat
+	{ WD_SYS_RENAMEAT, SYS_renameat },
+#endif
+#ifdef SYS_mkdir
+	{ WD_SYS_MKDIR, SYS_mkdir },
+#endif
+#ifdef SYS_chmod
+	{ WD_SYS_CHMOD, SYS_chmod },
+#endif
+#ifdef SYS_fchmodat2
+	{ WD_SYS_FCHMODAT2, SYS_fchmodat2 },
+#else
+	{ WD_SYS_FCHMODAT2, 452 }, /* not in this libc's headers yet; the same on every arch */
+#endif
+	{ WD_SYS_OPENAT, SYS_openat },
+	{ WD_SYS_OPENAT2, SYS_openat2 },
+	{ WD_SYS_UNLINKAT, SYS_unlinkat },
+	{ WD_SYS_RENAMEAT2, SYS_renameat2 },
+	{ WD_SYS_MKDIRAT, SYS_mkdirat },
+	{ WD_SYS_FCHMOD, SYS_fchmod },
+	{ WD_SYS_FCHMODAT, SYS_fchmodat },
+	{ WD_SYS_TRUNCATE, SYS_truncate },
+	{ WD_SYS_FTRUNCATE, SYS_ftruncate },
+	{ WD_SYS_CONNECT, SYS_connect },
+	{ WD_SYS_SENDTO, SYS_sendto },
+	{ WD_SYS_SENDMSG, SYS_sendmsg },
+	{ WD_SYS_SENDMMSG, SYS_sendmmsg },
+	{ WD_SYS_BIND, SYS_bind },
+	{ WD_SYS_LISTEN, SYS_listen },
+	{ WD_SYS_ACCEPT, SYS_accept },
+	{ WD_SYS_ACCEPT4, SYS_accept4 },
+	{ WD_SYS_KILL, SYS_kill },
+	{ WD_SYS_TKILL, SYS_tkill },
+	{ WD_SYS_TGKILL, SYS_tgkill },
+	{ WD_SYS_PTRACE, SYS_ptrace },
+	{ WD_SYS_SETUID, SYS_setuid },
+	{ WD_SYS_SETGID, SYS_setgid },
+	{ WD_SYS_SETREUID, SYS_setreuid },
+	{ WD_SYS_SETREGID, SYS_setregid },
+	{ WD_SYS_SETRESUID, SYS_setresuid },
+	{ WD_SYS_SETRESGID, SYS_setresgid },
+	{ WD_SYS_SETFSUID, SYS_setfsuid },
+	{ WD_SYS_SETFSGID, SYS_setfsgid },
+	{ WD_SYS_CAPSET, SYS_capset },
+};
 
-static int ensure_tracefs(void)
+static int configure_watch(struct sensor_bpf *skel)
 {
-	if (access("/sys/kernel/tracing/events", F_OK) == 0)
-		return 0;
-	if (mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL) && errno != EBUSY) {
-		logf_("cannot mount tracefs on /sys/kernel/tracing: %s", strerror(errno));
-		return -errno;
+	const size_t max = sizeof(skel->rodata->wd_watch);
+	for (size_t i = 0; i < sizeof(watched) / sizeof(watched[0]); i++) {
+		if (watched[i].native < 0 || (size_t)watched[i].native >= max) {
+			logf_("syscall %ld is beyond the watch table", watched[i].native);
+			return -ERANGE;
+		}
+		skel->rodata->wd_watch[watched[i].native] = watched[i].wd;
 	}
 	return 0;
 }
@@ -302,6 +354,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	/* Hold no descriptor but our stdio: an inherited pipe kept open by us would
+	 * make whoever waits on it wait for our (slow) detach at exit. */
+	close_range(3, ~0U, 0);
 	signal(SIGPIPE, SIG_IGN);
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGTERM, &sa, NULL);
@@ -311,8 +366,6 @@ int main(int argc, char **argv)
 	if (!out.buf)
 		return 1;
 
-	if ((err = ensure_tracefs()))
-		goto cleanup;
 	skel = sensor_bpf__open();
 	if (!skel) {
 		err = -errno;
@@ -321,7 +374,8 @@ int main(int argc, char **argv)
 	}
 	skel->rodata->wd_session_level = level;
 	bpf_map__set_max_entries(skel->maps.wd_events, (__u32)ringbuf_mb << 20);
-	skip_missing_tracepoints(skel);
+	if ((err = configure_watch(skel)))
+		goto cleanup;
 	if ((err = sensor_bpf__load(skel))) {
 		logf_("load BPF programs: %s", strerror(-err));
 		goto cleanup;

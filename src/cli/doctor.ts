@@ -20,12 +20,12 @@ export interface ProbeResult {
 }
 
 const ROLES: Record<string, string> = {
-  'bpf-tracepoint': 'action monitoring (syscall tracepoints)',
+  'bpf-tracepoint': 'not used: per-syscall tracepoints detach slowly (~35 ms each)',
   'bpf-tp-btf': 'process lifecycle (exec, fork, exit)',
-  'bpf-raw-tracepoint': 'fallback hooks',
+  'bpf-raw-tracepoint': 'action monitoring (sys_enter / sys_exit)',
   'bpf-lsm': 'best enforcement: file, exec, connect, kill in the kernel',
   'bpf-fentry': 'tracing fast path',
-  'bpf-kprobe': 'fallback hooks',
+  'bpf-kprobe': 'not used',
   'bpf-cgroup-connect4': 'network egress enforcement (fallback to BPF-LSM)',
   'bpf-cgroup-sendmsg4': 'UDP/DNS egress enforcement',
   landlock: 'launch floor: file and exec limits that survive the daemon',
@@ -121,7 +121,7 @@ export async function runDoctor(cfg: Config, json: boolean): Promise<number> {
   console.log(table(rows));
   const lsm = byName.get('bpf-lsm')?.ok;
   console.log(
-    `\n${bold('monitoring')}: ${monitoring ? 'active (tracepoints + tp_btf, one ring buffer)' : red('unavailable: see above')}` +
+    `\n${bold('monitoring')}: ${monitoring ? 'active (raw syscall tracepoints + tp_btf, one ring buffer)' : red('unavailable: see above')}` +
       `\n${bold('enforcement')}: ${lsm ? 'BPF-LSM available' : 'BPF-LSM refused by this kernel; fallback is cgroup sock_addr + Landlock + fanotify'}` +
       ` (enforcement is not built yet: see issue 3)`,
   );

@@ -2,7 +2,8 @@
 /** The `warden` command line. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Config } from '../config.js';
-import { runSession } from '../daemon.js';
+import { runSession, SessionAborted } from '../daemon.js';
+import { constants } from 'node:os';
 import { EVENT_TYPES } from '../pipeline/events.js';
 import { Store, type Session } from '../store/store.js';
 import { runDoctor } from './doctor.js';
@@ -159,5 +160,6 @@ program.parseAsync(process.argv).catch((e: unknown) => {
   const err = e instanceof Error ? e : new Error(String(e));
   process.stderr.write(`warden: ${err.message}\n`);
   if (process.env.WARDEN_DEBUG) process.stderr.write(`${err.stack}\n`);
-  process.exitCode = err instanceof UsageError ? 2 : 1;
+  process.exitCode =
+    err instanceof UsageError ? 2 : err instanceof SessionAborted ? 128 + (constants.signals[err.signal] ?? 0) : 1;
 });

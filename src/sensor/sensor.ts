@@ -161,7 +161,7 @@ export class Sensor {
     if (!proc) return;
     proc.stdin.end();
     proc.unref();
-    for (const s of [proc.stdout, proc.stderr]) (s as Socket).unref();
+    for (const s of [proc.stdin, proc.stdout, proc.stderr]) (s as unknown as Socket).unref();
   }
 
   kill(): void {
