@@ -3,7 +3,7 @@
  * session and the exact events it must produce are asserted.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -200,5 +200,27 @@ test('a session of 10,000 short-lived processes loses nothing', { timeout: 30000
     assert.equal(new Set(trues.map((e) => e.execId)).size, n, 'every image has its own exec id');
   } finally {
     state.cleanup();
+  }
+});
+
+test('32-bit syscalls are not misread as the native syscall with the same number', async (t) => {
+  if (!needKernel(t)) return;
+  if (process.arch !== 'x64') return t.skip('the ia32 entry exists on x86-64 only');
+  const dir = tempDir('ia32');
+  try {
+    /* ia32 syscall 42 is pipe; native 42 is connect, which the sensor watches */
+    const src = join(dir.path, 'ia32.c');
+    writeFileSync(
+      src,
+      'int main(void){long r; int fds[2]; asm volatile("int $0x80":"=a"(r):"a"(42),"b"(fds):"memory"); return 0;}\n',
+    );
+    const bin = join(dir.path, 'ia32');
+    execFileSync('cc', ['-O1', src, '-o', bin]);
+    const run = await record(dir.path, [bin]);
+    assert.equal(run.status, 0);
+    assert.equal(ofType(run.events, 'exec').length, 1, 'the program ran in the session');
+    assert.deepEqual(ofType(run.events, 'connect'), []);
+  } finally {
+    dir.cleanup();
   }
 });

@@ -71,13 +71,27 @@ static __always_inline long wd_exit_nr(struct pt_regs *regs)
  * ~35 ms to detach each one under a global lock: 78 of them made every
  * sensor start wait seconds for the previous one's exit.)
  */
+/*
+ * A 32-bit syscall from a 64-bit kernel's compat entry carries its ia32 number,
+ * which the native table would misread as another syscall: leave those alone.
+ */
+static __always_inline bool wd_compat_syscall(void)
+{
+#if defined(__TARGET_ARCH_x86)
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	return BPF_CORE_READ(task, thread_info.status) & 0x0002; /* TS_COMPAT */
+#else
+	return false;
+#endif
+}
+
 SEC("raw_tp/sys_enter")
 int wd_sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u32 nr = wd_watched(ctx->args[1]);
 	struct wd_stash s = {};
 
-	if (!nr || !wd_tracked(&s.session))
+	if (!nr || !wd_tracked(&s.session) || wd_compat_syscall())
 		return 0;
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	__u64 id = bpf_get_current_pid_tgid();
