@@ -47,23 +47,25 @@ static __always_inline __u32 wd_watched(long native)
 	return wd_watch[native];
 }
 
-/* libbpf 1.1 stops at the fifth syscall argument */
+/*
+ * tp_btf hands us a typed pt_regs: its fields are plain (fault-safe) loads,
+ * with no helper call per argument. The syscall's own registers per arch:
+ */
 #if defined(__TARGET_ARCH_x86)
-#define WD_SYSCALL_ARG6(regs) BPF_CORE_READ(regs, r9)
+#define WD_ARG(regs, n)           \
+	((n) == 0   ? (regs)->di  \
+	 : (n) == 1 ? (regs)->si  \
+	 : (n) == 2 ? (regs)->dx  \
+	 : (n) == 3 ? (regs)->r10 \
+	 : (n) == 4 ? (regs)->r8  \
+		    : (regs)->r9)
+#define WD_NR(regs) ((regs)->orig_ax)
 #elif defined(__TARGET_ARCH_arm64)
-#define WD_SYSCALL_ARG6(regs) BPF_CORE_READ((struct user_pt_regs *)(regs), regs[5])
-#endif
-
-static __always_inline long wd_exit_nr(struct pt_regs *regs)
-{
-#if defined(__TARGET_ARCH_x86)
-	return BPF_CORE_READ(regs, orig_ax);
-#elif defined(__TARGET_ARCH_arm64)
-	return BPF_CORE_READ((struct user_pt_regs *)regs, regs[8]);
+#define WD_ARG(regs, n) ((n) == 0 ? (regs)->orig_x0 : (regs)->regs[n])
+#define WD_NR(regs) ((regs)->syscallno)
 #else
-#error "add this architecture's syscall number register"
+#error "add this architecture's syscall registers"
 #endif
-}
 
 /*
  * Two raw tracepoints cover every watched syscall. (Per-syscall tracepoints
@@ -78,39 +80,37 @@ static __always_inline long wd_exit_nr(struct pt_regs *regs)
 static __always_inline bool wd_compat_syscall(void)
 {
 #if defined(__TARGET_ARCH_x86)
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	return BPF_CORE_READ(task, thread_info.status) & 0x0002; /* TS_COMPAT */
+	struct task_struct *task = bpf_get_current_task_btf();
+	return task->thread_info.status & 0x0002; /* TS_COMPAT */
 #else
 	return false;
 #endif
 }
 
-SEC("raw_tp/sys_enter")
-int wd_sys_enter(struct bpf_raw_tracepoint_args *ctx)
+SEC("tp_btf/sys_enter")
+int BPF_PROG(wd_sys_enter, struct pt_regs *regs, long native)
 {
-	__u32 nr = wd_watched(ctx->args[1]);
+	__u32 nr = wd_watched(native);
 	struct wd_stash s = {};
 
 	if (!nr || !wd_tracked(&s.session) || wd_compat_syscall())
 		return 0;
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 	__u64 id = bpf_get_current_pid_tgid();
 	s.nr = nr;
-	s.args[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	s.args[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
-	s.args[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
-	s.args[3] = PT_REGS_PARM4_CORE_SYSCALL(regs);
-	s.args[4] = PT_REGS_PARM5_CORE_SYSCALL(regs);
-	s.args[5] = WD_SYSCALL_ARG6(regs);
+	s.args[0] = WD_ARG(regs, 0);
+	s.args[1] = WD_ARG(regs, 1);
+	s.args[2] = WD_ARG(regs, 2);
+	s.args[3] = WD_ARG(regs, 3);
+	s.args[4] = WD_ARG(regs, 4);
+	s.args[5] = WD_ARG(regs, 5);
 	bpf_map_update_elem(&wd_stash_map, &id, &s, BPF_ANY);
 	return 0;
 }
 
-SEC("raw_tp/sys_exit")
-int wd_sys_exit(struct bpf_raw_tracepoint_args *ctx)
+SEC("tp_btf/sys_exit")
+int BPF_PROG(wd_sys_exit, struct pt_regs *regs, long ret)
 {
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-	__u32 nr = wd_watched(wd_exit_nr(regs));
+	__u32 nr = wd_watched(WD_NR(regs));
 	if (!nr)
 		return 0;
 	__u64 id = bpf_get_current_pid_tgid();
@@ -122,7 +122,6 @@ int wd_sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	bpf_map_delete_elem(&wd_stash_map, &id);
 	if (s.nr != nr)
 		return 0; /* a stale stash from a syscall that never returned */
-	long ret = ctx->args[1];
 
 	if (nr <= WD_SYS_FTRUNCATE)
 		return wd_file_exit(&s, ret, nr);

@@ -16,7 +16,7 @@ function harness() {
   return { p, events, procs };
 }
 
-let clockNs = 1000n;
+let clockNs = 1000;
 const task = (pid: number, ppid: number, comm: string): RawTask => ({
   pid,
   tid: pid,
@@ -24,13 +24,13 @@ const task = (pid: number, ppid: number, comm: string): RawTask => ({
   uid: 0,
   gid: 0,
   session: 7,
-  cgroupId: 1n,
-  startNs: 1n,
+  cgroupId: 1,
+  startNs: 1,
   comm,
 });
 const exec = (pid: number, ppid: number, argv: string[]): RawEvent => ({
   kind: 'exec',
-  timeNs: (clockNs += 10n),
+  timeNs: (clockNs += 10),
   task: task(pid, ppid, argv[0] ?? '?'),
   oldPid: pid,
   argc: argv.length,
@@ -41,14 +41,14 @@ const exec = (pid: number, ppid: number, argv: string[]): RawEvent => ({
 });
 const fork = (pid: number, ppid: number, child: number): RawEvent => ({
   kind: 'fork',
-  timeNs: (clockNs += 10n),
+  timeNs: (clockNs += 10),
   task: task(pid, ppid, 'sh'),
   childPid: child,
   childStartNs: clockNs,
 });
 const exit = (pid: number, ppid: number, status: number): RawEvent => ({
   kind: 'exit',
-  timeNs: (clockNs += 10n),
+  timeNs: (clockNs += 10),
   task: task(pid, ppid, 'x'),
   exitCode: status,
 });

@@ -7,8 +7,8 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import type { ProcessRecord } from './events.js';
 
 /** A stable id for a process image: unique per boot for (pid, time it began). */
-export function makeExecId(bootTag: string, pid: number, timeNs: bigint): string {
-  return `${bootTag}-${pid}-${timeNs.toString(36)}`;
+export function makeExecId(bootTag: string, pid: number, timeNs: number): string {
+  return `${bootTag}-${pid}-${Math.round(timeNs).toString(36)}`;
 }
 
 export function readBootTag(): string {
@@ -81,7 +81,7 @@ export class ProcessTable {
     if (known) return known;
     const snap = readProc(pid);
     const rec: ProcessRecord = {
-      execId: makeExecId(this.bootTag, pid, BigInt(snap?.startTicks ?? 0) * 10000000n),
+      execId: makeExecId(this.bootTag, pid, (snap?.startTicks ?? 0) * 1e7),
       sessionId: null,
       pid,
       ppid: snap?.ppid ?? hint.ppid,
@@ -101,9 +101,8 @@ export class ProcessTable {
     return rec;
   }
 
-  fork(parent: ProcessRecord, childPid: number, childStartNs: bigint, sessionId: string, nowUs: number): ProcessRecord {
-    const child: ProcessRecord = {
-      ...parent,
+  fork(parent: ProcessRecord, childPid: number, childStartNs: number, sessionId: string, nowUs: number): ProcessRecord {
+    const child: ProcessRecord = Object.assign({}, parent, {
       execId: makeExecId(this.bootTag, childPid, childStartNs),
       sessionId,
       pid: childPid,
@@ -114,7 +113,7 @@ export class ProcessTable {
       endUs: null,
       exitCode: null,
       exitSignal: null,
-    };
+    });
     this.byPid.set(childPid, child);
     this.onRecord(child);
     return child;
@@ -122,7 +121,7 @@ export class ProcessTable {
 
   exec(
     previous: ProcessRecord,
-    img: { exe: string; argv: string[]; cwd: string; comm: string; uid: number; ppid: number; timeNs: bigint },
+    img: { exe: string; argv: string[]; cwd: string; comm: string; uid: number; ppid: number; timeNs: number },
     sessionId: string,
     nowUs: number,
   ): ProcessRecord {

@@ -168,10 +168,11 @@ export class Sensor {
     if (this.proc && !this.exited) this.proc.kill('SIGTERM');
   }
 
-  /** Resolves when the loader has exited. */
+  /** Resolves when the loader has exited; keeps Node alive until then, even after stop(). */
   waitExit(): Promise<void> {
     const proc = this.proc;
     if (!proc || this.exited) return Promise.resolve();
+    proc.ref();
     return new Promise((resolve) => proc.once('exit', () => resolve()));
   }
 }

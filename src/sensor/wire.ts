@@ -16,19 +16,21 @@ export interface RawTask {
   uid: number;
   gid: number;
   session: number;
-  cgroupId: bigint;
-  startNs: bigint;
+  cgroupId: number;
+  startNs: number;
   comm: string;
 }
 
+/* 64-bit times and ids are numbers (exact below 2^53 ns, ~104 days of uptime, and
+ * within 256 ns after): a BigInt per field cost more than decoding the rest. */
 interface Base {
-  timeNs: bigint;
+  timeNs: number;
   task: RawTask;
 }
 
 export type RawEvent =
   | (Base & { kind: 'exec'; oldPid: number; argc: number; argv: string[]; exe: string; cwd: string; truncated: number })
-  | (Base & { kind: 'fork'; childPid: number; childStartNs: bigint })
+  | (Base & { kind: 'fork'; childPid: number; childStartNs: number })
   | (Base & { kind: 'exit'; exitCode: number })
   | (Base & {
       kind: 'file';
@@ -94,7 +96,7 @@ const NET_TYPES = {
   [L.FrameType.ACCEPT]: 'accept',
 } as const;
 
-/** Reads fields of one struct at a base offset. */
+/** Reads fields of one struct at a base offset (prototype methods: no per-frame closures). */
 class Reader {
   constructor(
     readonly view: DataView,
@@ -107,17 +109,35 @@ class Reader {
     if (!f) throw new WireError(`${this.layout.name} has no field ${name}`);
     return this.base + f.offset;
   }
-  u16 = (n: string): number => this.view.getUint16(this.off(n), true);
-  u32 = (n: string): number => this.view.getUint32(this.off(n), true);
-  s32 = (n: string): number => this.view.getInt32(this.off(n), true);
-  u64 = (n: string): bigint => this.view.getBigUint64(this.off(n), true);
-  s64 = (n: string): number => Number(this.view.getBigInt64(this.off(n), true));
-  bytes = (n: string): Uint8Array => {
-    const f = this.layout.fields[n];
-    if (!f) throw new WireError(`${this.layout.name} has no field ${n}`);
-    return new Uint8Array(this.view.buffer, this.view.byteOffset + this.base + f.offset, f.size);
-  };
-  sub = (n: string, layout: StructLayout): Reader => new Reader(this.view, this.off(n), layout);
+  u16(n: string): number {
+    return this.view.getUint16(this.off(n), true);
+  }
+  u32(n: string): number {
+    return this.view.getUint32(this.off(n), true);
+  }
+  s32(n: string): number {
+    return this.view.getInt32(this.off(n), true);
+  }
+  u64(n: string): bigint {
+    return this.view.getBigUint64(this.off(n), true);
+  }
+  /** A 64-bit field as a number: exact below 2^53, which times, ids and results are. */
+  n64(n: string): number {
+    const at = this.off(n);
+    return this.view.getUint32(at, true) + this.view.getUint32(at + 4, true) * 0x100000000;
+  }
+  s64(n: string): number {
+    const at = this.off(n);
+    return this.view.getUint32(at, true) + this.view.getInt32(at + 4, true) * 0x100000000;
+  }
+  bytes(n: string): Uint8Array {
+    const at = this.off(n);
+    const size = this.layout.fields[n]?.size ?? 0;
+    return new Uint8Array(this.view.buffer, this.view.byteOffset + at, size);
+  }
+  sub(n: string, layout: StructLayout): Reader {
+    return new Reader(this.view, this.off(n), layout);
+  }
 }
 
 const utf8 = new TextDecoder('utf-8');
@@ -215,8 +235,8 @@ function task(r: Reader): RawTask {
     uid: t.u32('uid'),
     gid: t.u32('gid'),
     session: t.u32('session'),
-    cgroupId: t.u64('cgroup_id'),
-    startNs: t.u64('start_ns'),
+    cgroupId: t.n64('cgroup_id'),
+    startNs: t.n64('start_ns'),
     comm: cString(t.bytes('comm')),
   };
 }
@@ -241,12 +261,13 @@ function decodeFile(
   const resolved = (flagsEx & L.Flag.RESOLVED) !== 0;
   const requestedPath = joinPath(str1, walk1Len > 0 && !resolved ? walk1 : '');
   return {
-    ...base,
+    timeNs: base.timeNs,
+    task: base.task,
     kind: 'file',
     type,
     syscall: syscallName(r.u32('syscall')),
     result: r.s64('result'),
-    length: Number(r.u64('length')),
+    length: r.n64('length'),
     flags: r.u32('flags'),
     mode: r.u32('mode'),
     path: resolved && walk1Len > 0 ? walk1 : requestedPath,
@@ -259,12 +280,13 @@ function decodeFile(
 function decodeNet(r: Reader, base: Base, type: (typeof NET_TYPES)[keyof typeof NET_TYPES]): RawEvent {
   const family = r.u16('family');
   return {
-    ...base,
+    timeNs: base.timeNs,
+    task: base.task,
     kind: 'net',
     type,
     syscall: syscallName(r.u32('syscall')),
     result: r.s64('result'),
-    bytes: Number(r.u64('bytes')),
+    bytes: r.n64('bytes'),
     fd: r.s32('fd'),
     family,
     sockType: r.u16('sock_type'),
@@ -285,7 +307,7 @@ export function decodeFrame(bytes: Uint8Array): RawFrame {
   const version = h.u16('version');
   if (version !== L.WIRE_VERSION) throw new WireError(`wire version ${version}, expected ${L.WIRE_VERSION}`);
   const type = h.u16('type');
-  const timeNs = h.u64('time_ns');
+  const timeNs = h.n64('time_ns');
   const need = (layout: StructLayout): Reader => {
     if (bytes.length < layout.size) throw new WireError(`${layout.name} frame of ${bytes.length} bytes`);
     return new Reader(view, 0, layout);
@@ -340,7 +362,7 @@ export function decodeFrame(bytes: Uint8Array): RawFrame {
         task: task(r),
         kind: 'fork',
         childPid: r.u32('child_pid'),
-        childStartNs: r.u64('child_start_ns'),
+        childStartNs: r.n64('child_start_ns'),
       };
     }
     case L.FrameType.EXIT: {

@@ -141,7 +141,7 @@ export class Store {
   }
 
   putProcess(p: ProcessRecord): void {
-    this.procs.set(p.execId, { ...p });
+    this.procs.set(p.execId, Object.assign({}, p));
     this.schedule();
   }
 
@@ -171,10 +171,10 @@ export class Store {
          exit_signal = excluded.exit_signal`,
     );
     this.db.transaction(() => {
-      for (const p of procs) upProc.run({ ...p, argv: JSON.stringify(p.argv) });
+      for (const p of procs) upProc.run(Object.assign({}, p, { argv: JSON.stringify(p.argv) }));
       for (const e of events) {
-        const { id: _id, ...rest } = e;
-        const info = insEvent.run(e.sessionId, e.timeUs, e.type, e.pid, e.execId, JSON.stringify(rest));
+        /* e.id is still unset here, so JSON leaves it out; no rest-spread on this path */
+        const info = insEvent.run(e.sessionId, e.timeUs, e.type, e.pid, e.execId, JSON.stringify(e));
         e.id = Number(info.lastInsertRowid);
       }
     })();

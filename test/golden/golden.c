@@ -18,7 +18,7 @@ static void task(struct wd_task *t, __u32 pid)
 	t->uid = 1000;
 	t->gid = 1001;
 	t->session = 7;
-	t->cgroup_id = 0x1122334455667788ull;
+	t->cgroup_id = 0x0011223344556677ull; /* all eight bytes used, below 2^53 */
 	t->start_ns = 123456789;
 	strcpy(t->comm, "golden");
 }

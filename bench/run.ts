@@ -1,0 +1,182 @@
+/**
+ * Warden benchmarks, one command: ./bench/run.sh
+ *  (a) pipeline throughput: events per second from the kernel into SQLite, with loss counters;
+ *  (b) overhead: open/close, loopback connect and fork/exec loops with no sensor, outside a
+ *      session (sensor loaded) and inside one, interleaved in the same run; ratios and percentiles.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig } from '../src/config.js';
+import { table } from '../src/cli/render.js';
+import { BenchSession, loadgen, median, type LoadResult } from './harness.js';
+
+const cfg = loadConfig();
+const LOADGEN = join(cfg.root, 'bench', 'build', 'loadgen');
+const quick = process.argv.includes('--quick');
+
+async function throughputBurst(ringMb: number, n: number) {
+  const s = await BenchSession.start(cfg, ringMb);
+  try {
+    const t0 = process.hrtime.bigint();
+    const load = await loadgen(cfg.launchBin, [s.cg.path, LOADGEN, 'failopen', String(n)]);
+    await s.drain();
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    const stats = s.sensor.stats;
+    return {
+      ringMb,
+      produced: n,
+      producerRate: Math.round(n / load.total_s),
+      stored: s.stored,
+      dropped: Number(stats.drops),
+      endToEndRate: Math.round(s.stored / secs),
+      seconds: secs,
+    };
+  } finally {
+    await s.stop();
+  }
+}
+
+async function throughputPaced(ringMb: number, rate: number, seconds: number) {
+  const s = await BenchSession.start(cfg, ringMb);
+  try {
+    const n = Math.round(rate * seconds);
+    await loadgen(cfg.launchBin, [s.cg.path, LOADGEN, 'failopen', String(n), String(rate)]);
+    await s.drain();
+    return { ringMb, rate, events: n, stored: s.stored, dropped: Number(s.sensor.stats.drops) };
+  } finally {
+    await s.stop();
+  }
+}
+
+type Mode = 'none' | 'outside' | 'inside';
+
+async function overhead(rounds: number) {
+  const listener = spawn(
+    process.execPath,
+    [
+      '-e',
+      'require("node:net").createServer((s)=>s.destroy()).listen(0,"127.0.0.1",function(){console.log(this.address().port)})',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const [portLine] = (await once(listener.stdout, 'data')) as [Buffer];
+  const port = portLine.toString().trim();
+  const ops: Array<[string, string[]]> = [
+    ['open/close', ['openclose', quick ? '50000' : '200000', '/etc/hostname']],
+    ['connect', ['connect', quick ? '5000' : '20000', port]],
+    ['fork/exec', ['forkexec', quick ? '500' : '2000']],
+  ];
+  const results = new Map<string, Record<Mode, LoadResult[]>>();
+  for (const [name] of ops) results.set(name, { none: [], outside: [], inside: [] });
+  try {
+    for (let r = 0; r < rounds; r++) {
+      for (const [name, args] of ops) results.get(name)?.none.push(await loadgen(LOADGEN, args));
+      const s = await BenchSession.start(cfg);
+      try {
+        for (const [name, args] of ops) {
+          const got = results.get(name);
+          got?.outside.push(await loadgen(LOADGEN, args));
+          got?.inside.push(await loadgen(cfg.launchBin, [s.cg.path, LOADGEN, ...args]));
+          await s.drain();
+        }
+        if (s.sensor.stats.drops > 0n) console.warn(`round ${r}: ${s.sensor.stats.drops} events dropped`);
+      } finally {
+        await s.stop();
+      }
+      await sleep(200);
+    }
+  } finally {
+    listener.kill();
+  }
+  const summary = [];
+  for (const [name, byMode] of results) {
+    const m = (mode: Mode, key: keyof LoadResult) => median(byMode[mode].map((x) => Number(x[key])));
+    summary.push({
+      op: name,
+      n: byMode.inside[0]?.n ?? 0,
+      rounds,
+      none: { mean: m('none', 'mean_ns'), p50: m('none', 'p50_ns'), p99: m('none', 'p99_ns') },
+      outside: { mean: m('outside', 'mean_ns'), p50: m('outside', 'p50_ns'), p99: m('outside', 'p99_ns') },
+      inside: { mean: m('inside', 'mean_ns'), p50: m('inside', 'p50_ns'), p99: m('inside', 'p99_ns') },
+      errors: Object.values(byMode)
+        .flat()
+        .reduce((a, x) => a + x.errors, 0),
+    });
+  }
+  return summary;
+}
+
+const us = (ns: number): string => (ns / 1000).toFixed(ns < 10000 ? 2 : 0);
+const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('benchmarks need root (BPF, cgroups)');
+  const started = new Date().toISOString();
+
+  console.log('== (a) pipeline throughput: failing opens flat out, one event each');
+  const bursts = [
+    await throughputBurst(64, quick ? 200000 : 1000000),
+    await throughputBurst(4, quick ? 200000 : 1000000),
+  ];
+  console.log(
+    table([
+      ['RING', 'EVENTS', 'PRODUCED/S', 'STORED', 'LOST', 'KERNEL→SQLITE/S', 'SECONDS'],
+      ...bursts.map((b) => [
+        `${b.ringMb} MiB`,
+        String(b.produced),
+        String(b.producerRate),
+        String(b.stored),
+        String(b.dropped),
+        String(b.endToEndRate),
+        b.seconds.toFixed(2),
+      ]),
+    ]),
+  );
+  console.log('\n== (a) sustained rate before loss: paced, 4 MiB ring buffer');
+  const paced = [];
+  for (const rate of quick ? [50000, 200000] : [25000, 50000, 100000, 150000, 200000, 300000]) {
+    paced.push(await throughputPaced(4, rate, quick ? 1 : 3));
+  }
+  console.log(
+    table([
+      ['RATE/S', 'EVENTS', 'STORED', 'LOST'],
+      ...paced.map((p) => [String(p.rate), String(p.events), String(p.stored), String(p.dropped)]),
+    ]),
+  );
+
+  const rounds = quick ? 1 : 3;
+  console.log(`\n== (b) overhead per operation, median of ${rounds} interleaved rounds (µs)`);
+  const over = await overhead(rounds);
+  console.log(
+    table([
+      ['OP', 'N', 'NONE p50', 'OUT p50', 'IN p50', 'NONE p99', 'OUT p99', 'IN p99', 'IN/OUT mean', 'OUT/NONE mean'],
+      ...over.map((o) => [
+        o.op,
+        String(o.n),
+        us(o.none.p50),
+        us(o.outside.p50),
+        us(o.inside.p50),
+        us(o.none.p99),
+        us(o.outside.p99),
+        us(o.inside.p99),
+        ratio(o.inside.mean, o.outside.mean),
+        ratio(o.outside.mean, o.none.mean),
+      ]),
+    ]),
+  );
+  console.log('NONE: no sensor loaded. OUT: sensor loaded, process outside every session. IN: inside a session.');
+
+  const dir = join(cfg.root, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `bench-${started.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ started, quick, bursts, paced, overhead: over }, null, 2) + '\n');
+  console.log(`\nwrote ${file}`);
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench: ${(e as Error).message}`);
+  process.exitCode = 1;
+});
