@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:os';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import type { Config } from './config.js';
 import type { WardenEvent } from './pipeline/events.js';
@@ -164,13 +165,13 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
     await sensor.untrack(cg.id); /* barrier: every event of the session has arrived */
     await sensor.barrier();
     status = 'ended';
-    const signo = exit.signal ? (await import('node:os')).constants.signals[exit.signal] : null;
+    const signo = exit.signal ? constants.signals[exit.signal] : null;
     store.updateSession(id, {
       status,
       endedUs: Date.now() * 1000,
       exitCode: exit.code,
       exitSignal: signo,
-      lost: Number(sensor.stats.drops),
+      lost: Number(sensor.stats.drops) + sensor.decodeErrors /* dropped in the kernel or undecodable */,
       lingering,
     });
     if (!lingering.length || !opts.keepLingering) removeCgroup(cg.path);

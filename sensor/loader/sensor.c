@@ -13,7 +13,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -269,57 +268,13 @@ static int configure_watch(struct sensor_bpf *skel)
 	return 0;
 }
 
-#define MAX_LINKS 128
-static struct bpf_link *links[MAX_LINKS];
-static int nlinks;
-
-static void *destroy_link(void *arg)
-{
-	bpf_link__destroy(arg);
-	return NULL;
-}
-
-/*
- * Each syscall-tracepoint detach waits for an RCU grace period (~75 ms here);
- * detaching all links at once lets those waits overlap instead of adding up.
- */
-static void detach_all(void)
-{
-	pthread_t threads[MAX_LINKS];
-	bool started[MAX_LINKS] = {};
-	for (int i = 0; i < nlinks; i++)
-		started[i] = pthread_create(&threads[i], NULL, destroy_link, links[i]) == 0;
-	for (int i = 0; i < nlinks; i++) {
-		if (started[i])
-			pthread_join(threads[i], NULL);
-		else
-			bpf_link__destroy(links[i]);
-	}
-	nlinks = 0;
-}
-
-static int attach_all(struct sensor_bpf *skel, __u32 *attached)
+static __u32 count_programs(struct sensor_bpf *skel)
 {
 	struct bpf_program *prog;
-	*attached = 0;
-	bpf_object__for_each_program (prog, skel->obj) {
-		if (!bpf_program__autoload(prog))
-			continue;
-		struct bpf_link *link = bpf_program__attach(prog);
-		if (!link) {
-			int err = -errno;
-			logf_("attach %s failed: %s", bpf_program__name(prog), strerror(-err));
-			return err;
-		}
-		if (nlinks == MAX_LINKS) {
-			bpf_link__destroy(link);
-			logf_("more than %d programs: raise MAX_LINKS", MAX_LINKS);
-			return -E2BIG;
-		}
-		links[nlinks++] = link;
-		(*attached)++;
-	}
-	return 0;
+	__u32 n = 0;
+	bpf_object__for_each_program (prog, skel->obj)
+		n += bpf_program__autoload(prog);
+	return n;
 }
 
 static void usage(void)
@@ -383,8 +338,11 @@ int main(int argc, char **argv)
 		logf_("load BPF programs: %s", strerror(-err));
 		goto cleanup;
 	}
-	if ((err = attach_all(skel, &attached)))
+	if ((err = sensor_bpf__attach(skel))) {
+		logf_("attach BPF programs: %s", strerror(-err));
 		goto cleanup;
+	}
+	attached = count_programs(skel);
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.wd_events), on_event, NULL, NULL);
 	if (!rb) {
 		err = -errno;
@@ -439,7 +397,6 @@ cleanup:
 	if (epfd >= 0)
 		close(epfd);
 	ring_buffer__free(rb);
-	detach_all();
 	sensor_bpf__destroy(skel);
 	free(out.buf);
 	return err ? 1 : 0;

@@ -152,10 +152,7 @@ export class Sensor {
     await this.command(FrameType.CMD_STATS, 0n, 0);
   }
 
-  /**
-   * Ends the loader: closes its stdin (it exits on EOF). Detaching the syscall
-   * tracepoints takes the kernel a few seconds; callers need not wait for it.
-   */
+  /** Ends the loader: closes its stdin (it exits on EOF); callers need not wait for it. */
   stop(): void {
     const proc = this.proc;
     if (!proc) return;

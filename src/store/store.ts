@@ -59,7 +59,6 @@ export class Store {
   private events: WardenEvent[] = [];
   private procs = new Map<string, ProcessRecord>();
   private timer: NodeJS.Timeout | undefined;
-  private readonly counts = new Map<string, number>();
   /** Called with each batch of events after they are stored (ids set). */
   onStored: ((events: WardenEvent[]) => void) | undefined;
 
@@ -136,7 +135,6 @@ export class Store {
 
   addEvent(e: WardenEvent): void {
     this.events.push(e);
-    this.counts.set(e.sessionId, (this.counts.get(e.sessionId) ?? 0) + 1);
     this.schedule();
   }
 
@@ -179,10 +177,6 @@ export class Store {
       }
     })();
     this.onStored?.(events);
-  }
-
-  queuedEvents(sessionId: string): number {
-    return this.counts.get(sessionId) ?? 0;
   }
 
   sessions(limit = 50): Session[] {
