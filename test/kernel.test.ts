@@ -224,3 +224,30 @@ test('32-bit syscalls are not misread as the native syscall with the same number
     dir.cleanup();
   }
 });
+
+test('a process that moves into a child cgroup of its session is still watched', async (t) => {
+  if (!needKernel(t)) return;
+  const dir = tempDir('subcg');
+  try {
+    const script = join(dir.path, 'sub.sh');
+    writeFileSync(
+      script,
+      `#!/bin/sh
+cg="$(grep -o '/warden/.*' /proc/self/cgroup)"
+mount=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+mkdir "$mount$cg/sub"
+echo $$ > "$mount$cg/sub/cgroup.procs"
+/bin/cat /etc/hostname > /dev/null
+`,
+    );
+    chmodSync(script, 0o755);
+    const run = await record(dir.path, [script]);
+    assert.equal(run.status, 0);
+    const cat = ofType(run.events, 'exec').find((e) => e.argv[0] === '/bin/cat');
+    assert.ok(cat, 'the exec after the move was seen');
+    assert.ok(ofType(run.events, 'open').some((e) => e.path === '/etc/hostname' && e.execId === cat.execId));
+    assert.equal(existsSync(run.session.cgroup), false, 'the session cgroup and its child are removed');
+  } finally {
+    dir.cleanup();
+  }
+});
