@@ -7,6 +7,7 @@ import { constants } from 'node:os';
 import { EVENT_TYPES } from '../pipeline/events.js';
 import { Store, type Session } from '../store/store.js';
 import { runDoctor } from './doctor.js';
+import { policyCommand } from './policy.js';
 import { eventLine, renderTree, sessionSummary, sessionsTable } from './render.js';
 
 class UsageError extends Error {
@@ -154,6 +155,8 @@ program
   .action(async (o: { json?: boolean }) => {
     process.exitCode = await runDoctor(config(), o.json === true);
   });
+
+program.addCommand(policyCommand(config));
 
 /** The one error handler: a message a person can act on, and a non-zero exit. */
 program.parseAsync(process.argv).catch((e: unknown) => {

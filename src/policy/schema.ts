@@ -1,0 +1,109 @@
+/**
+ * The policy file: what an agent may touch. Zod is the source of truth; the
+ * JSON Schema editors use is generated from it (`warden policy schema`).
+ *
+ * Lists: an absent list places no limit; an empty allow list allows nothing.
+ */
+import ipaddr from 'ipaddr.js';
+import { z } from 'zod';
+
+const PathPattern = z
+  .string()
+  .min(1)
+  .refine((p) => p.startsWith('/') || p.startsWith('~') || p.startsWith('${workspace}') || p.startsWith('**/'), {
+    message: 'a path must be absolute, or start with ~, ${workspace} or **/',
+  })
+  .describe('a path or glob; ~ is the home directory, ${workspace} the agent workspace; ** matches any depth');
+
+export type NetTarget =
+  | { kind: 'cidr'; family: 4 | 6; address: string; prefix: number; port?: number; text: string }
+  | { kind: 'domain'; pattern: string; wildcard: boolean; port?: number; text: string };
+
+const DOMAIN = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+/** Parses `host[:port]`, `[v6]:port`, a CIDR, or a domain with an optional `*.` prefix. */
+export function parseNetTarget(text: string): NetTarget | string {
+  let host = text.trim();
+  let port: number | undefined;
+  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(host);
+  if (bracket) {
+    host = bracket[1] ?? '';
+    if (bracket[2]) port = Number(bracket[2]);
+  } else if ((host.match(/:/g) ?? []).length === 1) {
+    const [h, p] = host.split(':');
+    host = h ?? '';
+    if (!/^\d+$/.test(p ?? '')) return `bad port in ${text}`;
+    port = Number(p);
+  }
+  if (port !== undefined && (port < 1 || port > 65535)) return `port out of range in ${text}`;
+  const [addr, prefixText] = host.split('/');
+  if (addr && ipaddr.isValid(addr)) {
+    const parsed = ipaddr.parse(addr);
+    const family = parsed.kind() === 'ipv4' ? 4 : 6;
+    const max = family === 4 ? 32 : 128;
+    const prefix = prefixText === undefined ? max : Number(prefixText);
+    if (!Number.isInteger(prefix) || prefix < 0 || prefix > max) return `bad prefix length in ${text}`;
+    return { kind: 'cidr', family, address: parsed.toNormalizedString(), prefix, port, text };
+  }
+  if (prefixText !== undefined) return `not an address: ${text}`;
+  if (!DOMAIN.test(host)) return `not a host, domain or CIDR: ${text}`;
+  const wildcard = host.startsWith('*.');
+  return { kind: 'domain', pattern: (wildcard ? host.slice(2) : host).toLowerCase(), wildcard, port, text };
+}
+
+const NetTargetText = z
+  .string()
+  .superRefine((v, ctx) => {
+    const t = parseNetTarget(v);
+    if (typeof t === 'string') ctx.addIssue({ code: 'custom', message: t });
+  })
+  .describe('host[:port], a domain with optional *. prefix, or a CIDR such as 10.0.0.0/8');
+
+export const PolicySchema = z
+  .object({
+    apiVersion: z.literal('warden.dev/v1').describe('policy format version'),
+    kind: z.literal('Policy'),
+    metadata: z
+      .object({
+        name: z.string().min(1).describe('a name shown with every decision'),
+        description: z.string().optional(),
+      })
+      .strict(),
+    mode: z
+      .enum(['enforce', 'audit'])
+      .default('enforce')
+      .describe('enforce blocks; audit records "would-deny" and blocks nothing'),
+    onViolation: z
+      .enum(['deny', 'kill', 'quarantine'])
+      .default('deny')
+      .describe('deny the action; also kill the offending process; or freeze the whole session'),
+    files: z
+      .object({
+        denyRead: z.array(PathPattern).optional().describe('never readable'),
+        allowWrite: z.array(PathPattern).optional().describe('the only places writable; absent: no limit'),
+        denyWrite: z.array(PathPattern).optional().describe('never writable, even inside allowWrite'),
+      })
+      .strict()
+      .default({}),
+    exec: z
+      .object({
+        allow: z.array(PathPattern).optional().describe('the only programs that may run; absent: no limit'),
+        deny: z.array(PathPattern).optional().describe('programs that may never run'),
+      })
+      .strict()
+      .default({}),
+    network: z
+      .object({
+        allow: z.array(NetTargetText).optional().describe('the only destinations reachable; absent: no limit'),
+        deny: z.array(NetTargetText).optional().describe('destinations never reachable'),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export type Policy = z.infer<typeof PolicySchema>;
+
+export function policyJsonSchema(): unknown {
+  return z.toJSONSchema(PolicySchema, { io: 'input' });
+}
