@@ -6,8 +6,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from './config.js';
+import { buildFloor } from './enforce/floor.js';
+import type { CompiledPolicy } from './policy/compile.js';
 import type { WardenEvent } from './pipeline/events.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { Sensor } from './sensor/sensor.js';
@@ -28,6 +31,11 @@ export interface RunOptions {
   jsonEvents?: string;
   /** leave processes that outlive the session running (default: kill them) */
   keepLingering?: boolean;
+  /**
+   * Apply a launch floor: the policy's limits (null: none, monitor only) plus
+   * Warden's self-protection. Absent: the command runs with no floor at all.
+   */
+  enforcement?: { policy: CompiledPolicy | null };
   verbose?: boolean;
   /** called once the session is stored and its cgroup is gone */
   onEnd?: (session: Session, store: Store) => void;
@@ -95,12 +103,27 @@ class SignalRelay {
   }
 }
 
-/** Starts CMD inside the session cgroup: warden-launch joins it, then execs CMD. */
-function startAgent(cfg: Config, cg: SessionCgroup, command: string[], relay: SignalRelay) {
+/** Paths no agent may write, whatever its policy: Warden itself, and the kernel's control files. */
+export function selfProtectedPaths(cfg: Config): string[] {
+  return [cfg.root, cfg.stateDir, '/proc', '/sys'];
+}
+
+/** Writes the session's floor where the agent cannot change it; returns its path. */
+function writeFloor(cfg: Config, id: string, policy: CompiledPolicy | null): string {
+  const dir = join(cfg.stateDir, 'run');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, `${id}.floor`);
+  writeFileSync(file, buildFloor({ policy, protect: selfProtectedPaths(cfg) }), { mode: 0o600 });
+  return file;
+}
+
+/** Starts CMD inside the session cgroup: warden-launch joins it, applies the floor, then execs CMD. */
+function startAgent(cfg: Config, cg: SessionCgroup, command: string[], relay: SignalRelay, floor?: string) {
   const [cmd, ...args] = command;
   if (!cmd) throw new Error('no command to run');
   if (relay.pending) throw new SessionAborted(relay.pending);
-  const child = spawn(cfg.launchBin, [cg.path, cmd, ...args], { stdio: 'inherit' });
+  const launchArgs = [...(floor ? ['--floor', floor] : []), cg.path, cmd, ...args];
+  const child = spawn(cfg.launchBin, launchArgs, { stdio: 'inherit' });
   relay.attach(child);
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.once('error', reject);
@@ -152,7 +175,8 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
       startedUs,
       rootPid: null,
     });
-    const agent = startAgent(cfg, cg, opts.command, relay);
+    const floor = opts.enforcement ? writeFloor(cfg, id, opts.enforcement.policy) : undefined;
+    const agent = startAgent(cfg, cg, opts.command, relay, floor);
     store.updateSession(id, { rootPid: agent.child.pid ?? null });
     const exit = await agent.done.finally(() => relay.release());
 
@@ -192,6 +216,7 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
     }
     sensor?.stop();
     store.close();
+    rmSync(join(cfg.stateDir, 'run', `${id}.floor`), { force: true });
     await new Promise<void>((r) => (jsonOut ? jsonOut.end(r) : r()));
   }
 }

@@ -5,16 +5,16 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, test } from 'node:test';
-import { killCgroup, removeCgroup } from '../src/session/cgroup.js';
-import { jsonLines, needKernel, tempDir, warden, WARDEN } from './helpers.js';
+import { findCgroup2Mount, killCgroup, removeCgroup } from '../src/session/cgroup.js';
+import { jsonLines, needKernel, stateDir, tempDir, warden, WARDEN } from './helpers.js';
 
 type Ev = Record<string, unknown> & { type: string; execId: string; parentExecId: string | null };
 
-const state = tempDir('cli');
+const state = stateDir('cli');
 after(() => state.cleanup());
 
 const alive = (pid: number): boolean => {
@@ -181,7 +181,7 @@ test('an interactive agent gets the terminal', (t) => {
 });
 
 test('CLI errors are clear and exit non-zero', () => {
-  const empty = tempDir('empty');
+  const empty = stateDir('empty');
   try {
     const r = warden(empty.path, ['events', '--last']);
     assert.equal(r.status, 1);
@@ -220,7 +220,13 @@ test('a signal during set-up aborts the session cleanly', async (t) => {
     env: { ...process.env, WARDEN_STATE_DIR: state.path },
     stdio: 'ignore',
   });
-  await sleep(150); /* node is up, the sensor is loading */
+  /* signal as soon as the session cgroup exists: Warden is mid-way through set-up */
+  const parent = join(findCgroup2Mount(), 'warden');
+  const known = new Set(readdirSync(parent));
+  const deadline = Date.now() + 10000;
+  while (!readdirSync(parent).some((d) => !known.has(d) && !d.startsWith('cgroup.')) && Date.now() < deadline) {
+    await sleep(2);
+  }
   child.kill('SIGTERM');
   const [code] = await once(child, 'exit');
   assert.equal(code, 143);

@@ -1,6 +1,6 @@
 /** Shared test helpers: kernel-test gating, temp state, running the CLI. */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -32,6 +32,17 @@ export function needKernel(t: TestContext): boolean {
 
 export function tempDir(prefix: string): { path: string; cleanup: () => void } {
   const path = mkdtempSync(join(tmpdir(), `warden-${prefix}-`));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * A state directory for a test run. Not under /tmp: Warden protects its state
+ * from the agent, and Landlock can only carve a protected directory out of a
+ * writable one entry by entry (new files in /tmp itself would be refused).
+ */
+export function stateDir(prefix: string): { path: string; cleanup: () => void } {
+  mkdirSync('/run/warden-tests', { recursive: true, mode: 0o700 });
+  const path = mkdtempSync(join('/run/warden-tests', `${prefix}-`));
   return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
 }
 

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { runSession } from '../src/daemon.js';
 import type { ProcessRecord, WardenEvent } from '../src/pipeline/events.js';
 import { Store } from '../src/store/store.js';
-import { kernelUnavailable, needKernel, tempDir, testConfig } from './helpers.js';
+import { kernelUnavailable, needKernel, stateDir, tempDir, testConfig } from './helpers.js';
 
 type Of<T extends WardenEvent['type']> = Extract<WardenEvent, { type: T }>;
 const ofType = <T extends WardenEvent['type']>(events: WardenEvent[], type: T): Of<T>[] =>
@@ -34,7 +34,7 @@ async function record(stateDir: string, command: string[]) {
 }
 
 describe('a scripted workload yields exactly its events', () => {
-  const state = tempDir('kernel');
+  const state = stateDir('kernel');
   const work = tempDir('work');
   let tcpPort = 0;
   let udpPort = 0;
@@ -182,7 +182,7 @@ exit 3
 
 test('a session of 10,000 short-lived processes loses nothing', { timeout: 300000 }, async (t) => {
   if (!needKernel(t)) return;
-  const state = tempDir('storm');
+  const state = stateDir('storm');
   try {
     const n = 10000;
     const run = await record(state.path, [

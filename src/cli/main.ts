@@ -8,6 +8,10 @@ import { EVENT_TYPES } from '../pipeline/events.js';
 import { Store, type Session } from '../store/store.js';
 import { runDoctor } from './doctor.js';
 import { policyCommand } from './policy.js';
+import { resolve } from 'node:path';
+import { DEFAULT_POLICY, policyPath } from '../policy/builtin.js';
+import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
+import { loadPolicy } from '../policy/load.js';
 import { eventLine, renderTree, sessionSummary, sessionsTable } from './render.js';
 
 class UsageError extends Error {
@@ -65,37 +69,54 @@ function parseTypes(v: string, prev: string[] = []): string[] {
   return [...prev, ...types];
 }
 
+interface RunFlags {
+  name?: string;
+  jsonEvents?: string;
+  keepLingering?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  /** false with --no-policy */
+  policy?: string | false;
+  workspace?: string;
+}
+
+function sessionPolicy(cfg: Config, o: RunFlags): CompiledPolicy | null {
+  if (o.policy === false) return null;
+  const file = policyPath(cfg.root, o.policy ?? DEFAULT_POLICY);
+  return compilePolicy(loadPolicy(file), { workspace: resolve(o.workspace ?? process.cwd()) });
+}
+
 program
   .command('run')
   .description('run a command as a Warden session: everything its process tree does is recorded')
   .option('--name <name>', 'a name for the session')
   .option('--json-events <file>', 'also write each event to FILE as a JSON line')
   .option('--keep-lingering', 'leave processes that outlive the command running (default: kill them)')
+  .option('-p, --policy <file>', `policy file or built-in name (default: ${DEFAULT_POLICY})`)
+  .option('--no-policy', 'monitor only: no policy limits (Warden still protects itself)')
+  .option('-w, --workspace <dir>', 'the workspace ${workspace} stands for (default: the current directory)')
   .option('-q, --quiet', 'do not print the summary and process tree at the end')
   .option('-v, --verbose', 'show the sensor log')
   .argument('<command...>', 'the command to run, after --')
-  .action(
-    async (
-      command: string[],
-      o: { name?: string; jsonEvents?: string; keepLingering?: boolean; quiet?: boolean; verbose?: boolean },
-    ) => {
-      requireRoot('warden run');
-      const { status } = await runSession(config(), {
-        command,
-        name: o.name,
-        jsonEvents: o.jsonEvents,
-        keepLingering: o.keepLingering,
-        verbose: o.verbose,
-        onEnd: (session, store) => {
-          if (o.quiet && !session.lost && !session.lingering?.length) return;
-          const events = store.eventsOf(session.id);
-          process.stderr.write(sessionSummary(session, events) + '\n');
-          if (!o.quiet) process.stderr.write(renderTree(store.processesOf(session.id), events) + '\n');
-        },
-      });
-      process.exitCode = status;
-    },
-  );
+  .action(async (command: string[], o: RunFlags) => {
+    requireRoot('warden run');
+    const cfg = config();
+    const { status } = await runSession(cfg, {
+      command,
+      name: o.name,
+      jsonEvents: o.jsonEvents,
+      keepLingering: o.keepLingering,
+      verbose: o.verbose,
+      enforcement: { policy: sessionPolicy(cfg, o) },
+      onEnd: (session, store) => {
+        if (o.quiet && !session.lost && !session.lingering?.length) return;
+        const events = store.eventsOf(session.id);
+        process.stderr.write(sessionSummary(session, events) + '\n');
+        if (!o.quiet) process.stderr.write(renderTree(store.processesOf(session.id), events) + '\n');
+      },
+    });
+    process.exitCode = status;
+  });
 
 program
   .command('sessions')

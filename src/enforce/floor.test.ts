@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { compilePolicy } from '../policy/compile.js';
+import { parsePolicy } from '../policy/load.js';
+import { buildFloor, writableExcept } from './floor.js';
+
+test('"writable except" expands into rules that stop short of every protected path', () => {
+  const root = mkdtempSync(join(tmpdir(), 'warden-floor-'));
+  try {
+    for (const d of ['a/keep', 'a/guard/inner', 'b']) mkdirSync(join(root, d), { recursive: true });
+    writeFileSync(join(root, 'a/file'), '');
+    const rules = writableExcept(root, [join(root, 'a/guard')])
+      .map((p) => p.slice(root.length))
+      .sort();
+    assert.deepEqual(rules, ['/a/file', '/a/keep', '/b']);
+    assert.deepEqual(writableExcept(root, [root]), [], 'a protected base yields nothing');
+    assert.deepEqual(writableExcept(root, ['/elsewhere']), [root]);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('the floor always protects Warden and limits writes to allowWrite in enforce mode', () => {
+  const text = (mode: string) =>
+    `apiVersion: warden.dev/v1\nkind: Policy\nmetadata: {name: t}\nmode: ${mode}\nfiles:\n  allowWrite: [/tmp]\nexec:\n  allow: [/usr/bin]\n`;
+  const enforce = buildFloor({
+    policy: compilePolicy(parsePolicy(text('enforce'), 'f.yaml'), { workspace: '/w' }),
+    protect: ['/proc', '/sys'],
+  }).split('\n');
+  for (const l of [
+    'caps',
+    'seccomp',
+    'scope signal',
+    'scope abstract',
+    'handle write',
+    'write /tmp',
+    'write /dev/null',
+    'handle exec',
+    'exec /usr/bin',
+  ]) {
+    assert.ok(enforce.includes(l), l);
+  }
+  assert.ok(!enforce.some((l) => l === 'write /' || l.startsWith('write /proc') || l.startsWith('write /sys')));
+
+  const audit = buildFloor({
+    policy: compilePolicy(parsePolicy(text('audit'), 'f.yaml'), { workspace: '/w' }),
+    protect: ['/proc', '/sys'],
+  }).split('\n');
+  assert.ok(
+    audit.includes('write /tmp') && audit.includes('write /etc'),
+    'audit mode limits only what protects Warden',
+  );
+  assert.ok(!audit.includes('handle exec'));
+  assert.ok(!audit.some((l) => l.startsWith('write /proc') || l.startsWith('write /sys')));
+});
