@@ -10,6 +10,8 @@ import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync, type
 import { join } from 'node:path';
 import type { Config } from './config.js';
 import { buildFloor } from './enforce/floor.js';
+import { Judge } from './enforce/judge.js';
+import { SessionEnforcer } from './enforce/session-enforcer.js';
 import type { CompiledPolicy } from './policy/compile.js';
 import type { WardenEvent } from './pipeline/events.js';
 import { Pipeline } from './pipeline/pipeline.js';
@@ -132,6 +134,20 @@ function startAgent(cfg: Config, cg: SessionCgroup, command: string[], relay: Si
   return { child, done };
 }
 
+/** Mechanisms that really hold in a session with this policy. */
+function activeMechanisms(policy: CompiledPolicy): Set<string> {
+  const active = new Set<string>();
+  if (policy.mode === 'enforce') active.add('landlock');
+  return active;
+}
+
+function quarantineNotice(id: string, e: WardenEvent): void {
+  process.stderr.write(
+    `warden: session ${id} quarantined (frozen) after ${e.decision?.rule ?? 'a violation'} by pid ${e.pid}.\n` +
+      `  resume: warden session release ${id}    end: warden session kill ${id}\n`,
+  );
+}
+
 export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResult> {
   const relay = new SignalRelay(process.stdin.isTTY === true);
   const store = Store.open(cfg.stateDir);
@@ -151,7 +167,15 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
         for (const e of events) out.write(JSON.stringify(e) + '\n');
       };
     }
-    const pipeline = new Pipeline({ event: (e) => store.addEvent(e), process: (p) => store.putProcess(p) });
+    const policy = opts.enforcement?.policy ?? null;
+    const enforcer = policy
+      ? new SessionEnforcer(new Judge(policy, activeMechanisms(policy)), cg.path, (e) => store.addEvent(e))
+      : undefined;
+    if (enforcer) enforcer.onQuarantine = (e) => quarantineNotice(id, e);
+    const pipeline = new Pipeline({
+      event: (e) => (enforcer ? enforcer.handle(e) : store.addEvent(e)),
+      process: (p) => store.putProcess(p),
+    });
     sensor = new Sensor({
       bin: cfg.sensorBin,
       sessionLevel: cg.level,

@@ -119,6 +119,14 @@ static __always_inline int wd_file_exit(struct wd_stash *s, long ret, __u32 nr)
 		a.type = WD_EV_TRUNCATE, a.path = (void *)g[0], a.length = g[1];
 		break;
 	case WD_SYS_FTRUNCATE: a.type = WD_EV_TRUNCATE, a.fd = g[0], a.length = g[1]; break;
+	case WD_SYS_EXECVE:
+	case WD_SYS_EXECVEAT:
+		if (ret >= 0)
+			return 0; /* a successful exec is reported by sched_process_exec */
+		a.type = WD_EV_EXEC_FAILED, a.path = (void *)g[0];
+		if (nr == WD_SYS_EXECVEAT)
+			a.dirfd = g[0], a.path = (void *)g[1], a.flags = g[4];
+		break;
 	default: return 0;
 	}
 	return wd_emit_file(&a, s, ret);

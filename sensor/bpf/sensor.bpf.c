@@ -123,7 +123,7 @@ int BPF_PROG(wd_sys_exit, struct pt_regs *regs, long ret)
 	if (s.nr != nr)
 		return 0; /* a stale stash from a syscall that never returned */
 
-	if (nr <= WD_SYS_FTRUNCATE)
+	if (nr <= WD_SYS_FTRUNCATE || nr == WD_SYS_EXECVE || nr == WD_SYS_EXECVEAT)
 		return wd_file_exit(&s, ret, nr);
 	if (nr <= WD_SYS_ACCEPT4)
 		return wd_net_exit(&s, ret, nr);

@@ -23,7 +23,7 @@
 #define _Static_assert static_assert
 #endif
 
-#define WD_WIRE_VERSION 1
+#define WD_WIRE_VERSION 2
 
 /* Bounds on variable data; powers of two so BPF can mask offsets. */
 #define WD_ARGV_MAX 4096
@@ -53,6 +53,7 @@ enum wd_frame_type {
 	WD_EV_PTRACE = 16,
 	WD_EV_SETUID = 17,
 	WD_EV_CAPSET = 18,
+	WD_EV_EXEC_FAILED = 19, /* an execve that returned an error (struct wd_file) */
 	/* loader messages (loader → stdout) */
 	WD_MSG_READY = 100,
 	WD_MSG_ACK = 101,
@@ -105,6 +106,8 @@ enum wd_syscall {
 	WD_SYS_SETFSUID,
 	WD_SYS_SETFSGID,
 	WD_SYS_CAPSET,
+	WD_SYS_EXECVE,
+	WD_SYS_EXECVEAT,
 	WD_SYS_COUNT
 };
 
@@ -168,7 +171,7 @@ struct wd_exit {
 _Static_assert(sizeof(struct wd_exit) == 80, "wd_exit size");
 
 /*
- * open, unlink, rename, mkdir, chmod, truncate.
+ * open, unlink, rename, mkdir, chmod, truncate, and execve attempts that failed.
  * Data: str1 (the path as passed), walk1 (the opened file when WD_F_RESOLVED,
  * else the directory str1 is relative to, empty when str1 is absolute),
  * then str2 and walk2 for rename's new path.

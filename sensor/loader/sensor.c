@@ -252,6 +252,8 @@ static const struct {
 	{WD_SYS_SETFSUID, SYS_setfsuid},
 	{WD_SYS_SETFSGID, SYS_setfsgid},
 	{WD_SYS_CAPSET, SYS_capset},
+	{WD_SYS_EXECVE, SYS_execve},
+	{WD_SYS_EXECVEAT, SYS_execveat},
 };
 /* clang-format on */
 

@@ -66,11 +66,23 @@ export function describeEvent(e: WardenEvent): string {
       return `${e.syscall}(${e.ids.filter((i, n) => n === 0 || i !== -1).join(', ')}) = ${outcome(e)}`;
     case 'capset':
       return `capset eff=${e.effective} prm=${e.permitted} inh=${e.inheritable} = ${outcome(e)}`;
+    case 'exec-failed':
+      return `exec ${e.path} failed = ${outcome(e)}`;
+    case 'action':
+      return `warden ${e.action} pid ${e.targetPid} for ${e.trigger} (${(e.latencyUs / 1000).toFixed(1)} ms after) = ${e.result}`;
   }
 }
 
+/** The decision tag shown after an action: [DENIED rule by mechanism]. */
+export function decisionTag(e: WardenEvent): string {
+  const d = e.decision;
+  if (!d || d.verdict === 'allowed') return '';
+  const text = `[${d.verdict.toUpperCase()} ${d.rule} by ${d.mechanism}]`;
+  return ' ' + (d.verdict === 'denied' ? red(text) : bold(text));
+}
+
 export function eventLine(e: WardenEvent): string {
-  return `${dim(fmtTime(e.timeUs))} ${String(e.pid).padStart(7)} ${e.comm.padEnd(15)} ${describeEvent(e)}`;
+  return `${dim(fmtTime(e.timeUs))} ${String(e.pid).padStart(7)} ${e.comm.padEnd(15)} ${describeEvent(e)}${decisionTag(e)}`;
 }
 
 export function table(rows: string[][]): string {
@@ -98,8 +110,13 @@ const LIFECYCLE = new Set(['fork', 'exec', 'exit']);
 const ROUTINE_PREFIXES = ['/usr/lib/', '/lib/', '/lib64/', '/usr/lib64/', '/usr/share/locale/', '/usr/share/zoneinfo/'];
 const ROUTINE_FILES = new Set(['/etc/ld.so.cache', '/etc/locale.alias', '/etc/localtime']);
 
-/** A read-only open of a shared library or locale file: what every program does at start. */
+/**
+ * What every program does at start and nobody needs to read: read-only opens of
+ * shared libraries and locale files, and execvp's PATH search (ENOENT).
+ */
 export function isRoutineRead(e: WardenEvent): boolean {
+  if (e.decision) return false;
+  if (e.type === 'exec-failed') return e.error === 'ENOENT';
   if (e.type !== 'open' || (e.flags & 3) !== 0 || (e.flags & 0o1100) !== 0) return false;
   const p = e.requestedPath ?? e.path;
   return ROUTINE_FILES.has(p) || ROUTINE_PREFIXES.some((pre) => p.startsWith(pre) || e.path.startsWith(pre));
@@ -155,10 +172,10 @@ export function renderTree(procs: ProcessRecord[], events: WardenEvent[], maxAct
     const acts = actions.get(p.execId) ?? [];
     const kids = (children.get(p.execId) ?? []).filter((k) => k !== p);
     const bar = `${inner}${kids.length ? '│' : ' '}   `;
-    for (const a of acts.slice(0, maxActions)) lines.push(`${bar}${dim('·')} ${describeEvent(a)}`);
+    for (const a of acts.slice(0, maxActions)) lines.push(`${bar}${dim('·')} ${describeEvent(a)}${decisionTag(a)}`);
     if (acts.length > maxActions) lines.push(`${bar}${dim(`· ... ${acts.length - maxActions} more`)}`);
     const quiet = routine.get(p.execId);
-    if (quiet) lines.push(`${bar}${dim(`· ${quiet} routine reads (shared libraries, locale) not shown`)}`);
+    if (quiet) lines.push(`${bar}${dim(`· ${quiet} routine reads (shared libraries, locale, PATH search) not shown`)}`);
     kids.forEach((k, i) => visit(k, inner, i === kids.length - 1, false));
   };
   roots.forEach((r) => visit(r, '', true, true));
@@ -173,6 +190,9 @@ export function sessionSummary(s: Session, events: WardenEvent[]): string {
   const lines = [
     `${bold('warden')} session ${s.id} (${s.name}): ${exit}, ${s.events} events${byType ? ` (${byType})` : ''}`,
   ];
+  const verdicts = (v: string): number => events.filter((e) => e.decision?.verdict === v).length;
+  const [denied, would] = [verdicts('denied'), verdicts('would-deny')];
+  if (denied || would) lines.push(`  policy: ${denied} denied, ${would} would-deny`);
   if (s.lost > 0)
     lines.push(red(`  ${s.lost} events were lost in the kernel (ring buffer full): this record is incomplete`));
   for (const l of s.lingering ?? []) {

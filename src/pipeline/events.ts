@@ -24,7 +24,20 @@ export const CommonSchema = z.object({
   exe: z.string().describe('executable of the acting process image'),
   execId: z.string().describe('stable unique id of the acting process image'),
   parentExecId: z.string().nullable().describe('execId of the image that created this one'),
+  decision: z
+    .object({
+      verdict: z.enum(['allowed', 'denied', 'would-deny']),
+      rule: z.string().describe('the policy rule that decided, e.g. files.denyRead[0]'),
+      mechanism: z
+        .string()
+        .describe('what enforced it: landlock, seccomp, cgroup-sock-addr, fanotify, bpf-lsm; audit; or unenforced'),
+      reason: z.string(),
+      policy: z.string().describe('policy name'),
+    })
+    .optional()
+    .describe('present when a policy rule speaks to this action'),
 });
+export type Decision = NonNullable<z.infer<typeof CommonSchema>['decision']>;
 
 const ev = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
   CommonSchema.extend({ type: z.literal(type), ...shape });
@@ -62,6 +75,10 @@ export const RenameEventSchema = ev('rename', { path: Path, newPath: Path, flags
 export const MkdirEventSchema = ev('mkdir', { path: Path, mode: z.number().int(), ...Result });
 export const ChmodEventSchema = ev('chmod', { path: Path, mode: z.number().int(), ...Result });
 export const TruncateEventSchema = ev('truncate', { path: Path, length: z.number(), ...Result });
+export const ExecFailedEventSchema = ev('exec-failed', {
+  path: Path.describe('the program asked for'),
+  ...Result,
+});
 
 const Remote = { daddr: z.string(), dport: z.number().int() };
 const Local = { laddr: z.string(), lport: z.number().int() };
@@ -85,6 +102,14 @@ export const SetuidEventSchema = ev('setuid', {
   ids: z.array(z.number().int()).describe('uid/gid arguments; -1 leaves one unchanged'),
   ...Result,
 });
+export const ActionEventSchema = ev('action', {
+  action: z.enum(['kill', 'quarantine']).describe('what Warden did about a violation'),
+  targetPid: z.number().int(),
+  trigger: z.string().describe('the rule that was violated'),
+  triggerTimeUs: z.number().int().describe('when the violating event happened'),
+  latencyUs: z.number().int().describe('from the violating event to the action done'),
+  result: z.string().describe('ok, or why it failed'),
+});
 export const CapsetEventSchema = ev('capset', {
   effective: z.string().describe('capability mask, hex'),
   permitted: z.string(),
@@ -102,6 +127,7 @@ export const EventSchema = z.discriminatedUnion('type', [
   MkdirEventSchema,
   ChmodEventSchema,
   TruncateEventSchema,
+  ExecFailedEventSchema,
   ConnectEventSchema,
   SendEventSchema,
   BindEventSchema,
@@ -111,6 +137,7 @@ export const EventSchema = z.discriminatedUnion('type', [
   PtraceEventSchema,
   SetuidEventSchema,
   CapsetEventSchema,
+  ActionEventSchema,
 ]);
 export type WardenEvent = z.infer<typeof EventSchema>;
 export type EventType = WardenEvent['type'];

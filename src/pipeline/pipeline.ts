@@ -224,6 +224,8 @@ function fileEvent(raw: Extract<RawEvent, { kind: 'file' }>, c: Common): WardenE
       return withFields(c, { type: 'chmod' as const, path, mode: raw.mode, result, error, syscall });
     case 'truncate':
       return withFields(c, { type: 'truncate' as const, path, length: raw.length, result, error, syscall });
+    case 'exec-failed':
+      return withFields(c, { type: 'exec-failed' as const, path, result, error, syscall });
   }
 }
 

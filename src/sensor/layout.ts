@@ -51,7 +51,7 @@ function defineStruct(name: string, decl: ReadonlyArray<readonly [string, FieldT
   return layout;
 }
 
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 export const FRAME_MAX = 16384;
 
 export const Header = defineStruct('wd_header', [
@@ -212,6 +212,7 @@ export const FrameType = {
   PTRACE: 16,
   SETUID: 17,
   CAPSET: 18,
+  EXEC_FAILED: 19,
   READY: 100,
   ACK: 101,
   STATS: 102,
@@ -262,6 +263,8 @@ export const SYSCALLS = [
   'setfsuid',
   'setfsgid',
   'capset',
+  'execve',
+  'execveat',
 ] as const;
 
 /** WD_F_* bits */

@@ -34,7 +34,7 @@ export type RawEvent =
   | (Base & { kind: 'exit'; exitCode: number })
   | (Base & {
       kind: 'file';
-      type: 'open' | 'unlink' | 'rename' | 'mkdir' | 'chmod' | 'truncate';
+      type: 'open' | 'unlink' | 'rename' | 'mkdir' | 'chmod' | 'truncate' | 'exec-failed';
       syscall: string;
       result: number;
       length: number;
@@ -87,6 +87,7 @@ const FILE_TYPES = {
   [L.FrameType.MKDIR]: 'mkdir',
   [L.FrameType.CHMOD]: 'chmod',
   [L.FrameType.TRUNCATE]: 'truncate',
+  [L.FrameType.EXEC_FAILED]: 'exec-failed',
 } as const;
 const NET_TYPES = {
   [L.FrameType.CONNECT]: 'connect',

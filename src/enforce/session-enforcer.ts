@@ -1,0 +1,80 @@
+/**
+ * Enforcement around one session's event stream: every event gets its policy
+ * decision, and a violation in enforce mode triggers the policy's
+ * onViolation: `kill` the offending process, or `quarantine` (freeze) the
+ * whole session. Each action is itself recorded, with its latency.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { WardenEvent } from '../pipeline/events.js';
+import { freezeCgroup } from '../session/cgroup.js';
+import type { Judge } from './judge.js';
+
+type Sink = (e: WardenEvent) => void;
+
+function frozen(cgroup: string): boolean {
+  return /^frozen 1$/m.test(readFileSync(join(cgroup, 'cgroup.events'), 'utf8'));
+}
+
+export class SessionEnforcer {
+  quarantined = false;
+  /** called once the session is frozen, so the caller can tell the user */
+  onQuarantine: ((e: WardenEvent) => void) | undefined;
+
+  constructor(
+    private readonly judge: Judge,
+    private readonly cgroup: string,
+    private readonly sink: Sink,
+  ) {}
+
+  handle(e: WardenEvent): void {
+    const decision = this.judge.judge(e);
+    if (decision) e.decision = decision;
+    this.sink(e);
+    const violated = decision && (decision.verdict === 'denied' || decision.mechanism === 'unenforced');
+    if (violated && this.judge.policy.mode === 'enforce') this.react(e, decision.rule);
+  }
+
+  private react(e: WardenEvent, rule: string): void {
+    const action = this.judge.policy.onViolation;
+    if (action === 'deny') return;
+    if (action === 'quarantine' && this.quarantined) return;
+    let result = 'ok';
+    try {
+      if (action === 'kill') process.kill(e.pid, 'SIGKILL');
+      else {
+        freezeCgroup(this.cgroup, true);
+        /* frozen is reported once every task has stopped; bounded wait */
+        const deadline = Date.now() + 1000;
+        while (!frozen(this.cgroup) && Date.now() < deadline);
+        if (!frozen(this.cgroup)) result = 'freeze requested, not confirmed within 1 s';
+        this.quarantined = true;
+      }
+    } catch (err) {
+      result = (err as NodeJS.ErrnoException).code ?? String(err);
+    }
+    const nowUs = Date.now() * 1000;
+    this.sink({
+      sessionId: e.sessionId,
+      time: new Date(nowUs / 1000).toISOString(),
+      timeUs: nowUs,
+      pid: e.pid,
+      tid: e.tid,
+      ppid: e.ppid,
+      uid: e.uid,
+      gid: e.gid,
+      comm: e.comm,
+      exe: e.exe,
+      execId: e.execId,
+      parentExecId: e.parentExecId,
+      type: 'action',
+      action,
+      targetPid: e.pid,
+      trigger: rule,
+      triggerTimeUs: e.timeUs,
+      latencyUs: Math.max(0, nowUs - e.timeUs),
+      result,
+    });
+    if (action === 'quarantine' && this.quarantined) this.onQuarantine?.(e);
+  }
+}
