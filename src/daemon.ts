@@ -10,7 +10,7 @@ import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync, type
 import { join } from 'node:path';
 import type { Config } from './config.js';
 import { buildFloor } from './enforce/floor.js';
-import { Judge } from './enforce/judge.js';
+import { Judge, type SelfProtection } from './enforce/judge.js';
 import { SessionEnforcer } from './enforce/session-enforcer.js';
 import type { CompiledPolicy } from './policy/compile.js';
 import type { WardenEvent } from './pipeline/events.js';
@@ -135,9 +135,9 @@ function startAgent(cfg: Config, cg: SessionCgroup, command: string[], relay: Si
 }
 
 /** Mechanisms that really hold in a session with this policy. */
-function activeMechanisms(policy: CompiledPolicy): Set<string> {
-  const active = new Set<string>();
-  if (policy.mode === 'enforce') active.add('landlock');
+function activeMechanisms(policy: CompiledPolicy | null): Set<string> {
+  const active = new Set<string>(['landlock-scope', 'seccomp']);
+  if (policy?.mode === 'enforce') active.add('landlock');
   return active;
 }
 
@@ -168,8 +168,12 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
       };
     }
     const policy = opts.enforcement?.policy ?? null;
-    const enforcer = policy
-      ? new SessionEnforcer(new Judge(policy, activeMechanisms(policy)), cg.path, (e) => store.addEvent(e))
+    const self: SelfProtection = {
+      paths: selfProtectedPaths(cfg),
+      pids: () => [process.pid, ...(sensor?.pid ? [sensor.pid] : [])],
+    };
+    const enforcer = opts.enforcement
+      ? new SessionEnforcer(new Judge(policy, activeMechanisms(policy), self), cg.path, (e) => store.addEvent(e))
       : undefined;
     if (enforcer) enforcer.onQuarantine = (e) => quarantineNotice(id, e);
     const pipeline = new Pipeline({

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { CompiledPolicy } from '../policy/compile.js';
 
 /** Devices every program writes to; writable under any policy. */
-const DEVICES = [
+export const DEVICES = [
   '/dev/null',
   '/dev/zero',
   '/dev/full',

@@ -6,6 +6,7 @@
  * `would-deny` by `unenforced`, so a gap is never shown as a success.
  */
 import type { Decision, WardenEvent } from '../pipeline/events.js';
+import { DEVICES } from './floor.js';
 import { opensForWrite } from '../pipeline/names.js';
 import type { Access, CompiledPolicy } from '../policy/compile.js';
 import { decideConnect, decideFile, type Decision as RuleDecision } from '../policy/evaluate.js';
@@ -19,40 +20,88 @@ function mechanismOf(rule: string): string {
   return 'fanotify';
 }
 
+/** What Warden protects of itself in every session, whatever the policy. */
+export interface SelfProtection {
+  /** never writable by the agent */
+  paths: string[];
+  /** Warden's own processes: never signalled or traced by the agent */
+  pids: () => number[];
+}
+
+const SELF = 'warden.self-protection';
+const beneath = (p: string, dir: string): boolean => p === dir || p.startsWith(`${dir}/`);
+
 export class Judge {
   constructor(
-    readonly policy: CompiledPolicy,
+    readonly policy: CompiledPolicy | null,
     /** mechanisms that are really active in this session */
     private readonly active: ReadonlySet<string>,
+    private readonly self: SelfProtection,
     /** names each address was resolved from (by the session's DNS) */
     private readonly namesOf: (addr: string) => string[] = () => [],
   ) {}
 
-  private file(path: string, access: Access): RuleDecision {
-    return decideFile(this.policy, path, access);
+  /** Tampering with Warden: refused by the floor whatever the policy says. */
+  private selfProtection(e: WardenEvent): Decision | undefined {
+    let what: string | undefined;
+    let mechanism = 'landlock';
+    if (e.type === 'kill' || e.type === 'ptrace') {
+      if (this.self.pids().includes(Math.abs(e.target))) what = `${e.type} of Warden (pid ${e.target})`;
+      if (e.type === 'kill') mechanism = 'landlock-scope';
+    } else {
+      const written = this.writtenPaths(e).find((p) => this.self.paths.some((d) => beneath(p, d)));
+      if (written) what = `write to ${written}, which Warden protects`;
+    }
+    if (!what) return undefined;
+    const refused = 'result' in e && typeof e.result === 'number' && e.result < 0;
+    return {
+      verdict: refused ? 'denied' : 'would-deny',
+      rule: SELF,
+      mechanism: refused ? mechanism : 'unenforced',
+      reason: refused ? what : `${what}; nothing stopped it`,
+      policy: this.policy?.name ?? 'none',
+    };
   }
 
-  private rule(e: WardenEvent): RuleDecision | undefined {
+  private writtenPaths(e: WardenEvent): string[] {
     switch (e.type) {
       case 'open':
-        return this.file(e.path, opensForWrite(e.flags) ? 'write' : 'read');
+        return opensForWrite(e.flags) ? [e.path] : [];
       case 'unlink':
       case 'mkdir':
       case 'chmod':
       case 'truncate':
-        return this.file(e.path, 'write');
+        return [e.path];
+      case 'rename':
+        return [e.path, e.newPath];
+      default:
+        return [];
+    }
+  }
+
+  private rule(e: WardenEvent, policy: CompiledPolicy): RuleDecision | undefined {
+    const file = (path: string, access: Access): RuleDecision | undefined =>
+      access === 'write' && DEVICES.some((d) => beneath(path, d)) ? undefined : decideFile(policy, path, access);
+    switch (e.type) {
+      case 'open':
+        return file(e.path, opensForWrite(e.flags) ? 'write' : 'read');
+      case 'unlink':
+      case 'mkdir':
+      case 'chmod':
+      case 'truncate':
+        return file(e.path, 'write');
       case 'rename': {
-        const from = this.file(e.path, 'write');
-        return from.verdict === 'denied' ? from : this.file(e.newPath, 'write');
+        const from = file(e.path, 'write');
+        return from?.verdict === 'denied' ? from : file(e.newPath, 'write');
       }
       case 'exec':
-        return this.file(e.exe, 'exec');
+        return file(e.exe, 'exec');
       case 'exec-failed':
-        return this.file(e.path, 'exec');
+        return file(e.path, 'exec');
       case 'connect':
       case 'send':
         return e.family === 'ipv4' || e.family === 'ipv6'
-          ? decideConnect(this.policy, e.daddr, e.dport, this.namesOf(e.daddr))
+          ? decideConnect(policy, e.daddr, e.dport, this.namesOf(e.daddr))
           : undefined;
       default:
         return undefined;
@@ -61,7 +110,9 @@ export class Judge {
 
   /** The decision for an event, or undefined when no rule speaks to it. */
   judge(e: WardenEvent): Decision | undefined {
-    const d = this.rule(e);
+    const self = this.selfProtection(e);
+    if (self || !this.policy) return self;
+    const d = this.rule(e, this.policy);
     if (!d || (d.verdict === 'allowed' && d.rule === 'default')) return undefined;
     const base = { rule: d.rule, reason: d.reason, policy: this.policy.name };
     const mechanism = mechanismOf(d.rule);

@@ -32,11 +32,11 @@ export class SessionEnforcer {
     if (decision) e.decision = decision;
     this.sink(e);
     const violated = decision && (decision.verdict === 'denied' || decision.mechanism === 'unenforced');
-    if (violated && this.judge.policy.mode === 'enforce') this.react(e, decision.rule);
+    const policy = this.judge.policy;
+    if (violated && policy?.mode === 'enforce') this.react(e, decision.rule, policy.onViolation);
   }
 
-  private react(e: WardenEvent, rule: string): void {
-    const action = this.judge.policy.onViolation;
+  private react(e: WardenEvent, rule: string, action: 'deny' | 'kill' | 'quarantine'): void {
     if (action === 'deny') return;
     if (action === 'quarantine' && this.quarantined) return;
     let result = 'ok';

@@ -101,6 +101,11 @@ export class Sensor {
     });
   }
 
+  /** The loader's pid while it runs. */
+  get pid(): number | undefined {
+    return this.exited ? undefined : this.proc?.pid;
+  }
+
   /** The loader's last stderr line that says what went wrong. */
   lastError(): string {
     const lines = this.stderr

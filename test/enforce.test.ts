@@ -1,0 +1,229 @@
+/**
+ * Enforcement, for real: each forbidden action is attempted from inside a
+ * session and the test proves it did not happen (or, in audit mode, that it
+ * happened and was recorded as would-deny).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { runSession } from '../src/daemon.js';
+import type { WardenEvent } from '../src/pipeline/events.js';
+import { compilePolicy } from '../src/policy/compile.js';
+import { loadPolicy, parsePolicy } from '../src/policy/load.js';
+import { Store } from '../src/store/store.js';
+import { needKernel, stateDir, tempDir, testConfig } from './helpers.js';
+
+const state = stateDir('enforce');
+after(() => state.cleanup());
+
+const policyText = (mode: string, extra = '') => `apiVersion: warden.dev/v1
+kind: Policy
+metadata: {name: test-${mode}}
+mode: ${mode}
+files:
+  allowWrite: ["\${workspace}", /dev/shm]
+${extra}`;
+
+async function session(policyYaml: string | null, workspace: string, script: string, env: Record<string, string> = {}) {
+  const policy = policyYaml === null ? null : compilePolicy(parsePolicy(policyYaml, 'test.yaml'), { workspace });
+  const file = join(workspace, 'agent.sh');
+  writeFileSync(file, `#!/bin/sh\n${script}\n`);
+  chmodSync(file, 0o755);
+  const envArgs = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  /* sh reads the script: the script itself need not be an allowed program */
+  const cmd = envArgs.length ? ['/usr/bin/env', ...envArgs, '/bin/sh', file] : ['/bin/sh', file];
+  const result = await runSession(testConfig(state.path), { command: cmd, enforcement: { policy } });
+  const store = Store.open(state.path);
+  try {
+    return { ...result, events: store.eventsOf(result.session.id) };
+  } finally {
+    store.close();
+  }
+}
+
+const decided = (events: WardenEvent[], verdict: string) => events.filter((e) => e.decision?.verdict === verdict);
+
+test('enforce: a write outside allowWrite is refused and the file is unchanged', async (t) => {
+  if (!needKernel(t)) return;
+  const ws = tempDir('ws');
+  const outside = tempDir('outside');
+  try {
+    const target = join(outside.path, 'config');
+    writeFileSync(target, 'original\n');
+    const run = await session(policyText('enforce'), ws.path, `echo evil > ${target}; echo fine > ${ws.path}/ok`);
+    assert.equal(readFileSync(target, 'utf8'), 'original\n');
+    assert.equal(readFileSync(join(ws.path, 'ok'), 'utf8'), 'fine\n', 'the workspace stays writable');
+    const denied = decided(run.events, 'denied');
+    assert.equal(denied.length, 1);
+    assert.deepEqual(
+      [
+        denied[0]?.type,
+        (denied[0] as { path?: string }).path,
+        denied[0]?.decision?.rule,
+        denied[0]?.decision?.mechanism,
+      ],
+      ['open', target, 'files.allowWrite', 'landlock'],
+    );
+  } finally {
+    ws.cleanup();
+    outside.cleanup();
+  }
+});
+
+test('audit: the same write happens and is recorded as would-deny', async (t) => {
+  if (!needKernel(t)) return;
+  const ws = tempDir('ws');
+  const outside = tempDir('outside');
+  try {
+    const target = join(outside.path, 'config');
+    writeFileSync(target, 'original\n');
+    const run = await session(policyText('audit'), ws.path, `echo changed > ${target}`);
+    assert.equal(readFileSync(target, 'utf8'), 'changed\n', 'audit mode blocks nothing');
+    const would = decided(run.events, 'would-deny');
+    assert.equal(would.length, 1);
+    assert.deepEqual([would[0]?.decision?.rule, would[0]?.decision?.mechanism], ['files.allowWrite', 'audit']);
+  } finally {
+    ws.cleanup();
+    outside.cleanup();
+  }
+});
+
+test('enforce: a program outside exec.allow never runs', async (t) => {
+  if (!needKernel(t)) return;
+  const ws = tempDir('ws');
+  try {
+    const tool = join(ws.path, 'mytouch');
+    copyFileSync('/usr/bin/touch', tool);
+    chmodSync(tool, 0o755);
+    const marker = join(ws.path, 'marker');
+    const run = await session(
+      policyText('enforce', 'exec:\n  allow: [/usr/bin, /bin]\n'),
+      ws.path,
+      `${tool} ${marker}; /usr/bin/true`,
+    );
+    assert.equal(existsSync(marker), false, 'the denied binary did not run');
+    const failed = run.events.find((e) => e.type === 'exec-failed' && e.path === tool);
+    assert.ok(
+      failed,
+      `the attempt was recorded: ${JSON.stringify(run.events.filter((e) => e.type.startsWith('exec')))}`,
+    );
+    assert.deepEqual(
+      [failed.decision?.verdict, failed.decision?.rule, failed.decision?.mechanism],
+      ['denied', 'exec.allow', 'landlock'],
+    );
+    assert.ok(
+      run.events.some((e) => e.type === 'exec' && e.exe === '/usr/bin/true'),
+      'allowed programs still run',
+    );
+  } finally {
+    ws.cleanup();
+  }
+});
+
+test('onViolation kill ends the offending process', async (t) => {
+  if (!needKernel(t)) return;
+  const ws = tempDir('ws');
+  try {
+    const yaml = policyText('enforce').replace('mode: enforce', 'mode: enforce\nonViolation: kill');
+    const run = await session(
+      yaml,
+      ws.path,
+      `echo x > /etc/warden-test-forbidden; sleep 5; echo survived > ${ws.path}/after`,
+    );
+    assert.equal(existsSync(join(ws.path, 'after')), false, 'killed before it could go on');
+    const action = run.events.find((e) => e.type === 'action');
+    assert.ok(action && action.type === 'action');
+    assert.deepEqual([action.action, action.result, action.trigger], ['kill', 'ok', 'files.allowWrite']);
+    assert.equal(run.session.exitSignal, 9);
+  } finally {
+    ws.cleanup();
+  }
+});
+
+test('an agent cannot tamper with Warden, and each attempt is recorded', async (t) => {
+  if (!needKernel(t)) return;
+  const ws = tempDir('ws');
+  try {
+    const cfg = testConfig(state.path);
+    const script = `
+for p in $(pgrep -x warden-sensor); do kill -9 $p 2>/dev/null || echo "kill-sensor: refused"; done
+kill -TERM $WARDEN_PID 2>/dev/null || echo "kill-warden: refused"
+perl -e 'exit(syscall(101, 16, $ENV{WARDEN_PID} + 0, 0, 0) == -1 && $!{EPERM} ? 0 : 1)' && echo "ptrace: refused"
+perl -e 'syscall(321, 0, 0, 0); print "bpf: $!\\n"'
+echo $$ > ${'$'}CGROOT/cgroup.procs 2>/dev/null || echo "cgroup-escape: refused"
+grep -q "/warden/" /proc/self/cgroup && echo "still-in-session"
+echo x >> ${state.path}/warden.db 2>/dev/null || echo "store: refused"
+echo x > ${cfg.root}/sensor/build/planted 2>/dev/null || echo "warden-files: refused"
+unshare -U true 2>/dev/null || echo "unshare: refused"
+`;
+    const cgroot = execFileSync('sh', ['-c', 'awk \'$3 == "cgroup2" { print $2; exit }\' /proc/self/mounts'])
+      .toString()
+      .trim();
+    const run = await session(
+      null,
+      ws.path,
+      `{
+${script}
+} > ${ws.path}/out 2>&1`,
+      {
+        WARDEN_PID: String(process.pid),
+        CGROOT: cgroot,
+      },
+    );
+    const said = readFileSync(join(ws.path, 'out'), 'utf8');
+    for (const line of [
+      'kill-sensor: refused',
+      'kill-warden: refused',
+      'ptrace: refused',
+      'bpf: Operation not permitted',
+      'cgroup-escape: refused',
+      'still-in-session',
+      'store: refused',
+      'warden-files: refused',
+      'unshare: refused',
+    ]) {
+      assert.ok(said.includes(line), `${line}\n--- agent said:\n${said}`);
+    }
+    assert.equal(existsSync(join(cfg.root, 'sensor/build/planted')), false);
+    assert.equal(run.session.lost, 0, 'the sensor kept running');
+    const tamper = run.events.filter((e) => e.decision?.rule === 'warden.self-protection');
+    const kinds = new Set(tamper.map((e) => e.type));
+    for (const k of ['kill', 'ptrace', 'open']) assert.ok(kinds.has(k as never), `a ${k} attempt was recorded`);
+    assert.ok(tamper.every((e) => e.decision?.verdict === 'denied'));
+  } finally {
+    ws.cleanup();
+  }
+});
+
+test('a legitimate development workflow passes untouched under the default policy', async (t) => {
+  if (!needKernel(t)) return;
+  const ws = tempDir('dev');
+  try {
+    mkdirSync(join(ws.path, 'src'));
+    const policyFile = join(testConfig(state.path).root, 'policies', 'coding-agent.yaml');
+    const yaml = readFileSync(policyFile, 'utf8');
+    loadPolicy(policyFile);
+    const script = `set -e
+cd ${ws.path}
+printf '{"name":"demo","version":"1.0.0","scripts":{"build":"node build.js","test":"node --test"}}' > package.json
+echo 'require("node:fs").writeFileSync("dist.txt", "built")' > build.js
+echo 'export const x = 1;' > src/index.js
+git init -q . && git config user.email dev@example.com && git config user.name dev
+git add -A && git commit -qm init
+npm run -s build
+node -e 'console.log(require("node:fs").readFileSync("dist.txt", "utf8"))'
+mkdir -p tmpdir && rm -rf tmpdir
+echo done > ${ws.path}/finished`;
+    const run = await session(yaml, ws.path, script);
+    const problems = run.events
+      .filter((e) => e.decision && e.decision.verdict !== 'allowed')
+      .map((e) => `${e.type} ${'path' in e ? e.path : ''} ${JSON.stringify(e.decision)}`);
+    assert.equal(run.status, 0, `workflow failed:\n${problems.join('\n')}`);
+    assert.equal(readFileSync(join(ws.path, 'finished'), 'utf8'), 'done\n');
+    assert.deepEqual(problems, []);
+  } finally {
+    ws.cleanup();
+  }
+});
