@@ -12,6 +12,7 @@ import type { Config } from './config.js';
 import { buildFloor } from './enforce/floor.js';
 import { Judge, type SelfProtection } from './enforce/judge.js';
 import { SessionEnforcer } from './enforce/session-enforcer.js';
+import { SessionNetPolicy } from './enforce/network.js';
 import type { CompiledPolicy } from './policy/compile.js';
 import type { WardenEvent } from './pipeline/events.js';
 import { Pipeline } from './pipeline/pipeline.js';
@@ -134,6 +135,14 @@ function startAgent(cfg: Config, cg: SessionCgroup, command: string[], relay: Si
   return { child, done };
 }
 
+/** Where each session's network program links are pinned. */
+const BPF_PIN_ROOT = '/sys/fs/bpf/warden';
+
+/** Whether the policy limits the network at all (else no programs are attached). */
+function enforcesNetwork(policy: CompiledPolicy): boolean {
+  return policy.mode === 'enforce' && (policy.network.allow !== null || policy.network.deny.length > 0);
+}
+
 /** Mechanisms that really hold in a session with this policy. */
 function activeMechanisms(policy: CompiledPolicy | null): Set<string> {
   const active = new Set<string>(['landlock-scope', 'seccomp']);
@@ -159,6 +168,7 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
   let jsonOut: WriteStream | undefined;
   let sensor: Sensor | undefined;
   let status: 'ended' | 'failed' = 'failed';
+  let netPolicy: SessionNetPolicy | undefined;
   try {
     if (opts.jsonEvents) {
       const out = createWriteStream(opts.jsonEvents, { flags: 'w' });
@@ -168,12 +178,13 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
       };
     }
     const policy = opts.enforcement?.policy ?? null;
+    const mechanisms = activeMechanisms(policy);
     const self: SelfProtection = {
       paths: selfProtectedPaths(cfg),
       pids: () => [process.pid, ...(sensor?.pid ? [sensor.pid] : [])],
     };
     const enforcer = opts.enforcement
-      ? new SessionEnforcer(new Judge(policy, activeMechanisms(policy), self), cg.path, (e) => store.addEvent(e))
+      ? new SessionEnforcer(new Judge(policy, mechanisms, self), cg.path, (e) => store.addEvent(e))
       : undefined;
     if (enforcer) enforcer.onQuarantine = (e) => quarantineNotice(id, e);
     const pipeline = new Pipeline({
@@ -190,6 +201,13 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
     pipeline.clock = await sensor.start();
     pipeline.addSession(key, id);
     await sensor.track(cg.id, key);
+    if (policy && enforcesNetwork(policy)) {
+      netPolicy = new SessionNetPolicy(sensor, key, policy);
+      await netPolicy.install();
+      mkdirSync(BPF_PIN_ROOT, { recursive: true, mode: 0o700 });
+      await sensor.netAttach(key, cg.path, join(BPF_PIN_ROOT, id));
+      mechanisms.add('cgroup-sock-addr');
+    }
 
     const startedUs = Date.now() * 1000;
     store.createSession({
@@ -215,6 +233,10 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
     }));
     if (lingering.length && !opts.keepLingering) await killCgroup(cg.path);
     await sensor.untrack(cg.id); /* barrier: every event of the session has arrived */
+    if (netPolicy) {
+      await sensor.netDetach(key);
+      await netPolicy.uninstall();
+    }
     await sensor.barrier();
     status = 'ended';
     const signo = exit.signal ? constants.signals[exit.signal] : null;
@@ -245,6 +267,8 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
     sensor?.stop();
     store.close();
     rmSync(join(cfg.stateDir, 'run', `${id}.floor`), { force: true });
+    /* a loader that died leaves its pins; the session is over, so lift them */
+    rmSync(join(BPF_PIN_ROOT, id), { recursive: true, force: true });
     await new Promise<void>((r) => (jsonOut ? jsonOut.end(r) : r()));
   }
 }

@@ -5,9 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createSocket, type Socket } from 'node:dgram';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { runSession } from '../src/daemon.js';
 import type { WardenEvent } from '../src/pipeline/events.js';
 import { compilePolicy } from '../src/policy/compile.js';
@@ -226,4 +230,109 @@ echo done > ${ws.path}/finished`;
   } finally {
     ws.cleanup();
   }
+});
+
+describe('network limits in the kernel', () => {
+  const netPolicy = (mode: string) => `apiVersion: warden.dev/v1
+kind: Policy
+metadata: {name: net-${mode}}
+mode: ${mode}
+network:
+  allow: [127.0.0.1]
+`;
+  let tcp: Server;
+  let udp: Socket;
+  let got = '';
+  let tcpPort = 0;
+  let udpPort = 0;
+
+  before(async () => {
+    tcp = createServer((s) => s.on('data', (d) => (got += `tcp:${d}`)));
+    tcp.listen(0, '127.0.0.2');
+    await once(tcp, 'listening');
+    tcpPort = (tcp.address() as AddressInfo).port;
+    udp = createSocket('udp4');
+    udp.on('message', (m) => (got += `udp:${m}`));
+    udp.bind(0, '127.0.0.2');
+    await once(udp, 'listening');
+    udpPort = udp.address().port;
+  });
+  after(() => {
+    tcp.close();
+    udp.close();
+  });
+
+  const exfil = (port: number, udpTo: number) => `
+node -e '
+const net = require("node:net"), dgram = require("node:dgram");
+const tell = (what) => (e) => console.log(what + ": " + (e ? e.code : "sent"));
+const v4 = net.connect(${port}, "127.0.0.2", () => { v4.end("SECRET-v4"); tell("tcp")(); });
+v4.on("error", tell("tcp"));
+const v6 = net.connect({ host: "::ffff:127.0.0.2", port: ${port}, family: 6 }, () => { v6.end("SECRET-v6"); tell("tcp6")(); });
+v6.on("error", tell("tcp6"));
+const u = dgram.createSocket("udp4");
+u.send("SECRET-udp", ${udpTo}, "127.0.0.2", (e) => { tell("udp")(e); u.close(); });
+'`;
+
+  test('enforce: the secret never reaches a listener the policy does not allow', async (t) => {
+    if (!needKernel(t)) return;
+    const ws = tempDir('net');
+    got = '';
+    try {
+      const run = await session(netPolicy('enforce'), ws.path, `${exfil(tcpPort, udpPort)} > ${ws.path}/out 2>&1`);
+      await sleep(200);
+      assert.equal(got, '', 'nothing arrived');
+      const said = readFileSync(join(ws.path, 'out'), 'utf8');
+      for (const l of ['tcp: EPERM', 'tcp6: EPERM', 'udp: EPERM']) assert.ok(said.includes(l), `${l}\n${said}`);
+      const denied = decided(run.events, 'denied');
+      assert.ok(
+        denied.some((e) => e.type === 'connect' && e.dport === tcpPort && e.decision?.mechanism === 'cgroup-sock-addr'),
+      );
+      assert.ok(denied.some((e) => e.type === 'send' && e.dport === udpPort && e.decision?.rule === 'network.allow'));
+    } finally {
+      ws.cleanup();
+    }
+  });
+
+  test('audit: the same traffic gets through and is recorded as would-deny', async (t) => {
+    if (!needKernel(t)) return;
+    const ws = tempDir('net');
+    got = '';
+    try {
+      const run = await session(netPolicy('audit'), ws.path, `${exfil(tcpPort, udpPort)} > ${ws.path}/out 2>&1`);
+      await sleep(200);
+      assert.match(got, /udp:SECRET-udp/);
+      assert.match(got, /tcp:SECRET-v4/);
+      assert.ok(
+        decided(run.events, 'would-deny').some((e) => e.type === 'connect' && e.decision?.mechanism === 'audit'),
+      );
+    } finally {
+      ws.cleanup();
+    }
+  });
+
+  test('the limits hold when the sensor is killed mid-session (pinned in bpffs)', async (t) => {
+    if (!needKernel(t)) return;
+    const ws = tempDir('net');
+    got = '';
+    try {
+      const script = `sleep 1; ${exfil(tcpPort, udpPort)} > ${ws.path}/out 2>&1`;
+      const running = session(netPolicy('enforce'), ws.path, script);
+      await sleep(500);
+      const sensors = execFileSync('pgrep', ['-x', 'warden-sensor']).toString().trim().split('\n');
+      /* kill the newest sensor: this session's */
+      execFileSync('kill', ['-9', sensors.at(-1) ?? '']);
+      await assert.rejects(running, /sensor/);
+      await sleep(200);
+      assert.equal(got, '', 'nothing arrived after the sensor died');
+      assert.match(readFileSync(join(ws.path, 'out'), 'utf8'), /tcp: EPERM/);
+      assert.equal(
+        existsSync(`/sys/fs/bpf/warden`) && readdirSync('/sys/fs/bpf/warden').length,
+        0,
+        'pins lifted when the session ended',
+      );
+    } finally {
+      ws.cleanup();
+    }
+  });
 });

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ALL_STRUCTS, FrameType, SYSCALLS } from '../src/sensor/layout.js';
+import { ALL_STRUCTS, FrameType, MapId, NET_ENTRIES, SYSCALLS } from '../src/sensor/layout.js';
 import { decodeFrame, FrameSplitter, type RawFrame } from '../src/sensor/wire.js';
 import { ROOT, tempDir } from './helpers.js';
 
@@ -30,6 +30,9 @@ function layoutAssertions(): string {
     const c = frameEnum[name] ?? (name.startsWith('CMD_') ? `WD_${name}` : `WD_EV_${name}`);
     lines.push(`_Static_assert(${c} == ${value}, "${c}");`);
   }
+  for (const [name, value] of Object.entries(MapId))
+    lines.push(`_Static_assert(WD_MAP_${name} == ${value}, "WD_MAP_${name}");`);
+  lines.push(`_Static_assert(WD_NET_ENTRIES == ${NET_ENTRIES}, "WD_NET_ENTRIES");`);
   SYSCALLS.forEach((name, i) => lines.push(`_Static_assert(WD_SYS_${name.toUpperCase()} == ${i}, "WD_SYS_${name}");`));
   lines.push(`_Static_assert(WD_SYS_COUNT == ${SYSCALLS.length}, "every syscall is named in layout.ts");`);
   return lines.join('\n') + '\n';

@@ -32,6 +32,7 @@ char LICENSE[] SEC("license") = "GPL";
 #include "file.h"
 #include "net.h"
 #include "signal.h"
+#include "netpolicy.h"
 
 /*
  * Native syscall number -> enum wd_syscall (0: not watched). Filled by the

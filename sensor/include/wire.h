@@ -62,6 +62,15 @@ enum wd_frame_type {
 	WD_CMD_TRACK = 200,
 	WD_CMD_UNTRACK = 201,
 	WD_CMD_STATS = 202,
+	WD_CMD_MAP_UPDATE = 203, /* struct wd_cmd_map */
+	WD_CMD_NET_ATTACH = 204, /* struct wd_cmd_attach */
+	WD_CMD_NET_DETACH = 205, /* struct wd_cmd_attach */
+};
+
+/* Maps userspace writes through WD_CMD_MAP_UPDATE. */
+enum wd_map_id {
+	WD_MAP_NET_RULES = 1, /* struct wd_net_key -> struct wd_net_val */
+	WD_MAP_NET_CFG = 2,   /* __u32 session -> struct wd_net_cfg */
 };
 
 /* Which syscall a frame came from (arch-independent numbering). */
@@ -278,6 +287,63 @@ struct wd_cmd {
 	__u32 pad;
 };
 _Static_assert(sizeof(struct wd_cmd) == 40, "wd_cmd size");
+
+/* Userspace -> loader: create/replace (op 0) or delete (op 1) one map entry. */
+struct wd_cmd_map {
+	struct wd_header hdr;
+	__u64 cmd_id;
+	__u32 map; /* enum wd_map_id */
+	__u32 op;
+	__u8 key[64];
+	__u8 value[128];
+};
+_Static_assert(sizeof(struct wd_cmd_map) == 224, "wd_cmd_map size");
+
+/* Userspace -> loader: attach (or detach) the network programs on a session cgroup,
+ * pinning their links under pin_dir so they outlive the loader. */
+struct wd_cmd_attach {
+	struct wd_header hdr;
+	__u64 cmd_id;
+	__u32 session;
+	__u32 pad;
+	char cgroup[512];
+	char pin_dir[512];
+};
+_Static_assert(sizeof(struct wd_cmd_attach) == 1056, "wd_cmd_attach size");
+
+/* Network policy: an LPM trie over (session, family, address). prefixlen counts
+ * the 64 bits of session and family plus the address prefix. */
+struct wd_net_key {
+	__u32 prefixlen;
+	__u32 session;
+	__u32 family; /* 4 or 6; v4-mapped v6 addresses are looked up as 4 */
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct wd_net_key) == 28, "wd_net_key size");
+
+#define WD_NET_ENTRIES 8
+/* Every rule that covers a prefix, its containing prefixes' rules included. */
+struct wd_net_entry {
+	__u32 rule; /* index into the policy's rules, for userspace */
+	__u16 port; /* 0: any port */
+	__u8 deny;
+	__u8 pad;
+};
+
+struct wd_net_val {
+	__u32 n;
+	__u32 pad;
+	struct wd_net_entry e[WD_NET_ENTRIES];
+};
+_Static_assert(sizeof(struct wd_net_val) == 72, "wd_net_val size");
+
+struct wd_net_cfg {
+	__u8 enforce;	    /* 0: audit, decide nothing in the kernel */
+	__u8 default_allow; /* when no rule covers the address */
+	__u16 dns_port;	    /* Warden's resolver on loopback; 0: no DNS redirect */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct wd_net_cfg) == 8, "wd_net_cfg size");
 
 /* Per-CPU counters in the BPF stats map (summed by the loader). */
 struct wd_counters {

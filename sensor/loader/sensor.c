@@ -8,8 +8,10 @@
  * Frames go out in ring-buffer order. A command's ack is written only after
  * the ring buffer has been drained, so an ack is a barrier: every event that
  * happened before the command was sent is on stdout before its ack.
- * Exits cleanly on EOF on stdin, SIGTERM or SIGINT. It pins nothing: the
- * programs and maps live exactly as long as this process.
+ * Exits cleanly on EOF on stdin, SIGTERM or SIGINT. Tracing programs live as
+ * long as this process; the network programs it attaches to a session's cgroup
+ * are pinned in bpffs, so a crash cannot lift a session's limits. A clean exit
+ * unpins them.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,7 +25,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -134,14 +138,110 @@ static int put_stats(struct sensor_bpf *skel)
 	return put_frame(&s, sizeof(s));
 }
 
-static int run_command(struct sensor_bpf *skel, const struct wd_cmd *c)
+/* Network programs attached to one session's cgroup; their links are pinned. */
+#define NET_PROGS 4
+#define MAX_ATTACHED 256
+static struct attached {
+	__u32 session;
+	char pin_dir[512];
+	struct bpf_link *links[NET_PROGS];
+} attached[MAX_ATTACHED];
+
+static struct bpf_program *net_prog(struct sensor_bpf *skel, int i, const char **name)
+{
+	static const char *names[NET_PROGS] = {"connect4", "connect6", "sendmsg4", "sendmsg6"};
+	struct bpf_program *progs[NET_PROGS] = {skel->progs.wd_connect4, skel->progs.wd_connect6,
+						skel->progs.wd_sendmsg4, skel->progs.wd_sendmsg6};
+	*name = names[i];
+	return progs[i];
+}
+
+static void net_detach(struct attached *a)
+{
+	for (int i = 0; i < NET_PROGS; i++) {
+		if (!a->links[i])
+			continue;
+		bpf_link__unpin(a->links[i]);
+		bpf_link__destroy(a->links[i]);
+		a->links[i] = NULL;
+	}
+	rmdir(a->pin_dir);
+	a->session = 0;
+}
+
+static int net_attach(struct sensor_bpf *skel, const struct wd_cmd_attach *c)
+{
+	struct attached *a = NULL;
+	for (int i = 0; i < MAX_ATTACHED && !a; i++)
+		if (!attached[i].session)
+			a = &attached[i];
+	if (!a)
+		return -ENOSPC;
+	int cg = open(c->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg < 0)
+		return -errno;
+	a->session = c->session;
+	snprintf(a->pin_dir, sizeof(a->pin_dir), "%s", c->pin_dir);
+	int err = mkdir(a->pin_dir, 0700) && errno != EEXIST ? -errno : 0;
+	for (int i = 0; i < NET_PROGS && !err; i++) {
+		const char *name;
+		char pin[600];
+		a->links[i] = bpf_program__attach_cgroup(net_prog(skel, i, &name), cg);
+		if (!a->links[i]) {
+			err = -errno;
+			break;
+		}
+		snprintf(pin, sizeof(pin), "%s/%s", a->pin_dir, name);
+		err = bpf_link__pin(a->links[i], pin);
+	}
+	close(cg);
+	if (err)
+		net_detach(a);
+	return err;
+}
+
+static int net_detach_session(__u32 session)
+{
+	for (int i = 0; i < MAX_ATTACHED; i++)
+		if (attached[i].session == session) {
+			net_detach(&attached[i]);
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static int map_update(struct sensor_bpf *skel, const struct wd_cmd_map *c)
+{
+	struct bpf_map *map = c->map == WD_MAP_NET_RULES ? skel->maps.wd_net_rules
+			      : c->map == WD_MAP_NET_CFG ? skel->maps.wd_net_cfg
+							 : NULL;
+	if (!map || bpf_map__key_size(map) > sizeof(c->key) ||
+	    bpf_map__value_size(map) > sizeof(c->value))
+		return -EINVAL;
+	int fd = bpf_map__fd(map);
+	int r = c->op ? bpf_map_delete_elem(fd, c->key)
+		      : bpf_map_update_elem(fd, c->key, c->value, BPF_ANY);
+	return r ? -errno : 0;
+}
+
+/* A command frame, whole, as read from stdin. */
+static int run_command(struct sensor_bpf *skel, const struct wd_header *h, const void *frame)
 {
 	int fd = bpf_map__fd(skel->maps.wd_sessions);
-	switch (c->hdr.type) {
+	const struct wd_cmd *c = frame;
+	switch (h->type) {
 	case WD_CMD_TRACK:
 		return bpf_map_update_elem(fd, &c->cgroup_id, &c->session, BPF_ANY) ? -errno : 0;
 	case WD_CMD_UNTRACK: return bpf_map_delete_elem(fd, &c->cgroup_id) ? -errno : 0;
 	case WD_CMD_STATS: return put_stats(skel);
+	case WD_CMD_MAP_UPDATE:
+		return h->size == sizeof(struct wd_cmd_map) ? map_update(skel, frame) : -EINVAL;
+	case WD_CMD_NET_ATTACH:
+		return h->size == sizeof(struct wd_cmd_attach) ? net_attach(skel, frame) : -EINVAL;
+	case WD_CMD_NET_DETACH:
+		return h->size == sizeof(struct wd_cmd_attach)
+			   ? net_detach_session(((const struct wd_cmd_attach *)frame)->session)
+			   : -EINVAL;
 	default: return -EINVAL;
 	}
 }
@@ -149,7 +249,7 @@ static int run_command(struct sensor_bpf *skel, const struct wd_cmd *c)
 /* Reads whole command frames from stdin; returns -1 on EOF or a broken stream. */
 static int read_commands(struct sensor_bpf *skel, struct ring_buffer *rb)
 {
-	static unsigned char in[4096];
+	static _Alignas(8) unsigned char in[8192];
 	static size_t have;
 	ssize_t n = read(STDIN_FILENO, in + have, sizeof(in) - have);
 	if (n < 0)
@@ -159,30 +259,45 @@ static int read_commands(struct sensor_bpf *skel, struct ring_buffer *rb)
 	have += n;
 	size_t at = 0;
 	while (have - at >= sizeof(struct wd_header)) {
-		struct wd_cmd c = {};
+		static _Alignas(8) unsigned char frame[4096];
 		struct wd_header h;
 		memcpy(&h, in + at, sizeof(h));
-		if (h.version != WD_WIRE_VERSION || h.size < sizeof(h) || h.size > sizeof(in)) {
+		if (h.version != WD_WIRE_VERSION || h.size < sizeof(struct wd_cmd) ||
+		    h.size > sizeof(frame)) {
 			logf_("bad command frame (version %u, size %u): stopping", h.version,
 			      h.size);
 			return -1;
 		}
 		if (have - at < h.size)
 			break;
-		memcpy(&c, in + at, h.size < sizeof(c) ? h.size : sizeof(c));
+		memcpy(frame, in + at, h.size);
 		at += h.size;
 		ring_buffer__consume(rb); /* the barrier: events first, then the ack */
-		struct wd_ack ack = {.cmd_type = c.hdr.type, .cmd_id = c.cmd_id};
-		ack.status = run_command(skel, &c);
+		struct wd_ack ack = {.cmd_type = h.type,
+				     .cmd_id = ((struct wd_cmd *)frame)->cmd_id};
+		ack.status = run_command(skel, &h, frame);
 		header(&ack.hdr, WD_MSG_ACK, sizeof(ack));
 		if (put_frame(&ack, sizeof(ack)))
 			return -1;
 		if (verbose)
-			logf_("command %u id %llu: %d", c.hdr.type, (unsigned long long)c.cmd_id,
+			logf_("command %u id %llu: %d", h.type, (unsigned long long)ack.cmd_id,
 			      ack.status);
 	}
 	memmove(in, in + at, have - at);
 	have -= at;
+	return 0;
+}
+
+/* bpffs holds the pinned links that keep a session's network limits in force. */
+static int ensure_bpffs(void)
+{
+	struct statfs st;
+	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == 0xcafe4a11 /* BPF_FS_MAGIC */)
+		return 0;
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
+		logf_("cannot mount bpffs on /sys/fs/bpf: %s", strerror(errno));
+		return -errno;
+	}
 	return 0;
 }
 
@@ -270,12 +385,16 @@ static int configure_watch(struct sensor_bpf *skel)
 	return 0;
 }
 
-static __u32 count_programs(struct sensor_bpf *skel)
+/* Tracing programs attach at start; the network programs per session, on command. */
+static __u32 setup_autoattach(struct sensor_bpf *skel)
 {
 	struct bpf_program *prog;
 	__u32 n = 0;
-	bpf_object__for_each_program (prog, skel->obj)
-		n += bpf_program__autoload(prog);
+	bpf_object__for_each_program (prog, skel->obj) {
+		bool cgroup = strncmp(bpf_program__section_name(prog), "cgroup/", 7) == 0;
+		bpf_program__set_autoattach(prog, !cgroup);
+		n += !cgroup;
+	}
 	return n;
 }
 
@@ -297,7 +416,7 @@ int main(int argc, char **argv)
 	struct sensor_bpf *skel = NULL;
 	struct ring_buffer *rb = NULL;
 	int epfd = -1, err = 0, opt;
-	__u32 attached = 0;
+	__u32 programs = 0;
 
 	while ((opt = getopt_long(argc, argv, "l:r:vh", opts, NULL)) != -1) {
 		switch (opt) {
@@ -340,11 +459,13 @@ int main(int argc, char **argv)
 		logf_("load BPF programs: %s", strerror(-err));
 		goto cleanup;
 	}
+	if ((err = ensure_bpffs()))
+		goto cleanup;
+	programs = setup_autoattach(skel);
 	if ((err = sensor_bpf__attach(skel))) {
 		logf_("attach BPF programs: %s", strerror(-err));
 		goto cleanup;
 	}
-	attached = count_programs(skel);
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.wd_events), on_event, NULL, NULL);
 	if (!rb) {
 		err = -errno;
@@ -358,7 +479,7 @@ int main(int argc, char **argv)
 	ev.data.u32 = 2;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, STDIN_FILENO, &ev);
 
-	struct wd_ready ready = {.programs = attached, .session_level = level};
+	struct wd_ready ready = {.programs = programs, .session_level = level};
 	ready.ringbuf_bytes = (__u32)ringbuf_mb << 20;
 	ready.boot_ns = clock_ns(CLOCK_BOOTTIME);
 	ready.realtime_ns = clock_ns(CLOCK_REALTIME);
@@ -366,7 +487,7 @@ int main(int argc, char **argv)
 	put_frame(&ready, sizeof(ready));
 	flush_out();
 	if (verbose)
-		logf_("%u programs attached, session level %ld", attached, level);
+		logf_("%u programs attached, session level %ld", programs, level);
 
 	__u64 next_stats = clock_ns(CLOCK_MONOTONIC) + 1000000000ull;
 	while (!stop) {
@@ -399,6 +520,10 @@ cleanup:
 	if (epfd >= 0)
 		close(epfd);
 	ring_buffer__free(rb);
+	/* a clean exit ends the sessions' network limits with it; a crash leaves them pinned */
+	for (int i = 0; i < MAX_ATTACHED; i++)
+		if (attached[i].session)
+			net_detach(&attached[i]);
 	sensor_bpf__destroy(skel);
 	free(out.buf);
 	return err ? 1 : 0;

@@ -175,8 +175,61 @@ export const Cmd = message('wd_cmd', [
   ['pad', 'u32'],
 ]);
 
+export const CmdMap = message('wd_cmd_map', [
+  ['cmd_id', 'u64'],
+  ['map', 'u32'],
+  ['op', 'u32'],
+  ['key', 'bytes64'],
+  ['value', 'bytes128'],
+]);
+
+export const CmdAttach = message('wd_cmd_attach', [
+  ['cmd_id', 'u64'],
+  ['session', 'u32'],
+  ['pad', 'u32'],
+  ['cgroup', 'bytes512'],
+  ['pin_dir', 'bytes512'],
+]);
+
+export const NetKey = defineStruct('wd_net_key', [
+  ['prefixlen', 'u32'],
+  ['session', 'u32'],
+  ['family', 'u32'],
+  ['addr', 'bytes16'],
+]);
+
+export const NET_ENTRIES = 8;
+export const NetEntry = defineStruct('wd_net_entry', [
+  ['rule', 'u32'],
+  ['port', 'u16'],
+  ['deny', 'u8'],
+  ['pad', 'u8'],
+]);
+
+export const NetVal = defineStruct('wd_net_val', [
+  ['n', 'u32'],
+  ['pad', 'u32'],
+  ['e', `bytes${NET_ENTRIES * 8}`],
+]);
+
+export const NetCfg = defineStruct('wd_net_cfg', [
+  ['enforce', 'u8'],
+  ['default_allow', 'u8'],
+  ['dns_port', 'u16'],
+  ['pad', 'u32'],
+]);
+
+/** enum wd_map_id */
+export const MapId = { NET_RULES: 1, NET_CFG: 2 } as const;
+
 /** Every struct the wire carries, for the layout test. */
 export const ALL_STRUCTS: readonly StructLayout[] = [
+  CmdMap,
+  CmdAttach,
+  NetKey,
+  NetEntry,
+  NetVal,
+  NetCfg,
   Header,
   Task,
   Exec,
@@ -219,6 +272,9 @@ export const FrameType = {
   CMD_TRACK: 200,
   CMD_UNTRACK: 201,
   CMD_STATS: 202,
+  CMD_MAP_UPDATE: 203,
+  CMD_NET_ATTACH: 204,
+  CMD_NET_DETACH: 205,
 } as const;
 
 /** enum wd_syscall, in declaration order starting at 1. */

@@ -7,8 +7,9 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
+import * as L from './layout.js';
 import { FrameType } from './layout.js';
-import { decodeFrame, encodeCommand, FrameSplitter, type RawEvent, type RawMessage } from './wire.js';
+import { commandFrame, decodeFrame, encodeCommand, FrameSplitter, type RawEvent, type RawMessage } from './wire.js';
 
 export class SensorError extends Error {
   override name = 'SensorError';
@@ -133,14 +134,48 @@ export class Sensor {
     }
   }
 
-  private command(type: number, cgroupId: bigint, session: number): Promise<number> {
+  private send(frame: (id: bigint) => Uint8Array): Promise<number> {
     const proc = this.proc;
     if (!proc || this.exited) return Promise.reject(new SensorError('sensor is not running'));
     const id = this.nextCmd++;
     return new Promise<number>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      proc.stdin.write(encodeCommand(type, id, cgroupId, session));
+      proc.stdin.write(frame(id));
     });
+  }
+
+  private command(type: number, cgroupId: bigint, session: number): Promise<number> {
+    return this.send((id) => encodeCommand(type, id, cgroupId, session));
+  }
+
+  /** Creates or replaces (or with `remove`, deletes) one entry of a policy map. */
+  async mapUpdate(map: number, key: Uint8Array, value: Uint8Array, remove = false): Promise<void> {
+    const status = await this.send(
+      (id) =>
+        commandFrame(L.CmdMap, FrameType.CMD_MAP_UPDATE, id)
+          .set('map', map)
+          .set('op', remove ? 1 : 0)
+          .put('key', key)
+          .put('value', value).bytes,
+    );
+    if (status !== 0 && !(remove && status === -2)) throw new SensorError(`map ${map} update: error ${-status}`);
+  }
+
+  /** Attaches the network programs to a session cgroup, links pinned under pinDir. */
+  async netAttach(session: number, cgroup: string, pinDir: string): Promise<void> {
+    const enc = new TextEncoder();
+    const status = await this.send(
+      (id) =>
+        commandFrame(L.CmdAttach, FrameType.CMD_NET_ATTACH, id)
+          .set('session', session)
+          .put('cgroup', enc.encode(cgroup + '\0'))
+          .put('pin_dir', enc.encode(pinDir + '\0')).bytes,
+    );
+    if (status !== 0) throw new SensorError(`attach network programs to ${cgroup}: error ${-status}`);
+  }
+
+  async netDetach(session: number): Promise<void> {
+    await this.send((id) => commandFrame(L.CmdAttach, FrameType.CMD_NET_DETACH, id).set('session', session).bytes);
   }
 
   async track(cgroupId: bigint, session: number): Promise<void> {

@@ -413,18 +413,50 @@ export function decodeFrame(bytes: Uint8Array): RawFrame {
   throw new WireError(`unknown frame type ${type}`);
 }
 
-/** Encodes a command frame for the loader's stdin. */
+/** Encodes a track/untrack/stats command for the loader's stdin. */
 export function encodeCommand(type: number, cmdId: bigint, cgroupId: bigint, session: number): Uint8Array {
-  const buf = new Uint8Array(L.Cmd.size);
-  const v = new DataView(buf.buffer);
-  const f = (n: string): number => L.Cmd.fields[n]?.offset ?? L.Header.fields[n]?.offset ?? -1;
-  v.setUint16(f('version'), L.WIRE_VERSION, true);
-  v.setUint16(f('type'), type, true);
-  v.setUint32(f('size'), L.Cmd.size, true);
-  v.setBigUint64(f('cmd_id'), cmdId, true);
-  v.setBigUint64(f('cgroup_id'), cgroupId, true);
-  v.setUint32(f('session'), session, true);
-  return buf;
+  return commandFrame(L.Cmd, type, cmdId).set('cgroup_id', cgroupId).set('session', session).bytes;
+}
+
+/** Writes named fields of one struct into a buffer (the inverse of Reader). */
+export class Writer {
+  readonly bytes: Uint8Array;
+  private readonly view: DataView;
+  constructor(
+    readonly layout: StructLayout,
+    size = layout.size,
+  ) {
+    this.bytes = new Uint8Array(size);
+    this.view = new DataView(this.bytes.buffer);
+  }
+  private field(n: string): { offset: number; size: number } {
+    const f = this.layout.fields[n] ?? L.Header.fields[n];
+    if (!f) throw new WireError(`${this.layout.name} has no field ${n}`);
+    return f;
+  }
+  set(n: string, v: number | bigint): this {
+    const f = this.field(n);
+    if (f.size === 1) this.view.setUint8(f.offset, Number(v));
+    else if (f.size === 2) this.view.setUint16(f.offset, Number(v), true);
+    else if (f.size === 4) this.view.setUint32(f.offset, Number(v) >>> 0, true);
+    else this.view.setBigUint64(f.offset, BigInt(v), true);
+    return this;
+  }
+  put(n: string, data: Uint8Array): this {
+    const f = this.field(n);
+    if (data.length > f.size) throw new WireError(`${data.length} bytes do not fit ${this.layout.name}.${n}`);
+    this.bytes.set(data, f.offset);
+    return this;
+  }
+}
+
+/** A command frame with its header filled in. */
+export function commandFrame(layout: StructLayout, type: number, cmdId: bigint): Writer {
+  return new Writer(layout)
+    .set('version', L.WIRE_VERSION)
+    .set('type', type)
+    .set('size', layout.size)
+    .set('cmd_id', cmdId);
 }
 
 /**

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Network enforcement: cgroup sock_addr programs on each session's cgroup
+ * decide connect() and UDP sendmsg() in the kernel from per-session maps.
+ * Deny wins over allow; an address no rule covers gets the session default.
+ */
+#pragma once
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 65536);
+	__type(key, struct wd_net_key);
+	__type(value, struct wd_net_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} wd_net_rules SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct wd_net_cfg);
+} wd_net_cfg SEC(".maps");
+
+/* 1: allow, 0: refuse (the syscall then fails with EPERM). */
+static __always_inline int wd_net_decide(__u32 session, __u32 family, const __u8 *addr, __u16 port)
+{
+	struct wd_net_cfg *cfg = bpf_map_lookup_elem(&wd_net_cfg, &session);
+	struct wd_net_key key = {.session = session, .family = family};
+	struct wd_net_val *val;
+
+	if (!cfg || !cfg->enforce)
+		return 1;
+	key.prefixlen = 64 + (family == 4 ? 32 : 128);
+	__builtin_memcpy(key.addr, addr, 16);
+	val = bpf_map_lookup_elem(&wd_net_rules, &key);
+	if (val) {
+		__u8 allow = 0;
+		for (int i = 0; i < WD_NET_ENTRIES; i++) {
+			if (i >= val->n)
+				break;
+			if (val->e[i].port && val->e[i].port != port)
+				continue;
+			if (val->e[i].deny)
+				return 0;
+			allow = 1;
+		}
+		if (allow)
+			return 1;
+	}
+	return cfg->default_allow ? 1 : 0;
+}
+
+static __always_inline int wd_sock_addr4(struct bpf_sock_addr *ctx)
+{
+	__u32 session;
+	__u8 addr[16] = {};
+	if (!wd_tracked(&session))
+		return 1;
+	__u32 ip = ctx->user_ip4;
+	__builtin_memcpy(addr, &ip, 4);
+	return wd_net_decide(session, 4, addr, bpf_ntohs(ctx->user_port));
+}
+
+static __always_inline int wd_sock_addr6(struct bpf_sock_addr *ctx)
+{
+	__u32 session, w[4];
+	__u8 addr[16] = {};
+	if (!wd_tracked(&session))
+		return 1;
+	w[0] = ctx->user_ip6[0], w[1] = ctx->user_ip6[1];
+	w[2] = ctx->user_ip6[2], w[3] = ctx->user_ip6[3];
+	__u16 port = bpf_ntohs(ctx->user_port);
+	/* ::ffff:a.b.c.d is an IPv4 destination: judge it as one */
+	if (w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0x0000ffff)) {
+		__builtin_memcpy(addr, &w[3], 4);
+		return wd_net_decide(session, 4, addr, port);
+	}
+	__builtin_memcpy(addr, w, 16);
+	return wd_net_decide(session, 6, addr, port);
+}
+
+SEC("cgroup/connect4")
+int wd_connect4(struct bpf_sock_addr *ctx)
+{
+	return wd_sock_addr4(ctx);
+}
+
+SEC("cgroup/connect6")
+int wd_connect6(struct bpf_sock_addr *ctx)
+{
+	return wd_sock_addr6(ctx);
+}
+
+SEC("cgroup/sendmsg4")
+int wd_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return wd_sock_addr4(ctx);
+}
+
+SEC("cgroup/sendmsg6")
+int wd_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return wd_sock_addr6(ctx);
+}

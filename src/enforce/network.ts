@@ -1,0 +1,173 @@
+/**
+ * Network enforcement in the kernel: the session's address rules become LPM
+ * trie entries for the cgroup sock_addr programs (sensor/bpf/netpolicy.h).
+ * The trie returns only the longest match, so each prefix's entry also carries
+ * the rules of every prefix that contains it; deny wins over allow.
+ */
+import ipaddr from 'ipaddr.js';
+import type { CompiledPolicy, NetRule } from '../policy/compile.js';
+import { MapId, NET_ENTRIES, NetCfg, NetEntry, NetKey, NetVal } from '../sensor/layout.js';
+import type { Sensor } from '../sensor/sensor.js';
+import { Writer } from '../sensor/wire.js';
+
+export interface NetEntrySpec {
+  family: 4 | 6;
+  /** address bytes, 4 or 16 */
+  addr: Uint8Array;
+  prefix: number;
+  entries: Array<{ rule: number; port: number; deny: boolean }>;
+}
+
+interface Cidr {
+  family: 4 | 6;
+  bytes: number[];
+  prefix: number;
+  port: number;
+  deny: boolean;
+  rule: number;
+}
+
+function contains(outer: Cidr, inner: Cidr): boolean {
+  if (outer.family !== inner.family || outer.prefix > inner.prefix) return false;
+  const a = ipaddr.fromByteArray(outer.bytes);
+  return ipaddr.fromByteArray(inner.bytes).match(a, outer.prefix);
+}
+
+function policyCidrs(policy: CompiledPolicy): Cidr[] {
+  const cidrs: Cidr[] = [];
+  const add = (rules: NetRule[] | null, deny: boolean, offset: number): void =>
+    rules?.forEach((r, i) => {
+      if (r.target.kind !== 'cidr') return;
+      const ip = ipaddr.parse(r.target.address);
+      cidrs.push({
+        family: r.target.family,
+        bytes: ip.toByteArray(),
+        prefix: r.target.prefix,
+        port: r.target.port ?? 0,
+        deny,
+        rule: offset + i,
+      });
+    });
+  add(policy.network.deny, true, DENY_BASE);
+  add(policy.network.allow, false, ALLOW_BASE);
+  return cidrs;
+}
+
+/* rule numbers in the kernel entries: deny rules from 0, allow rules from 1000 */
+const DENY_BASE = 0;
+const ALLOW_BASE = 1000;
+
+/** Every rule that covers `c`, its own included. */
+function flatten(all: Cidr[], c: Cidr): NetEntrySpec {
+  const entries = all.filter((o) => contains(o, c)).map((o) => ({ rule: o.rule, port: o.port, deny: o.deny }));
+  if (entries.length > NET_ENTRIES) {
+    throw new Error(
+      `more than ${NET_ENTRIES} network rules cover ${ipaddr.fromByteArray(c.bytes).toString()}/${c.prefix}`,
+    );
+  }
+  return { family: c.family, addr: Uint8Array.from(c.bytes), prefix: c.prefix, entries };
+}
+
+/** The address rules of a policy, flattened for the trie (domains are added as they resolve). */
+export function compileNetEntries(policy: CompiledPolicy): NetEntrySpec[] {
+  const cidrs = policyCidrs(policy);
+  const seen = new Set<string>();
+  return cidrs
+    .filter((c) => {
+      const key = `${c.family}/${c.bytes.join('.')}/${c.prefix}`;
+      return seen.has(key) ? false : (seen.add(key), true);
+    })
+    .map((c) => flatten(cidrs, c));
+}
+
+export function encodeNetKey(session: number, family: 4 | 6, addr: Uint8Array, prefix: number): Uint8Array {
+  const padded = new Uint8Array(16);
+  padded.set(addr.subarray(0, family === 4 ? 4 : 16));
+  return new Writer(NetKey)
+    .set('prefixlen', 64 + prefix)
+    .set('session', session)
+    .set('family', family)
+    .put('addr', padded).bytes;
+}
+
+export function encodeNetVal(entries: NetEntrySpec['entries']): Uint8Array {
+  const val = new Writer(NetVal).set('n', entries.length);
+  const packed = new Uint8Array(NET_ENTRIES * NetEntry.size);
+  entries.forEach((e, i) => {
+    const w = new Writer(NetEntry)
+      .set('rule', e.rule)
+      .set('port', e.port)
+      .set('deny', e.deny ? 1 : 0);
+    packed.set(w.bytes, i * NetEntry.size);
+  });
+  return val.put('e', packed).bytes;
+}
+
+function u32(n: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n, true);
+  return b;
+}
+
+/** One session's network rules in the kernel maps. */
+export class SessionNetPolicy {
+  private readonly cidrs: Cidr[];
+  private readonly keys = new Map<string, Uint8Array>();
+
+  constructor(
+    private readonly sensor: Sensor,
+    readonly session: number,
+    readonly policy: CompiledPolicy,
+  ) {
+    this.cidrs = policyCidrs(policy);
+  }
+
+  private put(e: NetEntrySpec): Promise<void> {
+    const key = encodeNetKey(this.session, e.family, e.addr, e.prefix);
+    this.keys.set(key.join(), key);
+    return this.sensor.mapUpdate(MapId.NET_RULES, key, encodeNetVal(e.entries));
+  }
+
+  /** Removes every entry this session put in the maps. */
+  async uninstall(): Promise<void> {
+    await this.sensor.mapUpdate(MapId.NET_CFG, u32(this.session), new Uint8Array(NetCfg.size), true);
+    for (const key of this.keys.values()) await this.sensor.mapUpdate(MapId.NET_RULES, key, new Uint8Array(0), true);
+    this.keys.clear();
+  }
+
+  /** Writes the address rules, then the session's switch (enforce, default, DNS port). */
+  async install(dnsPort = 0): Promise<void> {
+    for (const e of compileNetEntries(this.policy)) await this.put(e);
+    const cfg = new Writer(NetCfg)
+      .set('enforce', this.policy.mode === 'enforce' ? 1 : 0)
+      .set('default_allow', this.policy.network.allow === null ? 1 : 0)
+      .set('dns_port', dnsPort);
+    await this.sensor.mapUpdate(MapId.NET_CFG, u32(this.session), cfg.bytes);
+  }
+
+  /**
+   * Allows an address a domain rule resolved to (allow rule index `rule`, on
+   * `port` or any). Deny rules covering the address still win.
+   */
+  async allowResolved(address: string, port: number, rule: number): Promise<void> {
+    const ip = ipaddr.process(address);
+    const c: Cidr = {
+      family: ip.kind() === 'ipv4' ? 4 : 6,
+      bytes: ip.toByteArray(),
+      prefix: ip.kind() === 'ipv4' ? 32 : 128,
+      port,
+      deny: false,
+      rule: ALLOW_BASE + rule,
+    };
+    const known = this.cidrs.find(
+      (o) =>
+        o.family === c.family &&
+        o.prefix === c.prefix &&
+        o.bytes.join() === c.bytes.join() &&
+        o.port === port &&
+        !o.deny,
+    );
+    if (!known) this.cidrs.push(c);
+    await this.put(flatten(this.cidrs, c));
+  }
+}
