@@ -2,7 +2,7 @@
  * Where Warden finds its parts and keeps its state. The only module that reads
  * the environment; everything else receives a Config.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -24,8 +24,28 @@ export const ConfigSchema = z.object({
   launchBin: z.string().describe('path to the warden-launch helper'),
   retentionDays: z.number().int().min(0).describe('sessions older than this are deleted; 0 keeps all'),
   ringbufMb: z.number().int().min(1).max(1024).describe('ring buffer size in MiB, a power of two'),
+  dnsUpstream: z
+    .object({ host: z.string(), port: z.number().int() })
+    .describe("where Warden's resolver forwards allowed names (default: the first nameserver in /etc/resolv.conf)"),
 });
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** `host`, `host:port` or `[v6]:port`. */
+export function parseHostPort(text: string, defaultPort: number): { host: string; port: number } {
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(text) ?? /^([^:]+)(?::(\d+))?$/.exec(text);
+  if (!m) return { host: text, port: defaultPort };
+  return { host: m[1] ?? text, port: m[2] ? Number(m[2]) : defaultPort };
+}
+
+function systemNameserver(): string {
+  try {
+    const m = /^nameserver\s+(\S+)/m.exec(readFileSync('/etc/resolv.conf', 'utf8'));
+    if (m?.[1]) return m[1].includes(':') ? `[${m[1]}]` : m[1];
+  } catch {
+    /* no resolv.conf: glibc's own default */
+  }
+  return '127.0.0.1';
+}
 
 export function loadConfig(overrides: Partial<Config> = {}): Config {
   const root = overrides.root ?? findRoot();
@@ -38,5 +58,6 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     launchBin: overrides.launchBin ?? join(build, 'warden-launch'),
     retentionDays: overrides.retentionDays ?? Number(env.WARDEN_RETENTION_DAYS ?? 30),
     ringbufMb: overrides.ringbufMb ?? Number(env.WARDEN_RINGBUF_MB ?? 64),
+    dnsUpstream: overrides.dnsUpstream ?? parseHostPort(env.WARDEN_DNS_UPSTREAM ?? systemNameserver(), 53),
   });
 }

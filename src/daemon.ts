@@ -13,6 +13,8 @@ import { buildFloor } from './enforce/floor.js';
 import { Judge, type SelfProtection } from './enforce/judge.js';
 import { SessionEnforcer } from './enforce/session-enforcer.js';
 import { SessionNetPolicy } from './enforce/network.js';
+import { SessionResolver, type DnsQueryRecord } from './enforce/dns.js';
+import { pidOfLocalPort } from './session/sockets.js';
 import type { CompiledPolicy } from './policy/compile.js';
 import type { WardenEvent } from './pipeline/events.js';
 import { Pipeline } from './pipeline/pipeline.js';
@@ -143,6 +145,48 @@ function enforcesNetwork(policy: CompiledPolicy): boolean {
   return policy.mode === 'enforce' && (policy.network.allow !== null || policy.network.deny.length > 0);
 }
 
+/** Turns the resolver's queries into events, attributed to the process that asked. */
+function dnsEventRecorder(
+  sessionId: string,
+  cgroup: string,
+  pipeline: Pipeline,
+  policy: CompiledPolicy,
+  sink: (e: WardenEvent) => void,
+): (q: DnsQueryRecord) => void {
+  return (q) => {
+    const pid = pidOfLocalPort(q.clientPort, cgroupPids(cgroup)) ?? 0;
+    const proc = pipeline.processes.get(pid);
+    const nowUs = Date.now() * 1000;
+    sink({
+      sessionId,
+      time: new Date(nowUs / 1000).toISOString(),
+      timeUs: nowUs,
+      pid,
+      tid: pid,
+      ppid: proc?.ppid ?? 0,
+      uid: proc?.uid ?? 0,
+      gid: 0,
+      comm: proc?.comm ?? '?',
+      exe: proc?.exe ?? '',
+      execId: proc?.execId ?? '',
+      parentExecId: proc?.parentExecId ?? null,
+      type: 'dns',
+      name: q.name,
+      qtype: q.qtype,
+      answers: q.answers,
+      rcode: q.rcode,
+      transport: q.transport,
+      decision: {
+        verdict: q.verdict,
+        rule: q.rule,
+        mechanism: 'dns-redirect',
+        reason: q.verdict === 'denied' ? `${q.name} is not an allowed name` : `${q.name} may be resolved`,
+        policy: policy.name,
+      },
+    });
+  };
+}
+
 /** Mechanisms that really hold in a session with this policy. */
 function activeMechanisms(policy: CompiledPolicy | null): Set<string> {
   const active = new Set<string>(['landlock-scope', 'seccomp']);
@@ -169,6 +213,7 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
   let sensor: Sensor | undefined;
   let status: 'ended' | 'failed' = 'failed';
   let netPolicy: SessionNetPolicy | undefined;
+  let resolver: SessionResolver | undefined;
   try {
     if (opts.jsonEvents) {
       const out = createWriteStream(opts.jsonEvents, { flags: 'w' });
@@ -184,7 +229,17 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
       pids: () => [process.pid, ...(sensor?.pid ? [sensor.pid] : [])],
     };
     const enforcer = opts.enforcement
-      ? new SessionEnforcer(new Judge(policy, mechanisms, self), cg.path, (e) => store.addEvent(e))
+      ? new SessionEnforcer(
+          new Judge(
+            policy,
+            mechanisms,
+            self,
+            (addr) => resolver?.namesOf(addr) ?? [],
+            !!policy && enforcesNetwork(policy),
+          ),
+          cg.path,
+          (e) => store.addEvent(e),
+        )
       : undefined;
     if (enforcer) enforcer.onQuarantine = (e) => quarantineNotice(id, e);
     const pipeline = new Pipeline({
@@ -203,7 +258,9 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
     await sensor.track(cg.id, key);
     if (policy && enforcesNetwork(policy)) {
       netPolicy = new SessionNetPolicy(sensor, key, policy);
-      await netPolicy.install();
+      const dnsRecorder = dnsEventRecorder(id, cg.path, pipeline, policy, (e) => enforcer?.handle(e));
+      resolver = new SessionResolver(policy, netPolicy, cfg.dnsUpstream, dnsRecorder);
+      await netPolicy.install(await resolver.start());
       mkdirSync(BPF_PIN_ROOT, { recursive: true, mode: 0o700 });
       await sensor.netAttach(key, cg.path, join(BPF_PIN_ROOT, id));
       mechanisms.add('cgroup-sock-addr');
@@ -254,6 +311,7 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
     opts.onEnd?.(session, store);
     return { session, status: exit.code ?? 128 + (signo ?? 0) };
   } finally {
+    resolver?.stop();
     relay.release();
     if (status === 'failed') {
       if (cgroupPids(cg.path).length) await killCgroup(cg.path).catch(() => false);

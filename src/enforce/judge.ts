@@ -15,6 +15,7 @@ const REFUSED = new Set([-1, -13]); /* EPERM, EACCES */
 
 /** Which mechanism enforces a rule, by the rule's list. */
 function mechanismOf(rule: string): string {
+  if (rule === DNS_RULE) return 'dns-redirect';
   if (rule.startsWith('files.allowWrite') || rule.startsWith('exec.allow')) return 'landlock';
   if (rule.startsWith('network.')) return 'cgroup-sock-addr';
   return 'fanotify';
@@ -29,6 +30,8 @@ export interface SelfProtection {
 }
 
 const SELF = 'warden.self-protection';
+/** Port-53 traffic the kernel redirected to Warden's resolver. */
+export const DNS_RULE = 'warden.dns';
 const beneath = (p: string, dir: string): boolean => p === dir || p.startsWith(`${dir}/`);
 
 export class Judge {
@@ -39,6 +42,8 @@ export class Judge {
     private readonly self: SelfProtection,
     /** names each address was resolved from (by the session's DNS) */
     private readonly namesOf: (addr: string) => string[] = () => [],
+    /** the session's DNS goes to Warden's resolver */
+    private readonly dnsRedirect = false,
   ) {}
 
   /** Tampering with Warden: refused by the floor whatever the policy says. */
@@ -100,6 +105,9 @@ export class Judge {
         return file(e.path, 'exec');
       case 'connect':
       case 'send':
+        if (this.dnsRedirect && e.dport === 53) {
+          return { verdict: 'allowed', rule: DNS_RULE, reason: "redirected to Warden's resolver" };
+        }
         return e.family === 'ipv4' || e.family === 'ipv6'
           ? decideConnect(policy, e.daddr, e.dport, this.namesOf(e.daddr))
           : undefined;

@@ -28,7 +28,7 @@ export class SessionEnforcer {
   ) {}
 
   handle(e: WardenEvent): void {
-    const decision = this.judge.judge(e);
+    const decision = this.judge.judge(e) ?? e.decision;
     if (decision) e.decision = decision;
     this.sink(e);
     const violated = decision && (decision.verdict === 'denied' || decision.mechanism === 'unenforced');

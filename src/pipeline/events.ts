@@ -102,6 +102,13 @@ export const SetuidEventSchema = ev('setuid', {
   ids: z.array(z.number().int()).describe('uid/gid arguments; -1 leaves one unchanged'),
   ...Result,
 });
+export const DnsEventSchema = ev('dns', {
+  name: z.string().describe('the name asked for'),
+  qtype: z.string().describe('A, AAAA, TXT, ...'),
+  answers: z.array(z.string()).describe('addresses in the answer'),
+  rcode: z.string().describe('NOERROR, NXDOMAIN, REFUSED (by policy), ...'),
+  transport: z.enum(['udp', 'tcp']),
+});
 export const ActionEventSchema = ev('action', {
   action: z.enum(['kill', 'quarantine']).describe('what Warden did about a violation'),
   targetPid: z.number().int(),
@@ -138,6 +145,7 @@ export const EventSchema = z.discriminatedUnion('type', [
   SetuidEventSchema,
   CapsetEventSchema,
   ActionEventSchema,
+  DnsEventSchema,
 ]);
 export type WardenEvent = z.infer<typeof EventSchema>;
 export type EventType = WardenEvent['type'];

@@ -1,0 +1,232 @@
+/**
+ * The session's DNS resolver. The kernel sends every port-53 packet of the
+ * session here (netpolicy.h). A name the policy allows is forwarded upstream,
+ * and the addresses in its answer are added to the session's kernel allow map
+ * before the answer is returned, so the connection that follows is allowed; a
+ * name it does not allow is refused, so a domain rule cannot be dodged and
+ * names cannot carry data out.
+ */
+import dnsPacket from 'dns-packet';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { once } from 'node:events';
+import type { CompiledPolicy, NetRule } from '../policy/compile.js';
+import { domainMatches } from '../policy/evaluate.js';
+import type { SessionNetPolicy } from './network.js';
+
+export interface DnsQueryRecord {
+  name: string;
+  qtype: string;
+  verdict: 'allowed' | 'denied';
+  rule: string;
+  answers: string[];
+  rcode: string;
+  /** the client's source port, to find the process that asked */
+  clientPort: number;
+  transport: 'udp' | 'tcp';
+}
+
+export interface Upstream {
+  host: string;
+  port: number;
+}
+
+const UPSTREAM_TIMEOUT_MS = 3000;
+
+/** Which rule decides a name: a deny rule, else an allow rule, else the default. */
+export function decideName(
+  policy: CompiledPolicy,
+  name: string,
+): { verdict: 'allowed' | 'denied'; rule: string; allow: Array<{ rule: NetRule; index: number }> } {
+  const deny = policy.network.deny.find((r) => domainMatches(r, name));
+  if (deny) return { verdict: 'denied', rule: deny.id, allow: [] };
+  if (policy.network.allow === null) return { verdict: 'allowed', rule: 'default', allow: [] };
+  const allow = policy.network.allow
+    .map((rule, index) => ({ rule, index }))
+    .filter(({ rule }) => domainMatches(rule, name));
+  return allow.length
+    ? { verdict: 'allowed', rule: allow[0]?.rule.id ?? '', allow }
+    : { verdict: 'denied', rule: 'network.allow', allow: [] };
+}
+
+export class SessionResolver {
+  private udp: UdpSocket | undefined;
+  private tcp: Server | undefined;
+  private readonly names = new Map<string, Set<string>>();
+  port = 0;
+
+  constructor(
+    private readonly policy: CompiledPolicy,
+    private readonly net: SessionNetPolicy,
+    private readonly upstream: Upstream,
+    private readonly onQuery: (q: DnsQueryRecord) => void,
+  ) {}
+
+  /** The names an address was an answer for, newest first. */
+  namesOf(addr: string): string[] {
+    return [...(this.names.get(addr) ?? [])].reverse();
+  }
+
+  async start(): Promise<number> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const udp = createSocket('udp4');
+      udp.bind(0, '127.0.0.1');
+      await once(udp, 'listening');
+      const port = udp.address().port;
+      const tcp = createServer((s) => this.serveTcp(s));
+      const ok = await new Promise<boolean>((resolve) => {
+        tcp.once('error', () => resolve(false));
+        tcp.listen(port, '127.0.0.1', () => resolve(true));
+      });
+      if (!ok) {
+        udp.close();
+        continue;
+      }
+      udp.on('message', (msg, rinfo) => {
+        void this.answer(msg, rinfo.port, 'udp').then((reply) => reply && udp.send(reply, rinfo.port, rinfo.address));
+      });
+      [this.udp, this.tcp, this.port] = [udp, tcp, port];
+      return port;
+    }
+    throw new Error('no free port for the DNS resolver on 127.0.0.1');
+  }
+
+  stop(): void {
+    this.udp?.close();
+    this.tcp?.close();
+  }
+
+  private serveTcp(s: Socket): void {
+    let buf = Buffer.alloc(0);
+    s.on('error', () => s.destroy());
+    s.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
+        buf = buf.subarray(2 + msg.length);
+        void this.answer(Buffer.from(msg), s.remotePort ?? 0, 'tcp').then((reply) => {
+          if (!reply) return;
+          const len = Buffer.alloc(2);
+          len.writeUInt16BE(reply.length);
+          s.write(Buffer.concat([len, reply]));
+        });
+      }
+    });
+  }
+
+  /** The reply to one query, or undefined to drop a packet that is not a query. */
+  private async answer(msg: Buffer, clientPort: number, transport: 'udp' | 'tcp'): Promise<Buffer | undefined> {
+    let query: dnsPacket.Packet;
+    try {
+      query = dnsPacket.decode(msg);
+    } catch {
+      return undefined;
+    }
+    const q = query.questions?.[0];
+    if (!q || query.type !== 'query') return undefined;
+    const name = q.name.toLowerCase();
+    const d = decideName(this.policy, name);
+    const record = { name, qtype: q.type, verdict: d.verdict, rule: d.rule, clientPort, transport };
+    if (d.verdict === 'denied') {
+      this.onQuery({ ...record, answers: [], rcode: 'REFUSED' });
+      return refuse(query);
+    }
+    let reply: Buffer;
+    try {
+      reply = await this.forward(msg, transport);
+    } catch (e) {
+      this.onQuery({ ...record, answers: [], rcode: `SERVFAIL (${(e as Error).message})` });
+      return servfail(query);
+    }
+    const answers = addresses(reply);
+    for (const a of answers) {
+      const seen = this.names.get(a) ?? new Set<string>();
+      seen.add(name);
+      this.names.set(a, seen);
+      /* allowed before the client sees the answer: its connect must not race the map */
+      for (const { rule, index } of d.allow) {
+        await this.net.allowResolved(a, rule.target.port ?? 0, index);
+      }
+    }
+    this.onQuery({ ...record, answers, rcode: rcodeOf(reply) });
+    return reply;
+  }
+
+  private forward(msg: Buffer, transport: 'udp' | 'tcp'): Promise<Buffer> {
+    if (transport === 'tcp') return forwardTcp(msg, this.upstream);
+    return new Promise((resolve, reject) => {
+      const sock = createSocket(this.upstream.host.includes(':') ? 'udp6' : 'udp4');
+      const timer = setTimeout(() => {
+        sock.close();
+        reject(new Error('upstream timed out'));
+      }, UPSTREAM_TIMEOUT_MS);
+      sock.on('error', (e) => {
+        clearTimeout(timer);
+        sock.close();
+        reject(e);
+      });
+      sock.on('message', (reply) => {
+        clearTimeout(timer);
+        sock.close();
+        resolve(reply);
+      });
+      sock.send(msg, this.upstream.port, this.upstream.host);
+    });
+  }
+}
+
+function forwardTcp(msg: Buffer, upstream: Upstream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const s = connect(upstream.port, upstream.host);
+    let buf = Buffer.alloc(0);
+    s.setTimeout(UPSTREAM_TIMEOUT_MS, () => s.destroy(new Error('upstream timed out')));
+    s.on('error', reject);
+    s.on('connect', () => {
+      const len = Buffer.alloc(2);
+      len.writeUInt16BE(msg.length);
+      s.write(Buffer.concat([len, msg]));
+    });
+    s.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        s.end();
+        resolve(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+      }
+    });
+  });
+}
+
+/* dns-packet takes the response code from the low four bits of flags */
+const RCODE = { SERVFAIL: 2, REFUSED: 5 } as const;
+
+function respond(query: dnsPacket.Packet, rcode: keyof typeof RCODE): Buffer {
+  return dnsPacket.encode({
+    id: query.id,
+    type: 'response',
+    flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | RCODE[rcode],
+    questions: query.questions,
+    answers: [],
+  });
+}
+const refuse = (q: dnsPacket.Packet): Buffer => respond(q, 'REFUSED');
+const servfail = (q: dnsPacket.Packet): Buffer => respond(q, 'SERVFAIL');
+
+function decodeReply(reply: Buffer): dnsPacket.Packet | undefined {
+  try {
+    return dnsPacket.decode(reply);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A and AAAA addresses in an answer. */
+export function addresses(reply: Buffer): string[] {
+  const p = decodeReply(reply);
+  return (p?.answers ?? [])
+    .filter((a): a is dnsPacket.StringAnswer => a.type === 'A' || a.type === 'AAAA')
+    .map((a) => a.data);
+}
+
+function rcodeOf(reply: Buffer): string {
+  return (decodeReply(reply) as { rcode?: string } | undefined)?.rcode ?? 'NOERROR';
+}
