@@ -12,7 +12,8 @@ import type { Config } from './config.js';
 import { buildFloor } from './enforce/floor.js';
 import { Judge, type SelfProtection } from './enforce/judge.js';
 import { SessionEnforcer } from './enforce/session-enforcer.js';
-import { SessionNetPolicy } from './enforce/network.js';
+import { pinDir, PIN_ROOT, SessionNetPolicy } from './enforce/network.js';
+import { installGate } from './enforce/gate.js';
 import { SessionResolver, type DnsQueryRecord } from './enforce/dns.js';
 import { pidOfLocalPort } from './session/sockets.js';
 import type { CompiledPolicy } from './policy/compile.js';
@@ -23,6 +24,7 @@ import {
   cgroupPids,
   createSessionCgroup,
   findCgroup2Mount,
+  freezeCgroup,
   killCgroup,
   removeCgroup,
   type SessionCgroup,
@@ -137,9 +139,6 @@ function startAgent(cfg: Config, cg: SessionCgroup, command: string[], relay: Si
   return { child, done };
 }
 
-/** Where each session's network program links are pinned. */
-const BPF_PIN_ROOT = '/sys/fs/bpf/warden';
-
 /** Whether the policy limits the network at all (else no programs are attached). */
 function enforcesNetwork(policy: CompiledPolicy): boolean {
   return policy.mode === 'enforce' && (policy.network.allow !== null || policy.network.deny.length > 0);
@@ -194,10 +193,13 @@ function activeMechanisms(policy: CompiledPolicy | null): Set<string> {
   return active;
 }
 
-function quarantineNotice(id: string, e: WardenEvent): void {
+/** What `warden run` returns when it leaves its session frozen (like timeout's 124). */
+export const QUARANTINED_STATUS = 125;
+
+function quarantineNotice(id: string, reason: string): void {
   process.stderr.write(
-    `warden: session ${id} quarantined (frozen) after ${e.decision?.rule ?? 'a violation'} by pid ${e.pid}.\n` +
-      `  resume: warden session release ${id}    end: warden session kill ${id}\n`,
+    `warden: session ${id} is quarantined (frozen): ${reason}.\n` +
+      `  It stays frozen, its network limits in force. Resume: warden session release ${id}   End: warden session kill ${id}\n`,
   );
 }
 
@@ -211,9 +213,14 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
   const cg = createSessionCgroup(id, mount);
   let jsonOut: WriteStream | undefined;
   let sensor: Sensor | undefined;
-  let status: 'ended' | 'failed' = 'failed';
+  /* pending until the agent exits (ended) or is held frozen (quarantined); pending in finally means failed */
+  let outcome: 'pending' | 'ended' | 'quarantined' = 'pending';
+  let hold: (reason: string) => void = () => undefined;
+  const held = new Promise<string>((resolve) => (hold = resolve));
   let netPolicy: SessionNetPolicy | undefined;
   let resolver: SessionResolver | undefined;
+  let gateRules: string[] = [];
+  const gateLatencies: number[] = [];
   try {
     if (opts.jsonEvents) {
       const out = createWriteStream(opts.jsonEvents, { flags: 'w' });
@@ -241,7 +248,7 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
           (e) => store.addEvent(e),
         )
       : undefined;
-    if (enforcer) enforcer.onQuarantine = (e) => quarantineNotice(id, e);
+    if (enforcer) enforcer.onQuarantine = (e) => hold(`${e.decision?.rule ?? 'a violation'} by pid ${e.pid}`);
     const pipeline = new Pipeline({
       event: (e) => (enforcer ? enforcer.handle(e) : store.addEvent(e)),
       process: (p) => store.putProcess(p),
@@ -252,6 +259,14 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
       ringbufMb: cfg.ringbufMb,
       verbose: opts.verbose,
       onEvent: (raw) => pipeline.handle(raw),
+      onGate: (d) => gateLatencies.push(d.latencyNs),
+      /* monitoring and the file gate died with it: the session must not go on unwatched */
+      onExit: () => {
+        if (outcome === 'pending' && opts.enforcement) {
+          freezeCgroup(cg.path, true);
+          hold('the sensor died: the session would go on unwatched');
+        }
+      },
     });
     pipeline.clock = await sensor.start();
     pipeline.addSession(key, id);
@@ -261,9 +276,13 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
       const dnsRecorder = dnsEventRecorder(id, cg.path, pipeline, policy, (e) => enforcer?.handle(e));
       resolver = new SessionResolver(policy, netPolicy, cfg.dnsUpstream, dnsRecorder);
       await netPolicy.install(await resolver.start());
-      mkdirSync(BPF_PIN_ROOT, { recursive: true, mode: 0o700 });
-      await sensor.netAttach(key, cg.path, join(BPF_PIN_ROOT, id));
+      mkdirSync(PIN_ROOT, { recursive: true, mode: 0o700 });
+      await sensor.netAttach(key, cg.path, pinDir(id));
       mechanisms.add('cgroup-sock-addr');
+    }
+    if (policy?.mode === 'enforce') {
+      gateRules = await installGate(sensor, key, policy);
+      if (gateRules.length) mechanisms.add('fanotify');
     }
 
     const startedUs = Date.now() * 1000;
@@ -281,7 +300,26 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
     const floor = opts.enforcement ? writeFloor(cfg, id, opts.enforcement.policy) : undefined;
     const agent = startAgent(cfg, cg, opts.command, relay, floor);
     store.updateSession(id, { rootPid: agent.child.pid ?? null });
-    const exit = await agent.done.finally(() => relay.release());
+    const first = await Promise.race([
+      agent.done.then((exit) => ({ exit })),
+      held.then((reason) => ({ reason })),
+    ]).finally(() => relay.release());
+    if ('reason' in first) {
+      outcome = 'quarantined';
+      freezeCgroup(cg.path, true);
+      agent.child.unref(); /* frozen, not ours to wait for any more */
+      store.updateSession(id, {
+        status: outcome,
+        endedUs: Date.now() * 1000,
+        lost: Number(sensor.stats.drops) + sensor.decodeErrors,
+      });
+      quarantineNotice(id, first.reason);
+      const session = store.session(id);
+      if (!session) throw new Error(`session ${id} vanished from the store`);
+      opts.onEnd?.(session, store);
+      return { session, status: QUARANTINED_STATUS };
+    }
+    const exit = first.exit;
 
     const lingering = cgroupPids(cg.path).map((pid) => ({
       pid,
@@ -294,11 +332,12 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
       await sensor.netDetach(key);
       await netPolicy.uninstall();
     }
+    if (gateRules.length) await sensor.gateClear(key);
     await sensor.barrier();
-    status = 'ended';
+    outcome = 'ended';
     const signo = exit.signal ? constants.signals[exit.signal] : null;
     store.updateSession(id, {
-      status,
+      status: outcome,
       endedUs: Date.now() * 1000,
       exitCode: exit.code,
       exitSignal: signo,
@@ -313,7 +352,7 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
   } finally {
     resolver?.stop();
     relay.release();
-    if (status === 'failed') {
+    if (outcome === 'pending') {
       if (cgroupPids(cg.path).length) await killCgroup(cg.path).catch(() => false);
       try {
         removeCgroup(cg.path);
@@ -325,8 +364,9 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
     sensor?.stop();
     store.close();
     rmSync(join(cfg.stateDir, 'run', `${id}.floor`), { force: true });
-    /* a loader that died leaves its pins; the session is over, so lift them */
-    rmSync(join(BPF_PIN_ROOT, id), { recursive: true, force: true });
+    /* a loader that died leaves its pins; the session is over, so lift them. A quarantined
+     * session keeps them: it still exists, frozen, until someone releases or kills it */
+    if (outcome !== 'quarantined') rmSync(pinDir(id), { recursive: true, force: true });
     await new Promise<void>((r) => (jsonOut ? jsonOut.end(r) : r()));
   }
 }

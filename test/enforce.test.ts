@@ -4,8 +4,8 @@
  * happened and was recorded as would-deny).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createServer, type AddressInfo, type Server } from 'node:net';
@@ -18,7 +18,7 @@ import type { WardenEvent } from '../src/pipeline/events.js';
 import { compilePolicy } from '../src/policy/compile.js';
 import { loadPolicy, parsePolicy } from '../src/policy/load.js';
 import { Store } from '../src/store/store.js';
-import { needKernel, stateDir, tempDir, testConfig } from './helpers.js';
+import { jsonLines, needKernel, stateDir, tempDir, testConfig, warden, WARDEN } from './helpers.js';
 
 const state = stateDir('enforce');
 after(() => state.cleanup());
@@ -312,26 +312,83 @@ u.send("SECRET-udp", ${udpTo}, "127.0.0.2", (e) => { tell("udp")(e); u.close(); 
     }
   });
 
-  test('the limits hold when the sensor is killed mid-session (pinned in bpffs)', async (t) => {
+  test('when Warden dies the session freezes, its network limits pinned; released, they still hold', async (t) => {
     if (!needKernel(t)) return;
     const ws = tempDir('net');
     got = '';
     try {
-      const script = `sleep 1; ${exfil(tcpPort, udpPort)} > ${ws.path}/out 2>&1`;
-      const running = session(netPolicy('enforce'), ws.path, script);
+      const yamlFile = join(ws.path, 'net.yaml');
+      writeFileSync(yamlFile, netPolicy('enforce'));
+      const script = join(ws.path, 'agent.sh');
+      writeFileSync(script, `#!/bin/sh\nsleep 2\n${exfil(tcpPort, udpPort)} > ${ws.path}/out 2>&1\n`);
+      chmodSync(script, 0o755);
+      const run = spawn(WARDEN, ['run', '-q', '--policy', yamlFile, '--', '/bin/sh', script], {
+        env: { ...process.env, WARDEN_STATE_DIR: state.path },
+        stdio: 'ignore',
+      });
+      await sleep(1000);
+      run.kill('SIGKILL'); /* Warden is gone; its sensor sees EOF */
+      await once(run, 'exit');
       await sleep(500);
-      const sensors = execFileSync('pgrep', ['-x', 'warden-sensor']).toString().trim().split('\n');
-      /* kill the newest sensor: this session's */
-      execFileSync('kill', ['-9', sensors.at(-1) ?? '']);
-      await assert.rejects(running, /sensor/);
-      await sleep(200);
-      assert.equal(got, '', 'nothing arrived after the sensor died');
+      const s = jsonLines<{ id: string; cgroup: string }>(
+        warden(state.path, ['sessions', '--json', '-n', '1']).stdout,
+      )[0];
+      assert.ok(s && existsSync(s.cgroup), 'the session still exists');
+      assert.match(readFileSync(join(s.cgroup, 'cgroup.events'), 'utf8'), /^frozen 1$/m, 'frozen without Warden');
+      assert.ok(existsSync(`/sys/fs/bpf/warden/${s.id}/connect4`), 'network limits still pinned');
+
+      assert.equal(warden(state.path, ['session', 'release', s.id]).status, 0);
+      await sleep(2500);
+      assert.equal(got, '', 'released without Warden, it still cannot reach what the policy forbids');
       assert.match(readFileSync(join(ws.path, 'out'), 'utf8'), /tcp: EPERM/);
-      assert.equal(
-        existsSync(`/sys/fs/bpf/warden`) && readdirSync('/sys/fs/bpf/warden').length,
-        0,
-        'pins lifted when the session ended',
+
+      const kill = warden(state.path, ['session', 'kill', s.id]);
+      assert.equal(kill.status, 0, kill.stderr);
+      assert.equal(existsSync(s.cgroup), false);
+      assert.equal(existsSync(`/sys/fs/bpf/warden/${s.id}`), false, 'pins lifted with the session');
+    } finally {
+      ws.cleanup();
+    }
+  });
+
+  test('onViolation quarantine freezes the session and warden run says so', async (t) => {
+    if (!needKernel(t)) return;
+    const ws = tempDir('q');
+    try {
+      const yamlFile = join(ws.path, 'q.yaml');
+      writeFileSync(yamlFile, netPolicy('enforce').replace('mode: enforce', 'mode: enforce\nonViolation: quarantine'));
+      /* the frozen agent keeps warden's stdio open: wait for warden's exit, not for its pipes */
+      const run = spawn(
+        WARDEN,
+        [
+          'run',
+          '--policy',
+          yamlFile,
+          '--',
+          'bash',
+          '-c',
+          `(exec 3<>/dev/tcp/127.0.0.2/${tcpPort}) 2>/dev/null; echo after > ${ws.path}/after; sleep 30`,
+        ],
+        { env: { ...process.env, WARDEN_STATE_DIR: state.path }, stdio: ['ignore', 'ignore', 'pipe'] },
       );
+      let stderr = '';
+      run.stderr.on('data', (d: Buffer) => (stderr += d));
+      const [code] = await once(run, 'exit');
+      assert.equal(code, 125, stderr);
+      assert.match(stderr, /quarantined \(frozen\): network\.allow/);
+      const s = jsonLines<{ id: string; cgroup: string; status: string }>(
+        warden(state.path, ['sessions', '--json', '-n', '1']).stdout,
+      )[0];
+      assert.equal(s?.status, 'quarantined');
+      assert.match(readFileSync(join(s?.cgroup ?? '', 'cgroup.events'), 'utf8'), /^frozen 1$/m);
+      assert.equal(existsSync(join(ws.path, 'after')), false, 'frozen before its next step');
+      const events = jsonLines<{ type: string; action?: string; latencyUs?: number }>(
+        warden(state.path, ['events', '--session', s?.id ?? '', '--json']).stdout,
+      );
+      const action = events.find((e) => e.type === 'action');
+      assert.equal(action?.action, 'quarantine');
+      assert.ok((action?.latencyUs ?? Infinity) < 1_000_000, `event to frozen took ${action?.latencyUs} us`);
+      assert.equal(warden(state.path, ['session', 'kill', s?.id ?? '']).status, 0);
     } finally {
       ws.cleanup();
     }
@@ -445,4 +502,56 @@ const send = (ip, text) => new Promise((ok) => {
       ws.cleanup();
     }
   });
+});
+
+test('the file gate: secrets unreadable, carve-outs unwritable, denied programs never run', async (t) => {
+  if (!needKernel(t)) return;
+  const ws = tempDir('gate');
+  const home = tempDir('home');
+  try {
+    const secrets = join(home.path, '.ssh', 'nested', 'deeper');
+    mkdirSync(secrets, { recursive: true });
+    writeFileSync(join(home.path, '.ssh', 'id_ed25519'), 'PRIVATE-KEY-BYTES\n');
+    writeFileSync(join(secrets, 'token'), 'DEEP-SECRET\n');
+    writeFileSync(join(home.path, '.bashrc'), 'original rc\n');
+    const tool = join(ws.path, 'nc-like');
+    copyFileSync('/usr/bin/touch', tool);
+    chmodSync(tool, 0o755);
+    const yaml = `apiVersion: warden.dev/v1
+kind: Policy
+metadata: {name: gate}
+files:
+  denyRead: ["${home.path}/.ssh"]
+  allowWrite: ["\${workspace}", "${home.path}"]
+  denyWrite: ["${home.path}/.bashrc"]
+exec:
+  deny: ["${tool}"]
+`;
+    const out = join(ws.path, 'out');
+    const run = await session(
+      yaml,
+      ws.path,
+      `{ cat ${home.path}/.ssh/id_ed25519; cat ${secrets}/token; ls ${home.path}/.ssh;
+echo evil >> ${home.path}/.bashrc; cp /etc/hostname ${home.path}/.bashrc;
+echo fine > ${home.path}/notes; ${tool} ${ws.path}/ran; } > ${out} 2>&1`,
+    );
+    const said = readFileSync(out, 'utf8');
+    assert.doesNotMatch(said, /PRIVATE-KEY-BYTES|DEEP-SECRET/, 'no secret reached the agent');
+    assert.match(said, /id_ed25519/, 'listing the directory stays possible');
+    assert.equal(readFileSync(join(home.path, '.bashrc'), 'utf8'), 'original rc\n');
+    assert.equal(
+      readFileSync(join(home.path, 'notes'), 'utf8'),
+      'fine\n',
+      'the rest of the writable place stays writable',
+    );
+    assert.equal(existsSync(join(ws.path, 'ran')), false, 'the denied program never ran');
+    const denied = decided(run.events, 'denied');
+    const rules = new Set(denied.map((e) => `${e.decision?.rule} ${e.decision?.mechanism}`));
+    for (const r of ['files.denyRead[0] fanotify', 'files.denyWrite[0] fanotify', 'exec.deny[0] fanotify']) {
+      assert.ok(rules.has(r), `${r} in ${[...rules].join(', ')}`);
+    }
+  } finally {
+    ws.cleanup();
+    home.cleanup();
+  }
 });

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ALL_STRUCTS, FrameType, MapId, NET_ENTRIES, SYSCALLS } from '../src/sensor/layout.js';
+import { ALL_STRUCTS, FrameType, Gate, MapId, NET_ENTRIES, SYSCALLS } from '../src/sensor/layout.js';
 import { decodeFrame, FrameSplitter, type RawFrame } from '../src/sensor/wire.js';
 import { ROOT, tempDir } from './helpers.js';
 
@@ -25,7 +25,14 @@ function layoutAssertions(): string {
       );
     }
   }
-  const frameEnum: Record<string, string> = { READY: 'WD_MSG_READY', ACK: 'WD_MSG_ACK', STATS: 'WD_MSG_STATS' };
+  const frameEnum: Record<string, string> = {
+    READY: 'WD_MSG_READY',
+    ACK: 'WD_MSG_ACK',
+    STATS: 'WD_MSG_STATS',
+    GATE: 'WD_MSG_GATE',
+  };
+  for (const [name, value] of Object.entries(Gate))
+    lines.push(`_Static_assert(WD_GATE_${name} == ${value}, "WD_GATE_${name}");`);
   for (const [name, value] of Object.entries(FrameType)) {
     const c = frameEnum[name] ?? (name.startsWith('CMD_') ? `WD_${name}` : `WD_EV_${name}`);
     lines.push(`_Static_assert(${c} == ${value}, "${c}");`);

@@ -146,6 +146,22 @@ static __always_inline int wd_sock_addr6(struct bpf_sock_addr *ctx)
 	return wd_net_decide(session, 6, addr, port);
 }
 
+/*
+ * A connect or send the session's policy refused: act before the call returns
+ * to the agent, so it cannot take one more step (userspace then freezes the
+ * whole session, or records the kill).
+ */
+static __always_inline void wd_net_violation(__u32 session)
+{
+	struct wd_net_cfg *cfg = bpf_map_lookup_elem(&wd_net_cfg, &session);
+	if (!cfg || !cfg->enforce)
+		return;
+	if (cfg->on_violation == WD_VIOLATION_KILL)
+		bpf_send_signal(9 /* SIGKILL */);
+	else if (cfg->on_violation == WD_VIOLATION_STOP)
+		bpf_send_signal(19 /* SIGSTOP */);
+}
+
 SEC("cgroup/connect4")
 int wd_connect4(struct bpf_sock_addr *ctx)
 {

@@ -74,6 +74,21 @@ static __always_inline __u32 wd_watched(long native)
  * ~35 ms to detach each one under a global lock: 78 of them made every
  * sensor start wait seconds for the previous one's exit.)
  */
+/* The flags an open-family call asks for: the file gate tells reads from writes by them. */
+static __always_inline __u32 wd_open_flags(__u32 nr, __u64 *args)
+{
+	struct open_how how = {};
+	switch (nr) {
+	case WD_SYS_OPEN: return args[1];
+	case WD_SYS_OPENAT: return args[2];
+	case WD_SYS_CREAT: return O_CREAT | O_WRONLY | O_TRUNC;
+	case WD_SYS_OPENAT2:
+		bpf_probe_read_user(&how, sizeof(how), (void *)args[2]);
+		return how.flags;
+	default: return 0;
+	}
+}
+
 /*
  * A 32-bit syscall from a 64-bit kernel's compat entry carries its ia32 number,
  * which the native table would misread as another syscall: leave those alone.
@@ -96,7 +111,7 @@ int BPF_PROG(wd_sys_enter, struct pt_regs *regs, long native)
 
 	if (!nr || !wd_tracked(&s.session) || wd_compat_syscall())
 		return 0;
-	__u64 id = bpf_get_current_pid_tgid();
+	__u64 id = (__u32)bpf_get_current_pid_tgid(); /* the thread id: what fanotify reports */
 	s.nr = nr;
 	s.args[0] = WD_ARG(regs, 0);
 	s.args[1] = WD_ARG(regs, 1);
@@ -104,6 +119,7 @@ int BPF_PROG(wd_sys_enter, struct pt_regs *regs, long native)
 	s.args[3] = WD_ARG(regs, 3);
 	s.args[4] = WD_ARG(regs, 4);
 	s.args[5] = WD_ARG(regs, 5);
+	s.open_flags = wd_open_flags(nr, s.args);
 	bpf_map_update_elem(&wd_stash_map, &id, &s, BPF_ANY);
 	return 0;
 }
@@ -114,7 +130,7 @@ int BPF_PROG(wd_sys_exit, struct pt_regs *regs, long ret)
 	__u32 nr = wd_watched(WD_NR(regs));
 	if (!nr)
 		return 0;
-	__u64 id = bpf_get_current_pid_tgid();
+	__u64 id = (__u32)bpf_get_current_pid_tgid();
 	struct wd_stash *found = bpf_map_lookup_elem(&wd_stash_map, &id);
 	if (!found)
 		return 0;
@@ -124,6 +140,8 @@ int BPF_PROG(wd_sys_exit, struct pt_regs *regs, long ret)
 	if (s.nr != nr)
 		return 0; /* a stale stash from a syscall that never returned */
 
+	if (ret == -1 /* EPERM */ && nr >= WD_SYS_CONNECT && nr <= WD_SYS_SENDMMSG)
+		wd_net_violation(s.session);
 	if (nr <= WD_SYS_FTRUNCATE || nr == WD_SYS_EXECVE || nr == WD_SYS_EXECVEAT)
 		return wd_file_exit(&s, ret, nr);
 	if (nr <= WD_SYS_ACCEPT4)

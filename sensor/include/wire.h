@@ -58,6 +58,7 @@ enum wd_frame_type {
 	WD_MSG_READY = 100,
 	WD_MSG_ACK = 101,
 	WD_MSG_STATS = 102,
+	WD_MSG_GATE = 103, /* struct wd_gate_decision */
 	/* commands (stdin → loader) */
 	WD_CMD_TRACK = 200,
 	WD_CMD_UNTRACK = 201,
@@ -65,6 +66,8 @@ enum wd_frame_type {
 	WD_CMD_MAP_UPDATE = 203, /* struct wd_cmd_map */
 	WD_CMD_NET_ATTACH = 204, /* struct wd_cmd_attach */
 	WD_CMD_NET_DETACH = 205, /* struct wd_cmd_attach */
+	WD_CMD_GATE_ADD = 206,	 /* struct wd_cmd_gate */
+	WD_CMD_GATE_CLEAR = 207, /* struct wd_cmd_gate: every rule of a session */
 };
 
 /* Maps userspace writes through WD_CMD_MAP_UPDATE. */
@@ -341,9 +344,58 @@ struct wd_net_cfg {
 	__u8 enforce;	    /* 0: audit, decide nothing in the kernel */
 	__u8 default_allow; /* when no rule covers the address */
 	__u16 dns_port;	    /* Warden's resolver on loopback; 0: no DNS redirect */
+	__u8 on_violation;  /* WD_VIOLATION_*: what the kernel does to a process it refused */
+	__u8 pad[3];
+};
+
+#define WD_VIOLATION_DENY 0
+#define WD_VIOLATION_KILL 1 /* SIGKILL before the refused call returns */
+#define WD_VIOLATION_STOP 2 /* SIGSTOP before it returns; userspace then freezes the session */
+_Static_assert(sizeof(struct wd_net_cfg) == 8, "wd_net_cfg size");
+
+/*
+ * A watched syscall in flight: its arguments, saved at sys_enter for sys_exit.
+ * Keyed by thread id. The file gate reads it too: a fanotify permission event
+ * names the blocked thread, and its stash says its session and open flags.
+ */
+struct wd_stash {
+	__u64 args[6];
+	__u32 session;
+	__u32 nr;	  /* enum wd_syscall */
+	__u32 open_flags; /* for the open family: the flags asked for */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct wd_net_cfg) == 8, "wd_net_cfg size");
+
+/* File gate rules (WD_CMD_GATE_ADD). */
+#define WD_GATE_READ 0x1
+#define WD_GATE_WRITE 0x2
+#define WD_GATE_EXEC 0x4
+#define WD_GATE_GLOB 0x100 /* path is an fnmatch pattern (FNM_EXTMATCH), not a prefix */
+
+struct wd_cmd_gate {
+	struct wd_header hdr;
+	__u64 cmd_id;
+	__u32 session;
+	__u32 access; /* WD_GATE_*; 0 with GATE_CLEAR */
+	__u32 rule;   /* the rule's number, echoed in decisions */
+	__u32 depth;  /* directory levels under base to mark; 0: unlimited */
+	char path[1024];
+	char base[1024]; /* the directory or file to mark */
+};
+_Static_assert(sizeof(struct wd_cmd_gate) == 2088, "wd_cmd_gate size");
+
+/* Loader -> userspace: one gate decision about a session's open. */
+struct wd_gate_decision {
+	struct wd_header hdr;
+	__u32 session;
+	__u32 tid;
+	__u32 access;  /* WD_GATE_* asked for */
+	__u32 rule;    /* the rule that denied; ~0 when allowed */
+	__u32 allowed; /* 1: allowed, 0: denied */
+	__u32 latency_ns;
+	char path[256];
+};
+_Static_assert(sizeof(struct wd_gate_decision) == 296, "wd_gate_decision size");
 
 /* Per-CPU counters in the BPF stats map (summed by the loader). */
 struct wd_counters {

@@ -10,8 +10,9 @@
  * happened before the command was sent is on stdout before its ack.
  * Exits cleanly on EOF on stdin, SIGTERM or SIGINT. Tracing programs live as
  * long as this process; the network programs it attaches to a session's cgroup
- * are pinned in bpffs, so a crash cannot lift a session's limits. A clean exit
- * unpins them.
+ * are pinned in bpffs, so a crash cannot lift a session's limits; only an
+ * explicit detach unpins them. A session still attached when the loader exits
+ * was abandoned by Warden: it is frozen, its limits kept.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,10 +36,12 @@
 #include <bpf/libbpf.h>
 #include "wire.h"
 #include "sensor.skel.h"
+#include "gate.h"
 
 #define OUT_BUF (4 << 20)
 
 static volatile sig_atomic_t stop;
+static struct wd_gate *gate;
 static bool verbose;
 static struct {
 	unsigned char *buf;
@@ -143,6 +146,7 @@ static int put_stats(struct sensor_bpf *skel)
 #define MAX_ATTACHED 256
 static struct attached {
 	__u32 session;
+	char cgroup[512];
 	char pin_dir[512];
 	struct bpf_link *links[NET_PROGS];
 } attached[MAX_ATTACHED];
@@ -171,6 +175,21 @@ static void net_detach(struct attached *a)
 	a->session = 0;
 }
 
+static void abandon(struct attached *a)
+{
+	char freeze[600];
+	snprintf(freeze, sizeof(freeze), "%s/cgroup.freeze", a->cgroup);
+	int fd = open(freeze, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "1", 1) != 1)
+		logf_("cannot freeze abandoned session %s: %s", a->cgroup, strerror(errno));
+	else
+		logf_("session %s left without Warden: frozen, network limits kept", a->cgroup);
+	if (fd >= 0)
+		close(fd);
+	for (int i = 0; i < NET_PROGS; i++)
+		bpf_link__destroy(a->links[i]); /* our handle only: the pin keeps the link */
+}
+
 static int net_attach(struct sensor_bpf *skel, const struct wd_cmd_attach *c)
 {
 	struct attached *a = NULL;
@@ -183,6 +202,7 @@ static int net_attach(struct sensor_bpf *skel, const struct wd_cmd_attach *c)
 	if (cg < 0)
 		return -errno;
 	a->session = c->session;
+	snprintf(a->cgroup, sizeof(a->cgroup), "%s", c->cgroup);
 	snprintf(a->pin_dir, sizeof(a->pin_dir), "%s", c->pin_dir);
 	int err = mkdir(a->pin_dir, 0700) && errno != EEXIST ? -errno : 0;
 	for (int i = 0; i < NET_PROGS && !err; i++) {
@@ -240,6 +260,16 @@ static int run_command(struct sensor_bpf *skel, const struct wd_header *h, const
 		return h->size == sizeof(struct wd_cmd_map) ? map_update(skel, frame) : -EINVAL;
 	case WD_CMD_NET_ATTACH:
 		return h->size == sizeof(struct wd_cmd_attach) ? net_attach(skel, frame) : -EINVAL;
+	case WD_CMD_GATE_ADD:
+		if (!gate)
+			return -ENOTSUP;
+		return h->size == sizeof(struct wd_cmd_gate) ? wd_gate_add(gate, frame) : -EINVAL;
+	case WD_CMD_GATE_CLEAR:
+		if (!gate)
+			return 0;
+		return h->size == sizeof(struct wd_cmd_gate)
+			   ? wd_gate_clear(gate, ((const struct wd_cmd_gate *)frame)->session)
+			   : -EINVAL;
 	case WD_CMD_NET_DETACH:
 		return h->size == sizeof(struct wd_cmd_attach)
 			   ? net_detach_session(((const struct wd_cmd_attach *)frame)->session)
@@ -475,11 +505,19 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
+	gate = wd_gate_new(bpf_map__fd(skel->maps.wd_stash_map), put_frame);
+	if (!gate)
+		logf_("file gate unavailable (fanotify: %s): protected paths are not gated",
+		      strerror(errno));
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 1};
 	epoll_ctl(epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(rb), &ev);
 	ev.data.u32 = 2;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, STDIN_FILENO, &ev);
+	if (gate) {
+		ev.data.u32 = 3;
+		epoll_ctl(epfd, EPOLL_CTL_ADD, wd_gate_fd(gate), &ev);
+	}
 
 	struct wd_ready ready = {.programs = programs, .session_level = level};
 	ready.ringbuf_bytes = (__u32)ringbuf_mb << 20;
@@ -493,8 +531,8 @@ int main(int argc, char **argv)
 
 	__u64 next_stats = clock_ns(CLOCK_MONOTONIC) + 1000000000ull;
 	while (!stop) {
-		struct epoll_event got[2];
-		int n = epoll_wait(epfd, got, 2, 200);
+		struct epoll_event got[3];
+		int n = epoll_wait(epfd, got, 3, 200);
 		if (n < 0 && errno != EINTR) {
 			err = -errno;
 			break;
@@ -502,6 +540,8 @@ int main(int argc, char **argv)
 		for (int i = 0; i < n; i++) {
 			if (got[i].data.u32 == 1)
 				ring_buffer__consume(rb);
+			else if (got[i].data.u32 == 3)
+				wd_gate_handle(gate);
 			else if (read_commands(skel, rb) < 0)
 				stop = 1;
 		}
@@ -521,11 +561,14 @@ int main(int argc, char **argv)
 cleanup:
 	if (epfd >= 0)
 		close(epfd);
+	wd_gate_free(gate);
 	ring_buffer__free(rb);
-	/* a clean exit ends the sessions' network limits with it; a crash leaves them pinned */
+	/* Sessions still attached were not ended by Warden: Warden died or let go.
+	 * Fail closed: their network limits stay pinned and they are frozen until
+	 * someone decides (warden session release | kill). */
 	for (int i = 0; i < MAX_ATTACHED; i++)
 		if (attached[i].session)
-			net_detach(&attached[i]);
+			abandon(&attached[i]);
 	sensor_bpf__destroy(skel);
 	free(out.buf);
 	return err ? 1 : 0;

@@ -8,6 +8,7 @@ import { EVENT_TYPES } from '../pipeline/events.js';
 import { Store, type Session } from '../store/store.js';
 import { runDoctor } from './doctor.js';
 import { policyCommand } from './policy.js';
+import { sessionCommand } from './session.js';
 import { resolve } from 'node:path';
 import { DEFAULT_POLICY, policyPath } from '../policy/builtin.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
@@ -178,6 +179,7 @@ program
   });
 
 program.addCommand(policyCommand(config));
+program.addCommand(sessionCommand(config));
 
 /** The one error handler: a message a person can act on, and a non-zero exit. */
 program.parseAsync(process.argv).catch((e: unknown) => {

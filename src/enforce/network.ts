@@ -10,6 +10,10 @@ import { MapId, NET_ENTRIES, NetCfg, NetEntry, NetKey, NetVal } from '../sensor/
 import type { Sensor } from '../sensor/sensor.js';
 import { Writer } from '../sensor/wire.js';
 
+/** Where each session's network program links are pinned: they outlive Warden's processes. */
+export const PIN_ROOT = '/sys/fs/bpf/warden';
+export const pinDir = (sessionId: string): string => `${PIN_ROOT}/${sessionId}`;
+
 export interface NetEntrySpec {
   family: 4 | 6;
   /** address bytes, 4 or 16 */
@@ -141,7 +145,8 @@ export class SessionNetPolicy {
     const cfg = new Writer(NetCfg)
       .set('enforce', this.policy.mode === 'enforce' ? 1 : 0)
       .set('default_allow', this.policy.network.allow === null ? 1 : 0)
-      .set('dns_port', dnsPort);
+      .set('dns_port', dnsPort)
+      .set('on_violation', { deny: 0, kill: 1, quarantine: 2 }[this.policy.onViolation]);
     await this.sensor.mapUpdate(MapId.NET_CFG, u32(this.session), cfg.bytes);
   }
 

@@ -216,14 +216,40 @@ export const NetCfg = defineStruct('wd_net_cfg', [
   ['enforce', 'u8'],
   ['default_allow', 'u8'],
   ['dns_port', 'u16'],
-  ['pad', 'u32'],
+  ['on_violation', 'u8'],
+  ['pad', 'bytes3'],
 ]);
+
+export const CmdGate = message('wd_cmd_gate', [
+  ['cmd_id', 'u64'],
+  ['session', 'u32'],
+  ['access', 'u32'],
+  ['rule', 'u32'],
+  ['depth', 'u32'],
+  ['path', 'bytes1024'],
+  ['base', 'bytes1024'],
+]);
+
+export const GateDecision = message('wd_gate_decision', [
+  ['session', 'u32'],
+  ['tid', 'u32'],
+  ['access', 'u32'],
+  ['rule', 'u32'],
+  ['allowed', 'u32'],
+  ['latency_ns', 'u32'],
+  ['path', 'bytes256'],
+]);
+
+/** WD_GATE_* */
+export const Gate = { READ: 0x1, WRITE: 0x2, EXEC: 0x4, GLOB: 0x100 } as const;
 
 /** enum wd_map_id */
 export const MapId = { NET_RULES: 1, NET_CFG: 2 } as const;
 
 /** Every struct the wire carries, for the layout test. */
 export const ALL_STRUCTS: readonly StructLayout[] = [
+  CmdGate,
+  GateDecision,
   CmdMap,
   CmdAttach,
   NetKey,
@@ -269,12 +295,15 @@ export const FrameType = {
   READY: 100,
   ACK: 101,
   STATS: 102,
+  GATE: 103,
   CMD_TRACK: 200,
   CMD_UNTRACK: 201,
   CMD_STATS: 202,
   CMD_MAP_UPDATE: 203,
   CMD_NET_ATTACH: 204,
   CMD_NET_DETACH: 205,
+  CMD_GATE_ADD: 206,
+  CMD_GATE_CLEAR: 207,
 } as const;
 
 /** enum wd_syscall, in declaration order starting at 1. */

@@ -34,6 +34,10 @@ export interface SensorOptions {
   sessionLevel: number;
   ringbufMb: number;
   onEvent: (e: RawEvent) => void;
+  /** a file gate decision (denials only) */
+  onGate?: (d: Extract<RawMessage, { kind: 'gate' }>) => void;
+  /** the loader exited (after start) */
+  onExit?: () => void;
   verbose?: boolean;
 }
 
@@ -73,6 +77,7 @@ export class Sensor {
       }, timeoutMs);
       proc.on('exit', (code, signal) => {
         this.exited = true;
+        if (this.info) this.opts.onExit?.();
         clearTimeout(timer);
         const why = new SensorError(`sensor exited (${signal ?? `code ${code}`}): ${this.lastError() || 'no message'}`);
         for (const p of this.pending.values()) p.reject(why);
@@ -131,6 +136,9 @@ export class Sensor {
       case 'stats':
         this.stats = { events: m.events, drops: m.drops, truncations: m.truncations, readErrors: m.readErrors };
         return false;
+      case 'gate':
+        this.opts.onGate?.(m);
+        return false;
     }
   }
 
@@ -172,6 +180,33 @@ export class Sensor {
           .put('pin_dir', enc.encode(pinDir + '\0')).bytes,
     );
     if (status !== 0) throw new SensorError(`attach network programs to ${cgroup}: error ${-status}`);
+  }
+
+  /** Adds a file gate rule: opens of `path` (prefix or pattern) for `access` are refused. */
+  async gateAdd(rule: {
+    session: number;
+    access: number;
+    rule: number;
+    path: string;
+    base: string;
+    depth: number;
+  }): Promise<void> {
+    const enc = new TextEncoder();
+    const status = await this.send(
+      (id) =>
+        commandFrame(L.CmdGate, FrameType.CMD_GATE_ADD, id)
+          .set('session', rule.session)
+          .set('access', rule.access)
+          .set('rule', rule.rule)
+          .set('depth', rule.depth)
+          .put('path', enc.encode(rule.path + '\0'))
+          .put('base', enc.encode(rule.base + '\0')).bytes,
+    );
+    if (status !== 0) throw new SensorError(`file gate rule for ${rule.path}: error ${-status}`);
+  }
+
+  async gateClear(session: number): Promise<void> {
+    await this.send((id) => commandFrame(L.CmdGate, FrameType.CMD_GATE_CLEAR, id).set('session', session).bytes);
   }
 
   async netDetach(session: number): Promise<void> {

@@ -76,7 +76,18 @@ export type RawEvent =
 export type RawMessage =
   | { kind: 'ready'; bootNs: bigint; realtimeNs: bigint; programs: number; ringbufBytes: number; sessionLevel: number }
   | { kind: 'ack'; cmdType: number; status: number; cmdId: bigint }
-  | { kind: 'stats'; events: bigint; drops: bigint; truncations: bigint; readErrors: bigint; framesOut: bigint };
+  | { kind: 'stats'; events: bigint; drops: bigint; truncations: bigint; readErrors: bigint; framesOut: bigint }
+  | {
+      kind: 'gate';
+      timeNs: number;
+      session: number;
+      tid: number;
+      access: number;
+      rule: number;
+      allowed: boolean;
+      latencyNs: number;
+      path: string;
+    };
 
 export type RawFrame = RawEvent | RawMessage;
 
@@ -339,6 +350,20 @@ export function decodeFrame(bytes: Uint8Array): RawFrame {
         truncations: r.u64('truncations'),
         readErrors: r.u64('read_errors'),
         framesOut: r.u64('frames_out'),
+      };
+    }
+    case L.FrameType.GATE: {
+      const r = need(L.GateDecision);
+      return {
+        kind: 'gate',
+        timeNs,
+        session: r.u32('session'),
+        tid: r.u32('tid'),
+        access: r.u32('access'),
+        rule: r.u32('rule'),
+        allowed: r.u32('allowed') === 1,
+        latencyNs: r.u32('latency_ns'),
+        path: cString(r.bytes('path')),
       };
     }
     case L.FrameType.EXEC: {

@@ -16,7 +16,7 @@ export const SessionSchema = z.object({
   cwd: z.string(),
   cgroup: z.string(),
   cgroupId: z.string(),
-  status: z.enum(['running', 'ended', 'failed']),
+  status: z.enum(['running', 'ended', 'failed', 'quarantined']),
   startedUs: z.number().int(),
   endedUs: z.number().int().nullable(),
   exitCode: z.number().int().nullable(),

@@ -38,12 +38,7 @@ struct {
 	__type(value, struct wd_scratch);
 } wd_scratch_map SEC(".maps");
 
-/* Syscall arguments saved at sys_enter, consumed at sys_exit. */
-struct wd_stash {
-	__u64 args[6];
-	__u32 session;
-	__u32 nr; /* enum wd_syscall */
-};
+/* Syscall arguments saved at sys_enter, consumed at sys_exit (struct wd_stash, wire.h). */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
