@@ -1,10 +1,11 @@
 /** `warden policy ...`: check a policy, print its JSON Schema. */
 import { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { convertSrt, toYaml } from '../policy/import-srt.js';
 import type { Config } from '../config.js';
 import { policyPath } from '../policy/builtin.js';
 import { compilePolicy } from '../policy/compile.js';
-import { loadPolicy } from '../policy/load.js';
+import { loadPolicy, parsePolicy } from '../policy/load.js';
 import { policyJsonSchema } from '../policy/schema.js';
 
 export function policyCommand(config: () => Config): Command {
@@ -25,6 +26,21 @@ export function policyCommand(config: () => Config): Command {
       );
       console.log(`  exec: allow ${n(p.exec.allow)}, deny ${n(p.exec.deny)}`);
       console.log(`  network: allow ${n(p.network.allow)}, deny ${n(p.network.deny)}`);
+    });
+
+  cmd
+    .command('import-srt')
+    .description('convert a sandbox-runtime (srt) settings file into a Warden policy')
+    .argument('<file>', 'srt settings JSON, e.g. ~/.srt-settings.json')
+    .option('-o, --out <file>', 'write the policy here (default: stdout)')
+    .option('--name <name>', 'policy name', 'imported-srt')
+    .action((file: string, o: { out?: string; name: string }) => {
+      const converted = convertSrt(JSON.parse(readFileSync(file, 'utf8')), o.name);
+      const text = toYaml(converted, file);
+      parsePolicy(text, o.out ?? '<converted>'); /* never hand out a policy Warden would refuse */
+      if (o.out) writeFileSync(o.out, text);
+      else process.stdout.write(text);
+      for (const n of converted.notes) process.stderr.write(`warden: ${n}\n`);
     });
 
   cmd

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { loadConfig } from '../config.js';
 import { compilePolicy, globBase } from './compile.js';
 import { decideConnect, decideFile } from './evaluate.js';
+import { convertSrt, toYaml } from './import-srt.js';
 import { loadPolicy, parsePolicy, PolicyError } from './load.js';
 import { parseNetTarget, policyJsonSchema } from './schema.js';
 
@@ -138,4 +139,37 @@ test('policies/policy.schema.json is the schema generated from the code', () => 
     JSON.stringify(policyJsonSchema(), null, 2) + '\n',
     'regenerate: warden policy schema -o policies/policy.schema.json',
   );
+});
+
+test('sandbox-runtime settings convert into an equivalent policy, and what cannot is said', () => {
+  const srt = {
+    network: {
+      allowedDomains: ['github.com', '*.npmjs.org', 'api.example.com:443'],
+      deniedDomains: ['evil.com', '*:22'],
+    },
+    filesystem: {
+      denyRead: ['~/.ssh'],
+      allowRead: ['~/.ssh/known_hosts'],
+      allowWrite: ['.', './build', '/tmp'],
+      denyWrite: ['.env'],
+    },
+    ignoreViolations: { '*': ['/usr/bin'] },
+  };
+  const converted = convertSrt(srt, 'from-srt');
+  const yamlText = toYaml(converted, 'srt.json');
+  const p = compilePolicy(parsePolicy(yamlText, 'imported.yaml'), ctx);
+  assert.equal(decideConnect(p, '1.2.3.4', 443, ['api.example.com']).verdict, 'allowed');
+  assert.equal(decideConnect(p, '1.2.3.4', 443, ['x.npmjs.org']).verdict, 'allowed');
+  assert.equal(
+    decideConnect(p, '1.2.3.4', 22, ['github.com']).rule,
+    'network.deny[1]',
+    '*:22 denies every host on port 22',
+  );
+  assert.equal(decideFile(p, '/home/dev/proj/build/out.js', 'write').verdict, 'allowed');
+  assert.equal(decideFile(p, '/home/dev/proj/.env', 'write').verdict, 'denied');
+  assert.equal(decideFile(p, '/home/dev/.ssh/known_hosts', 'read').verdict, 'denied');
+  assert.match(yamlText, /note: filesystem\.allowRead/);
+  assert.match(yamlText, /note: ignoreViolations/);
+  const denyAll = convertSrt({ network: { allowedDomains: ['a.com'], deniedDomains: ['*'] } }, 'x');
+  assert.deepEqual(denyAll.policy.network.allow, []);
 });
