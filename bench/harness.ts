@@ -4,7 +4,7 @@
  * outside that session.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +13,9 @@ import { Pipeline } from '../src/pipeline/pipeline.js';
 import { Sensor } from '../src/sensor/sensor.js';
 import { createSessionCgroup, killCgroup, removeCgroup, type SessionCgroup } from '../src/session/cgroup.js';
 import { Store } from '../src/store/store.js';
+import type { CompiledPolicy } from '../src/policy/compile.js';
+import { installGate } from '../src/enforce/gate.js';
+import { pinDir, PIN_ROOT, SessionNetPolicy } from '../src/enforce/network.js';
 
 const run = promisify(execFile);
 
@@ -42,7 +45,7 @@ export class BenchSession {
   private readonly stateDir: string;
   stored = 0;
 
-  private constructor(cfg: Config, ringbufMb: number) {
+  private constructor(cfg: Config, ringbufMb: number, onGate: (latencyNs: number) => void) {
     this.stateDir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
     this.store = Store.open(this.stateDir);
     this.store.onStored = (events) => (this.stored += events.length);
@@ -64,14 +67,26 @@ export class BenchSession {
       sessionLevel: this.cg.level,
       ringbufMb,
       onEvent: (raw) => this.pipeline.handle(raw),
+      onGate: (d) => onGate(d.latencyNs),
     });
   }
 
-  static async start(cfg: Config, ringbufMb = 64): Promise<BenchSession> {
-    const s = new BenchSession(cfg, ringbufMb);
+  /** gate decision latencies (ns) reported by the sensor */
+  readonly gateLatencies: number[] = [];
+  private net: SessionNetPolicy | undefined;
+
+  static async start(cfg: Config, ringbufMb = 64, policy?: CompiledPolicy): Promise<BenchSession> {
+    const s = new BenchSession(cfg, ringbufMb, (ns) => s.gateLatencies.push(ns));
     s.pipeline.clock = await s.sensor.start();
     s.pipeline.addSession(1, 'bench');
     await s.sensor.track(s.cg.id, 1);
+    if (policy) {
+      s.net = new SessionNetPolicy(s.sensor, 1, policy);
+      await s.net.install();
+      mkdirSync(PIN_ROOT, { recursive: true });
+      await s.sensor.netAttach(1, s.cg.path, pinDir(`bench-${process.pid}`));
+      await installGate(s.sensor, 1, policy);
+    }
     return s;
   }
 
@@ -82,6 +97,10 @@ export class BenchSession {
   }
 
   async stop(): Promise<void> {
+    if (this.net) {
+      await this.sensor.netDetach(1).catch(() => undefined);
+      await this.sensor.gateClear(1).catch(() => undefined);
+    }
     await this.sensor.untrack(this.cg.id).catch(() => undefined);
     this.sensor.stop();
     await this.sensor.waitExit();

@@ -3,7 +3,7 @@
  * loadgen: a tight loop of one kind of operation, each timed, for the benchmarks.
  *
  *   loadgen openclose N PATH       open(PATH) + close, N times
- *   loadgen connect N PORT         TCP connect to 127.0.0.1:PORT + close, N times
+ *   loadgen connect N PORT [ADDR]  TCP connect to ADDR (127.0.0.1):PORT + close, N times
  *   loadgen forkexec N             fork + exec /bin/true + wait, N times
  *   loadgen failopen N [RATE]      failing opens (one event each), RATE per second (0: flat out)
  *
@@ -33,6 +33,8 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static const char *addr = "127.0.0.1";
+
 static int one(const char *op, const char *arg, long i)
 {
 	if (strcmp(op, "openclose") == 0) {
@@ -46,7 +48,7 @@ static int one(const char *op, const char *arg, long i)
 	}
 	if (strcmp(op, "connect") == 0) {
 		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(atoi(arg))};
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		inet_pton(AF_INET, addr, &sa.sin_addr);
 		int s = socket(AF_INET, SOCK_STREAM, 0);
 		int r = connect(s, (struct sockaddr *)&sa, sizeof(sa));
 		close(s);
@@ -74,6 +76,8 @@ int main(int argc, char **argv)
 	const char *op = argv[1], *arg = argc > 3 ? argv[3] : "";
 	long n = atol(argv[2]);
 	double rate = strcmp(op, "failopen") == 0 && argc > 3 ? atof(argv[3]) : 0;
+	if (strcmp(op, "connect") == 0 && argc > 4)
+		addr = argv[4];
 	long long *lat = malloc(sizeof(long long) * n);
 	long errors = 0;
 	long long start = now_ns();
@@ -97,5 +101,5 @@ int main(int argc, char **argv)
 	       "\"p50_ns\":%lld,\"p90_ns\":%lld,\"p99_ns\":%lld,\"p999_ns\":%lld}\n",
 	       op, n, errors, total, sum / n, lat[n / 2], lat[n * 9 / 10], lat[n * 99 / 100],
 	       lat[n * 999 / 1000]);
-	return errors == n ? 1 : 0;
+	return 0; /* errors are data here: a denied loop fails every time by design */
 }

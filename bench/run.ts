@@ -12,10 +12,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../src/config.js';
 import { table } from '../src/cli/render.js';
 import { BenchSession, loadgen, median, type LoadResult } from './harness.js';
+import { enforcementBench } from './enforcement.js';
 
 const cfg = loadConfig();
 const LOADGEN = join(cfg.root, 'bench', 'build', 'loadgen');
 const quick = process.argv.includes('--quick');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
+const wants = (part: string): boolean => !only || only.split(',').includes(part);
 
 async function throughputBurst(ringMb: number, n: number) {
   const s = await BenchSession.start(cfg, ringMb);
@@ -112,15 +115,10 @@ async function overhead(rounds: number) {
 const us = (ns: number): string => (ns / 1000).toFixed(ns < 10000 ? 2 : 0);
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
 
-async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('benchmarks need root (BPF, cgroups)');
-  const started = new Date().toISOString();
-
+async function pipelineSection() {
   console.log('== (a) pipeline throughput: failing opens flat out, one event each');
-  const bursts = [
-    await throughputBurst(64, quick ? 200000 : 1000000),
-    await throughputBurst(4, quick ? 200000 : 1000000),
-  ];
+  const n = quick ? 200000 : 1000000;
+  const bursts = [await throughputBurst(64, n), await throughputBurst(4, n)];
   console.log(
     table([
       ['RING', 'EVENTS', 'PRODUCED/S', 'STORED', 'LOST', 'KERNEL→SQLITE/S', 'SECONDS'],
@@ -146,8 +144,10 @@ async function main(): Promise<void> {
       ...paced.map((p) => [String(p.rate), String(p.events), String(p.stored), String(p.dropped)]),
     ]),
   );
+  return { bursts, paced };
+}
 
-  const rounds = quick ? 1 : 3;
+async function overheadSection(rounds: number) {
   console.log(`\n== (b) overhead per operation, median of ${rounds} interleaved rounds (µs)`);
   const over = await overhead(rounds);
   console.log(
@@ -181,11 +181,49 @@ async function main(): Promise<void> {
     ]),
   );
   console.log('NONE: no sensor loaded. OUT: sensor loaded, process outside every session. IN: inside a session.');
+  return over;
+}
 
+async function enforcementSection(rounds: number) {
+  console.log(`\n== (c) enforcement, median of ${rounds} rounds (µs): policy allows 127.0.0.1, gates a secrets dir`);
+  const e = await enforcementBench(cfg, LOADGEN, quick, rounds);
+  console.log(
+    table([
+      ['OP', 'N', 'OUT p50', 'IN p50', 'OUT p99', 'IN p99', 'IN-OUT p50', 'IN/OUT p99', 'IN REFUSED'],
+      ...e.rows.map((r) => [
+        r.op,
+        String(r.n),
+        us(r.outside.p50),
+        us(r.inside.p50),
+        us(r.outside.p99),
+        us(r.inside.p99),
+        `${((r.inside.p50 - r.outside.p50) / 1000).toFixed(2)}`,
+        ratio(r.inside.p99, r.outside.p99),
+        `${r.inside.errors}/${r.n * rounds}`,
+      ]),
+    ]),
+  );
+  console.log(
+    `file gate decision (in the C sensor, per denied open): p50 ${us(e.gateDecision.p50)} µs, p99 ${us(e.gateDecision.p99)} µs over ${e.gateDecision.count} decisions`,
+  );
+  console.log(
+    'OUT: same programs and marks loaded, process outside every session (the cost everyone pays). IN: inside the session.',
+  );
+  return e;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('benchmarks need root (BPF, cgroups)');
+  const started = new Date().toISOString();
+  const rounds = quick ? 1 : 3;
+  const result: Record<string, unknown> = { started, quick };
+  if (wants('pipeline')) Object.assign(result, await pipelineSection());
+  if (wants('overhead')) result.overhead = await overheadSection(rounds);
+  if (wants('enforcement')) result.enforcement = await enforcementSection(rounds);
   const dir = join(cfg.root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `bench-${started.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ started, quick, bursts, paced, overhead: over }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
   console.log(`\nwrote ${file}`);
 }
 
