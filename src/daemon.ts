@@ -19,6 +19,7 @@ import { pidOfLocalPort } from './session/sockets.js';
 import type { CompiledPolicy } from './policy/compile.js';
 import type { WardenEvent } from './pipeline/events.js';
 import { Pipeline } from './pipeline/pipeline.js';
+import { MapId } from './sensor/layout.js';
 import { Sensor } from './sensor/sensor.js';
 import {
   cgroupPids,
@@ -193,6 +194,12 @@ function activeMechanisms(policy: CompiledPolicy | null): Set<string> {
   return active;
 }
 
+function u32le(n: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n, true);
+  return b;
+}
+
 /** What `warden run` returns when it leaves its session frozen (like timeout's 124). */
 export const QUARANTINED_STATUS = 125;
 
@@ -284,6 +291,10 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
       gateRules = await installGate(sensor, key, policy);
       if (gateRules.length) mechanisms.add('fanotify');
     }
+    if (sensor.info?.lsm) {
+      mechanisms.add('bpf-lsm');
+      await sensor.mapUpdate(MapId.PROTECTED_PIDS, u32le(process.pid), Uint8Array.of(1));
+    }
 
     const startedUs = Date.now() * 1000;
     store.createSession({
@@ -298,6 +309,15 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
       rootPid: null,
     });
     const floor = opts.enforcement ? writeFloor(cfg, id, opts.enforcement.policy) : undefined;
+    if (opts.enforcement) {
+      store.updateSession(id, {
+        policy: policy ? `${policy.name} (${policy.mode})` : null,
+        mechanisms: {
+          active: [...mechanisms].sort(),
+          unavailable: sensor.info?.lsm ? [] : ['bpf-lsm'],
+        },
+      });
+    }
     const agent = startAgent(cfg, cg, opts.command, relay, floor);
     store.updateSession(id, { rootPid: agent.child.pid ?? null });
     const first = await Promise.race([

@@ -72,8 +72,9 @@ enum wd_frame_type {
 
 /* Maps userspace writes through WD_CMD_MAP_UPDATE. */
 enum wd_map_id {
-	WD_MAP_NET_RULES = 1, /* struct wd_net_key -> struct wd_net_val */
-	WD_MAP_NET_CFG = 2,   /* __u32 session -> struct wd_net_cfg */
+	WD_MAP_NET_RULES = 1,	   /* struct wd_net_key -> struct wd_net_val */
+	WD_MAP_NET_CFG = 2,	   /* __u32 session -> struct wd_net_cfg */
+	WD_MAP_PROTECTED_PIDS = 3, /* __u32 tgid -> __u8: Warden's processes (BPF-LSM only) */
 };
 
 /* Which syscall a frame came from (arch-independent numbering). */
@@ -257,7 +258,7 @@ struct wd_ready {
 	__u32 programs;	   /* programs attached */
 	__u32 ringbuf_bytes;
 	__u32 session_level;
-	__u32 pad;
+	__u32 lsm; /* 1: the BPF-LSM programs loaded and attached; 0: this kernel refused them */
 };
 _Static_assert(sizeof(struct wd_ready) == 48, "wd_ready size");
 

@@ -36,12 +36,14 @@
 #include <bpf/libbpf.h>
 #include "wire.h"
 #include "sensor.skel.h"
+#include "lsm.skel.h"
 #include "gate.h"
 
 #define OUT_BUF (4 << 20)
 
 static volatile sig_atomic_t stop;
 static struct wd_gate *gate;
+static struct lsm_bpf *lsm; /* NULL when this kernel refuses BPF-LSM */
 static bool verbose;
 static struct {
 	unsigned char *buf;
@@ -430,6 +432,40 @@ static __u32 setup_autoattach(struct sensor_bpf *skel)
 	return n;
 }
 
+/*
+ * BPF-LSM, the best rung: a second object sharing the sensor's maps. Kernels
+ * without "bpf" in their LSM list refuse it at load; that is reported, and
+ * the cgroup hooks, Landlock and fanotify carry enforcement instead.
+ */
+static void try_lsm(struct sensor_bpf *skel, long level)
+{
+	struct bpf_map *m;
+	lsm = lsm_bpf__open();
+	if (!lsm)
+		return;
+	lsm->rodata->wd_session_level = level;
+	bpf_object__for_each_map(m, lsm->obj)
+	{
+		struct bpf_map *shared = bpf_object__find_map_by_name(skel->obj, bpf_map__name(m));
+		if (shared && bpf_map__reuse_fd(m, bpf_map__fd(shared)))
+			logf_("BPF-LSM: cannot share map %s", bpf_map__name(m));
+	}
+	int err = lsm_bpf__load(lsm);
+	if (!err)
+		err = lsm_bpf__attach(lsm);
+	if (err) {
+		logf_(
+		    "BPF-LSM unavailable (%s): enforcing with cgroup hooks, Landlock and fanotify",
+		    strerror(-err));
+		lsm_bpf__destroy(lsm);
+		lsm = NULL;
+		return;
+	}
+	__u32 self = getpid();
+	__u8 one = 1;
+	bpf_map_update_elem(bpf_map__fd(lsm->maps.wd_protected_pids), &self, &one, BPF_ANY);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: warden-sensor --session-level N [--ringbuf-mb M] [--verbose]\n");
@@ -498,6 +534,7 @@ int main(int argc, char **argv)
 		logf_("attach BPF programs: %s", strerror(-err));
 		goto cleanup;
 	}
+	try_lsm(skel, level);
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.wd_events), on_event, NULL, NULL);
 	if (!rb) {
 		err = -errno;
@@ -519,7 +556,7 @@ int main(int argc, char **argv)
 		epoll_ctl(epfd, EPOLL_CTL_ADD, wd_gate_fd(gate), &ev);
 	}
 
-	struct wd_ready ready = {.programs = programs, .session_level = level};
+	struct wd_ready ready = {.programs = programs, .session_level = level, .lsm = lsm != NULL};
 	ready.ringbuf_bytes = (__u32)ringbuf_mb << 20;
 	ready.boot_ns = clock_ns(CLOCK_BOOTTIME);
 	ready.realtime_ns = clock_ns(CLOCK_REALTIME);
@@ -562,6 +599,7 @@ cleanup:
 	if (epfd >= 0)
 		close(epfd);
 	wd_gate_free(gate);
+	lsm_bpf__destroy(lsm);
 	ring_buffer__free(rb);
 	/* Sessions still attached were not ended by Warden: Warden died or let go.
 	 * Fail closed: their network limits stay pinned and they are frozen until

@@ -72,7 +72,12 @@ async function probeSensor(cfg: Config): Promise<ProbeResult> {
   try {
     const info = await sensor.start();
     await sensor.barrier();
-    return { probe: 'warden-sensor', ok: true, detail: `${info.programs} programs attached, ring buffer works` };
+    const lsm = info.lsm ? 'its BPF-LSM programs loaded' : 'its BPF-LSM programs were refused';
+    return {
+      probe: 'warden-sensor',
+      ok: true,
+      detail: `${info.programs} programs attached, ring buffer works; ${lsm}`,
+    };
   } catch (e) {
     return { probe: 'warden-sensor', ok: false, detail: (e as Error).message };
   } finally {
@@ -119,11 +124,33 @@ export async function runDoctor(cfg: Config, json: boolean): Promise<number> {
   const rows = [['MECHANISM', 'WORKS', 'DETAIL', 'USED FOR']];
   for (const r of results) rows.push([r.probe, r.ok ? 'yes' : red('no'), r.detail, r.role ?? '']);
   console.log(table(rows));
-  const lsm = byName.get('bpf-lsm')?.ok;
+  const ok = (p: string): boolean => byName.get(p)?.ok === true;
+  const rungs: Array<[string, string]> = [
+    [
+      'network',
+      ok('bpf-lsm')
+        ? 'BPF-LSM socket_connect + cgroup sock_addr'
+        : ok('bpf-cgroup-connect4')
+          ? 'cgroup connect/sendmsg programs'
+          : '',
+    ],
+    ['files (allow-lists)', ok('landlock') ? 'Landlock launch floor' : ''],
+    ['files (deny-lists)', ok('fanotify-perm') ? 'fanotify permission gate in the sensor' : ''],
+    ['exec', ok('landlock') && ok('fanotify-perm') ? 'Landlock execute + fanotify exec gate' : ''],
+    [
+      'tamper',
+      ok('seccomp') && ok('landlock')
+        ? 'capability drop, seccomp, Landlock scopes' + (ok('bpf-lsm') ? ', BPF-LSM task_kill' : '')
+        : '',
+    ],
+    ['quarantine', ok('cgroup-freeze') && ok('cgroup-kill') ? 'cgroup.freeze / cgroup.kill' : ''],
+  ];
   console.log(
-    `\n${bold('monitoring')}: ${monitoring ? 'active (raw syscall tracepoints + tp_btf, one ring buffer)' : red('unavailable: see above')}` +
-      `\n${bold('enforcement')}: ${lsm ? 'BPF-LSM available' : 'BPF-LSM refused by this kernel; fallback is cgroup sock_addr + Landlock + fanotify'}` +
-      ` (enforcement is not built yet: see issue 3)`,
+    `\n${bold('monitoring')}: ${monitoring ? 'active (tp_btf syscall and scheduler hooks, one ring buffer)' : red('unavailable: see above')}`,
   );
+  console.log(
+    `${bold('enforcement')} (best available here${ok('bpf-lsm') ? '' : '; BPF-LSM refused by this kernel'}):`,
+  );
+  for (const [what, how] of rungs) console.log(`  ${what.padEnd(20)} ${how || red('unavailable')}`);
   return monitoring ? 0 : 1;
 }

@@ -192,9 +192,15 @@ export function sessionSummary(s: Session, events: WardenEvent[]): string {
   const lines = [
     `${bold('warden')} session ${s.id} (${s.name}): ${exit}, ${s.events} events${byType ? ` (${byType})` : ''}`,
   ];
+  if (s.policy) {
+    const m = s.mechanisms;
+    const refused = m?.unavailable.length ? ` (refused by this kernel: ${m.unavailable.join(', ')})` : '';
+    lines.push(`  policy ${s.policy}, enforced by ${m?.active.join(', ') ?? '?'}${refused}`);
+  } else if (s.mechanisms)
+    lines.push(`  monitor only (no policy); Warden protected by ${s.mechanisms.active.join(', ')}`);
   const verdicts = (v: string): number => events.filter((e) => e.decision?.verdict === v).length;
   const [denied, would] = [verdicts('denied'), verdicts('would-deny')];
-  if (denied || would) lines.push(`  policy: ${denied} denied, ${would} would-deny`);
+  if (denied || would) lines.push(`  decisions: ${denied} denied, ${would} would-deny`);
   if (s.lost > 0)
     lines.push(red(`  ${s.lost} events were lost in the kernel (ring buffer full): this record is incomplete`));
   for (const l of s.lingering ?? []) {

@@ -151,7 +151,7 @@ export const Ready = message('wd_ready', [
   ['programs', 'u32'],
   ['ringbuf_bytes', 'u32'],
   ['session_level', 'u32'],
-  ['pad', 'u32'],
+  ['lsm', 'u32'],
 ]);
 
 export const Ack = message('wd_ack', [
@@ -244,7 +244,7 @@ export const GateDecision = message('wd_gate_decision', [
 export const Gate = { READ: 0x1, WRITE: 0x2, EXEC: 0x4, GLOB: 0x100 } as const;
 
 /** enum wd_map_id */
-export const MapId = { NET_RULES: 1, NET_CFG: 2 } as const;
+export const MapId = { NET_RULES: 1, NET_CFG: 2, PROTECTED_PIDS: 3 } as const;
 
 /** Every struct the wire carries, for the layout test. */
 export const ALL_STRUCTS: readonly StructLayout[] = [

@@ -24,6 +24,8 @@ export interface SensorStats {
 
 export interface SensorInfo {
   programs: number;
+  /** the BPF-LSM programs loaded (this kernel allows BPF-LSM) */
+  lsm: boolean;
   ringbufBytes: number;
   bootNs: bigint;
   realtimeNs: bigint;
@@ -125,7 +127,13 @@ export class Sensor {
   private onMessage(m: RawMessage): boolean {
     switch (m.kind) {
       case 'ready':
-        this.info = { programs: m.programs, ringbufBytes: m.ringbufBytes, bootNs: m.bootNs, realtimeNs: m.realtimeNs };
+        this.info = {
+          programs: m.programs,
+          lsm: m.lsm,
+          ringbufBytes: m.ringbufBytes,
+          bootNs: m.bootNs,
+          realtimeNs: m.realtimeNs,
+        };
         return true;
       case 'ack': {
         const p = this.pending.get(m.cmdId);

@@ -74,7 +74,15 @@ export type RawEvent =
     });
 
 export type RawMessage =
-  | { kind: 'ready'; bootNs: bigint; realtimeNs: bigint; programs: number; ringbufBytes: number; sessionLevel: number }
+  | {
+      kind: 'ready';
+      bootNs: bigint;
+      realtimeNs: bigint;
+      programs: number;
+      ringbufBytes: number;
+      sessionLevel: number;
+      lsm: boolean;
+    }
   | { kind: 'ack'; cmdType: number; status: number; cmdId: bigint }
   | { kind: 'stats'; events: bigint; drops: bigint; truncations: bigint; readErrors: bigint; framesOut: bigint }
   | {
@@ -335,6 +343,7 @@ export function decodeFrame(bytes: Uint8Array): RawFrame {
         programs: r.u32('programs'),
         ringbufBytes: r.u32('ringbuf_bytes'),
         sessionLevel: r.u32('session_level'),
+        lsm: r.u32('lsm') === 1,
       };
     }
     case L.FrameType.ACK: {

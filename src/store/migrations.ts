@@ -58,4 +58,12 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX events_exec ON events(exec_id);
     `,
   },
+  {
+    version: 2,
+    name: 'enforcement mechanisms per session',
+    sql: `
+      ALTER TABLE sessions ADD COLUMN policy TEXT;      -- policy name, NULL: monitor only
+      ALTER TABLE sessions ADD COLUMN mechanisms TEXT;  -- JSON: what enforced it, and what was unavailable
+    `,
+  },
 ];

@@ -24,6 +24,11 @@ export const SessionSchema = z.object({
   rootPid: z.number().int().nullable(),
   events: z.number().int(),
   lost: z.number().int().describe('events lost in the kernel (ring buffer full) while it ran'),
+  policy: z.string().nullable().describe('policy name; null: monitor only'),
+  mechanisms: z
+    .object({ active: z.array(z.string()), unavailable: z.array(z.string()) })
+    .nullable()
+    .describe('what enforced the session, and what this kernel refused'),
   lingering: z
     .array(z.object({ pid: z.number().int(), comm: z.string(), argv: z.array(z.string()), action: z.string() }))
     .nullable(),
@@ -51,6 +56,8 @@ function sessionFromRow(r: Row): Session {
     events: r.events,
     lost: r.lost,
     lingering: r.lingering ? JSON.parse(String(r.lingering)) : null,
+    policy: (r.policy as string | null) ?? null,
+    mechanisms: r.mechanisms ? JSON.parse(String(r.mechanisms)) : null,
   });
 }
 
@@ -97,7 +104,9 @@ export class Store {
     return this.db.prepare(`DELETE FROM sessions WHERE status != 'running' AND started_us < ?`).run(cutoff).changes;
   }
 
-  createSession(s: Omit<Session, 'events' | 'lost' | 'lingering' | 'endedUs' | 'exitCode' | 'exitSignal'>): void {
+  createSession(
+    s: Omit<Session, 'events' | 'lost' | 'lingering' | 'endedUs' | 'exitCode' | 'exitSignal' | 'policy' | 'mechanisms'>,
+  ): void {
     this.db
       .prepare(
         `INSERT INTO sessions (id, name, command, cwd, cgroup, cgroup_id, status, started_us, root_pid)
@@ -108,7 +117,12 @@ export class Store {
 
   updateSession(
     id: string,
-    f: Partial<Pick<Session, 'status' | 'endedUs' | 'exitCode' | 'exitSignal' | 'rootPid' | 'lost' | 'lingering'>>,
+    f: Partial<
+      Pick<
+        Session,
+        'status' | 'endedUs' | 'exitCode' | 'exitSignal' | 'rootPid' | 'lost' | 'lingering' | 'policy' | 'mechanisms'
+      >
+    >,
   ): void {
     this.flush();
     const cols: string[] = [];
@@ -121,12 +135,14 @@ export class Store {
       rootPid: 'root_pid',
       lost: 'lost',
       lingering: 'lingering',
+      policy: 'policy',
+      mechanisms: 'mechanisms',
     };
     for (const [k, v] of Object.entries(f)) {
       const col = map[k];
       if (!col) continue;
       cols.push(`${col} = ?`);
-      vals.push(k === 'lingering' ? JSON.stringify(v) : v);
+      vals.push(k === 'lingering' || k === 'mechanisms' ? JSON.stringify(v) : v);
     }
     cols.push('events = (SELECT COUNT(*) FROM events WHERE session_id = ?)');
     vals.push(id);
