@@ -1,26 +1,35 @@
 /**
- * The composition root: the only module that wires sensor, pipeline, session
- * cgroups and store together. `runSession` is `warden run` standalone: it
- * brings up its own sensor for the length of one session.
+ * The composition root: the only module that wires sensor, pipeline,
+ * enforcement, session cgroups and store together. `runSession` is
+ * `warden run` standalone: it brings up its own sensor for one session.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  watch,
+  writeFileSync,
+  type FSWatcher,
+  type WriteStream,
+} from 'node:fs';
 import { constants } from 'node:os';
-import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config.js';
+import { dnsEventRecorder } from './enforce/dns-events.js';
 import { buildFloor } from './enforce/floor.js';
 import { Judge, type SelfProtection } from './enforce/judge.js';
+import { pinDir } from './enforce/network.js';
 import { SessionEnforcer } from './enforce/session-enforcer.js';
-import { pinDir, PIN_ROOT, SessionNetPolicy } from './enforce/network.js';
-import { installGate } from './enforce/gate.js';
-import { SessionResolver, type DnsQueryRecord } from './enforce/dns.js';
-import { pidOfLocalPort } from './session/sockets.js';
-import type { CompiledPolicy } from './policy/compile.js';
-import type { WardenEvent } from './pipeline/events.js';
+import { SessionPolicy } from './enforce/session-policy.js';
 import { Pipeline } from './pipeline/pipeline.js';
-import { MapId } from './sensor/layout.js';
+import { compilePolicy, type CompiledPolicy } from './policy/compile.js';
+import { loadPolicy, PolicyError } from './policy/load.js';
 import { Sensor } from './sensor/sensor.js';
+import { describePid, SignalRelay, startAgent } from './session/agent.js';
 import {
   cgroupPids,
   createSessionCgroup,
@@ -31,6 +40,8 @@ import {
   type SessionCgroup,
 } from './session/cgroup.js';
 import { Store, type Session } from './store/store.js';
+
+export { SessionAborted } from './session/agent.js';
 
 export interface RunOptions {
   command: string[];
@@ -43,7 +54,7 @@ export interface RunOptions {
    * Apply a launch floor: the policy's limits (null: none, monitor only) plus
    * Warden's self-protection. Absent: the command runs with no floor at all.
    */
-  enforcement?: { policy: CompiledPolicy | null };
+  enforcement?: { policy: CompiledPolicy | null; workspace?: string };
   verbose?: boolean;
   /** called once the session is stored and its cgroup is gone */
   onEnd?: (session: Session, store: Store) => void;
@@ -51,64 +62,15 @@ export interface RunOptions {
 
 export interface RunResult {
   session: Session;
-  /** what the shell would see: the code, or 128 + the signal */
+  /** what the shell would see: the code, or 128 + the signal; 125: left quarantined */
   status: number;
 }
 
-const FORWARDED = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGCONT', 'SIGWINCH'] as const;
-/* Signals a terminal already delivers to the whole foreground group, the agent included. */
-const TTY_DELIVERED = new Set(['SIGINT', 'SIGQUIT', 'SIGWINCH']);
+/** What `warden run` returns when it leaves its session frozen (like timeout's 124). */
+export const QUARANTINED_STATUS = 125;
 
 export function newSessionId(): string {
   return Date.now().toString(36) + randomBytes(3).toString('hex');
-}
-
-function describePid(pid: number): { comm: string; argv: string[] } {
-  try {
-    return {
-      comm: readFileSync(`/proc/${pid}/comm`, 'utf8').trim(),
-      argv: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean),
-    };
-  } catch {
-    return { comm: '?', argv: [] };
-  }
-}
-
-/** A signal arrived before the agent started: the session was not run. */
-export class SessionAborted extends Error {
-  override name = 'SessionAborted';
-  constructor(readonly signal: NodeJS.Signals) {
-    super(`interrupted by ${signal} before the command started`);
-  }
-}
-
-/**
- * Relays signals to the agent. Installed before any set-up, so a signal that
- * arrives early aborts the session cleanly instead of killing Warden mid-way.
- */
-class SignalRelay {
-  private child: ChildProcess | undefined;
-  pending: NodeJS.Signals | undefined;
-  private readonly handlers = new Map<NodeJS.Signals, () => void>();
-
-  constructor(tty: boolean) {
-    for (const sig of FORWARDED) {
-      const h = (): void => {
-        if (!this.child) this.pending ??= sig;
-        else if (!(tty && TTY_DELIVERED.has(sig))) this.child.kill(sig);
-      };
-      this.handlers.set(sig, h);
-      process.on(sig, h);
-    }
-  }
-
-  attach(child: ChildProcess): void {
-    this.child = child;
-  }
-
-  release(): void {
-    for (const [sig, h] of this.handlers) process.off(sig, h);
-  }
 }
 
 /** Paths no agent may write, whatever its policy: Warden itself, and the kernel's control files. */
@@ -116,277 +78,268 @@ export function selfProtectedPaths(cfg: Config): string[] {
   return [cfg.root, cfg.stateDir, '/proc', '/sys'];
 }
 
-/** Writes the session's floor where the agent cannot change it; returns its path. */
-function writeFloor(cfg: Config, id: string, policy: CompiledPolicy | null): string {
-  const dir = join(cfg.stateDir, 'run');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, `${id}.floor`);
-  writeFileSync(file, buildFloor({ policy, protect: selfProtectedPaths(cfg) }), { mode: 0o600 });
-  return file;
-}
+/** Files a running session watches for requests; the floor keeps agents from writing them. */
+export const runDir = (cfg: Config): string => join(cfg.stateDir, 'run');
+export const reloadRequest = (cfg: Config, id: string): string => join(runDir(cfg), `${id}.reload`);
+export const reloadResult = (cfg: Config, id: string): string => join(runDir(cfg), `${id}.reload.result`);
 
-/** Starts CMD inside the session cgroup: warden-launch joins it, applies the floor, then execs CMD. */
-function startAgent(cfg: Config, cg: SessionCgroup, command: string[], relay: SignalRelay, floor?: string) {
-  const [cmd, ...args] = command;
-  if (!cmd) throw new Error('no command to run');
-  if (relay.pending) throw new SessionAborted(relay.pending);
-  const launchArgs = [...(floor ? ['--floor', floor] : []), cg.path, cmd, ...args];
-  const child = spawn(cfg.launchBin, launchArgs, { stdio: 'inherit' });
-  relay.attach(child);
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-  return { child, done };
-}
+type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
-/** Whether the policy limits the network at all (else no programs are attached). */
-function enforcesNetwork(policy: CompiledPolicy): boolean {
-  return policy.mode === 'enforce' && (policy.network.allow !== null || policy.network.deny.length > 0);
-}
+/** One `warden run`: set-up, the agent's life, and an end that leaves nothing behind. */
+class SessionRun {
+  readonly id = newSessionId();
+  readonly store: Store;
+  readonly cg: SessionCgroup;
+  readonly relay = new SignalRelay(process.stdin.isTTY === true);
+  readonly pipeline: Pipeline;
+  readonly sensor: Sensor;
+  readonly policy: SessionPolicy;
+  readonly enforcer: SessionEnforcer | undefined;
+  /* pending until the agent exits (ended) or is held frozen (quarantined); pending at the end means failed */
+  outcome: 'pending' | 'ended' | 'quarantined' = 'pending';
+  private hold: (reason: string) => void = () => undefined;
+  readonly held = new Promise<string>((resolve) => (this.hold = resolve));
+  private jsonOut: WriteStream | undefined;
+  private reloadWatch: FSWatcher | undefined;
 
-/** Turns the resolver's queries into events, attributed to the process that asked. */
-function dnsEventRecorder(
-  sessionId: string,
-  cgroup: string,
-  pipeline: Pipeline,
-  policy: CompiledPolicy,
-  sink: (e: WardenEvent) => void,
-): (q: DnsQueryRecord) => void {
-  return (q) => {
-    const pid = pidOfLocalPort(q.clientPort, cgroupPids(cgroup)) ?? 0;
-    const proc = pipeline.processes.get(pid);
-    const nowUs = Date.now() * 1000;
-    sink({
-      sessionId,
-      time: new Date(nowUs / 1000).toISOString(),
-      timeUs: nowUs,
-      pid,
-      tid: pid,
-      ppid: proc?.ppid ?? 0,
-      uid: proc?.uid ?? 0,
-      gid: 0,
-      comm: proc?.comm ?? '?',
-      exe: proc?.exe ?? '',
-      execId: proc?.execId ?? '',
-      parentExecId: proc?.parentExecId ?? null,
-      type: 'dns',
-      name: q.name,
-      qtype: q.qtype,
-      answers: q.answers,
-      rcode: q.rcode,
-      transport: q.transport,
-      decision: {
-        verdict: q.verdict,
-        rule: q.rule,
-        mechanism: 'dns-redirect',
-        reason: q.verdict === 'denied' ? `${q.name} is not an allowed name` : `${q.name} may be resolved`,
-        policy: policy.name,
-      },
-    });
-  };
-}
-
-/** Mechanisms that really hold in a session with this policy. */
-function activeMechanisms(policy: CompiledPolicy | null): Set<string> {
-  const active = new Set<string>(['landlock-scope', 'seccomp']);
-  if (policy?.mode === 'enforce') active.add('landlock');
-  return active;
-}
-
-function u32le(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n, true);
-  return b;
-}
-
-/** What `warden run` returns when it leaves its session frozen (like timeout's 124). */
-export const QUARANTINED_STATUS = 125;
-
-function quarantineNotice(id: string, reason: string): void {
-  process.stderr.write(
-    `warden: session ${id} is quarantined (frozen): ${reason}.\n` +
-      `  It stays frozen, its network limits in force. Resume: warden session release ${id}   End: warden session kill ${id}\n`,
-  );
-}
-
-export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResult> {
-  const relay = new SignalRelay(process.stdin.isTTY === true);
-  const store = Store.open(cfg.stateDir);
-  store.applyRetention(cfg.retentionDays);
-  const id = newSessionId();
-  const key = randomBytes(4).readUInt32LE(0) || 1;
-  const mount = findCgroup2Mount();
-  const cg = createSessionCgroup(id, mount);
-  let jsonOut: WriteStream | undefined;
-  let sensor: Sensor | undefined;
-  /* pending until the agent exits (ended) or is held frozen (quarantined); pending in finally means failed */
-  let outcome: 'pending' | 'ended' | 'quarantined' = 'pending';
-  let hold: (reason: string) => void = () => undefined;
-  const held = new Promise<string>((resolve) => (hold = resolve));
-  let netPolicy: SessionNetPolicy | undefined;
-  let resolver: SessionResolver | undefined;
-  let gateRules: string[] = [];
-  const gateLatencies: number[] = [];
-  try {
+  constructor(
+    readonly cfg: Config,
+    readonly opts: RunOptions,
+  ) {
+    this.store = Store.open(cfg.stateDir);
+    this.store.applyRetention(cfg.retentionDays);
+    this.cg = createSessionCgroup(this.id, findCgroup2Mount());
     if (opts.jsonEvents) {
       const out = createWriteStream(opts.jsonEvents, { flags: 'w' });
-      jsonOut = out;
-      store.onStored = (events: WardenEvent[]) => {
-        for (const e of events) out.write(JSON.stringify(e) + '\n');
-      };
+      this.jsonOut = out;
+      this.store.onStored = (events) => events.forEach((e) => out.write(JSON.stringify(e) + '\n'));
     }
-    const policy = opts.enforcement?.policy ?? null;
-    const mechanisms = activeMechanisms(policy);
-    const self: SelfProtection = {
-      paths: selfProtectedPaths(cfg),
-      pids: () => [process.pid, ...(sensor?.pid ? [sensor.pid] : [])],
-    };
-    const enforcer = opts.enforcement
-      ? new SessionEnforcer(
-          new Judge(
-            policy,
-            mechanisms,
-            self,
-            (addr) => resolver?.namesOf(addr) ?? [],
-            !!policy && enforcesNetwork(policy),
-          ),
-          cg.path,
-          (e) => store.addEvent(e),
-        )
-      : undefined;
-    if (enforcer) enforcer.onQuarantine = (e) => hold(`${e.decision?.rule ?? 'a violation'} by pid ${e.pid}`);
-    const pipeline = new Pipeline({
-      event: (e) => (enforcer ? enforcer.handle(e) : store.addEvent(e)),
-      process: (p) => store.putProcess(p),
+    this.pipeline = new Pipeline({
+      event: (e) => (this.enforcer ? this.enforcer.handle(e) : this.store.addEvent(e)),
+      process: (p) => this.store.putProcess(p),
     });
-    sensor = new Sensor({
+    this.sensor = new Sensor({
       bin: cfg.sensorBin,
-      sessionLevel: cg.level,
+      sessionLevel: this.cg.level,
       ringbufMb: cfg.ringbufMb,
       verbose: opts.verbose,
-      onEvent: (raw) => pipeline.handle(raw),
-      onGate: (d) => gateLatencies.push(d.latencyNs),
+      onEvent: (raw) => this.pipeline.handle(raw),
       /* monitoring and the file gate died with it: the session must not go on unwatched */
       onExit: () => {
-        if (outcome === 'pending' && opts.enforcement) {
-          freezeCgroup(cg.path, true);
-          hold('the sensor died: the session would go on unwatched');
+        if (this.outcome === 'pending' && opts.enforcement) {
+          freezeCgroup(this.cg.path, true);
+          this.hold('the sensor died: the session would go on unwatched');
         }
       },
     });
-    pipeline.clock = await sensor.start();
-    pipeline.addSession(key, id);
-    await sensor.track(cg.id, key);
-    if (policy && enforcesNetwork(policy)) {
-      netPolicy = new SessionNetPolicy(sensor, key, policy);
-      const dnsRecorder = dnsEventRecorder(id, cg.path, pipeline, policy, (e) => enforcer?.handle(e));
-      resolver = new SessionResolver(policy, netPolicy, cfg.dnsUpstream, dnsRecorder);
-      await netPolicy.install(await resolver.start());
-      mkdirSync(PIN_ROOT, { recursive: true, mode: 0o700 });
-      await sensor.netAttach(key, cg.path, pinDir(id));
-      mechanisms.add('cgroup-sock-addr');
+    this.policy = new SessionPolicy({
+      cfg,
+      sensor: this.sensor,
+      pipeline: this.pipeline,
+      sessionId: this.id,
+      cgroup: this.cg,
+      onDns: dnsEventRecorder(
+        this.id,
+        this.cg.path,
+        this.pipeline,
+        () => this.policy.policy,
+        (e) => this.enforcer?.handle(e),
+      ),
+    });
+    if (opts.enforcement) {
+      this.enforcer = new SessionEnforcer(this.judge(opts.enforcement.policy), this.cg.path, (e) =>
+        this.store.addEvent(e),
+      );
+      this.enforcer.onQuarantine = (e) => this.hold(`${e.decision?.rule ?? 'a violation'} by pid ${e.pid}`);
     }
-    if (policy?.mode === 'enforce') {
-      gateRules = await installGate(sensor, key, policy);
-      if (gateRules.length) mechanisms.add('fanotify');
-    }
-    if (sensor.info?.lsm) {
-      mechanisms.add('bpf-lsm');
-      await sensor.mapUpdate(MapId.PROTECTED_PIDS, u32le(process.pid), Uint8Array.of(1));
-    }
+  }
 
-    const startedUs = Date.now() * 1000;
-    store.createSession({
-      id,
-      name: opts.name ?? opts.command.join(' ').slice(0, 80),
-      command: opts.command,
+  private judge(policy: CompiledPolicy | null): Judge {
+    const self: SelfProtection = {
+      paths: selfProtectedPaths(this.cfg),
+      pids: () => [process.pid, ...(this.sensor.pid ? [this.sensor.pid] : [])],
+    };
+    return new Judge(policy, this.policy.mechanisms, self, this.policy.namesOf, () => this.policy.dnsRedirect);
+  }
+
+  /** Sensor up, session tracked and its policy in the kernel; then the agent. */
+  async start(): Promise<ReturnType<typeof startAgent>> {
+    this.pipeline.clock = await this.sensor.start();
+    await this.policy.install(this.opts.enforcement?.policy ?? null);
+    this.store.createSession({
+      id: this.id,
+      name: this.opts.name ?? this.opts.command.join(' ').slice(0, 80),
+      command: this.opts.command,
       cwd: process.cwd(),
-      cgroup: cg.path,
-      cgroupId: cg.id.toString(),
+      cgroup: this.cg.path,
+      cgroupId: this.cg.id.toString(),
       status: 'running',
-      startedUs,
+      startedUs: Date.now() * 1000,
       rootPid: null,
     });
-    const floor = opts.enforcement ? writeFloor(cfg, id, opts.enforcement.policy) : undefined;
-    if (opts.enforcement) {
-      store.updateSession(id, {
-        policy: policy ? `${policy.name} (${policy.mode})` : null,
-        mechanisms: {
-          active: [...mechanisms].sort(),
-          unavailable: sensor.info?.lsm ? [] : ['bpf-lsm'],
-        },
-      });
-    }
-    const agent = startAgent(cfg, cg, opts.command, relay, floor);
-    store.updateSession(id, { rootPid: agent.child.pid ?? null });
-    const first = await Promise.race([
-      agent.done.then((exit) => ({ exit })),
-      held.then((reason) => ({ reason })),
-    ]).finally(() => relay.release());
-    if ('reason' in first) {
-      outcome = 'quarantined';
-      freezeCgroup(cg.path, true);
-      agent.child.unref(); /* frozen, not ours to wait for any more */
-      store.updateSession(id, {
-        status: outcome,
-        endedUs: Date.now() * 1000,
-        lost: Number(sensor.stats.drops) + sensor.decodeErrors,
-      });
-      quarantineNotice(id, first.reason);
-      const session = store.session(id);
-      if (!session) throw new Error(`session ${id} vanished from the store`);
-      opts.onEnd?.(session, store);
-      return { session, status: QUARANTINED_STATUS };
-    }
-    const exit = first.exit;
+    const floor = this.opts.enforcement ? this.writeFloor(this.opts.enforcement.policy) : undefined;
+    this.recordPolicy();
+    const agent = startAgent(this.cfg, this.cg, this.opts.command, this.relay, floor);
+    this.store.updateSession(this.id, { rootPid: agent.child.pid ?? null });
+    if (this.opts.enforcement) this.watchReloads();
+    return agent;
+  }
 
-    const lingering = cgroupPids(cg.path).map((pid) => ({
+  private recordPolicy(): void {
+    if (!this.opts.enforcement) return;
+    const p = this.policy.policy;
+    this.store.updateSession(this.id, {
+      policy: p ? `${p.name} (${p.mode})` : null,
+      mechanisms: { active: [...this.policy.mechanisms].sort(), unavailable: this.sensor.info?.lsm ? [] : ['bpf-lsm'] },
+    });
+  }
+
+  /** The floor goes where the agent cannot change it. */
+  private writeFloor(policy: CompiledPolicy | null): string {
+    mkdirSync(runDir(this.cfg), { recursive: true, mode: 0o700 });
+    const file = join(runDir(this.cfg), `${this.id}.floor`);
+    writeFileSync(file, buildFloor({ policy, protect: selfProtectedPaths(this.cfg) }), { mode: 0o600 });
+    return file;
+  }
+
+  /** `warden policy reload` drops a request file in the run directory. */
+  private watchReloads(): void {
+    this.reloadWatch = watch(runDir(this.cfg), (_, name) => {
+      if (name === `${this.id}.reload` && existsSync(reloadRequest(this.cfg, this.id))) void this.reload();
+    });
+    this.reloadWatch.unref();
+  }
+
+  private async reload(): Promise<void> {
+    const request = reloadRequest(this.cfg, this.id);
+    let result: { ok: boolean; message: string; notes: string[] };
+    try {
+      const { file, workspace } = JSON.parse(readFileSync(request, 'utf8')) as { file: string; workspace: string };
+      rmSync(request, { force: true });
+      const next = compilePolicy(loadPolicy(file), { workspace });
+      const notes = await this.policy.reload(next);
+      if (this.enforcer) this.enforcer.judge = this.judge(next);
+      this.recordPolicy();
+      result = { ok: true, message: `policy "${next.name}" (${next.mode}) in force`, notes };
+    } catch (e) {
+      rmSync(request, { force: true });
+      const problems = e instanceof PolicyError ? e.problems.join('\n') : (e as Error).message;
+      result = { ok: false, message: `kept the policy in force; the new one was refused:\n${problems}`, notes: [] };
+    }
+    const out = reloadResult(this.cfg, this.id);
+    writeFileSync(`${out}.tmp`, JSON.stringify(result));
+    renameSync(`${out}.tmp`, out);
+  }
+
+  /** After the agent exited: stragglers handled, every event in, the kernel state removed. */
+  async finish(exit: Exit): Promise<RunResult> {
+    const lingering = cgroupPids(this.cg.path).map((pid) => ({
       pid,
       ...describePid(pid),
-      action: opts.keepLingering ? 'kept' : 'killed',
+      action: this.opts.keepLingering ? 'kept' : 'killed',
     }));
-    if (lingering.length && !opts.keepLingering) await killCgroup(cg.path);
-    await sensor.untrack(cg.id); /* barrier: every event of the session has arrived */
-    if (netPolicy) {
-      await sensor.netDetach(key);
-      await netPolicy.uninstall();
-    }
-    if (gateRules.length) await sensor.gateClear(key);
-    await sensor.barrier();
-    outcome = 'ended';
+    if (lingering.length && !this.opts.keepLingering) await killCgroup(this.cg.path);
+    await this.sensor.untrack(this.cg.id); /* barrier: every event of the session has arrived */
+    await this.policy.teardown();
+    await this.sensor.barrier();
+    this.outcome = 'ended';
     const signo = exit.signal ? constants.signals[exit.signal] : null;
-    store.updateSession(id, {
-      status: outcome,
+    this.store.updateSession(this.id, {
+      status: this.outcome,
       endedUs: Date.now() * 1000,
       exitCode: exit.code,
       exitSignal: signo,
-      lost: Number(sensor.stats.drops) + sensor.decodeErrors /* dropped in the kernel or undecodable */,
+      lost: this.lost(),
       lingering,
     });
-    if (!lingering.length || !opts.keepLingering) removeCgroup(cg.path);
-    const session = store.session(id);
-    if (!session) throw new Error(`session ${id} vanished from the store`);
-    opts.onEnd?.(session, store);
-    return { session, status: exit.code ?? 128 + (signo ?? 0) };
-  } finally {
-    resolver?.stop();
-    relay.release();
-    if (outcome === 'pending') {
-      if (cgroupPids(cg.path).length) await killCgroup(cg.path).catch(() => false);
+    if (!lingering.length || !this.opts.keepLingering) removeCgroup(this.cg.path);
+    return { session: this.ended(), status: exit.code ?? 128 + (signo ?? 0) };
+  }
+
+  /** The session stays frozen, its network limits pinned, for an operator to decide. */
+  quarantine(reason: string, agent: ReturnType<typeof startAgent>): RunResult {
+    this.outcome = 'quarantined';
+    freezeCgroup(this.cg.path, true);
+    agent.child.unref(); /* frozen, not ours to wait for any more */
+    this.store.updateSession(this.id, { status: this.outcome, endedUs: Date.now() * 1000, lost: this.lost() });
+    process.stderr.write(
+      `warden: session ${this.id} is quarantined (frozen): ${reason}.\n` +
+        `  It stays frozen, its network limits in force. Resume: warden session release ${this.id}   End: warden session kill ${this.id}\n`,
+    );
+    return { session: this.ended(), status: QUARANTINED_STATUS };
+  }
+
+  private lost(): number {
+    return Number(this.sensor.stats.drops) + this.sensor.decodeErrors; /* dropped in the kernel or undecodable */
+  }
+
+  private ended(): Session {
+    const session = this.store.session(this.id);
+    if (!session) throw new Error(`session ${this.id} vanished from the store`);
+    this.opts.onEnd?.(session, this.store);
+    return session;
+  }
+
+  async cleanup(): Promise<void> {
+    this.reloadWatch?.close();
+    this.policy.stopResolver();
+    this.relay.release();
+    if (this.outcome === 'pending') {
+      if (cgroupPids(this.cg.path).length) await killCgroup(this.cg.path).catch(() => false);
       try {
-        removeCgroup(cg.path);
+        removeCgroup(this.cg.path);
       } catch {
         /* reported by the caller's error; nothing more to undo */
       }
-      if (store.session(id)) store.updateSession(id, { status: 'failed', endedUs: Date.now() * 1000 });
+      if (this.store.session(this.id))
+        this.store.updateSession(this.id, { status: 'failed', endedUs: Date.now() * 1000 });
     }
-    sensor?.stop();
-    store.close();
-    rmSync(join(cfg.stateDir, 'run', `${id}.floor`), { force: true });
+    this.sensor.stop();
+    this.store.close();
+    rmSync(join(runDir(this.cfg), `${this.id}.floor`), { force: true });
     /* a loader that died leaves its pins; the session is over, so lift them. A quarantined
      * session keeps them: it still exists, frozen, until someone releases or kills it */
-    if (outcome !== 'quarantined') rmSync(pinDir(id), { recursive: true, force: true });
-    await new Promise<void>((r) => (jsonOut ? jsonOut.end(r) : r()));
+    if (this.outcome !== 'quarantined') rmSync(pinDir(this.id), { recursive: true, force: true });
+    await new Promise<void>((r) => (this.jsonOut ? this.jsonOut.end(r) : r()));
   }
+}
+
+export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResult> {
+  const run = new SessionRun(cfg, opts);
+  try {
+    const agent = await run.start();
+    const first = await Promise.race([
+      agent.done.then((exit) => ({ exit })),
+      run.held.then((reason) => ({ reason })),
+    ]).finally(() => run.relay.release());
+    return 'reason' in first ? run.quarantine(first.reason, agent) : await run.finish(first.exit);
+  } finally {
+    await run.cleanup();
+  }
+}
+
+/** Hands a reload request to a running session and returns its answer. */
+export async function requestReload(
+  cfg: Config,
+  sessionId: string,
+  file: string,
+  workspace: string,
+  timeoutMs = 10000,
+): Promise<{ ok: boolean; message: string; notes: string[] }> {
+  const request = reloadRequest(cfg, sessionId);
+  const result = reloadResult(cfg, sessionId);
+  rmSync(result, { force: true });
+  writeFileSync(`${request}.tmp`, JSON.stringify({ file, workspace }), { mode: 0o600 });
+  renameSync(`${request}.tmp`, request);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (existsSync(result)) {
+      const answer = JSON.parse(readFileSync(result, 'utf8')) as { ok: boolean; message: string; notes: string[] };
+      rmSync(result, { force: true });
+      return answer;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  rmSync(request, { force: true });
+  throw new Error(`session ${sessionId} did not answer: is its warden run still running?`);
 }

@@ -555,3 +555,62 @@ echo fine > ${home.path}/notes; ${tool} ${ws.path}/ran; } > ${out} 2>&1`,
     home.cleanup();
   }
 });
+
+test('warden policy reload swaps the policy of a running session; a bad one changes nothing', async (t) => {
+  if (!needKernel(t)) return;
+  const ws = tempDir('reload');
+  const srv = createServer((s) => s.end());
+  srv.listen(0, '127.0.0.2');
+  await once(srv, 'listening');
+  const port = (srv.address() as AddressInfo).port;
+  try {
+    const policyFile = (allow: string) => {
+      const f = join(ws.path, `p-${allow.replace(/\W/g, '')}.yaml`);
+      writeFileSync(
+        f,
+        `apiVersion: warden.dev/v1\nkind: Policy\nmetadata: {name: reload-${allow.replace(/\W/g, '')}}\nnetwork:\n  allow: [${allow}]\n`,
+      );
+      return f;
+    };
+    const strict = policyFile('127.0.0.1');
+    const open = policyFile('127.0.0.0/8');
+    const broken = join(ws.path, 'broken.yaml');
+    writeFileSync(
+      broken,
+      'apiVersion: warden.dev/v1\nkind: Policy\nmetadata: {name: broken}\nnetwork:\n  allow: [10.0.0.0/99]\n',
+    );
+    const log = join(ws.path, 'log');
+    const agent = `for i in $(seq 1 60); do (exec 3<>/dev/tcp/127.0.0.2/${port}) 2>/dev/null && echo "$i ok" >> ${log} || echo "$i refused" >> ${log}; sleep 0.1; done`;
+    const run = spawn(WARDEN, ['run', '-q', '--policy', strict, '--', 'bash', '-c', agent], {
+      env: { ...process.env, WARDEN_STATE_DIR: state.path },
+      stdio: 'ignore',
+    });
+    const done = once(run, 'exit');
+    await sleep(1200);
+    const bad = warden(state.path, ['policy', 'reload', broken]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /broken\.yaml:5: network\.allow\.0: bad prefix length/);
+    await sleep(300);
+    const good = warden(state.path, ['policy', 'reload', open]);
+    assert.equal(good.status, 0, good.stderr);
+    assert.match(good.stdout, /policy "reload-1270008" \(enforce\) in force/);
+    const [code] = await done;
+    assert.equal(code, 0);
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    const firstOk = lines.findIndex((l) => l.endsWith(' ok'));
+    assert.ok(
+      firstOk > 5,
+      `refused under the strict policy, also after the bad reload: ${lines.slice(0, 20).join(', ')}`,
+    );
+    assert.ok(lines.slice(0, firstOk).every((l) => l.endsWith('refused')));
+    assert.ok(
+      lines.slice(firstOk).every((l) => l.endsWith(' ok')),
+      'allowed from the swap on, never flapping',
+    );
+    const s = jsonLines<{ policy: string }>(warden(state.path, ['sessions', '--json', '-n', '1']).stdout)[0];
+    assert.equal(s?.policy, 'reload-1270008 (enforce)');
+  } finally {
+    srv.close();
+    ws.cleanup();
+  }
+});

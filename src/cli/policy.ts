@@ -2,7 +2,10 @@
 import { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { convertSrt, toYaml } from '../policy/import-srt.js';
+import { resolve } from 'node:path';
 import type { Config } from '../config.js';
+import { requestReload } from '../daemon.js';
+import { Store } from '../store/store.js';
 import { policyPath } from '../policy/builtin.js';
 import { compilePolicy } from '../policy/compile.js';
 import { loadPolicy, parsePolicy } from '../policy/load.js';
@@ -26,6 +29,27 @@ export function policyCommand(config: () => Config): Command {
       );
       console.log(`  exec: allow ${n(p.exec.allow)}, deny ${n(p.exec.deny)}`);
       console.log(`  network: allow ${n(p.network.allow)}, deny ${n(p.network.deny)}`);
+    });
+
+  cmd
+    .command('reload')
+    .description("swap a running session's policy; on any error the policy in force stays")
+    .argument('<file>', 'policy file or built-in name')
+    .option('-s, --session <id>', 'session id (default: the most recent running session)')
+    .option('--workspace <dir>', 'the workspace ${workspace} stands for', process.cwd())
+    .action(async (file: string, o: { session?: string; workspace: string }) => {
+      const cfg = config();
+      const path = resolve(policyPath(cfg.root, file));
+      compilePolicy(loadPolicy(path), { workspace: o.workspace }); /* file:line errors here, before anything moves */
+      const store = Store.open(cfg.stateDir);
+      const session = o.session ? store.session(o.session) : store.sessions(200).find((x) => x.status === 'running');
+      store.close();
+      if (!session) throw new Error(o.session ? `no session ${o.session}` : 'no running session');
+      if (session.status !== 'running') throw new Error(`session ${session.id} is ${session.status}, not running`);
+      const answer = await requestReload(cfg, session.id, path, resolve(o.workspace));
+      console.log(`session ${session.id}: ${answer.message}`);
+      for (const n of answer.notes) console.log(`  note: ${n}`);
+      if (!answer.ok) process.exitCode = 1;
     });
 
   cmd

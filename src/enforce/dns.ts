@@ -56,11 +56,17 @@ export class SessionResolver {
   port = 0;
 
   constructor(
-    private readonly policy: CompiledPolicy,
-    private readonly net: SessionNetPolicy,
+    private policy: CompiledPolicy,
+    private net: SessionNetPolicy,
     private readonly upstream: Upstream,
     private readonly onQuery: (q: DnsQueryRecord) => void,
   ) {}
+
+  /** A reloaded policy: names are decided by it, answers go into its maps. */
+  swap(policy: CompiledPolicy, net: SessionNetPolicy): void {
+    this.policy = policy;
+    this.net = net;
+  }
 
   /** The names an address was an answer for, newest first. */
   namesOf(addr: string): string[] {
@@ -91,9 +97,12 @@ export class SessionResolver {
     throw new Error('no free port for the DNS resolver on 127.0.0.1');
   }
 
+  /** Idempotent: the session's end and its cleanup may both ask. */
   stop(): void {
-    this.udp?.close();
-    this.tcp?.close();
+    const [udp, tcp] = [this.udp, this.tcp];
+    [this.udp, this.tcp] = [undefined, undefined];
+    udp?.close();
+    tcp?.close();
   }
 
   private serveTcp(s: Socket): void {

@@ -42,8 +42,8 @@ export class Judge {
     private readonly self: SelfProtection,
     /** names each address was resolved from (by the session's DNS) */
     private readonly namesOf: (addr: string) => string[] = () => [],
-    /** the session's DNS goes to Warden's resolver */
-    private readonly dnsRedirect = false,
+    /** whether the session's DNS goes to Warden's resolver */
+    private readonly dnsRedirect: () => boolean = () => false,
   ) {}
 
   /** Tampering with Warden: refused by the floor whatever the policy says. */
@@ -105,7 +105,7 @@ export class Judge {
         return file(e.path, 'exec');
       case 'connect':
       case 'send':
-        if (this.dnsRedirect && e.dport === 53) {
+        if (this.dnsRedirect() && e.dport === 53) {
           return { verdict: 'allowed', rule: DNS_RULE, reason: "redirected to Warden's resolver" };
         }
         return e.family === 'ipv4' || e.family === 'ipv6'

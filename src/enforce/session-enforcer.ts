@@ -22,7 +22,8 @@ export class SessionEnforcer {
   onQuarantine: ((e: WardenEvent) => void) | undefined;
 
   constructor(
-    private readonly judge: Judge,
+    /** replaced whole when the session's policy is reloaded */
+    public judge: Judge,
     private readonly cgroup: string,
     private readonly sink: Sink,
   ) {}
