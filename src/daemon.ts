@@ -124,6 +124,7 @@ class SessionRun {
       ringbufMb: cfg.ringbufMb,
       verbose: opts.verbose,
       onEvent: (raw) => this.pipeline.handle(raw),
+      onGate: (d) => this.enforcer?.gateDecided(d.tid, d.latencyNs),
       /* monitoring and the file gate died with it: the session must not go on unwatched */
       onExit: () => {
         if (this.outcome === 'pending' && opts.enforcement) {

@@ -550,6 +550,11 @@ echo fine > ${home.path}/notes; ${tool} ${ws.path}/ran; } > ${out} 2>&1`,
     for (const r of ['files.denyRead[0] fanotify', 'files.denyWrite[0] fanotify', 'exec.deny[0] fanotify']) {
       assert.ok(rules.has(r), `${r} in ${[...rules].join(', ')}`);
     }
+    const gated = denied.filter((e) => e.decision?.mechanism === 'fanotify' && e.type === 'open');
+    assert.ok(
+      gated.length > 0 && gated.every((e) => (e.decision?.latencyUs ?? -1) > 0),
+      'each gate decision carries its latency',
+    );
   } finally {
     ws.cleanup();
     home.cleanup();

@@ -28,8 +28,21 @@ export class SessionEnforcer {
     private readonly sink: Sink,
   ) {}
 
+  /* the file gate's latency per thread, waiting for the refused call's event */
+  private readonly gateLatency = new Map<number, number>();
+
+  /** A file gate denial: its frame comes before the refused syscall's event. */
+  gateDecided(tid: number, latencyNs: number): void {
+    this.gateLatency.set(tid, latencyNs);
+  }
+
   handle(e: WardenEvent): void {
     const decision = this.judge.judge(e) ?? e.decision;
+    if (decision?.mechanism === 'fanotify' && decision.verdict === 'denied') {
+      const ns = this.gateLatency.get(e.tid);
+      this.gateLatency.delete(e.tid);
+      if (ns !== undefined) decision.latencyUs = ns / 1000;
+    }
     if (decision) e.decision = decision;
     this.sink(e);
     const violated = decision && (decision.verdict === 'denied' || decision.mechanism === 'unenforced');

@@ -33,6 +33,10 @@ export const CommonSchema = z.object({
         .describe('what enforced it: landlock, seccomp, cgroup-sock-addr, fanotify, bpf-lsm; audit; or unenforced'),
       reason: z.string(),
       policy: z.string().describe('policy name'),
+      latencyUs: z
+        .number()
+        .optional()
+        .describe('how long the deciding mechanism took, where it reports it (the file gate)'),
     })
     .optional()
     .describe('present when a policy rule speaks to this action'),
