@@ -75,6 +75,7 @@ enum wd_map_id {
 	WD_MAP_NET_RULES = 1,	   /* struct wd_net_key -> struct wd_net_val */
 	WD_MAP_NET_CFG = 2,	   /* __u32 session -> struct wd_net_cfg */
 	WD_MAP_PROTECTED_PIDS = 3, /* __u32 tgid -> __u8: Warden's processes (BPF-LSM only) */
+	WD_MAP_LSM_FILES = 4, /* struct wd_lsm_file_key -> struct wd_lsm_file_val (BPF-LSM only) */
 };
 
 /* Which syscall a frame came from (arch-independent numbering). */
@@ -397,6 +398,21 @@ struct wd_gate_decision {
 	char path[256];
 };
 _Static_assert(sizeof(struct wd_gate_decision) == 296, "wd_gate_decision size");
+
+/* BPF-LSM file rules: a protected file or directory, by inode, for one session.
+ * The hooks walk a file's dentry chain and deny when an ancestor is listed. */
+struct wd_lsm_file_key {
+	__u64 ino;
+	__u32 dev; /* the kernel's s_dev: MAJOR << 20 | MINOR */
+	__u32 session;
+};
+_Static_assert(sizeof(struct wd_lsm_file_key) == 16, "wd_lsm_file_key size");
+
+struct wd_lsm_file_val {
+	__u32 access; /* WD_GATE_READ | WRITE | EXEC */
+	__u32 rule;
+};
+_Static_assert(sizeof(struct wd_lsm_file_val) == 8, "wd_lsm_file_val size");
 
 /* Per-CPU counters in the BPF stats map (summed by the loader). */
 struct wd_counters {

@@ -4,7 +4,9 @@
  * marks decided in the C sensor (sensor/loader/gate.c).
  */
 import type { CompiledPolicy, PathRule } from '../policy/compile.js';
-import { Gate } from '../sensor/layout.js';
+import { statSync } from 'node:fs';
+import { Gate, LsmFileKey, LsmFileVal, MapId } from '../sensor/layout.js';
+import { Writer } from '../sensor/wire.js';
 import type { Sensor } from '../sensor/sensor.js';
 
 export interface GateRule {
@@ -43,4 +45,42 @@ export async function installGate(sensor: Sensor, session: number, policy: Compi
   const { rules, ids } = compileGate(policy);
   for (const r of rules) await sensor.gateAdd({ session, ...r });
   return ids;
+}
+
+/** userspace st_dev (new_encode_dev) to the kernel's s_dev (MAJOR << 20 | MINOR) */
+function kernelDev(stDev: number): number {
+  const major = (stDev >>> 8) & 0xfff;
+  const minor = (stDev & 0xff) | ((stDev >>> 12) & 0xfff00);
+  return ((major << 20) | minor) >>> 0;
+}
+
+/**
+ * Where the kernel loaded the BPF-LSM object: the same rules by inode, for
+ * the file_open, exec, unlink and rename hooks (which also stop a rename over
+ * a protected file). Literal paths only: a pattern stays with the gate.
+ * Returns the keys written, to remove them later.
+ */
+export async function installLsmFiles(sensor: Sensor, session: number, policy: CompiledPolicy): Promise<Uint8Array[]> {
+  const keys: Uint8Array[] = [];
+  for (const r of compileGate(policy).rules) {
+    if (r.access & Gate.GLOB) continue;
+    let st;
+    try {
+      st = statSync(r.base);
+    } catch {
+      continue; /* not there: nothing to name by inode; the gate watches for it */
+    }
+    const key = new Writer(LsmFileKey)
+      .set('ino', BigInt(st.ino))
+      .set('dev', kernelDev(st.dev))
+      .set('session', session).bytes;
+    const val = new Writer(LsmFileVal).set('access', r.access).set('rule', r.rule).bytes;
+    await sensor.mapUpdate(MapId.LSM_FILES, key, val);
+    keys.push(key);
+  }
+  return keys;
+}
+
+export async function removeLsmFiles(sensor: Sensor, keys: Uint8Array[]): Promise<void> {
+  for (const k of keys) await sensor.mapUpdate(MapId.LSM_FILES, k, new Uint8Array(0), true);
 }

@@ -12,7 +12,7 @@ import type { CompiledPolicy } from '../policy/compile.js';
 import { MapId } from '../sensor/layout.js';
 import type { Sensor } from '../sensor/sensor.js';
 import { SessionResolver, type DnsQueryRecord } from './dns.js';
-import { installGate } from './gate.js';
+import { installGate, installLsmFiles, removeLsmFiles } from './gate.js';
 import { pinDir, PIN_ROOT, SessionNetPolicy } from './network.js';
 
 /** Whether the policy limits the network at all (else no programs are attached). */
@@ -43,6 +43,7 @@ export class SessionPolicy {
   private net: SessionNetPolicy | undefined;
   private resolver: SessionResolver | undefined;
   private gated = false;
+  private lsmFiles: Uint8Array[] = [];
   private attached = false;
   /** mechanisms that really hold for the session now */
   readonly mechanisms = new Set<string>(['landlock-scope', 'seccomp']);
@@ -72,6 +73,7 @@ export class SessionPolicy {
       await net.install(this.resolver.port);
     }
     const gated = policy?.mode === 'enforce' && (await installGate(sensor, key, policy)).length > 0;
+    if (gated && policy && sensor.info?.lsm) this.lsmFiles.push(...(await installLsmFiles(sensor, key, policy)));
     this.d.pipeline.addSession(key, this.d.sessionId);
     return { net, gated };
   }
@@ -143,6 +145,7 @@ export class SessionPolicy {
     if (this.attached) await this.d.sensor.netDetach(this.key);
     await this.net?.uninstall();
     if (this.gated) await this.d.sensor.gateClear(this.key);
+    await removeLsmFiles(this.d.sensor, this.lsmFiles);
   }
 
   stopResolver(): void {

@@ -244,10 +244,23 @@ export const GateDecision = message('wd_gate_decision', [
 export const Gate = { READ: 0x1, WRITE: 0x2, EXEC: 0x4, GLOB: 0x100 } as const;
 
 /** enum wd_map_id */
-export const MapId = { NET_RULES: 1, NET_CFG: 2, PROTECTED_PIDS: 3 } as const;
+export const MapId = { NET_RULES: 1, NET_CFG: 2, PROTECTED_PIDS: 3, LSM_FILES: 4 } as const;
+
+export const LsmFileKey = defineStruct('wd_lsm_file_key', [
+  ['ino', 'u64'],
+  ['dev', 'u32'],
+  ['session', 'u32'],
+]);
+
+export const LsmFileVal = defineStruct('wd_lsm_file_val', [
+  ['access', 'u32'],
+  ['rule', 'u32'],
+]);
 
 /** Every struct the wire carries, for the layout test. */
 export const ALL_STRUCTS: readonly StructLayout[] = [
+  LsmFileKey,
+  LsmFileVal,
   CmdGate,
   GateDecision,
   CmdMap,
