@@ -20,7 +20,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from './config.js';
 import { dnsEventRecorder } from './enforce/dns-events.js';
-import { buildFloor } from './enforce/floor.js';
+import { buildFloor, gatedSelfProtection } from './enforce/floor.js';
 import { Judge, type SelfProtection } from './enforce/judge.js';
 import { pinDir } from './enforce/network.js';
 import { SessionEnforcer } from './enforce/session-enforcer.js';
@@ -135,6 +135,9 @@ class SessionRun {
     });
     this.policy = new SessionPolicy({
       cfg,
+      /* the launch floor is built from the session's first policy: that decides what the gate must guard */
+      gatedSelf: () =>
+        gatedSelfProtection({ policy: opts.enforcement?.policy ?? null, protect: selfProtectedPaths(cfg) }),
       sensor: this.sensor,
       pipeline: this.pipeline,
       sessionId: this.id,
@@ -158,6 +161,10 @@ class SessionRun {
   private judge(policy: CompiledPolicy | null): Judge {
     const self: SelfProtection = {
       paths: selfProtectedPaths(this.cfg),
+      gated: gatedSelfProtection({
+        policy: this.opts.enforcement?.policy ?? null,
+        protect: selfProtectedPaths(this.cfg),
+      }),
       pids: () => [process.pid, ...(this.sensor.pid ? [this.sensor.pid] : [])],
     };
     return new Judge(policy, this.policy.mechanisms, self, this.policy.namesOf, () => this.policy.dnsRedirect);

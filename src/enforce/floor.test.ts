@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { compilePolicy } from '../policy/compile.js';
 import { parsePolicy } from '../policy/load.js';
-import { buildFloor, writableExcept } from './floor.js';
+import { buildFloor, gatedSelfProtection, writableExcept } from './floor.js';
 
 test('"writable except" expands into rules that stop short of every protected path', () => {
   const root = mkdtempSync(join(tmpdir(), 'warden-floor-'));
@@ -55,4 +55,23 @@ test('the floor always protects Warden and limits writes to allowWrite in enforc
   );
   assert.ok(!audit.includes('handle exec'));
   assert.ok(!audit.some((l) => l.startsWith('write /proc') || l.startsWith('write /sys')));
+});
+
+test('Warden inside a narrower writable place is guarded by the gate, not carved out of it', () => {
+  const policy = compilePolicy(
+    parsePolicy(
+      'apiVersion: warden.dev/v1\nkind: Policy\nmetadata: {name: t}\nfiles:\n  allowWrite: [/tmp]\n',
+      'f.yaml',
+    ),
+    { workspace: '/w' },
+  );
+  const input = { policy, protect: ['/tmp/warden-clone', '/proc'] };
+  const lines = buildFloor(input).split('\n');
+  assert.ok(lines.includes('write /tmp'), 'new entries in /tmp stay creatable');
+  assert.deepEqual(gatedSelfProtection(input), ['/tmp/warden-clone']);
+  assert.deepEqual(
+    gatedSelfProtection({ policy: null, protect: ['/tmp/warden-clone'] }),
+    [],
+    'under / the floor carves',
+  );
 });

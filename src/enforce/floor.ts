@@ -58,13 +58,30 @@ function real(p: string): string {
   }
 }
 
+function writableBases(policy: CompiledPolicy | null): string[] {
+  const enforce = policy?.mode === 'enforce';
+  return (enforce && policy.files.allowWrite ? policy.files.allowWrite.map((r) => r.base) : ['/']).map(real);
+}
+
+/**
+ * Protected paths inside a writable place narrower than `/` (Warden cloned in
+ * ~ or /tmp): carving them out with Landlock would make that place refuse new
+ * entries (an agent could not create a file in ~), so the file gate guards
+ * them instead. Returns those paths.
+ */
+export function gatedSelfProtection({ policy, protect }: FloorInput): string[] {
+  const bases = writableBases(policy).filter((b) => b !== '/');
+  return [...new Set(protect.map(real))].filter((p) => bases.some((b) => beneath(p, b)));
+}
+
 export function buildFloor({ policy, protect }: FloorInput): string {
   const lines = ['# warden launch floor', 'caps', 'seccomp', 'scope signal', 'scope abstract', 'handle write'];
   const enforce = policy?.mode === 'enforce';
-  const guarded = [...new Set(protect.map(real))];
-  const bases = enforce && policy.files.allowWrite ? policy.files.allowWrite.map((r) => r.base) : ['/'];
+  const gated = new Set(gatedSelfProtection({ policy, protect }));
+  const guarded = [...new Set(protect.map(real))].filter((p) => !gated.has(p));
   const writable = new Set<string>();
-  for (const base of [...bases.map(real), ...DEVICES]) for (const p of writableExcept(base, guarded)) writable.add(p);
+  for (const base of [...writableBases(policy), ...DEVICES])
+    for (const p of writableExcept(base, guarded)) writable.add(p);
   for (const p of writable) lines.push(`write ${p}`);
   if (enforce && policy.exec.allow) {
     lines.push('handle exec');

@@ -31,8 +31,21 @@ function gateRule(r: PathRule, access: number, index: number): GateRule {
   return { access: access | Gate.GLOB, rule: index, path: toFnmatch(r.glob), base: r.base, depth };
 }
 
-export function compileGate(policy: CompiledPolicy): { rules: GateRule[]; ids: string[] } {
+/** The rule id a gate decision about Warden's own files carries. */
+export const SELF_GATE_RULE = 'warden.self-protection';
+
+export function compileGate(
+  policy: CompiledPolicy | null,
+  selfPaths: string[] = [],
+): { rules: GateRule[]; ids: string[] } {
+  const self = selfPaths.map(
+    (p) => ({ id: SELF_GATE_RULE, pattern: p, glob: p, base: p, matches: () => false }) as PathRule,
+  );
+  if (!policy || policy.mode !== 'enforce') {
+    return { rules: self.map((r, i) => gateRule(r, Gate.WRITE, i)), ids: self.map((r) => r.id) };
+  }
   const all: Array<[PathRule, number]> = [
+    ...self.map((r): [PathRule, number] => [r, Gate.WRITE]),
     ...policy.files.denyRead.map((r): [PathRule, number] => [r, Gate.READ | Gate.WRITE]),
     ...policy.files.denyWrite.map((r): [PathRule, number] => [r, Gate.WRITE]),
     ...policy.exec.deny.map((r): [PathRule, number] => [r, Gate.EXEC]),
@@ -41,8 +54,13 @@ export function compileGate(policy: CompiledPolicy): { rules: GateRule[]; ids: s
 }
 
 /** Installs a session's gate rules; returns the rule ids, indexed as the sensor reports them. */
-export async function installGate(sensor: Sensor, session: number, policy: CompiledPolicy): Promise<string[]> {
-  const { rules, ids } = compileGate(policy);
+export async function installGate(
+  sensor: Sensor,
+  session: number,
+  policy: CompiledPolicy | null,
+  selfPaths: string[] = [],
+): Promise<string[]> {
+  const { rules, ids } = compileGate(policy, selfPaths);
   for (const r of rules) await sensor.gateAdd({ session, ...r });
   return ids;
 }
@@ -60,9 +78,14 @@ function kernelDev(stDev: number): number {
  * a protected file). Literal paths only: a pattern stays with the gate.
  * Returns the keys written, to remove them later.
  */
-export async function installLsmFiles(sensor: Sensor, session: number, policy: CompiledPolicy): Promise<Uint8Array[]> {
+export async function installLsmFiles(
+  sensor: Sensor,
+  session: number,
+  policy: CompiledPolicy | null,
+  selfPaths: string[] = [],
+): Promise<Uint8Array[]> {
   const keys: Uint8Array[] = [];
-  for (const r of compileGate(policy).rules) {
+  for (const r of compileGate(policy, selfPaths).rules) {
     if (r.access & Gate.GLOB) continue;
     let st;
     try {

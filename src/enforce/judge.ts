@@ -25,6 +25,8 @@ function mechanismOf(rule: string): string {
 export interface SelfProtection {
   /** never writable by the agent */
   paths: string[];
+  /** those of them the file gate guards (the rest: the Landlock floor) */
+  gated?: string[];
   /** Warden's own processes: never signalled or traced by the agent */
   pids: () => number[];
 }
@@ -56,6 +58,7 @@ export class Judge {
     } else {
       const written = this.writtenPaths(e).find((p) => this.self.paths.some((d) => beneath(p, d)));
       if (written) what = `write to ${written}, which Warden protects`;
+      if (written && this.self.gated?.some((d) => beneath(written, d))) mechanism = 'fanotify';
     }
     if (!what) return undefined;
     const refused = 'result' in e && typeof e.result === 'number' && e.result < 0;

@@ -30,6 +30,8 @@ export const newSessionKey = (): number => (Math.random() * 0xfffffffe + 1) >>> 
 
 export interface SessionPolicyDeps {
   cfg: Config;
+  /** Warden's paths the floor leaves writable (inside a narrower writable place): the gate guards them */
+  gatedSelf: (policy: CompiledPolicy | null) => string[];
   sensor: Sensor;
   pipeline: Pipeline;
   sessionId: string;
@@ -72,8 +74,9 @@ export class SessionPolicy {
       }
       await net.install(this.resolver.port);
     }
-    const gated = policy?.mode === 'enforce' && (await installGate(sensor, key, policy)).length > 0;
-    if (gated && policy && sensor.info?.lsm) this.lsmFiles.push(...(await installLsmFiles(sensor, key, policy)));
+    const self = this.d.gatedSelf(policy);
+    const gated = (await installGate(sensor, key, policy, self)).length > 0;
+    if (gated && sensor.info?.lsm) this.lsmFiles.push(...(await installLsmFiles(sensor, key, policy, self)));
     this.d.pipeline.addSession(key, this.d.sessionId);
     return { net, gated };
   }
