@@ -100,12 +100,19 @@ class SessionRun {
   private hold: (reason: string) => void = () => undefined;
   readonly held = new Promise<string>((resolve) => (this.hold = resolve));
   private jsonOut: WriteStream | undefined;
+  /* the launch floor is built from the session's first policy (a reload cannot change it):
+   * that decides, once, which of Warden's paths the file gate must guard instead */
+  private readonly gatedSelf: string[];
   private reloadWatch: FSWatcher | undefined;
 
   constructor(
     readonly cfg: Config,
     readonly opts: RunOptions,
   ) {
+    this.gatedSelf = gatedSelfProtection({
+      policy: opts.enforcement?.policy ?? null,
+      protect: selfProtectedPaths(cfg),
+    });
     this.store = Store.open(cfg.stateDir);
     this.store.applyRetention(cfg.retentionDays);
     this.cg = createSessionCgroup(this.id, findCgroup2Mount());
@@ -135,9 +142,7 @@ class SessionRun {
     });
     this.policy = new SessionPolicy({
       cfg,
-      /* the launch floor is built from the session's first policy: that decides what the gate must guard */
-      gatedSelf: () =>
-        gatedSelfProtection({ policy: opts.enforcement?.policy ?? null, protect: selfProtectedPaths(cfg) }),
+      gatedSelf: this.gatedSelf,
       sensor: this.sensor,
       pipeline: this.pipeline,
       sessionId: this.id,
@@ -161,10 +166,7 @@ class SessionRun {
   private judge(policy: CompiledPolicy | null): Judge {
     const self: SelfProtection = {
       paths: selfProtectedPaths(this.cfg),
-      gated: gatedSelfProtection({
-        policy: this.opts.enforcement?.policy ?? null,
-        protect: selfProtectedPaths(this.cfg),
-      }),
+      gated: this.gatedSelf,
       pids: () => [process.pid, ...(this.sensor.pid ? [this.sensor.pid] : [])],
     };
     return new Judge(policy, this.policy.mechanisms, self, this.policy.namesOf, () => this.policy.dnsRedirect);

@@ -8,7 +8,7 @@ import ipaddr from 'ipaddr.js';
 import type { CompiledPolicy, NetRule } from '../policy/compile.js';
 import { MapId, NET_ENTRIES, NetCfg, NetEntry, NetKey, NetVal } from '../sensor/layout.js';
 import type { Sensor } from '../sensor/sensor.js';
-import { Writer } from '../sensor/wire.js';
+import { u32le, Writer } from '../sensor/wire.js';
 
 /** Where each session's network program links are pinned: they outlive Warden's processes. */
 export const PIN_ROOT = '/sys/fs/bpf/warden';
@@ -107,12 +107,6 @@ export function encodeNetVal(entries: NetEntrySpec['entries']): Uint8Array {
   return val.put('e', packed).bytes;
 }
 
-function u32(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n, true);
-  return b;
-}
-
 /** One session's network rules in the kernel maps. */
 export class SessionNetPolicy {
   private readonly cidrs: Cidr[];
@@ -134,7 +128,7 @@ export class SessionNetPolicy {
 
   /** Removes every entry this session put in the maps. */
   async uninstall(): Promise<void> {
-    await this.sensor.mapUpdate(MapId.NET_CFG, u32(this.session), new Uint8Array(NetCfg.size), true);
+    await this.sensor.mapUpdate(MapId.NET_CFG, u32le(this.session), new Uint8Array(NetCfg.size), true);
     for (const key of this.keys.values()) await this.sensor.mapUpdate(MapId.NET_RULES, key, new Uint8Array(0), true);
     this.keys.clear();
   }
@@ -147,7 +141,7 @@ export class SessionNetPolicy {
       .set('default_allow', this.policy.network.allow === null ? 1 : 0)
       .set('dns_port', dnsPort)
       .set('on_violation', { deny: 0, kill: 1, quarantine: 2 }[this.policy.onViolation]);
-    await this.sensor.mapUpdate(MapId.NET_CFG, u32(this.session), cfg.bytes);
+    await this.sensor.mapUpdate(MapId.NET_CFG, u32le(this.session), cfg.bytes);
   }
 
   /**

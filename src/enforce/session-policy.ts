@@ -11,6 +11,7 @@ import type { Pipeline } from '../pipeline/pipeline.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { MapId } from '../sensor/layout.js';
 import type { Sensor } from '../sensor/sensor.js';
+import { u32le } from '../sensor/wire.js';
 import { SessionResolver, type DnsQueryRecord } from './dns.js';
 import { installGate, installLsmFiles, removeLsmFiles } from './gate.js';
 import { pinDir, PIN_ROOT, SessionNetPolicy } from './network.js';
@@ -20,18 +21,12 @@ export function enforcesNetwork(policy: CompiledPolicy | null): policy is Compil
   return policy?.mode === 'enforce' && (policy.network.allow !== null || policy.network.deny.length > 0);
 }
 
-function u32le(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n, true);
-  return b;
-}
-
 export const newSessionKey = (): number => (Math.random() * 0xfffffffe + 1) >>> 0;
 
 export interface SessionPolicyDeps {
   cfg: Config;
   /** Warden's paths the floor leaves writable (inside a narrower writable place): the gate guards them */
-  gatedSelf: (policy: CompiledPolicy | null) => string[];
+  gatedSelf: string[];
   sensor: Sensor;
   pipeline: Pipeline;
   sessionId: string;
@@ -74,7 +69,7 @@ export class SessionPolicy {
       }
       await net.install(this.resolver.port);
     }
-    const self = this.d.gatedSelf(policy);
+    const self = this.d.gatedSelf;
     const gated = (await installGate(sensor, key, policy, self)).length > 0;
     if (gated && sensor.info?.lsm) this.lsmFiles.push(...(await installLsmFiles(sensor, key, policy, self)));
     this.d.pipeline.addSession(key, this.d.sessionId);

@@ -484,6 +484,13 @@ export class Writer {
   }
 }
 
+/** A 32-bit map key or value, little-endian as the kernel stores it here. */
+export function u32le(n: number): Uint8Array {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n, true);
+  return b;
+}
+
 /** A command frame with its header filled in. */
 export function commandFrame(layout: StructLayout, type: number, cmdId: bigint): Writer {
   return new Writer(layout)
