@@ -27,6 +27,11 @@ export const ConfigSchema = z.object({
   dnsUpstream: z
     .object({ host: z.string(), port: z.number().int() })
     .describe("where Warden's resolver forwards allowed names (default: the first nameserver in /etc/resolv.conf)"),
+  llmUpstreams: z
+    .object({ anthropic: z.string().url(), openai: z.string().url(), gemini: z.string().url() })
+    .describe(
+      "where the LLM proxy forwards each provider's traffic (default: the agent's own base URL, else the provider)",
+    ),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -47,6 +52,15 @@ function systemNameserver(): string {
   return '127.0.0.1';
 }
 
+/** What `warden hook` and `warden mcp` learn from the session they run in (set by `warden run`). */
+export function sessionEnv(): { sessionId?: string; socket?: string } {
+  const env = process.env;
+  return {
+    ...(env.WARDEN_SESSION ? { sessionId: env.WARDEN_SESSION } : {}),
+    ...(env.WARDEN_SOCKET ? { socket: env.WARDEN_SOCKET } : {}),
+  };
+}
+
 export function loadConfig(overrides: Partial<Config> = {}): Config {
   const root = overrides.root ?? findRoot();
   const env = process.env;
@@ -59,5 +73,10 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     retentionDays: overrides.retentionDays ?? Number(env.WARDEN_RETENTION_DAYS ?? 30),
     ringbufMb: overrides.ringbufMb ?? Number(env.WARDEN_RINGBUF_MB ?? 64),
     dnsUpstream: overrides.dnsUpstream ?? parseHostPort(env.WARDEN_DNS_UPSTREAM ?? systemNameserver(), 53),
+    llmUpstreams: overrides.llmUpstreams ?? {
+      anthropic: env.WARDEN_ANTHROPIC_UPSTREAM ?? env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com',
+      openai: env.WARDEN_OPENAI_UPSTREAM ?? env.OPENAI_BASE_URL ?? env.OPENAI_API_BASE ?? 'https://api.openai.com/v1',
+      gemini: env.WARDEN_GEMINI_UPSTREAM ?? env.GOOGLE_GEMINI_BASE_URL ?? 'https://generativelanguage.googleapis.com',
+    },
   });
 }

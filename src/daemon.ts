@@ -17,6 +17,7 @@ import {
   type WriteStream,
 } from 'node:fs';
 import { constants } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Config } from './config.js';
 import { dnsEventRecorder } from './enforce/dns-events.js';
@@ -40,6 +41,11 @@ import {
   type SessionCgroup,
 } from './session/cgroup.js';
 import { Store, type Session } from './store/store.js';
+import { LlmProxy, PREFIX } from './applayer/llm/proxy.js';
+import { AppLayerService } from './applayer/service.js';
+import { serveSocket } from './applayer/socket.js';
+import { Correlator } from './pipeline/correlate.js';
+import type { Server } from 'node:net';
 
 export { SessionAborted } from './session/agent.js';
 
@@ -56,6 +62,10 @@ export interface RunOptions {
    */
   enforcement?: { policy: CompiledPolicy | null; workspace?: string };
   verbose?: boolean;
+  /** the command's stdin/stdout are pipes handed to `onStart` (the MCP proxy); default: inherited */
+  stdio?: 'inherit' | 'pipe';
+  /** called once the command has started */
+  onStart?: (child: ChildProcess, app: AppLayerService) => void;
   /** called once the session is stored and its cgroup is gone */
   onEnd?: (session: Session, store: Store) => void;
 }
@@ -82,6 +92,8 @@ export function selfProtectedPaths(cfg: Config): string[] {
 export const runDir = (cfg: Config): string => join(cfg.stateDir, 'run');
 export const reloadRequest = (cfg: Config, id: string): string => join(runDir(cfg), `${id}.reload`);
 export const reloadResult = (cfg: Config, id: string): string => join(runDir(cfg), `${id}.reload.result`);
+/** The session's application-layer socket (hooks, MCP proxies inside the session). */
+export const appSocket = (cfg: Config, id: string): string => join(runDir(cfg), `${id}.sock`);
 
 type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
@@ -104,6 +116,11 @@ class SessionRun {
    * that decides, once, which of Warden's paths the file gate must guard instead */
   private readonly gatedSelf: string[];
   private reloadWatch: FSWatcher | undefined;
+  readonly app: AppLayerService;
+  readonly correlator: Correlator;
+  readonly proxy: LlmProxy;
+  private proxyPort = 0;
+  private socket: Server | undefined;
 
   constructor(
     readonly cfg: Config,
@@ -121,8 +138,36 @@ class SessionRun {
       this.jsonOut = out;
       this.store.onStored = (events) => events.forEach((e) => out.write(JSON.stringify(e) + '\n'));
     }
+    this.correlator = new Correlator({
+      namesOf: (addr) => this.policy.namesOf(addr),
+    });
+    this.app = new AppLayerService({
+      sessionId: this.id,
+      records: this.store.app,
+      policy: () => this.policy.policy,
+      cwd: opts.enforcement?.workspace ?? process.cwd(),
+      listener: this.correlator,
+    });
+    this.correlator.onFinding = (f) => {
+      this.store.flush(); /* the evidence gets its ids */
+      this.app.alert({
+        detector: f.detector,
+        severity: f.severity,
+        message: f.message,
+        toolCallId: f.toolCallId,
+        eventIds: f.events.flatMap((e) => (e.id === undefined ? [] : [e.id])),
+        data: f.data,
+      });
+    };
+    this.proxy = new LlmProxy({ upstreams: cfg.llmUpstreams, hooks: this.app.proxyHooks });
     this.pipeline = new Pipeline({
-      event: (e) => (this.enforcer ? this.enforcer.handle(e) : this.store.addEvent(e)),
+      event: (e) => {
+        this.correlator.handle(e);
+        if (e.type === 'open' && e.result >= 0) this.app.noteOpened(e.path);
+        if (this.enforcer) this.enforcer.handle(e);
+        else this.store.addEvent(e);
+        this.correlator.flush();
+      },
       process: (p) => this.store.putProcess(p),
     });
     this.sensor = new Sensor({
@@ -175,7 +220,9 @@ class SessionRun {
   /** Sensor up, session tracked and its policy in the kernel; then the agent. */
   async start(): Promise<ReturnType<typeof startAgent>> {
     this.pipeline.clock = await this.sensor.start();
-    await this.policy.install(this.opts.enforcement?.policy ?? null);
+    this.proxyPort = await this.proxy.listen();
+    this.correlator.runtimePorts.add(this.proxyPort);
+    await this.policy.install(this.withProxy(this.opts.enforcement?.policy ?? null));
     this.store.createSession({
       id: this.id,
       name: this.opts.name ?? this.opts.command.join(' ').slice(0, 80),
@@ -189,10 +236,50 @@ class SessionRun {
     });
     const floor = this.opts.enforcement ? this.writeFloor(this.opts.enforcement.policy) : undefined;
     this.recordPolicy();
-    const agent = startAgent(this.cfg, this.cg, this.opts.command, this.relay, floor);
+    mkdirSync(runDir(this.cfg), { recursive: true, mode: 0o700 });
+    this.socket = await serveSocket(appSocket(this.cfg, this.id), (m, p) => this.app.handle(m, p));
+    const agent = startAgent(this.cfg, this.cg, this.opts.command, this.relay, {
+      ...(floor ? { floor } : {}),
+      env: this.agentEnv(),
+      stdio: this.opts.stdio ?? 'inherit',
+    });
     this.store.updateSession(this.id, { rootPid: agent.child.pid ?? null });
+    this.opts.onStart?.(agent.child, this.app);
     if (this.opts.enforcement) this.watchReloads();
     return agent;
+  }
+
+  /** The agent talks to its model through the proxy, and finds its session's socket. */
+  private agentEnv(): NodeJS.ProcessEnv {
+    const base = `http://127.0.0.1:${this.proxyPort}`;
+    return Object.assign({}, process.env, {
+      ANTHROPIC_BASE_URL: base,
+      OPENAI_BASE_URL: `${base}${PREFIX.openai}`,
+      OPENAI_API_BASE: `${base}${PREFIX.openai}`,
+      GOOGLE_GEMINI_BASE_URL: `${base}${PREFIX.gemini}`,
+      WARDEN_SESSION: this.id,
+      WARDEN_SOCKET: appSocket(this.cfg, this.id),
+    });
+  }
+
+  /** A policy with an allow list must still let the agent reach its model through the proxy. */
+  private withProxy(policy: CompiledPolicy | null): CompiledPolicy | null {
+    if (!policy?.network.allow) return policy;
+    const text = `127.0.0.1:${this.proxyPort}`;
+    const rule = {
+      id: 'warden.llm-proxy',
+      target: {
+        kind: 'cidr' as const,
+        family: 4 as const,
+        address: '127.0.0.1',
+        prefix: 32,
+        port: this.proxyPort,
+        text,
+      },
+    };
+    return Object.assign({}, policy, {
+      network: { allow: [rule, ...policy.network.allow], deny: policy.network.deny },
+    });
   }
 
   private recordPolicy(): void {
@@ -226,7 +313,7 @@ class SessionRun {
     try {
       const { file, workspace } = JSON.parse(readFileSync(request, 'utf8')) as { file: string; workspace: string };
       rmSync(request, { force: true });
-      const next = compilePolicy(loadPolicy(file), { workspace });
+      const next = this.withProxy(compilePolicy(loadPolicy(file), { workspace })) as CompiledPolicy;
       const notes = await this.policy.reload(next);
       if (this.enforcer) this.enforcer.judge = this.judge(next);
       this.recordPolicy();
@@ -292,6 +379,9 @@ class SessionRun {
 
   async cleanup(): Promise<void> {
     this.reloadWatch?.close();
+    this.socket?.close();
+    rmSync(appSocket(this.cfg, this.id), { force: true });
+    await this.proxy.close();
     this.policy.stopResolver();
     this.relay.release();
     if (this.outcome === 'pending') {

@@ -1,5 +1,5 @@
 /** Shared test helpers: kernel-test gating, temp state, running the CLI. */
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,4 +68,35 @@ export function jsonLines<T = Record<string, unknown>>(text: string): T[] {
     .split('\n')
     .filter((l) => l.trim())
     .map((l) => JSON.parse(l) as T);
+}
+
+/** Runs bin/warden without blocking this process (so servers in the test keep answering). */
+export function wardenAsync(
+  stateDir: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; input?: string } = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(WARDEN, args, {
+      env: { ...process.env, WARDEN_STATE_DIR: stateDir, NO_COLOR: '1', ...opts.env },
+      cwd: opts.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdin.end(opts.input ?? '');
+    const timer = setTimeout(() => child.kill('SIGTERM'), opts.timeoutMs ?? 120000);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+/** The Claude Code binary installed by npm (a devDependency), run directly. */
+export function claudeBinary(): string {
+  const native = join(ROOT, 'node_modules', '@anthropic-ai', 'claude-code-linux-x64', 'claude');
+  return existsSync(native) ? native : join(ROOT, 'node_modules', '.bin', 'claude');
 }

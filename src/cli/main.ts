@@ -14,6 +14,9 @@ import { DEFAULT_POLICY, policyPath } from '../policy/builtin.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
 import { loadPolicy } from '../policy/load.js';
 import { eventLine, renderTree, sessionSummary, sessionsTable } from './render.js';
+import { hooksCommand } from './hooks.js';
+import { mcpCommand } from './mcp.js';
+import { buildTimeline, renderTimeline } from './timeline.js';
 
 class UsageError extends Error {
   override name = 'UsageError';
@@ -170,6 +173,18 @@ sessionOptions(program.command('tree'))
     }),
   );
 
+sessionOptions(program.command('timeline'))
+  .description("a session's model turns, the tool calls they asked for, and the kernel actions under each")
+  .option('--json', 'the whole timeline as one JSON object')
+  .option('--max-actions <n>', 'actions shown per tool call', (v) => Number(v), 20)
+  .action((o: { session?: string; last?: boolean; json?: boolean; maxActions: number }) =>
+    withStore((store) => {
+      const t = buildTimeline(store, pickSession(store, o));
+      if (o.json) console.log(JSON.stringify(t));
+      else console.log(renderTimeline(t, o.maxActions));
+    }),
+  );
+
 program
   .command('doctor')
   .description('probe every kernel mechanism Warden can use, by really trying it')
@@ -180,6 +195,14 @@ program
 
 program.addCommand(policyCommand(config));
 program.addCommand(sessionCommand(config));
+program.addCommand(hooksCommand(config));
+program.addCommand(mcpCommand(config));
+
+/* `warden events | head` closes our stdout early: that is not an error */
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 
 /** The one error handler: a message a person can act on, and a non-zero exit. */
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -89,7 +89,10 @@ export class SessionResolver {
         continue;
       }
       udp.on('message', (msg, rinfo) => {
-        void this.answer(msg, rinfo.port, 'udp').then((reply) => reply && udp.send(reply, rinfo.port, rinfo.address));
+        void this.answer(msg, rinfo.port, 'udp').then((reply) => {
+          /* an answer that comes after stop() has nobody left to go to */
+          if (reply && this.udp === udp) udp.send(reply, rinfo.port, rinfo.address);
+        });
       });
       [this.udp, this.tcp, this.port] = [udp, tcp, port];
       return port;

@@ -40,6 +40,13 @@ export const CommonSchema = z.object({
     })
     .optional()
     .describe('present when a policy rule speaks to this action'),
+  toolCallId: z.string().optional().describe('the agent tool call that caused this action'),
+  attribution: z
+    .enum(['tool-call', 'agent-runtime', 'undeclared'])
+    .optional()
+    .describe(
+      "in an agent session: caused by a tool call, the agent program's own housekeeping, or nothing the agent declared",
+    ),
 });
 export type Decision = NonNullable<z.infer<typeof CommonSchema>['decision']>;
 

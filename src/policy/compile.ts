@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import picomatch from 'picomatch';
 import { parseNetTarget, type NetTarget, type Policy } from './schema.js';
+import { compileToolRules, type ToolRule } from './tools.js';
 
 export type Access = 'read' | 'write' | 'exec';
 
@@ -34,6 +35,8 @@ export interface CompiledPolicy {
   files: { denyRead: PathRule[]; allowWrite: PathRule[] | null; denyWrite: PathRule[] };
   exec: { allow: PathRule[] | null; deny: PathRule[] };
   network: { allow: NetRule[] | null; deny: NetRule[] };
+  tools: { allow: ToolRule[] | null; deny: ToolRule[]; checkActions: boolean };
+  secrets: Policy['secrets'];
   source: Policy;
 }
 
@@ -109,6 +112,12 @@ export function compilePolicy(policy: Policy, ctx: ExpandContext): CompiledPolic
       allow: netRules(policy.network.allow, 'network.allow'),
       deny: netRules(policy.network.deny, 'network.deny') ?? [],
     },
+    tools: {
+      allow: compileToolRules(policy.tools.allow, 'tools.allow', ctx),
+      deny: compileToolRules(policy.tools.deny, 'tools.deny', ctx) ?? [],
+      checkActions: policy.tools.checkActions,
+    },
+    secrets: policy.secrets,
     source: policy,
   };
 }

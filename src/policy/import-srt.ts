@@ -85,6 +85,8 @@ export function convertSrt(json: unknown, name: string): Converted {
       files,
       exec: {},
       network,
+      tools: { checkActions: true },
+      secrets: { outbound: 'redact' },
     },
     notes,
   };

@@ -59,6 +59,27 @@ const NetTargetText = z
   })
   .describe('host[:port], a domain with optional *. prefix, or a CIDR such as 10.0.0.0/8');
 
+const ToolName = z.string().min(1).describe('a tool name or glob: Bash, Write, mcp__github__*, *');
+const ToolArgs = z
+  .record(z.string(), z.union([z.string(), z.array(z.string()).min(1)]))
+  .describe(
+    'argument name -> glob(s) its value must match. A glob starting with /, ~, ${workspace} or **/ is a path glob; ' +
+      'otherwise * matches any text',
+  );
+export const ToolRuleSchema = z
+  .union([
+    ToolName,
+    z
+      .object({
+        tool: ToolName,
+        args: ToolArgs.optional(),
+        reason: z.string().optional().describe('shown to the agent when this rule denies a call'),
+      })
+      .strict(),
+  ])
+  .describe('a tool name glob, or a tool with argument constraints');
+export type ToolRuleSpec = z.infer<typeof ToolRuleSchema>;
+
 export const PolicySchema = z
   .object({
     apiVersion: z.literal('warden.dev/v1').describe('policy format version'),
@@ -99,6 +120,33 @@ export const PolicySchema = z
       })
       .strict()
       .default({}),
+    tools: z
+      .object({
+        allow: z
+          .array(ToolRuleSchema)
+          .optional()
+          .describe('the only tool calls allowed (by name, and by arguments where given); absent: no limit'),
+        deny: z.array(ToolRuleSchema).optional().describe('tool calls never allowed'),
+        checkActions: z
+          .boolean()
+          .default(true)
+          .describe(
+            'also judge what a call would do (files it names, programs it runs, hosts it names) by the files, exec ' +
+              'and network rules, so a forbidden action is refused before it runs',
+          ),
+      })
+      .strict()
+      .default({ checkActions: true })
+      .describe('agent tool calls (hooks, MCP): decided before they run'),
+    secrets: z
+      .object({
+        outbound: z
+          .enum(['alert', 'redact', 'block'])
+          .default('redact')
+          .describe('a secret in a request to a model provider: alert only, replace it, or refuse the request'),
+      })
+      .strict()
+      .default({ outbound: 'redact' }),
   })
   .strict();
 

@@ -60,12 +60,22 @@ export class SignalRelay {
 }
 
 /** Starts CMD inside the session cgroup: warden-launch joins it, applies the floor, then execs CMD. */
-export function startAgent(cfg: Config, cg: SessionCgroup, command: string[], relay: SignalRelay, floor?: string) {
+export function startAgent(
+  cfg: Config,
+  cg: SessionCgroup,
+  command: string[],
+  relay: SignalRelay,
+  opts: { floor?: string; env?: NodeJS.ProcessEnv; stdio?: 'inherit' | 'pipe' } = {},
+) {
+  const floor = opts.floor;
   const [cmd, ...args] = command;
   if (!cmd) throw new Error('no command to run');
   if (relay.pending) throw new SessionAborted(relay.pending);
   const launchArgs = [...(floor ? ['--floor', floor] : []), cg.path, cmd, ...args];
-  const child = spawn(cfg.launchBin, launchArgs, { stdio: 'inherit' });
+  const child = spawn(cfg.launchBin, launchArgs, {
+    stdio: opts.stdio === 'pipe' ? ['pipe', 'pipe', 'inherit'] : 'inherit',
+    env: opts.env /* undefined: this process's own */,
+  });
   relay.attach(child);
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.once('error', reject);

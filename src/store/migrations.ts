@@ -66,4 +66,42 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE sessions ADD COLUMN mechanisms TEXT;  -- JSON: what enforced it, and what was unavailable
     `,
   },
+  {
+    version: 3,
+    name: 'application layer: turns, tool calls, alerts, MCP pins; events linked to tool calls',
+    sql: `
+      CREATE TABLE turns (
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        started_us INTEGER NOT NULL,
+        data TEXT NOT NULL,              -- the whole turn as JSON (TurnSchema)
+        PRIMARY KEY (session_id, seq)
+      );
+      CREATE TABLE tool_calls (
+        session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        id TEXT NOT NULL,
+        started_us INTEGER NOT NULL,
+        data TEXT NOT NULL,              -- JSON (ToolCallSchema)
+        PRIMARY KEY (session_id, id)
+      );
+      CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT REFERENCES sessions(id) ON DELETE CASCADE,
+        time_us INTEGER NOT NULL,
+        detector TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        tool_call TEXT,
+        data TEXT NOT NULL               -- JSON (AlertSchema)
+      );
+      CREATE INDEX alerts_session ON alerts(session_id, id);
+      CREATE TABLE mcp_tools (
+        server TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        data TEXT NOT NULL,              -- JSON (McpToolSchema)
+        PRIMARY KEY (server, tool)
+      );
+      ALTER TABLE events ADD COLUMN tool_call TEXT;
+      CREATE INDEX events_tool_call ON events(session_id, tool_call);
+    `,
+  },
 ];

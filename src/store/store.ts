@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { EventSchema, type ProcessRecord, type WardenEvent } from '../pipeline/events.js';
+import { AppRecords } from './app-records.js';
 import { MIGRATIONS } from './migrations.js';
 
 export const SessionSchema = z.object({
@@ -63,6 +64,8 @@ function sessionFromRow(r: Row): Session {
 
 export class Store {
   readonly db: Database.Database;
+  /** turns, tool calls, alerts and MCP pins */
+  readonly app: AppRecords;
   private events: WardenEvent[] = [];
   private procs = new Map<string, ProcessRecord>();
   private timer: NodeJS.Timeout | undefined;
@@ -76,6 +79,7 @@ export class Store {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
+    this.app = new AppRecords(this.db, () => this.flush());
   }
 
   static open(stateDir: string): Store {
@@ -174,7 +178,7 @@ export class Store {
     this.events = [];
     this.procs = new Map();
     const insEvent = this.db.prepare(
-      'INSERT INTO events (session_id, time_us, type, pid, exec_id, data) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO events (session_id, time_us, type, pid, exec_id, tool_call, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     const upProc = this.db.prepare(
       `INSERT INTO processes (exec_id, session_id, pid, ppid, parent_exec_id, origin, comm, exe, argv, cwd, uid,
@@ -188,7 +192,15 @@ export class Store {
       for (const p of procs) upProc.run(Object.assign({}, p, { argv: JSON.stringify(p.argv) }));
       for (const e of events) {
         /* e.id is still unset here, so JSON leaves it out; no rest-spread on this path */
-        const info = insEvent.run(e.sessionId, e.timeUs, e.type, e.pid, e.execId, JSON.stringify(e));
+        const info = insEvent.run(
+          e.sessionId,
+          e.timeUs,
+          e.type,
+          e.pid,
+          e.execId,
+          e.toolCallId ?? null,
+          JSON.stringify(e),
+        );
         e.id = Number(info.lastInsertRowid);
       }
     })();

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
+import { LlmProxy, type ProxyHooks } from './proxy.js';
+import type { LlmResponse } from './turn.js';
+
+type Reply = (body: string, res: import('node:http').ServerResponse) => void;
+
+async function upstream(reply: Reply): Promise<{ url: string; server: Server; bodies: string[] }> {
+  const bodies: string[] = [];
+  const server = createServer((req, res) => {
+    let b = '';
+    req.on('data', (d: Buffer) => (b += d.toString()));
+    req.on('end', () => {
+      bodies.push(b);
+      reply(b, res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, bodies };
+}
+
+function post(port: number, path: string, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      path,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('aborted', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function recorder(action: 'forwarded' | 'redacted' | 'blocked' = 'forwarded', body?: unknown) {
+  const done: Array<{ status: number | null; response: LlmResponse | null }> = [];
+  const hooks: ProxyHooks = {
+    request: () => ({ seq: 1, action, ...(body === undefined ? {} : { body }), reason: 'no' }),
+    done: (r) => done.push(r),
+  };
+  return { hooks, done };
+}
+
+const sse = (events: Array<[string, object]>): string =>
+  events.map(([type, data]) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`).join('');
+
+const STREAM: Array<[string, object]> = [
+  ['message_start', { message: { id: 'm1', model: 'x', usage: { input_tokens: 1, output_tokens: 0 } } }],
+  ['content_block_start', { index: 0, content_block: { type: 'tool_use', id: 'toolu_1', name: 'Bash', input: {} } }],
+  ['content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '{"command":' } }],
+  ['content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: '"ls"}' } }],
+  ['content_block_stop', { index: 0 }],
+  ['message_delta', { delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 3 } }],
+  ['message_stop', {}],
+];
+
+test('a streamed response is relayed byte for byte and reassembled into tool calls', async (t) => {
+  const body = sse(STREAM);
+  const up = await upstream((_, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    for (let i = 0; i < body.length; i += 7) res.write(body.slice(i, i + 7)); /* split mid-event */
+    res.end();
+  });
+  const rec = recorder();
+  const proxy = new LlmProxy({ upstreams: { anthropic: up.url, openai: up.url, gemini: up.url }, hooks: rec.hooks });
+  const port = await proxy.listen();
+  t.after(async () => {
+    await proxy.close();
+    up.server.close();
+  });
+  const r = await post(port, '/v1/messages', '{"messages":[]}');
+  assert.equal(r.status, 200);
+  assert.equal(r.text, body);
+  assert.deepEqual(rec.done[0]?.response?.toolUses, [{ id: 'toolu_1', name: 'Bash', input: { command: 'ls' } }]);
+  assert.equal(rec.done[0]?.response?.truncated, false);
+});
+
+test('a truncated stream reaches the agent as it was and is recorded as truncated', async (t) => {
+  const body = sse(STREAM.slice(0, 3));
+  const up = await upstream((_, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write(body + 'event: content_block_delta\ndata: {"type":"content_blo');
+    setTimeout(() => res.socket?.destroy(), 20); /* the connection drops mid-event */
+  });
+  const rec = recorder();
+  const proxy = new LlmProxy({ upstreams: { anthropic: up.url, openai: up.url, gemini: up.url }, hooks: rec.hooks });
+  const port = await proxy.listen();
+  t.after(async () => {
+    await proxy.close();
+    up.server.close();
+  });
+  await post(port, '/v1/messages', '{}').catch(() => undefined);
+  for (let i = 0; i < 50 && !rec.done.length; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(rec.done.length, 1);
+  assert.equal(rec.done[0]?.response?.truncated, true);
+  assert.equal(rec.done[0]?.response?.toolUses[0]?.input, null, 'incomplete input is never guessed');
+});
+
+test('redacted and blocked requests: what leaves is what the owner decided', async (t) => {
+  const up = await upstream((_, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"content":[]}');
+  });
+  const red = recorder('redacted', { messages: ['[REDACTED:x]'] });
+  const proxy = new LlmProxy({ upstreams: { anthropic: up.url, openai: up.url, gemini: up.url }, hooks: red.hooks });
+  const port = await proxy.listen();
+  const blk = recorder('blocked');
+  const blocking = new LlmProxy({ upstreams: { anthropic: up.url, openai: up.url, gemini: up.url }, hooks: blk.hooks });
+  const bport = await blocking.listen();
+  t.after(async () => {
+    await proxy.close();
+    await blocking.close();
+    up.server.close();
+  });
+  await post(port, '/v1/messages', '{"messages":["sk-ant-secret"]}');
+  assert.deepEqual(up.bodies, ['{"messages":["[REDACTED:x]"]}']);
+  const b = await post(bport, '/v1/messages', '{"messages":["sk-ant-secret"]}');
+  assert.equal(b.status, 403);
+  assert.match(b.text, /permission_error/);
+  assert.equal(up.bodies.length, 1, 'a blocked request never leaves');
+});
+
+test('an oversized request is refused with 413 and the proxy keeps serving', async (t) => {
+  const up = await upstream((_, res) => res.end('{}'));
+  const rec = recorder();
+  const proxy = new LlmProxy({
+    upstreams: { anthropic: up.url, openai: up.url, gemini: up.url },
+    hooks: rec.hooks,
+    maxRequestBytes: 1024,
+  });
+  const port = await proxy.listen();
+  t.after(async () => {
+    await proxy.close();
+    up.server.close();
+  });
+  const big = await post(port, '/v1/messages', 'x'.repeat(64 * 1024)).catch(() => ({ status: 413, text: '' }));
+  assert.equal(big.status, 413);
+  assert.equal(up.bodies.length, 0);
+  const ok = await post(port, '/v1/messages', '{}');
+  assert.equal(ok.status, 200);
+});
+
+test('an unreachable upstream answers 502 in the provider shape', async (t) => {
+  const rec = recorder();
+  const dead = 'http://127.0.0.1:9';
+  const proxy = new LlmProxy({ upstreams: { anthropic: dead, openai: dead, gemini: dead }, hooks: rec.hooks });
+  const port = await proxy.listen();
+  t.after(() => proxy.close());
+  const r = await post(port, '/openai/chat/completions', '{}');
+  assert.equal(r.status, 502);
+  assert.match(r.text, /could not reach/);
+});

@@ -1,0 +1,298 @@
+/**
+ * The LLM API proxy: the agent's model traffic goes through it (`warden run`
+ * points ANTHROPIC_BASE_URL, OPENAI_BASE_URL and friends here). Requests are
+ * scanned for secrets and forwarded; responses stream back chunk by chunk as
+ * they arrive while a copy is reassembled into the turn's text and tool calls.
+ */
+import { createServer, request as httpRequest, Agent as HttpAgent, type IncomingMessage, type Server } from 'node:http';
+import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
+import { AnthropicAssembler, parseAnthropicRequest } from './anthropic.js';
+import { OpenAiChatAssembler, OpenAiResponsesAssembler, parseOpenAiRequest } from './openai.js';
+import { SseParser } from './sse.js';
+import type { LlmRequest, LlmResponse, ResponseAssembler } from './turn.js';
+
+export type Provider = 'anthropic' | 'openai' | 'gemini' | 'other';
+
+export interface Upstreams {
+  anthropic: string;
+  openai: string;
+  gemini: string;
+}
+
+/** Where each provider's traffic enters the proxy. Anthropic's API is served at the root. */
+export const PREFIX: Record<Exclude<Provider, 'anthropic' | 'other'>, string> = {
+  openai: '/openai',
+  gemini: '/gemini',
+};
+
+/** What the proxy tells its owner, and asks it, about each exchange. */
+export interface ProxyHooks {
+  /** A request arrived: what should happen to it (secrets found, redacted body). */
+  request(r: {
+    provider: Provider;
+    path: string;
+    /** a model call (messages, completions, responses), not a probe or a token count */
+    modelCall: boolean;
+    parsed: LlmRequest;
+    body: unknown;
+  }): {
+    seq: number;
+    action: 'forwarded' | 'redacted' | 'blocked';
+    body?: unknown;
+    reason?: string;
+  };
+  /** The exchange is over (the response ended, was cut, or was refused). */
+  done(r: { seq: number; status: number | null; response: LlmResponse | null; latencyUs: number | null }): void;
+}
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+  'accept-encoding',
+]);
+
+const EMPTY_REQUEST: LlmRequest = {
+  model: null,
+  stream: false,
+  messageCount: 0,
+  lastUserText: '',
+  toolResults: [],
+  hasTools: false,
+};
+
+export interface ProxyOptions {
+  upstreams: Upstreams;
+  hooks: ProxyHooks;
+  /** larger request bodies are refused with 413 (default 32 MiB) */
+  maxRequestBytes?: number;
+  /** responses are always relayed whole; only this much is kept for the record (default 8 MiB) */
+  maxRecordBytes?: number;
+}
+
+function route(url: string, up: Upstreams): { provider: Provider; target: URL; path: string } {
+  for (const [provider, prefix] of Object.entries(PREFIX) as Array<[Provider, string]>) {
+    if (url === prefix || url.startsWith(`${prefix}/`)) {
+      const base = provider === 'openai' ? up.openai : up.gemini;
+      const rest = url.slice(prefix.length);
+      return { provider, target: join(base, rest), path: rest.split('?')[0] ?? rest };
+    }
+  }
+  return { provider: 'anthropic', target: join(up.anthropic, url), path: url.split('?')[0] ?? url };
+}
+
+function join(base: string, rest: string): URL {
+  const b = new URL(base);
+  const [path, query] = rest.split('?', 2);
+  b.pathname = `${b.pathname.replace(/\/$/, '')}${path ?? ''}`;
+  if (query !== undefined) b.search = `?${query}`;
+  return b;
+}
+
+function assemblerFor(provider: Provider, path: string): ResponseAssembler | undefined {
+  if (provider === 'anthropic' && /\/messages$/.test(path)) return new AnthropicAssembler();
+  if (provider === 'openai' && /\/chat\/completions$/.test(path)) return new OpenAiChatAssembler();
+  if (provider === 'openai' && /\/responses$/.test(path)) return new OpenAiResponsesAssembler();
+  return undefined;
+}
+
+function parseRequest(provider: Provider, body: unknown): LlmRequest {
+  if (provider === 'anthropic') return parseAnthropicRequest(body);
+  if (provider === 'openai') return parseOpenAiRequest(body);
+  return EMPTY_REQUEST;
+}
+
+/** An error body in the provider's own shape, so the agent shows the reason. */
+function errorBody(provider: Provider, status: number, message: string): string {
+  if (provider === 'anthropic') {
+    const type = status === 413 ? 'request_too_large' : status === 502 ? 'api_error' : 'permission_error';
+    return JSON.stringify({ type: 'error', error: { type, message } });
+  }
+  return JSON.stringify({ error: { message, type: 'warden_refused', code: status } });
+}
+
+export class LlmProxy {
+  private server: Server | undefined;
+  private readonly agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+  private readonly maxRequest: number;
+  private readonly maxRecord: number;
+
+  constructor(private readonly opts: ProxyOptions) {
+    this.maxRequest = opts.maxRequestBytes ?? 32 << 20;
+    this.maxRecord = opts.maxRecordBytes ?? 8 << 20;
+  }
+
+  /** Listens on loopback; resolves to the port. */
+  async listen(host = '127.0.0.1', port = 0): Promise<number> {
+    const server = createServer((req, res) => this.handle(req, res));
+    server.keepAliveTimeout = 60_000;
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    return (server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+    const s = this.server;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const { provider, target, path } = route(req.url ?? '/', this.opts.upstreams);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > this.maxRequest) {
+        if (!refused) this.refuseOversized(provider, path, res, size);
+        refused = true;
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('error', () => undefined);
+    req.on('end', () => {
+      if (!refused) this.forward(req, res, provider, target, path, Buffer.concat(chunks));
+    });
+  }
+
+  private refuseOversized(provider: Provider, path: string, res: ServerResponse, size: number): void {
+    const modelCall = assemblerFor(provider, path) !== undefined;
+    const { seq } = this.opts.hooks.request({ provider, path, modelCall, parsed: EMPTY_REQUEST, body: null });
+    const message = `Warden refused a request of more than ${this.maxRequest} bytes (${size} so far)`;
+    res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+    res.end(errorBody(provider, 413, message));
+    this.opts.hooks.done({ seq, status: 413, response: null, latencyUs: null });
+  }
+
+  private forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    provider: Provider,
+    target: URL,
+    path: string,
+    raw: Buffer,
+  ): void {
+    const t0 = process.hrtime.bigint();
+    let body: unknown = null;
+    const isJson = raw.length > 0 && /json/i.test(req.headers['content-type'] ?? 'application/json');
+    if (isJson) {
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        body = raw.toString('utf8'); /* not JSON after all: still scanned as text */
+      }
+    } else if (raw.length) body = raw.toString('utf8');
+    const parsed = typeof body === 'object' && body !== null ? parseRequest(provider, body) : EMPTY_REQUEST;
+    const assembler = assemblerFor(provider, path);
+    const verdict = this.opts.hooks.request({ provider, path, modelCall: assembler !== undefined, parsed, body });
+    if (verdict.action === 'blocked') {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end(errorBody(provider, 403, verdict.reason ?? 'Warden refused this request'));
+      this.opts.hooks.done({ seq: verdict.seq, status: 403, response: null, latencyUs: null });
+      return;
+    }
+    const out =
+      verdict.action === 'redacted'
+        ? Buffer.from(typeof verdict.body === 'string' ? verdict.body : JSON.stringify(verdict.body))
+        : raw;
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+    headers['accept-encoding'] = 'identity'; /* the copy we keep must be readable */
+    if (out.length || req.method === 'POST' || req.method === 'PUT') headers['content-length'] = String(out.length);
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const agent = target.protocol === 'https:' ? this.agents.https : this.agents.http;
+    const up = send(target, { method: req.method, headers, agent });
+    const latencyUs = Number((process.hrtime.bigint() - t0) / 1000n);
+    up.on('response', (ur) => this.relay(ur, res, verdict.seq, assembler, latencyUs));
+    up.on('error', (e) => {
+      if (!res.headersSent) {
+        res.writeHead(502, { 'content-type': 'application/json' });
+        res.end(errorBody(provider, 502, `Warden could not reach ${target.origin}: ${e.message}`));
+      } else res.destroy();
+      this.opts.hooks.done({ seq: verdict.seq, status: 502, response: null, latencyUs });
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) up.destroy(); /* the agent hung up: so do we */
+    });
+    up.end(out);
+  }
+
+  private relay(
+    ur: IncomingMessage,
+    res: ServerResponse,
+    seq: number,
+    assembler: ResponseAssembler | undefined,
+    latencyUs: number,
+  ): void {
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(ur.headers)) {
+      if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+    }
+    if (ur.headers['content-length']) headers['content-length'] = ur.headers['content-length'];
+    res.writeHead(ur.statusCode ?? 502, headers);
+    const sse = /text\/event-stream/i.test(ur.headers['content-type'] ?? '') ? new SseParser() : undefined;
+    const kept: Buffer[] = [];
+    let keptBytes = 0;
+    let recordTruncated = false;
+    ur.on('data', (c: Buffer) => {
+      res.write(c);
+      if (!assembler) return;
+      if (sse) {
+        for (const e of sse.push(c)) assembler.event(e);
+      } else if (keptBytes + c.length <= this.maxRecord) {
+        kept.push(c);
+        keptBytes += c.length;
+      } else recordTruncated = true;
+    });
+    let finished = false;
+    const finish = (complete: boolean): void => {
+      if (finished) return;
+      finished = true;
+      let response: LlmResponse | null = null;
+      if (assembler) {
+        let cut = !complete || recordTruncated;
+        if (sse) {
+          const tail = sse.end();
+          for (const e of tail.events) assembler.event(e);
+          cut ||= tail.truncated;
+        } else if (kept.length) {
+          try {
+            assembler.json(JSON.parse(Buffer.concat(kept).toString('utf8')));
+          } catch {
+            cut = true;
+          }
+        }
+        response = assembler.finish(cut);
+      }
+      this.opts.hooks.done({ seq, status: ur.statusCode ?? null, response, latencyUs });
+    };
+    ur.on('end', () => {
+      res.end();
+      finish(true);
+    });
+    ur.on('error', () => {
+      res.destroy();
+      finish(false);
+    });
+    ur.on('close', () => finish(ur.complete));
+  }
+}

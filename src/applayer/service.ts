@@ -1,0 +1,341 @@
+/**
+ * A session's application layer: answers the LLM proxy, agent hooks and MCP
+ * proxies, decides tool calls under the session's policy, and records turns,
+ * tool calls and alerts. One per session, in the process that owns it.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { z } from 'zod';
+import type { CompiledPolicy } from '../policy/compile.js';
+import { decideToolCall } from '../policy/tools.js';
+import type { AppRecords } from '../store/app-records.js';
+import { findInstructions } from './injection.js';
+import type { ProxyHooks } from './llm/proxy.js';
+import type { LlmRequest } from './llm/turn.js';
+import type { Alert, ToolCall, ToolDecision, Turn } from './records.js';
+import { envFileValues, SecretScanner } from './secrets.js';
+import { toolActions } from './tool-actions.js';
+
+export const HookInputSchema = z
+  .object({
+    hook_event_name: z.string(),
+    tool_name: z.string(),
+    tool_input: z.unknown(),
+    tool_use_id: z.string().optional(),
+    tool_response: z.unknown().optional(),
+    cwd: z.string().optional(),
+    session_id: z.string().optional(),
+  })
+  .passthrough();
+export type HookInput = z.infer<typeof HookInputSchema>;
+
+export const McpToolDefSchema = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  inputSchema: z.unknown().optional(),
+});
+export type McpToolDef = z.infer<typeof McpToolDefSchema>;
+
+/** Who wants to hear of tool calls starting and ending (the correlator). */
+export interface ToolCallListener {
+  started(call: ToolCall): void;
+  ended(call: ToolCall): void;
+}
+
+const RESULT_MAX = 16 * 1024;
+const nowUs = (): number => Date.now() * 1000;
+const clip = (s: string, n = RESULT_MAX): string => (s.length > n ? `${s.slice(0, n)}…` : s);
+const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v ?? null));
+/** Files whose values are worth watching for in outbound requests. */
+const SECRET_FILE = /(^|\/)(\.env(\.[\w.-]+)?|\.npmrc|\.pypirc|credentials|\.netrc|secrets?\.(ya?ml|json|env))$/;
+
+export function mcpToolName(server: string, tool: string): string {
+  return `mcp__${server}__${tool}`;
+}
+
+export function toolHash(t: McpToolDef): string {
+  return createHash('sha256')
+    .update(JSON.stringify([t.description ?? '', t.inputSchema ?? null]))
+    .digest('hex');
+}
+
+export interface AppLayerOptions {
+  sessionId: string;
+  records: AppRecords;
+  policy: () => CompiledPolicy | null;
+  /** the agent's working directory, for relative paths in tool arguments */
+  cwd: string;
+  listener?: ToolCallListener;
+}
+
+export class AppLayerService {
+  readonly scanner = new SecretScanner();
+  private readonly turns = new Map<number, Turn>();
+  private nextSeq: number;
+  private readonly watchedFiles = new Set<string>();
+
+  constructor(private readonly o: AppLayerOptions) {
+    this.nextSeq = o.records.nextTurnSeq(o.sessionId);
+  }
+
+  alert(a: Omit<Alert, 'sessionId' | 'timeUs' | 'id'> & { timeUs?: number }): Alert {
+    return this.o.records.addAlert(Object.assign({ sessionId: this.o.sessionId, timeUs: nowUs() }, a));
+  }
+
+  private decide(name: string, input: unknown, cwd: string, by: string): ToolDecision {
+    const t0 = process.hrtime.bigint();
+    const p = this.o.policy();
+    if (!p) return { verdict: 'allowed', rule: 'default', reason: 'monitor only: no policy', policy: '-', by };
+    const d = decideToolCall(p, { name, input, cwd }, toolActions(name, input, cwd));
+    const verdict = d.verdict === 'denied' && p.mode === 'audit' ? 'would-deny' : d.verdict;
+    const latencyUs = Number((process.hrtime.bigint() - t0) / 1000n);
+    return { verdict, rule: d.rule, reason: d.reason, policy: p.name, by, latencyUs };
+  }
+
+  private started(c: ToolCall): ToolCall {
+    const merged = this.o.records.mergeToolCall(c);
+    if (merged.decision?.verdict !== 'denied') this.o.listener?.started(merged);
+    return merged;
+  }
+
+  private ended(c: ToolCall): ToolCall {
+    const merged = this.o.records.mergeToolCall(c);
+    this.o.listener?.ended(merged);
+    return merged;
+  }
+
+  private call(id: string, name: string, input: unknown, source: ToolCall['sources'][number]): ToolCall {
+    return {
+      sessionId: this.o.sessionId,
+      id,
+      name,
+      input,
+      turn: null,
+      sources: [source],
+      startedUs: nowUs(),
+      endedUs: null,
+      result: null,
+      decision: null,
+    };
+  }
+
+  /** A Claude Code hook (PreToolUse / PostToolUse): the decision, and the call recorded. */
+  hook(params: unknown): { decision: ToolDecision | null } {
+    const h = HookInputSchema.parse(params);
+    const id = h.tool_use_id ?? `hook-${createHash('sha256').update(text(h.tool_input)).digest('hex').slice(0, 12)}`;
+    const cwd = h.cwd ?? this.o.cwd;
+    const c = this.call(id, h.tool_name, h.tool_input, 'hook');
+    if (h.hook_event_name === 'PreToolUse') {
+      c.decision = this.decide(h.tool_name, h.tool_input, cwd, 'hook');
+      if (c.decision.verdict === 'denied') c.endedUs = c.startedUs;
+      this.started(c);
+      return { decision: c.decision };
+    }
+    if (h.hook_event_name === 'PostToolUse' || h.hook_event_name === 'PostToolUseFailure') {
+      c.endedUs = nowUs();
+      c.result = { text: clip(text(h.tool_response)), isError: h.hook_event_name !== 'PostToolUse' };
+      this.ended(c);
+    }
+    return { decision: null };
+  }
+
+  /** The LLM proxy's questions: what to do with a request, and the record of each exchange. */
+  readonly proxyHooks: ProxyHooks = {
+    request: (r) => {
+      /* only model calls are turns; probes and token counts are still scanned */
+      const seq = r.modelCall ? this.nextSeq++ : 0;
+      const t = nowUs();
+      for (const res of r.parsed.toolResults) {
+        const c = this.call(res.toolUseId, '', null, 'llm');
+        c.endedUs = t;
+        c.result = { text: res.content, isError: res.isError };
+        this.ended(c);
+      }
+      const { value, hits } = this.scanner.redact(r.body);
+      const mode = this.o.policy()?.secrets.outbound ?? 'alert';
+      const action = hits.length === 0 || mode === 'alert' ? 'forwarded' : mode === 'redact' ? 'redacted' : 'blocked';
+      const turn: Turn = {
+        sessionId: this.o.sessionId,
+        seq,
+        provider: r.provider,
+        path: r.path,
+        startedUs: t,
+        endedUs: null,
+        status: null,
+        request: redactRequest(r.parsed, this.scanner),
+        response: null,
+        secrets: hits,
+        action,
+        latencyUs: null,
+      };
+      if (seq) {
+        this.turns.set(seq, turn);
+        this.o.records.putTurn(turn);
+      }
+      if (hits.length) {
+        this.alert({
+          detector: 'llm.secret-in-request',
+          severity: 'high',
+          message: `a request to ${r.provider} carried ${hits.length} secret(s) (${[...new Set(hits.map((h) => h.kind))].join(', ')}): ${action}`,
+          toolCallId: null,
+          eventIds: [],
+          data: { turn: seq, secrets: hits, action },
+        });
+      }
+      const reason = `Warden refused this request: it carries ${hits.map((h) => h.kind).join(', ')} (policy secrets.outbound: block)`;
+      return {
+        seq,
+        action,
+        ...(action === 'redacted' ? { body: value } : {}),
+        ...(action === 'blocked' ? { reason } : {}),
+      };
+    },
+    done: (r) => {
+      const turn = this.turns.get(r.seq);
+      if (!turn) return;
+      this.turns.delete(r.seq);
+      const t = nowUs();
+      Object.assign(turn, { endedUs: t, status: r.status, response: r.response, latencyUs: r.latencyUs });
+      this.o.records.putTurn(turn);
+      for (const u of r.response?.toolUses ?? []) {
+        const c = this.call(u.id, u.name, u.input, 'llm');
+        c.turn = r.seq;
+        c.startedUs = t;
+        this.started(c);
+      }
+    },
+  };
+
+  /** A file the agent opened: if it holds secrets, their values are watched for in outbound requests. */
+  noteOpened(path: string): void {
+    if (!SECRET_FILE.test(path) || this.watchedFiles.has(path)) return;
+    this.watchedFiles.add(path);
+    try {
+      if (statSync(path).size > 1 << 20) return;
+      this.scanner.addKnownValues(envFileValues(readFileSync(path, 'utf8')));
+    } catch {
+      /* gone or unreadable: nothing to watch */
+    }
+  }
+
+  /** `tools/list` from an MCP server: pins each definition; changed ones stay blocked until approved. */
+  mcpTools(params: unknown): { blocked: Record<string, string> } {
+    const { server, tools } = z.object({ server: z.string(), tools: z.array(McpToolDefSchema) }).parse(params);
+    const pins = new Map(this.o.records.mcpTools(server).map((t) => [t.tool, t]));
+    const blocked: Record<string, string> = {};
+    for (const t of tools) {
+      const hash = toolHash(t);
+      const description = t.description ?? '';
+      const pin = pins.get(t.name);
+      const tells = findInstructions(`${description}\n${JSON.stringify(t.inputSchema ?? '')}`);
+      if (tells.length && pin?.hash !== hash && pin?.pendingHash !== hash) {
+        this.alert({
+          detector: 'mcp.tool-poisoning',
+          severity: 'high',
+          message: `MCP tool ${mcpToolName(server, t.name)} has instruction-like text in its definition: ${tells.map((x) => x.id).join(', ')}`,
+          toolCallId: null,
+          eventIds: [],
+          data: { server, tool: t.name, tells },
+        });
+      }
+      if (!pin) {
+        this.o.records.putMcpTool({
+          server,
+          tool: t.name,
+          hash,
+          description,
+          pendingHash: null,
+          pendingDescription: null,
+          firstSeenUs: nowUs(),
+          changedUs: null,
+        });
+      } else if (pin.hash !== hash) {
+        blocked[t.name] =
+          `the definition of ${t.name} changed since it was approved; ` +
+          `review it, then: warden mcp approve --server ${server} ${t.name}`;
+        if (pin.pendingHash !== hash) {
+          this.o.records.putMcpTool({ ...pin, pendingHash: hash, pendingDescription: description, changedUs: nowUs() });
+          this.alert({
+            detector: 'mcp.rug-pull',
+            severity: 'high',
+            message: `MCP tool ${mcpToolName(server, t.name)} changed its definition after approval; blocked until approved`,
+            toolCallId: null,
+            eventIds: [],
+            data: { server, tool: t.name, approved: pin.description, now: description },
+          });
+        }
+      }
+    }
+    return { blocked };
+  }
+
+  /** `tools/call` through an MCP proxy: the decision, and the call recorded. */
+  mcpCall(params: unknown): { decision: ToolDecision } {
+    const p = z
+      .object({
+        server: z.string(),
+        tool: z.string(),
+        args: z.unknown(),
+        id: z.string(),
+        blocked: z.string().optional(),
+      })
+      .parse(params);
+    const name = mcpToolName(p.server, p.tool);
+    const c = this.call(`mcp:${p.server}:${p.id}`, name, p.args, 'mcp');
+    c.decision = p.blocked
+      ? {
+          verdict: 'denied',
+          rule: 'mcp.pinned-definition',
+          reason: p.blocked,
+          policy: this.o.policy()?.name ?? '-',
+          by: 'mcp-proxy',
+        }
+      : this.decide(name, p.args, this.o.cwd, 'mcp-proxy');
+    if (c.decision.verdict === 'denied') c.endedUs = c.startedUs;
+    this.started(c);
+    return { decision: c.decision };
+  }
+
+  /** An MCP tool result: recorded, and scanned for instructions aimed at the model. */
+  mcpResult(params: unknown): { tells: string[] } {
+    const p = z.object({ server: z.string(), id: z.string(), text: z.string(), isError: z.boolean() }).parse(params);
+    const c = this.call(`mcp:${p.server}:${p.id}`, '', null, 'mcp');
+    c.endedUs = nowUs();
+    c.result = { text: clip(p.text), isError: p.isError };
+    const merged = this.ended(c);
+    const tells = findInstructions(p.text);
+    if (tells.length) {
+      this.alert({
+        detector: 'mcp.injection',
+        severity: 'medium',
+        message: `the result of ${merged.name || p.id} holds instruction-like text: ${tells.map((x) => x.id).join(', ')}`,
+        toolCallId: merged.id,
+        eventIds: [],
+        data: { server: p.server, tells },
+      });
+    }
+    return { tells: tells.map((x) => x.id) };
+  }
+
+  /** The socket's dispatcher. */
+  handle(method: string, params: unknown): unknown {
+    switch (method) {
+      case 'hook':
+        return this.hook(params);
+      case 'mcp.tools':
+        return this.mcpTools(params);
+      case 'mcp.call':
+        return this.mcpCall(params);
+      case 'mcp.result':
+        return this.mcpResult(params);
+      default:
+        throw new Error(`unknown method ${method}`);
+    }
+  }
+}
+
+/** The record of a request never keeps a secret it carried. */
+function redactRequest(r: LlmRequest, scanner: SecretScanner): LlmRequest {
+  const { value } = scanner.redact(r);
+  return value as LlmRequest;
+}

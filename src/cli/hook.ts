@@ -1,0 +1,80 @@
+/**
+ * `warden hook`: what Claude Code runs before and after each tool call
+ * (installed by `warden hooks install`). It asks the session it runs in for a
+ * decision under the session's policy. When no session answers, it decides
+ * by itself under the policy file, so a forbidden call is never let through
+ * just because Warden is down. Kept light: it is on the path of every call.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { ToolDecision } from '../applayer/records.js';
+import { callSocket } from '../applayer/socket.js';
+import { toolActions } from '../applayer/tool-actions.js';
+import { loadConfig, sessionEnv } from '../config.js';
+import { DEFAULT_POLICY, policyPath } from '../policy/builtin.js';
+import { compilePolicy } from '../policy/compile.js';
+import { loadPolicy } from '../policy/load.js';
+import { decideToolCall } from '../policy/tools.js';
+
+interface HookPayload {
+  hook_event_name?: string;
+  tool_name?: string;
+  tool_input?: unknown;
+  cwd?: string;
+}
+
+function deny(reason: string): void {
+  process.stdout.write(
+    JSON.stringify({
+      hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: reason },
+    }) + '\n',
+  );
+}
+
+const explain = (d: ToolDecision): string => `Warden: ${d.reason} (rule ${d.rule} of policy ${d.policy})`;
+
+/** No session answered: the policy file decides here, and says so. */
+function decideLocally(h: HookPayload, policyArg: string | undefined, why: string): void {
+  if (h.hook_event_name !== 'PreToolUse') return; /* nothing to decide; the record is lost, and said so */
+  let decision: ToolDecision;
+  try {
+    const cfg = loadConfig();
+    const cwd = resolve(h.cwd ?? process.cwd());
+    const policy = compilePolicy(loadPolicy(policyPath(cfg.root, policyArg ?? DEFAULT_POLICY)), { workspace: cwd });
+    const name = h.tool_name ?? '';
+    const d = decideToolCall(policy, { name, input: h.tool_input, cwd }, toolActions(name, h.tool_input, cwd));
+    decision = { ...d, policy: policy.name, by: 'hook-local' };
+    if (d.verdict === 'denied' && policy.mode === 'audit') return;
+  } catch (e) {
+    deny(`Warden: refused because no decision could be made (${why}; ${(e as Error).message})`);
+    return;
+  }
+  if (decision.verdict === 'denied') deny(`${explain(decision)}; decided locally: ${why}`);
+}
+
+export async function runHook(argv: string[]): Promise<void> {
+  const at = argv.indexOf('--policy');
+  const policyArg = at >= 0 ? argv[at + 1] : undefined;
+  let raw: string;
+  let h: HookPayload;
+  try {
+    raw = readFileSync(0, 'utf8');
+    h = JSON.parse(raw) as HookPayload;
+  } catch (e) {
+    /* exit 2 blocks the call; stderr is what the agent sees */
+    process.stderr.write(`Warden: unreadable hook input, the call is refused: ${(e as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const { socket } = sessionEnv();
+  if (!socket) return decideLocally(h, policyArg, 'not inside a warden run session');
+  try {
+    const answer = (await callSocket(socket, 'hook', h, 3000)) as { decision: ToolDecision | null };
+    if (answer.decision?.verdict === 'denied') deny(explain(answer.decision));
+  } catch (e) {
+    process.stderr.write(`warden hook: session did not answer: ${(e as Error).message}\n`);
+    decideLocally(h, policyArg, `the session did not answer (${(e as Error).message})`);
+  }
+}
+
+await runHook(process.argv.slice(2));

@@ -1,0 +1,161 @@
+/**
+ * `warden mcp -- SERVER_CMD...`: an MCP server behind Warden's proxy. Put it
+ * in any agent's MCP config in place of the server command. Outside a session
+ * the server runs as its own Warden session (its cgroup, its policy); inside
+ * `warden run` it joins the agent's session and asks that session to decide.
+ */
+import { spawn } from 'node:child_process';
+import { basename, resolve } from 'node:path';
+import { Command } from 'commander';
+import { McpInterceptor, type Ask } from '../applayer/mcp/interceptor.js';
+import { pipeStdio } from '../applayer/mcp/stdio.js';
+import { callSocket } from '../applayer/socket.js';
+import { sessionEnv, type Config } from '../config.js';
+import { runSession } from '../daemon.js';
+import { DEFAULT_POLICY, policyPath } from '../policy/builtin.js';
+import { compilePolicy } from '../policy/compile.js';
+import { loadPolicy } from '../policy/load.js';
+import { Store } from '../store/store.js';
+import { table } from './render.js';
+
+/** A name for the server from its command: the package or script name. */
+export function serverName(command: string[]): string {
+  const pkg = command.find(
+    (a) => /^@?[\w.-]+(\/[\w.-]+)?(@[\w.^~-]+)?$/.test(a) && !/^(npx|node|uvx|python3?|-y)$/.test(a),
+  );
+  const base = basename(pkg ?? command[command.length - 1] ?? 'server').replace(/@[\w.^~-]+$/, '');
+  return base.replace(/\.(m?js|py|ts)$/, '').replace(/[^\w.-]/g, '_') || 'server';
+}
+
+interface McpFlags {
+  name?: string;
+  policy?: string | false;
+  workspace?: string;
+}
+
+async function proxyStdio(cfg: Config, command: string[], o: McpFlags): Promise<number> {
+  const server = o.name ?? serverName(command);
+  const { socket, sessionId } = sessionEnv();
+  if (socket) {
+    /* inside a session: the server is in its cgroup already; the session decides */
+    if (o.policy)
+      process.stderr.write(`warden mcp: inside session ${sessionId}: its policy decides, --policy is not used\n`);
+    const ask: Ask = (m, p) => callSocket(socket, m, p, 5000);
+    const [cmd, ...args] = command;
+    const child = spawn(cmd ?? '', args, { stdio: ['pipe', 'pipe', 'inherit'] });
+    pipeStdio(
+      new McpInterceptor(server, ask),
+      { input: process.stdin, output: process.stdout },
+      {
+        input: child.stdin,
+        output: child.stdout,
+      },
+    );
+    return await new Promise((r) => {
+      child.on('error', (e) => {
+        process.stderr.write(`warden mcp: cannot start ${cmd}: ${e.message}\n`);
+        r(127);
+      });
+      child.on('exit', (code, sig) => r(code ?? 128 + (sig ? 15 : 0)));
+    });
+  }
+  if (process.getuid?.() !== 0)
+    throw new Error('warden mcp outside a warden run session needs root (it runs the server as a session)');
+  const workspace = resolve(o.workspace ?? process.cwd());
+  const policy =
+    o.policy === false
+      ? null
+      : compilePolicy(loadPolicy(policyPath(cfg.root, o.policy ?? DEFAULT_POLICY)), { workspace });
+  const { status, session } = await runSession(cfg, {
+    command,
+    name: `mcp ${server}`,
+    stdio: 'pipe',
+    enforcement: { policy, workspace },
+    onStart: (child, app) => {
+      const ask: Ask = async (m, p) => app.handle(m, p);
+      if (!child.stdin || !child.stdout) throw new Error('the MCP server has no stdio pipes');
+      pipeStdio(
+        new McpInterceptor(server, ask),
+        { input: process.stdin, output: process.stdout },
+        {
+          input: child.stdin,
+          output: child.stdout,
+        },
+      );
+    },
+  });
+  process.stderr.write(
+    `warden mcp: session ${session.id} ended (${session.events} events); see: warden timeline -s ${session.id}\n`,
+  );
+  return status;
+}
+
+export function mcpCommand(config: () => Config): Command {
+  const cmd = new Command('mcp')
+    .description('run an MCP server behind Warden: tool calls decided, definitions pinned, actions attributed')
+    .usage('[options] -- SERVER_CMD... | approve | tools')
+    .option('--name <server>', 'the server name used in tool names (mcp__NAME__tool) and pins')
+    .option('-p, --policy <file>', `policy file or built-in name (default: ${DEFAULT_POLICY})`)
+    .option('--no-policy', 'record only')
+    .option('-w, --workspace <dir>', 'the workspace ${workspace} stands for (default: the current directory)')
+    .argument('[command...]', 'the server command, after --')
+    .action(async (command: string[], o: McpFlags) => {
+      if (!command.length)
+        throw new Error('no server command: warden mcp -- npx -y @modelcontextprotocol/server-filesystem DIR');
+      process.exitCode = await proxyStdio(config(), command, o);
+    });
+  cmd
+    .command('approve')
+    .description('accept the changed definitions of MCP tools (all pending ones of the server if no tool is named)')
+    .requiredOption('--server <name>', 'the server name')
+    .argument('[tools...]', 'tool names')
+    .action((tools: string[], o: { server: string }) => {
+      const store = Store.open(config().stateDir);
+      try {
+        const pending = store.app
+          .mcpTools(o.server)
+          .filter((t) => t.pendingHash && (!tools.length || tools.includes(t.tool)));
+        if (!pending.length) throw new Error(`no changed tool definitions waiting for approval on server ${o.server}`);
+        for (const t of pending) {
+          store.app.putMcpTool({
+            ...t,
+            hash: t.pendingHash ?? t.hash,
+            description: t.pendingDescription ?? t.description,
+            pendingHash: null,
+            pendingDescription: null,
+          });
+          console.log(`approved ${o.server}/${t.tool}: ${(t.pendingDescription ?? '').slice(0, 200)}`);
+        }
+      } finally {
+        store.close();
+      }
+    });
+  cmd
+    .command('tools')
+    .description('the pinned MCP tool definitions, and those waiting for approval')
+    .option('--server <name>', 'only this server')
+    .option('--json', 'one JSON object per line')
+    .action((o: { server?: string; json?: boolean }) => {
+      const store = Store.open(config().stateDir);
+      try {
+        const tools = store.app.mcpTools(o.server);
+        if (o.json) for (const t of tools) console.log(JSON.stringify(t));
+        else if (!tools.length) console.log('no MCP tools pinned yet');
+        else {
+          const rows = [['SERVER', 'TOOL', 'STATUS', 'DESCRIPTION']];
+          for (const t of tools) {
+            rows.push([
+              t.server,
+              t.tool,
+              t.pendingHash ? 'CHANGED: blocked' : 'pinned',
+              t.description.slice(0, 60).replace(/\s+/g, ' '),
+            ]);
+          }
+          console.log(table(rows));
+        }
+      } finally {
+        store.close();
+      }
+    });
+  return cmd;
+}

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { ToolCall } from '../applayer/records.js';
+import { Correlator, type Finding } from './correlate.js';
+import type { WardenEvent } from './events.js';
+
+let t = 1_000_000;
+const base = (execId: string, parentExecId: string | null, pid: number) => ({
+  sessionId: 's',
+  time: '',
+  timeUs: (t += 1000),
+  pid,
+  tid: pid,
+  ppid: 1,
+  uid: 0,
+  gid: 0,
+  comm: 'x',
+  exe: '/bin/x',
+  execId,
+  parentExecId,
+});
+const exec = (execId: string, parent: string, pid: number, argv: string[]): WardenEvent => ({
+  ...base(execId, parent, pid),
+  type: 'exec',
+  argv,
+  argc: argv.length,
+  argvTruncated: false,
+  cwd: '/w',
+});
+const fork = (execId: string, child: string, pid: number): WardenEvent => ({
+  ...base(execId, null, pid),
+  type: 'fork',
+  childPid: pid + 1,
+  childExecId: child,
+});
+const connect = (execId: string, pid: number, daddr: string, dport: number): WardenEvent => ({
+  ...base(execId, null, pid),
+  type: 'connect',
+  family: 'ipv4',
+  protocol: 'tcp',
+  daddr,
+  dport,
+  result: 0,
+  syscall: 'connect',
+});
+const openW = (execId: string, pid: number, path: string): WardenEvent => ({
+  ...base(execId, null, pid),
+  type: 'open',
+  path,
+  flags: 0o1101,
+  flagNames: ['O_WRONLY'],
+  mode: 0o644,
+  result: 3,
+  syscall: 'openat',
+});
+const call = (id: string, name: string, input: unknown): ToolCall => ({
+  sessionId: 's',
+  id,
+  name,
+  input,
+  turn: 1,
+  sources: ['llm'],
+  startedUs: t,
+  endedUs: null,
+  result: null,
+  decision: null,
+});
+
+function setup(): { c: Correlator; findings: Finding[]; feed: (e: WardenEvent) => WardenEvent } {
+  const c = new Correlator({ namesOf: () => [] });
+  c.runtimePorts.add(4000);
+  const findings: Finding[] = [];
+  c.onFinding = (f) => findings.push(f);
+  const feed = (e: WardenEvent): WardenEvent => {
+    c.handle(e);
+    c.flush();
+    return e;
+  };
+  /* the agent starts and talks to its model */
+  feed(exec('agent', 'launch', 10, ['claude', '-p', 'x']));
+  feed(connect('agent', 10, '127.0.0.1', 4000));
+  return { c, findings, feed };
+}
+
+test("a shell tool call's processes and their children are linked to it", () => {
+  const { c, findings, feed } = setup();
+  c.started(call('t1', 'Bash', { command: 'make test' }));
+  feed(fork('agent', 'f1', 10));
+  const sh = feed(exec('sh1', 'f1', 11, ['/bin/bash', '-c', "eval 'make test'"]));
+  feed(fork('sh1', 'f2', 11));
+  const make = feed(exec('make1', 'f2', 12, ['make', 'test']));
+  const w = feed(openW('make1', 12, '/w/out.o'));
+  assert.equal(sh.toolCallId, 't1');
+  assert.equal(make.toolCallId, 't1');
+  assert.equal(w.toolCallId, 't1');
+  assert.equal(w.attribution, 'tool-call');
+  assert.deepEqual(findings, []);
+});
+
+test('a connection the command never named is an intent mismatch', () => {
+  const { c, findings, feed } = setup();
+  c.started(call('t2', 'Bash', { command: './run-tests.sh' }));
+  feed(fork('agent', 'f3', 10));
+  feed(exec('sh2', 'f3', 13, ['/bin/bash', '-c', './run-tests.sh']));
+  feed(connect('sh2', 13, '10.9.8.7', 443));
+  feed(connect('sh2', 13, '10.9.8.7', 443));
+  assert.equal(findings.length, 1, 'reported once');
+  assert.equal(findings[0]?.detector, 'intent-mismatch');
+  assert.equal(findings[0]?.toolCallId, 't2');
+  /* named in the command: no finding */
+  c.started(call('t3', 'Bash', { command: 'curl http://10.1.1.1:8080/health' }));
+  feed(fork('agent', 'f4', 10));
+  feed(exec('sh3', 'f4', 14, ['/bin/bash', '-c', 'curl http://10.1.1.1:8080/health']));
+  feed(connect('sh3', 14, '10.1.1.1', 8080));
+  assert.equal(findings.length, 1);
+});
+
+test('actions no tool call explains are undeclared; housekeeping is not', () => {
+  const { findings, feed } = setup();
+  feed(fork('agent', 'f5', 10));
+  const git = feed(exec('git1', 'f5', 15, ['git', 'config', '--get', 'remote.origin.url']));
+  assert.equal(git.attribution, 'agent-runtime');
+  feed(fork('agent', 'f6', 10));
+  const rogue = feed(exec('nc1', 'f6', 16, ['nc', '10.0.0.9', '4444']));
+  assert.equal(rogue.attribution, 'undeclared');
+  const sent = feed(connect('nc1', 16, '10.0.0.9', 4444));
+  feed(connect('nc1', 16, '10.0.0.9', 4444)); /* once per process and kind of action */
+  assert.equal(sent.attribution, 'undeclared');
+  const agentWrite = feed(openW('agent', 10, '/home/dev/.bashrc'));
+  assert.equal(agentWrite.attribution, 'undeclared');
+  assert.deepEqual(
+    findings.map((f) => f.detector),
+    ['undeclared-action', 'undeclared-action', 'undeclared-action'],
+  );
+  assert.match(findings[0]?.message ?? '', /exec of nc/);
+});
+
+test("a file tool's own write by the agent process is linked to the call by its path", () => {
+  const { c, feed } = setup();
+  c.started(call('t4', 'Write', { file_path: '/w/app.ts', content: '' }));
+  const w = feed(openW('agent', 10, '/w/app.ts'));
+  assert.equal(w.toolCallId, 't4');
+});

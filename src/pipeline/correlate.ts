@@ -1,0 +1,302 @@
+/**
+ * Links each kernel action of an agent session to the tool call that caused
+ * it: by process lineage from the process a tool spawned (matched on its
+ * command line), by the paths a file tool names, and by the time a call was
+ * open. What no tool call explains is `undeclared`; what a call did beyond
+ * what it said (a "run the tests" that also reaches a new host) is an
+ * intent mismatch. Both become findings.
+ */
+import { existsSync } from 'node:fs';
+import type { ToolCall } from '../applayer/records.js';
+import { declaredText } from '../applayer/tool-actions.js';
+import { AgentRuntimeProfile } from './agent-runtime.js';
+import type { WardenEvent } from './events.js';
+import { opensForWrite } from './names.js';
+
+export interface Finding {
+  detector: 'undeclared-action' | 'intent-mismatch';
+  severity: 'low' | 'medium' | 'high';
+  message: string;
+  toolCallId: string | null;
+  events: WardenEvent[];
+  data: Record<string, unknown>;
+}
+
+type Attribution = { kind: 'tool-call'; call: string } | { kind: 'agent-runtime' } | { kind: 'undeclared' };
+
+interface OpenCall {
+  call: ToolCall;
+  shell: string | null;
+  /** normalized declared text, to check what the call's actions reach against */
+  declared: string;
+  paths: string[];
+  endedUs: number | null;
+}
+
+const SHELL_TOOL = /^(bash|shell|exec_command|run_shell_command|local_shell|execute_command|terminal)$/i;
+const NET_TOOLS = /^(curl|wget|nc|ncat|netcat|socat|ssh|scp|sftp|telnet|ftp|rsync|nslookup|dig|host)$/;
+const GRACE_US = 1_000_000;
+const norm = (s: string): string => s.replace(/['"\\\s]/g, '');
+
+export interface CorrelatorOptions {
+  /** names an address was resolved from, by the session's DNS */
+  namesOf?: (addr: string) => string[];
+  profile?: AgentRuntimeProfile;
+}
+
+export class Correlator {
+  /** loopback ports where the agent's own traffic goes (the LLM proxy): never a finding */
+  readonly runtimePorts = new Set<number>();
+  private readonly calls = new Map<string, OpenCall>();
+  private readonly attribution = new Map<string, Attribution>();
+  private readonly parentOf = new Map<string, string | null>();
+  /** pids seen acting in the session: the agent signalling its own children is housekeeping */
+  private readonly sessionPids = new Set<number>();
+  /** exec ids of agent programs: the session's first program, and whatever talks to the LLM proxy */
+  private readonly agents = new Set<string>();
+  private rootSeen = false;
+  /** the agent has spoken (a model request or a tool call): before that, the session is launching */
+  private live = false;
+  private readonly reported = new Set<string>();
+  private pending: Finding[] = [];
+  private readonly profile: AgentRuntimeProfile;
+  /** called with each finding once its events are handed on */
+  onFinding: ((f: Finding) => void) | undefined;
+
+  constructor(private readonly o: CorrelatorOptions) {
+    this.profile = o.profile ?? new AgentRuntimeProfile();
+  }
+
+  started(call: ToolCall): void {
+    this.live = true;
+    const shellCmd = (call.input as { command?: unknown } | null)?.command;
+    const shell =
+      SHELL_TOOL.test(call.name) && (typeof shellCmd === 'string' || Array.isArray(shellCmd))
+        ? norm(Array.isArray(shellCmd) ? shellCmd.join(' ') : shellCmd).slice(0, 200)
+        : null;
+    const input = (call.input ?? {}) as Record<string, unknown>;
+    const paths = ['file_path', 'path', 'notebook_path', 'filePath']
+      .map((k) => input[k])
+      .filter((v): v is string => typeof v === 'string');
+    const prior = this.calls.get(call.id);
+    this.calls.set(call.id, {
+      call,
+      shell: shell ?? prior?.shell ?? null,
+      declared: declaredText(call.name, call.input).toLowerCase(),
+      paths: paths.length ? paths : (prior?.paths ?? []),
+      endedUs: null,
+    });
+  }
+
+  ended(call: ToolCall): void {
+    const open = this.calls.get(call.id);
+    if (open) open.endedUs = call.endedUs ?? Date.now() * 1000;
+  }
+
+  /** Annotates `e` in place; findings wait for `flush` (after the event is handed on). */
+  handle(e: WardenEvent): void {
+    this.learn(e);
+    const a = this.attribute(e);
+    if (!a) return;
+    e.attribution = a.kind;
+    if (a.kind === 'tool-call') {
+      e.toolCallId = a.call;
+      this.checkIntent(e, a.call);
+    } else if (a.kind === 'undeclared') this.reportUndeclared(e);
+  }
+
+  /** Hands on the findings of the events handled so far. */
+  flush(): void {
+    const out = this.pending;
+    this.pending = [];
+    for (const f of out) this.onFinding?.(f);
+  }
+
+  private learn(e: WardenEvent): void {
+    this.sessionPids.add(e.pid);
+    this.sessionPids.add(e.tid);
+    if (!this.parentOf.has(e.execId)) this.parentOf.set(e.execId, e.parentExecId);
+    if (e.type === 'fork') this.parentOf.set(e.childExecId, e.execId);
+    if (e.type === 'exec' && !this.rootSeen) {
+      this.rootSeen = true; /* the session's first program: the agent (warden-launch execs it) */
+      this.agents.add(e.execId);
+    }
+    if (e.type === 'connect' && this.runtimePorts.has(e.dport) && isLoopback(e.daddr)) {
+      this.agents.add(e.execId);
+      this.live = true;
+    }
+  }
+
+  /** The nearest attributed ancestor's attribution, walking up the lineage to the agent. */
+  private inherited(execId: string): Attribution | undefined {
+    let id = this.parentOf.get(execId) ?? null;
+    for (let depth = 0; id && depth < 64 && !this.agents.has(id); depth++) {
+      const known = this.attribution.get(id);
+      if (known) return known;
+      id = this.parentOf.get(id) ?? null;
+    }
+    return undefined;
+  }
+
+  private attribute(e: WardenEvent): Attribution | undefined {
+    const known = this.attribution.get(e.execId);
+    if (known) return known;
+    if (this.agents.has(e.execId)) return this.agentOwn(e);
+    const inherited = this.inherited(e.execId);
+    if (inherited) {
+      this.attribution.set(e.execId, inherited);
+      return inherited;
+    }
+    if (!this.hasAgentAncestor(e.execId)) return undefined; /* before or beside the agent: not ours to judge */
+    if (e.type !== 'exec') return undefined; /* a fork of the agent: judged at its exec */
+    const a = this.byCommand(e.argv, e.timeUs);
+    this.attribution.set(e.execId, a);
+    return a;
+  }
+
+  private hasAgentAncestor(execId: string): boolean {
+    let id = this.parentOf.get(execId) ?? null;
+    for (let depth = 0; id && depth < 64; depth++) {
+      if (this.agents.has(id)) return true;
+      id = this.parentOf.get(id) ?? null;
+    }
+    return false;
+  }
+
+  /** A program the agent started: which open shell call's command is it? */
+  private byCommand(argv: string[], timeUs: number): Attribution {
+    if (!this.live) return { kind: 'agent-runtime' }; /* launching: wrappers and the agent's own start */
+    const line = norm(argv.join(' '));
+    const open = [...this.calls.values()].filter((c) => c.shell !== null && this.isOpen(c, timeUs));
+    const hit = open.find((c) => c.shell && line.includes(c.shell));
+    if (hit) return { kind: 'tool-call', call: hit.call.id };
+    if (this.profile.isRuntimeExec(argv)) return { kind: 'agent-runtime' };
+    const only = open.length === 1 ? open[0] : undefined;
+    if (only && /(^|\/)(ba|z|da)?sh$/.test(argv[0] ?? '')) return { kind: 'tool-call', call: only.call.id };
+    return { kind: 'undeclared' };
+  }
+
+  private isOpen(c: OpenCall, timeUs: number): boolean {
+    return c.call.startedUs - GRACE_US <= timeUs && (c.endedUs === null || timeUs <= c.endedUs + GRACE_US);
+  }
+
+  /** An action of the agent program itself: a file tool's, its own housekeeping, or undeclared. */
+  private agentOwn(e: WardenEvent): Attribution | undefined {
+    const path = 'path' in e ? e.path : undefined;
+    if (path !== undefined) {
+      const tool = [...this.calls.values()].find(
+        (c) => this.isOpen(c, e.timeUs) && c.paths.some((p) => path === p || path.startsWith(`${p}.`)),
+      );
+      if (tool) return { kind: 'tool-call', call: tool.call.id };
+      if (this.profile.isRuntimePath(path)) return { kind: 'agent-runtime' };
+      if (!isChange(e)) return undefined; /* reads of libraries, configs, the workspace: not judged */
+      return { kind: 'undeclared' };
+    }
+    if (e.type === 'connect' || e.type === 'send') {
+      if (e.dport === 53 || e.family === 'unix' || e.family === 'other') return { kind: 'agent-runtime' };
+      if (isLoopback(e.daddr) && this.runtimePorts.has(e.dport)) {
+        return { kind: 'agent-runtime' };
+      }
+      return { kind: 'undeclared' };
+    }
+    if (e.type === 'dns') return { kind: 'agent-runtime' };
+    if (e.type === 'kill' || e.type === 'ptrace' || e.type === 'setuid' || e.type === 'capset') {
+      if (e.type === 'kill' && (e.signal === 0 || this.ownTarget(e.pid, Math.abs(e.target)))) {
+        return { kind: 'agent-runtime' };
+      }
+      return { kind: 'undeclared' };
+    }
+    return undefined;
+  }
+
+  /** A process of the session, or a thread of the sender (runtimes signal their own threads, e.g. for GC). */
+  private ownTarget(pid: number, target: number): boolean {
+    return this.sessionPids.has(target) || existsSync(`/proc/${pid}/task/${target}`);
+  }
+
+  private reportUndeclared(e: WardenEvent): void {
+    if (!isSignificant(e)) return;
+    const key = `u:${e.execId}:${e.type}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.pending.push({
+      detector: 'undeclared-action',
+      severity: e.type === 'exec' || e.type === 'connect' || e.type === 'send' ? 'high' : 'medium',
+      message: `${describe(e)} by ${e.comm} (pid ${e.pid}) with no tool call behind it`,
+      toolCallId: null,
+      events: [e],
+      data: { type: e.type, execId: e.execId },
+    });
+  }
+
+  /** Network reach and network tools the call's own words never named. */
+  private checkIntent(e: WardenEvent, callId: string): void {
+    const c = this.calls.get(callId);
+    if (!c || c.shell === null) return;
+    let what: string | undefined;
+    if ((e.type === 'connect' || e.type === 'send') && (e.family === 'ipv4' || e.family === 'ipv6')) {
+      if (e.dport === 53 || (e.result < 0 && e.result !== -115)) return; /* DNS, or it never connected */
+      const names = this.o.namesOf?.(e.daddr) ?? [];
+      const addr = e.daddr.replace(/^::ffff:/, '');
+      if ([addr, ...names].some((n) => c.declared.includes(n.toLowerCase()))) return;
+      what = `${e.type} to ${addr}:${e.dport}${names.length ? ` (${names.join(', ')})` : ''}`;
+    } else if (e.type === 'exec') {
+      const prog = (e.argv[0] ?? e.exe).split('/').pop() ?? '';
+      if (!NET_TOOLS.test(prog) || c.declared.includes(prog)) return;
+      what = `runs ${prog}`;
+    } else return;
+    const key = `i:${callId}:${what}`;
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    this.pending.push({
+      detector: 'intent-mismatch',
+      severity: 'high',
+      message: `${c.call.name} call ${callId} ${what}, which its command never mentions`,
+      toolCallId: callId,
+      events: [e],
+      data: { tool: c.call.name, input: c.call.input, action: what },
+    });
+  }
+}
+
+function isLoopback(addr: string): boolean {
+  return addr.startsWith('127.') || addr === '::1' || addr.startsWith('::ffff:127.');
+}
+
+function isChange(e: WardenEvent): boolean {
+  if (e.type === 'open') return opensForWrite(e.flags);
+  return (
+    e.type === 'unlink' || e.type === 'rename' || e.type === 'mkdir' || e.type === 'chmod' || e.type === 'truncate'
+  );
+}
+
+function isSignificant(e: WardenEvent): boolean {
+  if (e.type === 'exec' || e.type === 'connect' || e.type === 'send') return true;
+  if (e.type === 'kill' || e.type === 'ptrace' || e.type === 'setuid' || e.type === 'capset') return true;
+  return isChange(e);
+}
+
+function describe(e: WardenEvent): string {
+  switch (e.type) {
+    case 'exec':
+      return `exec of ${e.argv.join(' ').slice(0, 120)}`;
+    case 'connect':
+    case 'send':
+      return `${e.type} to ${e.daddr}:${e.dport}`;
+    case 'open':
+      return `write to ${e.path}`;
+    case 'rename':
+      return `rename of ${e.path} to ${e.newPath}`;
+    case 'unlink':
+    case 'mkdir':
+    case 'chmod':
+    case 'truncate':
+      return `${e.type} of ${e.path}`;
+    case 'kill':
+      return `signal ${e.signal} to pid ${e.target}`;
+    case 'ptrace':
+      return `ptrace of pid ${e.target}`;
+    default:
+      return e.type;
+  }
+}
