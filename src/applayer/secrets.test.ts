@@ -111,10 +111,14 @@ test('hostile text never throws and is scanned in one pass', () => {
     `sk-${mib('a-')}`,
     `xoxb-${mib('a1-')}`,
     mib('eyJabcdef.'),
+    mib('eyJ-'),
     `aws_secret_access_key=${mib('A')}`,
     mib('a'),
   ];
   for (const text of hostile) assert.ok(Array.isArray(scanner.scan(text)));
+  for (const env of [`K=a${mib(' ')}b`, `K=${mib('1')}x`, mib('K="x\n'), mib("K='x\n")]) {
+    assert.ok(Array.isArray(envFileValues(env)));
+  }
   assert.deepEqual(kinds(hostile[0] as string), ['private-key']);
 });
 

@@ -70,7 +70,8 @@ const PATTERNS: SecretPattern[] = [
   { kind: 'stripe-key', regex: /\b[rs]k_live_[0-9A-Za-z]{20,247}\b/g },
   {
     kind: 'jwt',
-    regex: /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}(?![A-Za-z0-9_-])/g,
+    // Only at the start of a base64url run: a match tried from inside one would rescan it (quadratic).
+    regex: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}(?![A-Za-z0-9_-])/g,
   },
 ];
 
@@ -204,7 +205,7 @@ const ENV_LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*)$/;
 // Names under which a value is a secret whatever it looks like.
 const SECRET_NAME = /KEY|SECRET|TOKEN|PASS|PWD|CREDENTIAL|AUTH|PRIVATE|SIGNATURE|SALT|DSN|COOKIE|SESSION|CERT/i;
 const PLAIN_WORD = /^(?:true|false|yes|no|on|off|null|none|nil|undefined|enabled|disabled)$/i;
-const NUMBER = /^[+-]?(?:\d[\d_]*\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+const NUMBER = /^[+-]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/i;
 const LOOPBACK_OR_IP = /^(?:localhost|\d{1,3}(?:\.\d{1,3}){3}|\[?[0-9a-f]*:[0-9a-f:]*\]?)(?::\d+)?$/i;
 const URL = /^[a-z][a-z0-9+.-]*:\/\/(?:([^\s/@]*)@)?/i;
 const HOSTNAME = /^[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?$/;
@@ -218,16 +219,19 @@ const PATH = /^(?:~|\.{1,2})?\/[\w./-]*$/;
 export function envFileValues(text: string): string[] {
   const lines = text.split(/\r\n|\r|\n/);
   const values = new Set<string>();
+  const unclosed = new Set<string>();
   for (let i = 0; i < lines.length; i++) {
     const m = ENV_LINE.exec(lines[i] ?? '');
     if (m === null) continue;
     const key = m[1] ?? '';
     const raw = (m[2] ?? '').trim();
-    let value = raw.replace(/\s+#.*$/, '');
+    // A comment starts at a `#` after whitespace (a search, not /\s+#.*$/, which backtracks on long blanks).
+    const comment = raw.search(/\s#/);
+    let value = comment === -1 ? raw : raw.slice(0, comment).trimEnd();
     const quote = raw[0];
     if (quote === '"' || quote === "'" || quote === '`') {
       // A quoted value may run over several lines (a PEM key); unclosed, it is read as written.
-      const quoted = readQuoted(lines, i, raw.slice(1), quote);
+      const quoted = readQuoted(lines, i, raw.slice(1), quote, unclosed);
       if (quoted !== null) {
         value = quoted.value;
         i = quoted.lastLine;
@@ -238,19 +242,28 @@ export function envFileValues(text: string): string[] {
   return [...values];
 }
 
+/**
+ * Reads a quoted value from `rest` on, over following lines until its closing
+ * quote. `unclosed` holds the quotes already searched for to the end of the
+ * file in vain: past the current line they cannot close, so none is searched twice.
+ */
 function readQuoted(
   lines: string[],
   first: number,
   rest: string,
   quote: string,
+  unclosed: Set<string>,
 ): { value: string; lastLine: number } | null {
-  let body = rest;
-  for (let line = first; ;) {
-    const close = closingQuote(body, quote);
-    if (close !== -1) return { value: body.slice(0, close), lastLine: line };
-    if (++line >= lines.length) return null;
-    body += `\n${lines[line]}`;
+  const parts: string[] = [];
+  const last = unclosed.has(quote) ? first : lines.length - 1;
+  for (let line = first; line <= last; line++) {
+    const text = line === first ? rest : (lines[line] ?? '');
+    const close = closingQuote(text, quote);
+    if (close !== -1) return { value: [...parts, text.slice(0, close)].join('\n'), lastLine: line };
+    parts.push(text);
   }
+  unclosed.add(quote);
+  return null;
 }
 
 function closingQuote(body: string, quote: string): number {

@@ -22,7 +22,13 @@ export interface Finding {
   data: Record<string, unknown>;
 }
 
-type Attribution = { kind: 'tool-call'; call: string } | { kind: 'agent-runtime' } | { kind: 'undeclared' };
+type Attribution =
+  | { kind: 'tool-call'; call: string }
+  | { kind: 'agent-runtime' }
+  | { kind: 'undeclared' }
+  /* an MCP server behind `warden mcp` in the session: its actions belong to the call it is serving */
+  | { kind: 'mcp-server'; server: string };
+type Resolved = Exclude<Attribution, { kind: 'mcp-server' }>;
 
 interface OpenCall {
   call: ToolCall;
@@ -36,6 +42,8 @@ interface OpenCall {
 const SHELL_TOOL = /^(bash|shell|exec_command|run_shell_command|local_shell|execute_command|terminal)$/i;
 const NET_TOOLS = /^(curl|wget|nc|ncat|netcat|socat|ssh|scp|sftp|telnet|ftp|rsync|nslookup|dig|host)$/;
 const GRACE_US = 1_000_000;
+/* `warden mcp --name NAME ...`, as its argv reads */
+const MCP_PROXY = /(?:\/warden['"]?|cli\/main\.js) mcp .*?--name (\S+)/;
 const norm = (s: string): string => s.replace(/['"\\\s]/g, '');
 
 export interface CorrelatorOptions {
@@ -138,20 +146,29 @@ export class Correlator {
     return undefined;
   }
 
-  private attribute(e: WardenEvent): Attribution | undefined {
+  private attribute(e: WardenEvent): Resolved | undefined {
     const known = this.attribution.get(e.execId);
-    if (known) return known;
+    if (known) return this.resolve(known, e);
     if (this.agents.has(e.execId)) return this.agentOwn(e);
     const inherited = this.inherited(e.execId);
     if (inherited) {
       this.attribution.set(e.execId, inherited);
-      return inherited;
+      return this.resolve(inherited, e);
     }
     if (!this.hasAgentAncestor(e.execId)) return undefined; /* before or beside the agent: not ours to judge */
     if (e.type !== 'exec') return undefined; /* a fork of the agent: judged at its exec */
-    const a = this.byCommand(e.argv, e.timeUs);
+    const mcp = MCP_PROXY.exec(e.argv.join(' '));
+    const a: Attribution = mcp ? { kind: 'mcp-server', server: mcp[1] ?? 'server' } : this.byCommand(e.argv, e.timeUs);
     this.attribution.set(e.execId, a);
-    return a;
+    return this.resolve(a, e);
+  }
+
+  /** An MCP server's action: the call to it that is open, or its own upkeep. */
+  private resolve(a: Attribution, e: WardenEvent): Resolved {
+    if (a.kind !== 'mcp-server') return a;
+    const prefix = `mcp__${a.server}__`;
+    const open = [...this.calls.values()].find((c) => c.call.name.startsWith(prefix) && this.isOpen(c, e.timeUs, 0));
+    return open ? { kind: 'tool-call', call: open.call.id } : { kind: 'agent-runtime' };
   }
 
   private hasAgentAncestor(execId: string): boolean {
@@ -176,18 +193,26 @@ export class Correlator {
     return { kind: 'undeclared' };
   }
 
-  private isOpen(c: OpenCall, timeUs: number): boolean {
-    return c.call.startedUs - GRACE_US <= timeUs && (c.endedUs === null || timeUs <= c.endedUs + GRACE_US);
+  private isOpen(c: OpenCall, timeUs: number, grace = GRACE_US): boolean {
+    return c.call.startedUs - grace <= timeUs && (c.endedUs === null || timeUs <= c.endedUs + grace);
+  }
+
+  /** When the session's program is an MCP server (`warden mcp` outside a session): the one call it is serving. */
+  private openMcpCall(timeUs: number): string | undefined {
+    const open = [...this.calls.values()].filter((c) => c.call.sources.includes('mcp') && this.isOpen(c, timeUs, 0));
+    return open.length === 1 ? open[0]?.call.id : undefined;
   }
 
   /** An action of the agent program itself: a file tool's, its own housekeeping, or undeclared. */
-  private agentOwn(e: WardenEvent): Attribution | undefined {
+  private agentOwn(e: WardenEvent): Resolved | undefined {
     const path = 'path' in e ? e.path : undefined;
     if (path !== undefined) {
       const tool = [...this.calls.values()].find(
         (c) => this.isOpen(c, e.timeUs) && c.paths.some((p) => path === p || path.startsWith(`${p}.`)),
       );
       if (tool) return { kind: 'tool-call', call: tool.call.id };
+      const served = this.openMcpCall(e.timeUs);
+      if (served) return { kind: 'tool-call', call: served };
       if (this.profile.isRuntimePath(path)) return { kind: 'agent-runtime' };
       if (!isChange(e)) return undefined; /* reads of libraries, configs, the workspace: not judged */
       return { kind: 'undeclared' };

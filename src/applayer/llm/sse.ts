@@ -15,7 +15,7 @@ export interface SseEvent {
 }
 
 export interface SseParserOptions {
-  /** the largest event kept, in UTF-8 bytes of its data; default 8 MiB */
+  /** the largest event kept, in UTF-8 bytes of its data lines as sent; default 8 MiB */
   maxEventBytes?: number;
 }
 
