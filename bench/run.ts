@@ -1,6 +1,7 @@
 /**
  * Warden benchmarks, one command: ./bench/run.sh
  *  (a) pipeline throughput: events per second from the kernel into SQLite, with loss counters;
+ *  (d) application layer: LLM proxy, MCP proxy and hook latency against direct peers;
  *  (b) overhead: open/close, loopback connect and fork/exec loops with no sensor, outside a
  *      session (sensor loaded) and inside one, interleaved in the same run; ratios and percentiles.
  */
@@ -13,6 +14,7 @@ import { loadConfig } from '../src/config.js';
 import { table } from '../src/cli/render.js';
 import { BenchSession, loadgen, median, type LoadResult } from './harness.js';
 import { enforcementBench } from './enforcement.js';
+import { applayerBench } from './applayer.js';
 
 const cfg = loadConfig();
 const LOADGEN = join(cfg.root, 'bench', 'build', 'loadgen');
@@ -212,6 +214,27 @@ async function enforcementSection(rounds: number) {
   return e;
 }
 
+async function applayerSection() {
+  console.log('\n== (d) application layer: added latency per request, proxied vs direct in the same run (µs)');
+  const rows = await applayerBench(cfg, quick);
+  console.log(
+    table([
+      ['OP', 'N', 'DIRECT p50', 'PROXIED p50', 'DIRECT p99', 'PROXIED p99', 'ADDED p50', 'ADDED p99'],
+      ...rows.map((r) => [
+        r.op,
+        String(r.n),
+        us(r.direct.p50),
+        us(r.proxied.p50),
+        us(r.direct.p99),
+        us(r.proxied.p99),
+        us(r.proxied.p50 - r.direct.p50),
+        us(r.proxied.p99 - r.direct.p99),
+      ]),
+    ]),
+  );
+  return rows;
+}
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('benchmarks need root (BPF, cgroups)');
   const started = new Date().toISOString();
@@ -220,6 +243,7 @@ async function main(): Promise<void> {
   if (wants('pipeline')) Object.assign(result, await pipelineSection());
   if (wants('overhead')) result.overhead = await overheadSection(rounds);
   if (wants('enforcement')) result.enforcement = await enforcementSection(rounds);
+  if (wants('applayer')) result.applayer = await applayerSection();
   const dir = join(cfg.root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `bench-${started.replace(/[:.]/g, '-')}.json`);

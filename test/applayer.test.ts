@@ -12,7 +12,9 @@ import { test } from 'node:test';
 import type { Alert, ToolCall } from '../src/applayer/records.js';
 import type { WardenEvent } from '../src/pipeline/events.js';
 import { ScriptedModel } from './fixtures/scripted-model.js';
-import { claudeBinary, needKernel, stateDir, tempDir, warden, wardenAsync } from './helpers.js';
+import { claudeBinary, needKernel, ROOT, stateDir, tempDir, warden, WARDEN, wardenAsync } from './helpers.js';
+
+const MCP_SERVER = join(ROOT, 'node_modules', '@modelcontextprotocol', 'server-filesystem', 'dist', 'index.js');
 
 type Timeline = {
   turns: Array<{ seq: number; toolCalls: Array<ToolCall & { events: WardenEvent[] }>; action: string }>;
@@ -70,6 +72,7 @@ test('Claude Code under warden run: tool calls linked to kernel actions, denied,
     { tools: [{ name: 'Bash', input: { command: `python3 -c "print(open('sec'+'rets/key.txt').read())"` } }] },
     { tools: [{ name: 'Bash', input: { command: './run-tests.sh' } }] },
     { tools: [{ name: 'Bash', input: { command: 'cat .env' } }] },
+    { tools: [{ name: 'mcp__fs__read_text_file', input: { path: join(ws.path, 'notes.txt') } }] },
     { text: 'Done.' },
   ]);
   const base = await model.listen();
@@ -79,7 +82,22 @@ test('Claude Code under warden run: tool calls linked to kernel actions, denied,
   assert.equal(hooks.status, 0, hooks.stderr);
   const run = await wardenAsync(
     state.path,
-    ['run', '--policy', policy, '-w', ws.path, '--', claudeBinary(), '-p', 'tidy up', '--dangerously-skip-permissions'],
+    [
+      'run',
+      '--policy',
+      policy,
+      '-w',
+      ws.path,
+      '--',
+      claudeBinary(),
+      '-p',
+      'tidy up',
+      '--dangerously-skip-permissions',
+      '--mcp-config',
+      JSON.stringify({
+        mcpServers: { fs: { command: WARDEN, args: ['mcp', '--name', 'fs', '--', 'node', MCP_SERVER, ws.path] } },
+      }),
+    ],
     {
       cwd: ws.path,
       env: {
@@ -98,7 +116,7 @@ test('Claude Code under warden run: tool calls linked to kernel actions, denied,
   const tl = JSON.parse(out.stdout) as Timeline;
   const calls = [...tl.turns.flatMap((x) => x.toolCalls), ...tl.otherToolCalls];
   const byId = new Map(calls.map((c) => [c.id, c]));
-  const [writeId, denyId, sneakId, covertId, envId] = model.toolUseIds;
+  const [writeId, denyId, sneakId, covertId, envId, mcpId] = model.toolUseIds;
   const call = (id: string | undefined): ToolCall & { events: WardenEvent[] } => {
     const c = byId.get(id ?? '');
     assert.ok(c, `tool call ${id} is in the timeline (have ${[...byId.keys()].join(', ')})`);
@@ -141,6 +159,15 @@ test('Claude Code under warden run: tool calls linked to kernel actions, denied,
   assert.ok(tl.alerts.some((a) => a.detector === 'llm.secret-in-request'));
   assert.ok(!model.seen.some((r) => r.body.includes(SECRET_VALUE)), 'the secret was redacted before it left');
   assert.ok(model.seen.some((r) => r.body.includes('[REDACTED')));
+
+  /* 6: an MCP server behind warden mcp inside the session: decided there, its read linked to the call */
+  const m = call(mcpId);
+  assert.match(m.result?.text ?? '', /hello/);
+  assert.ok(m.events.some((e) => e.type === 'open' && e.path === join(ws.path, 'notes.txt') && e.comm !== 'cat'));
+  assert.ok(
+    calls.some((x) => x.sources.includes('mcp') && x.name === 'mcp__fs__read_text_file'),
+    'the MCP proxy saw it',
+  );
 
   /* the agent's own start-up is housekeeping, not a finding */
   const undeclared = tl.alerts.filter((a) => a.detector === 'undeclared-action');

@@ -60,6 +60,7 @@ export function warden(stateDir: string, args: string[], timeoutMs = 120000): Sp
     encoding: 'utf8',
     env: { ...process.env, WARDEN_STATE_DIR: stateDir, NO_COLOR: '1' },
     timeout: timeoutMs,
+    maxBuffer: 256 << 20,
   });
 }
 

@@ -170,7 +170,7 @@ export class AppLayerService {
       };
       if (seq) {
         this.turns.set(seq, turn);
-        this.o.records.putTurn(turn);
+        setImmediate(() => this.o.records.putTurn(turn)); /* recorded once the request is on its way */
       }
       if (hits.length) {
         this.alert({

@@ -5,7 +5,7 @@
  * carries an id and gets exactly one answer.
  */
 import { chmodSync, rmSync } from 'node:fs';
-import { createConnection, createServer, type Server } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { z } from 'zod';
 
 export const RequestSchema = z.object({
@@ -58,36 +58,4 @@ export async function serveSocket(path: string, handler: Handler): Promise<Serve
   });
   chmodSync(path, 0o600);
   return server;
-}
-
-/** One request to a session socket. Rejects when the socket cannot be reached or answers too late. */
-export function callSocket(path: string, method: string, params: unknown, timeoutMs = 5000): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const conn = createConnection(path);
-    let buf = '';
-    const timer = setTimeout(() => {
-      conn.destroy();
-      reject(new Error(`no answer from ${path} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    conn.setEncoding('utf8');
-    conn.on('connect', () => conn.write(JSON.stringify({ id: 1, method, params }) + '\n'));
-    conn.on('data', (chunk: string) => {
-      buf += chunk;
-      const nl = buf.indexOf('\n');
-      if (nl < 0) return;
-      clearTimeout(timer);
-      conn.end();
-      try {
-        const out = JSON.parse(buf.slice(0, nl)) as { result?: unknown; error?: string };
-        if (out.error !== undefined) reject(new Error(out.error));
-        else resolve(out.result);
-      } catch (e) {
-        reject(e as Error);
-      }
-    });
-    conn.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-  });
 }

@@ -8,13 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ToolDecision } from '../applayer/records.js';
-import { callSocket } from '../applayer/socket.js';
-import { toolActions } from '../applayer/tool-actions.js';
-import { loadConfig, sessionEnv } from '../config.js';
-import { DEFAULT_POLICY, policyPath } from '../policy/builtin.js';
-import { compilePolicy } from '../policy/compile.js';
-import { loadPolicy } from '../policy/load.js';
-import { decideToolCall } from '../policy/tools.js';
+import { callSocket } from '../applayer/socket-client.js';
 
 interface HookPayload {
   hook_event_name?: string;
@@ -33,11 +27,21 @@ function deny(reason: string): void {
 
 const explain = (d: ToolDecision): string => `Warden: ${d.reason} (rule ${d.rule} of policy ${d.policy})`;
 
-/** No session answered: the policy file decides here, and says so. */
-function decideLocally(h: HookPayload, policyArg: string | undefined, why: string): void {
+/** No session answered: the policy file decides here, and says so. Loaded only then: it costs ~100 ms. */
+async function decideLocally(h: HookPayload, policyArg: string | undefined, why: string): Promise<void> {
   if (h.hook_event_name !== 'PreToolUse') return; /* nothing to decide; the record is lost, and said so */
   let decision: ToolDecision;
   try {
+    const [{ toolActions }, { loadConfig }, { DEFAULT_POLICY, policyPath }, { compilePolicy }, { loadPolicy }, tools] =
+      await Promise.all([
+        import('../applayer/tool-actions.js'),
+        import('../config.js'),
+        import('../policy/builtin.js'),
+        import('../policy/compile.js'),
+        import('../policy/load.js'),
+        import('../policy/tools.js'),
+      ]);
+    const { decideToolCall } = tools;
     const cfg = loadConfig();
     const cwd = resolve(h.cwd ?? process.cwd());
     const policy = compilePolicy(loadPolicy(policyPath(cfg.root, policyArg ?? DEFAULT_POLICY)), { workspace: cwd });
@@ -66,14 +70,14 @@ export async function runHook(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const { socket } = sessionEnv();
+  const socket = process.env.WARDEN_SOCKET; /* set by warden run for its agent */
   if (!socket) return decideLocally(h, policyArg, 'not inside a warden run session');
   try {
     const answer = (await callSocket(socket, 'hook', h, 3000)) as { decision: ToolDecision | null };
     if (answer.decision?.verdict === 'denied') deny(explain(answer.decision));
   } catch (e) {
     process.stderr.write(`warden hook: session did not answer: ${(e as Error).message}\n`);
-    decideLocally(h, policyArg, `the session did not answer (${(e as Error).message})`);
+    await decideLocally(h, policyArg, `the session did not answer (${(e as Error).message})`);
   }
 }
 

@@ -9,9 +9,11 @@ import { basename, resolve } from 'node:path';
 import { Command } from 'commander';
 import { McpInterceptor, type Ask } from '../applayer/mcp/interceptor.js';
 import { pipeStdio } from '../applayer/mcp/stdio.js';
-import { callSocket } from '../applayer/socket.js';
-import { sessionEnv, type Config } from '../config.js';
-import { runSession } from '../daemon.js';
+import { SocketClient } from '../applayer/socket-client.js';
+import { parseHostPort, sessionEnv, type Config } from '../config.js';
+import { newSessionId, runSession } from '../daemon.js';
+import { serveMcpHttp } from '../applayer/mcp/http.js';
+import { AppLayerService } from '../applayer/service.js';
 import { DEFAULT_POLICY, policyPath } from '../policy/builtin.js';
 import { compilePolicy } from '../policy/compile.js';
 import { loadPolicy } from '../policy/load.js';
@@ -29,6 +31,8 @@ export function serverName(command: string[]): string {
 
 interface McpFlags {
   name?: string;
+  url?: string;
+  listen?: string;
   policy?: string | false;
   workspace?: string;
 }
@@ -40,7 +44,8 @@ async function proxyStdio(cfg: Config, command: string[], o: McpFlags): Promise<
     /* inside a session: the server is in its cgroup already; the session decides */
     if (o.policy)
       process.stderr.write(`warden mcp: inside session ${sessionId}: its policy decides, --policy is not used\n`);
-    const ask: Ask = (m, p) => callSocket(socket, m, p, 5000);
+    const client = new SocketClient(socket);
+    const ask: Ask = (m, p) => client.call(m, p);
     const [cmd, ...args] = command;
     const child = spawn(cmd ?? '', args, { stdio: ['pipe', 'pipe', 'inherit'] });
     pipeStdio(
@@ -90,16 +95,82 @@ async function proxyStdio(cfg: Config, command: string[], o: McpFlags): Promise<
   return status;
 }
 
+/** `--url`: a remote streamable-HTTP server behind a local endpoint. Runs until interrupted. */
+async function proxyHttp(cfg: Config, o: McpFlags & { url: string }): Promise<number> {
+  const remote = new URL(o.url);
+  const server = o.name ?? remote.hostname.replace(/[^\w.-]/g, '_');
+  const listen = parseHostPort(o.listen ?? '127.0.0.1:0', 0);
+  const { socket, sessionId } = sessionEnv();
+  let ask: Ask;
+  let finish = (): void => undefined;
+  let id = sessionId ?? '';
+  if (socket) {
+    const client = new SocketClient(socket);
+    ask = (m, p) => client.call(m, p);
+  } else {
+    /* a remote server has no local processes: its session holds its calls, decisions and alerts */
+    const store = Store.open(cfg.stateDir);
+    id = newSessionId();
+    store.createSession({
+      id,
+      name: `mcp ${server} (remote ${remote.origin})`,
+      command: ['warden', 'mcp', '--url', o.url],
+      cwd: process.cwd(),
+      cgroup: '',
+      cgroupId: '0',
+      status: 'running',
+      startedUs: Date.now() * 1000,
+      rootPid: process.pid,
+    });
+    const workspace = resolve(o.workspace ?? process.cwd());
+    const policy =
+      o.policy === false
+        ? null
+        : compilePolicy(loadPolicy(policyPath(cfg.root, o.policy ?? DEFAULT_POLICY)), { workspace });
+    store.updateSession(id, { policy: policy ? `${policy.name} (${policy.mode})` : null });
+    const app = new AppLayerService({ sessionId: id, records: store.app, policy: () => policy, cwd: workspace });
+    ask = async (m, p) => app.handle(m, p);
+    finish = () => {
+      store.updateSession(id, { status: 'ended', endedUs: Date.now() * 1000 });
+      store.close();
+    };
+  }
+  const { server: http, port } = await serveMcpHttp(new McpInterceptor(server, ask), remote, listen);
+  console.log(`http://${listen.host}:${port}${remote.pathname}`);
+  process.stderr.write(
+    `warden mcp: ${remote.href} as MCP server "${server}" at http://${listen.host}:${port}${remote.pathname} (session ${id})\n`,
+  );
+  await new Promise<void>((r) => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => r());
+  });
+  http.close();
+  finish();
+  return 0;
+}
+
 export function mcpCommand(config: () => Config): Command {
   const cmd = new Command('mcp')
     .description('run an MCP server behind Warden: tool calls decided, definitions pinned, actions attributed')
     .usage('[options] -- SERVER_CMD... | approve | tools')
     .option('--name <server>', 'the server name used in tool names (mcp__NAME__tool) and pins')
+    .option(
+      '--url <url>',
+      'a remote streamable-HTTP MCP server: serve it on a local endpoint instead of running a command',
+    )
+    .option(
+      '--listen <host:port>',
+      'with --url: where the local endpoint listens (default 127.0.0.1 and any free port)',
+    )
     .option('-p, --policy <file>', `policy file or built-in name (default: ${DEFAULT_POLICY})`)
     .option('--no-policy', 'record only')
     .option('-w, --workspace <dir>', 'the workspace ${workspace} stands for (default: the current directory)')
     .argument('[command...]', 'the server command, after --')
     .action(async (command: string[], o: McpFlags) => {
+      if (o.url) {
+        if (command.length) throw new Error('give a server command or --url, not both');
+        process.exitCode = await proxyHttp(config(), { ...o, url: o.url });
+        return;
+      }
       if (!command.length)
         throw new Error('no server command: warden mcp -- npx -y @modelcontextprotocol/server-filesystem DIR');
       process.exitCode = await proxyStdio(config(), command, o);

@@ -1,0 +1,221 @@
+/**
+ * (d) Application-layer costs, each against a direct peer in the same run:
+ *  - the LLM proxy: a streamed Messages API response and a JSON one, through the
+ *    proxy vs straight to the same local endpoint (time to the last byte);
+ *  - the MCP proxy: tools/call on @modelcontextprotocol/server-filesystem behind
+ *    `warden mcp` (inside-a-session mode, asking a session socket) vs the server alone;
+ *  - `warden hook`: one PreToolUse decision through a session socket, vs starting
+ *    node with nothing to do (the floor any hook written in JS pays).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { LlmProxy } from '../src/applayer/llm/proxy.js';
+import { AppLayerService } from '../src/applayer/service.js';
+import { serveSocket } from '../src/applayer/socket.js';
+import type { Config } from '../src/config.js';
+import { compilePolicy } from '../src/policy/compile.js';
+import { loadPolicy } from '../src/policy/load.js';
+import { Store } from '../src/store/store.js';
+import { McpClient } from '../test/fixtures/mcp-client.js';
+import { percentile } from './harness.js';
+
+export interface LatencyRow {
+  op: string;
+  n: number;
+  direct: { p50: number; p99: number };
+  proxied: { p50: number; p99: number };
+}
+
+const stats = (xs: number[]) => ({ p50: percentile(xs, 50), p99: percentile(xs, 99) });
+
+function sseBody(events: number): string {
+  const out = [
+    `event: message_start\ndata: {"type":"message_start","message":{"id":"m","model":"x","usage":{"input_tokens":1,"output_tokens":0}}}\n\n`,
+  ];
+  out.push(
+    `event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n`,
+  );
+  for (let i = 0; i < events; i++) {
+    out.push(
+      `event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"token ${i} "}}\n\n`,
+    );
+  }
+  out.push(`event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n`);
+  out.push(
+    `event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":${events}}}\n\n`,
+  );
+  out.push(`event: message_stop\ndata: {"type":"message_stop"}\n\n`);
+  return out.join('');
+}
+
+async function upstream(): Promise<{ url: string; server: Server }> {
+  const stream = sseBody(200);
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.url?.includes('json')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"id":"m","model":"x","content":[{"type":"text","text":"ok"}],"stop_reason":"end_turn"}');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      /* written in pieces, as a model streams */
+      for (let i = 0; i < stream.length; i += 512) res.write(stream.slice(i, i + 512));
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+function timedPost(port: number, path: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const req = request({
+      host: '127.0.0.1',
+      port,
+      path,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(Number(process.hrtime.bigint() - t0)));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const REQUEST = JSON.stringify({
+  model: 'claude-x',
+  stream: true,
+  tools: [{ name: 'Bash' }],
+  messages: [{ role: 'user', content: [{ type: 'text', text: 'x'.repeat(20000) }] }],
+});
+
+async function llmProxyBench(app: AppLayerService, n: number): Promise<LatencyRow[]> {
+  const up = await upstream();
+  const proxy = new LlmProxy({
+    upstreams: { anthropic: up.url, openai: up.url, gemini: up.url },
+    hooks: app.proxyHooks,
+  });
+  const proxyPort = await proxy.listen();
+  const directPort = Number(new URL(up.url).port);
+  const rows: LatencyRow[] = [];
+  try {
+    for (const [op, path] of [
+      ['LLM streamed (200 SSE events, 20 KB request)', '/v1/messages'],
+      ['LLM JSON response', '/v1/messages?json=1'],
+    ] as const) {
+      const direct: number[] = [];
+      const proxied: number[] = [];
+      for (let i = 0; i < 200; i++) {
+        await timedPost(proxyPort, path, REQUEST); /* warm both paths: JIT, keep-alive */
+        await timedPost(directPort, path, REQUEST);
+      }
+      for (let i = 0; i < n; i++) {
+        direct.push(await timedPost(directPort, path, REQUEST));
+        proxied.push(await timedPost(proxyPort, path, REQUEST));
+      }
+      rows.push({ op, n, direct: stats(direct), proxied: stats(proxied) });
+    }
+  } finally {
+    await proxy.close();
+    up.server.close();
+  }
+  return rows;
+}
+
+async function mcpBench(cfg: Config, socket: string, ws: string, n: number): Promise<LatencyRow> {
+  const server = join(cfg.root, 'node_modules', '@modelcontextprotocol', 'server-filesystem', 'dist', 'index.js');
+  const env = { ...process.env, WARDEN_SOCKET: socket, WARDEN_SESSION: 'bench' };
+  const direct = new McpClient(process.execPath, [server, ws], env);
+  const proxied = new McpClient(
+    join(cfg.root, 'bin', 'warden'),
+    ['mcp', '--name', 'fs', '--', process.execPath, server, ws],
+    env,
+  );
+  const d: number[] = [];
+  const p: number[] = [];
+  try {
+    await direct.initialize();
+    await proxied.initialize();
+    const args = { name: 'read_text_file', arguments: { path: join(ws, 'file.txt') } };
+    for (let i = 0; i < 20; i++) await proxied.request('tools/call', args);
+    for (let i = 0; i < n; i++) {
+      let t0 = process.hrtime.bigint();
+      await direct.request('tools/call', args);
+      d.push(Number(process.hrtime.bigint() - t0));
+      t0 = process.hrtime.bigint();
+      await proxied.request('tools/call', args);
+      p.push(Number(process.hrtime.bigint() - t0));
+    }
+  } finally {
+    await direct.close();
+    await proxied.close();
+  }
+  return { op: 'MCP tools/call read_text_file', n, direct: stats(d), proxied: stats(p) };
+}
+
+function runOnce(cmd: string, args: string[], input: string, env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    const t0 = process.hrtime.bigint();
+    const c = spawn(cmd, args, { env, stdio: ['pipe', 'ignore', 'inherit'] });
+    c.stdin.end(input);
+    c.on('close', () => resolve(Number(process.hrtime.bigint() - t0)));
+  });
+}
+
+async function hookBench(cfg: Config, socket: string, n: number): Promise<LatencyRow> {
+  const env = { ...process.env, WARDEN_SOCKET: socket, WARDEN_SESSION: 'bench' };
+  const input = JSON.stringify({
+    hook_event_name: 'PreToolUse',
+    tool_name: 'Bash',
+    tool_input: { command: 'npm test' },
+    tool_use_id: 'toolu_bench',
+    cwd: '/tmp',
+  });
+  const d: number[] = [];
+  const p: number[] = [];
+  for (let i = 0; i < n; i++) {
+    d.push(await runOnce(process.execPath, ['-e', 'process.stdin.resume()'], input, env));
+    p.push(await runOnce(join(cfg.root, 'bin', 'warden'), ['hook'], input, env));
+  }
+  return { op: 'warden hook (PreToolUse) vs bare node start', n, direct: stats(d), proxied: stats(p) };
+}
+
+export async function applayerBench(cfg: Config, quick: boolean): Promise<LatencyRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-bench-app-'));
+  const store = Store.open(join(dir, 'state'));
+  const policy = compilePolicy(loadPolicy(join(cfg.root, 'policies', 'coding-agent.yaml')), { workspace: dir });
+  store.createSession({
+    id: 'bench',
+    name: 'bench',
+    command: ['bench'],
+    cwd: dir,
+    cgroup: '',
+    cgroupId: '0',
+    status: 'running',
+    startedUs: Date.now() * 1000,
+    rootPid: null,
+  });
+  const app = new AppLayerService({ sessionId: 'bench', records: store.app, policy: () => policy, cwd: dir });
+  const socketPath = join(dir, 'app.sock');
+  const socket = await serveSocket(socketPath, (m, p) => app.handle(m, p));
+  writeFileSync(join(dir, 'file.txt'), 'hello\n'.repeat(100));
+  try {
+    const rows = await llmProxyBench(app, quick ? 200 : 1000);
+    rows.push(await mcpBench(cfg, socketPath, dir, quick ? 200 : 1000));
+    rows.push(await hookBench(cfg, socketPath, quick ? 10 : 30));
+    return rows;
+  } finally {
+    socket.close();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The client side of a session's application-layer socket (see socket.ts).
+ * Kept free of heavy imports: `warden hook` loads it before every tool call.
+ */
+import { createConnection, type Socket } from 'node:net';
+
+/** One request to a session socket. Rejects when the socket cannot be reached or answers too late. */
+export function callSocket(path: string, method: string, params: unknown, timeoutMs = 5000): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const conn = createConnection(path);
+    let buf = '';
+    const timer = setTimeout(() => {
+      conn.destroy();
+      reject(new Error(`no answer from ${path} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    conn.setEncoding('utf8');
+    conn.on('connect', () => conn.write(JSON.stringify({ id: 1, method, params }) + '\n'));
+    conn.on('data', (chunk: string) => {
+      buf += chunk;
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      clearTimeout(timer);
+      conn.end();
+      try {
+        const out = JSON.parse(buf.slice(0, nl)) as { result?: unknown; error?: string };
+        if (out.error !== undefined) reject(new Error(out.error));
+        else resolve(out.result);
+      } catch (e) {
+        reject(e as Error);
+      }
+    });
+    conn.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+/**
+ * A lasting connection to a session socket, for a caller with many requests
+ * (the MCP proxy): answers are matched to requests by id. A broken connection
+ * fails what is pending and is made anew on the next request.
+ */
+export class SocketClient {
+  private conn: Socket | undefined;
+  private buf = '';
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  constructor(
+    private readonly path: string,
+    private readonly timeoutMs = 5000,
+  ) {}
+
+  private connect(): Socket {
+    if (this.conn && !this.conn.destroyed) return this.conn;
+    const conn = createConnection(this.path);
+    conn.setEncoding('utf8');
+    conn.unref();
+    conn.on('data', (chunk: string) => {
+      this.buf += chunk;
+      let nl: number;
+      while ((nl = this.buf.indexOf('\n')) >= 0) {
+        const line = this.buf.slice(0, nl);
+        this.buf = this.buf.slice(nl + 1);
+        try {
+          const out = JSON.parse(line) as { id: number; result?: unknown; error?: string };
+          const p = this.pending.get(out.id);
+          this.pending.delete(out.id);
+          if (out.error !== undefined) p?.reject(new Error(out.error));
+          else p?.resolve(out.result);
+        } catch {
+          /* an unreadable answer: its caller times out */
+        }
+      }
+    });
+    const fail = (e: Error): void => {
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+      this.buf = '';
+    };
+    conn.on('error', fail);
+    conn.on('close', () => fail(new Error(`the session socket ${this.path} closed`)));
+    this.conn = conn;
+    return conn;
+  }
+
+  call(method: string, params: unknown): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`no answer from ${this.path} within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      this.pending.set(id, {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.connect().write(JSON.stringify({ id, method, params }) + '\n');
+    });
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * `warden hook` and `warden hooks install`, as Claude Code runs them. When no
+ * session answers, a forbidden call is still refused: the hook decides under
+ * the policy file itself, and refuses when it cannot decide at all.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { tempDir, WARDEN, warden } from './helpers.js';
+
+function hook(input: unknown, env: NodeJS.ProcessEnv = {}, args: string[] = []) {
+  const { WARDEN_SOCKET: _s, WARDEN_SESSION: _id, ...rest } = process.env;
+  const r = spawnSync(WARDEN, ['hook', ...args], {
+    input: typeof input === 'string' ? input : JSON.stringify(input),
+    encoding: 'utf8',
+    env: { ...rest, ...env },
+  });
+  const out = r.stdout.trim() ? (JSON.parse(r.stdout) as { hookSpecificOutput?: Record<string, string> }) : undefined;
+  return { status: r.status, out: out?.hookSpecificOutput, stderr: r.stderr };
+}
+
+const pre = (command: string, cwd = '/tmp') => ({
+  hook_event_name: 'PreToolUse',
+  tool_name: 'Bash',
+  tool_input: { command },
+  tool_use_id: 'toolu_x',
+  cwd,
+});
+
+test('with its session gone, the hook still refuses what the policy forbids', () => {
+  const down = { WARDEN_SOCKET: '/run/warden-tests/no-such-session.sock', WARDEN_SESSION: 'gone' };
+  const r = hook(pre('cat ~/.ssh/id_rsa'), down);
+  assert.equal(r.status, 0);
+  assert.equal(r.out?.permissionDecision, 'deny');
+  assert.match(r.out?.permissionDecisionReason ?? '', /files\.denyRead.*decided locally: the session did not answer/);
+  const ok = hook(pre('ls -la'), down);
+  assert.equal(ok.status, 0);
+  assert.equal(ok.out, undefined, 'an allowed call is let through');
+});
+
+test('outside any session the policy file decides; no decision possible means refused', () => {
+  const r = hook(pre('echo x >> ~/.bashrc'));
+  assert.equal(r.out?.permissionDecision, 'deny');
+  assert.match(r.out?.permissionDecisionReason ?? '', /never writable/);
+  const broken = hook(pre('ls'), {}, ['--policy', '/nonexistent/policy.yaml']);
+  assert.equal(broken.out?.permissionDecision, 'deny');
+  assert.match(broken.out?.permissionDecisionReason ?? '', /no decision could be made/);
+  const garbage = hook('{"hook_event_name": "PreTo');
+  assert.equal(garbage.status, 2, 'unreadable input blocks the call');
+});
+
+test('hooks install adds Warden beside other hooks, idempotently; uninstall removes only Warden', () => {
+  const dir = tempDir('hooks');
+  try {
+    mkdirSync(join(dir.path, '.claude'));
+    const other = { matcher: 'Bash', hooks: [{ type: 'command', command: 'echo mine' }] };
+    writeFileSync(
+      join(dir.path, '.claude', 'settings.json'),
+      JSON.stringify({ model: 'x', hooks: { PreToolUse: [other] } }),
+    );
+    for (let i = 0; i < 2; i++)
+      assert.equal(warden('/run/warden-tests', ['hooks', 'install', '--project', dir.path]).status, 0);
+    const s = JSON.parse(readFileSync(join(dir.path, '.claude', 'settings.json'), 'utf8')) as {
+      model: string;
+      hooks: Record<string, Array<{ hooks: Array<{ command: string }> }>>;
+    };
+    assert.equal(s.model, 'x');
+    assert.equal(s.hooks.PreToolUse?.length, 2);
+    assert.match(s.hooks.PreToolUse?.[1]?.hooks[0]?.command ?? '', /bin\/warden' hook$/);
+    assert.equal(s.hooks.PostToolUse?.length, 1);
+    assert.equal(warden('/run/warden-tests', ['hooks', 'uninstall', '--project', dir.path]).status, 0);
+    const after = JSON.parse(readFileSync(join(dir.path, '.claude', 'settings.json'), 'utf8')) as typeof s;
+    assert.deepEqual(after.hooks, { PreToolUse: [other] });
+  } finally {
+    dir.cleanup();
+  }
+});
