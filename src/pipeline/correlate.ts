@@ -55,7 +55,10 @@ export interface CorrelatorOptions {
 export class Correlator {
   /** loopback ports where the agent's own traffic goes (the LLM proxy): never a finding */
   readonly runtimePorts = new Set<number>();
+  /** every call of the session, for what a call declared (background processes act long after) */
   private readonly calls = new Map<string, OpenCall>();
+  /** the calls still worth matching new processes and paths against */
+  private readonly recent = new Map<string, OpenCall>();
   private readonly attribution = new Map<string, Attribution>();
   private readonly parentOf = new Map<string, string | null>();
   /** pids seen acting in the session: the agent signalling its own children is housekeeping */
@@ -77,6 +80,7 @@ export class Correlator {
 
   started(call: ToolCall): void {
     this.live = true;
+    this.prune(call.startedUs);
     const shellCmd = (call.input as { command?: unknown } | null)?.command;
     const shell =
       SHELL_TOOL.test(call.name) && (typeof shellCmd === 'string' || Array.isArray(shellCmd))
@@ -87,13 +91,21 @@ export class Correlator {
       .map((k) => input[k])
       .filter((v): v is string => typeof v === 'string');
     const prior = this.calls.get(call.id);
-    this.calls.set(call.id, {
+    const entry: OpenCall = {
       call,
       shell: shell ?? prior?.shell ?? null,
       declared: declaredText(call.name, call.input).toLowerCase(),
       paths: paths.length ? paths : (prior?.paths ?? []),
       endedUs: null,
-    });
+    };
+    this.calls.set(call.id, entry);
+    this.recent.set(call.id, entry);
+  }
+
+  /** Calls long over can explain nothing new (their processes keep their attribution): the hot path stays short. */
+  private prune(nowUs: number): void {
+    for (const [id, c] of this.recent)
+      if (c.endedUs !== null && c.endedUs + 10 * GRACE_US < nowUs) this.recent.delete(id);
   }
 
   ended(call: ToolCall): void {
@@ -167,7 +179,7 @@ export class Correlator {
   private resolve(a: Attribution, e: WardenEvent): Resolved {
     if (a.kind !== 'mcp-server') return a;
     const prefix = `mcp__${a.server}__`;
-    const open = [...this.calls.values()].find((c) => c.call.name.startsWith(prefix) && this.isOpen(c, e.timeUs, 0));
+    const open = [...this.recent.values()].find((c) => c.call.name.startsWith(prefix) && this.isOpen(c, e.timeUs, 0));
     return open ? { kind: 'tool-call', call: open.call.id } : { kind: 'agent-runtime' };
   }
 
@@ -184,7 +196,7 @@ export class Correlator {
   private byCommand(argv: string[], timeUs: number): Attribution {
     if (!this.live) return { kind: 'agent-runtime' }; /* launching: wrappers and the agent's own start */
     const line = norm(argv.join(' '));
-    const open = [...this.calls.values()].filter((c) => c.shell !== null && this.isOpen(c, timeUs));
+    const open = [...this.recent.values()].filter((c) => c.shell !== null && this.isOpen(c, timeUs));
     const hit = open.find((c) => c.shell && line.includes(c.shell));
     if (hit) return { kind: 'tool-call', call: hit.call.id };
     if (this.profile.isRuntimeExec(argv)) return { kind: 'agent-runtime' };
@@ -199,7 +211,7 @@ export class Correlator {
 
   /** When the session's program is an MCP server (`warden mcp` outside a session): the one call it is serving. */
   private openMcpCall(timeUs: number): string | undefined {
-    const open = [...this.calls.values()].filter((c) => c.call.sources.includes('mcp') && this.isOpen(c, timeUs, 0));
+    const open = [...this.recent.values()].filter((c) => c.call.sources.includes('mcp') && this.isOpen(c, timeUs, 0));
     return open.length === 1 ? open[0]?.call.id : undefined;
   }
 
@@ -207,7 +219,7 @@ export class Correlator {
   private agentOwn(e: WardenEvent): Resolved | undefined {
     const path = 'path' in e ? e.path : undefined;
     if (path !== undefined) {
-      const tool = [...this.calls.values()].find(
+      const tool = [...this.recent.values()].find(
         (c) => this.isOpen(c, e.timeUs) && c.paths.some((p) => path === p || path.startsWith(`${p}.`)),
       );
       if (tool) return { kind: 'tool-call', call: tool.call.id };
