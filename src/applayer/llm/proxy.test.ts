@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { LlmProxy, type ProxyHooks } from './proxy.js';
@@ -148,6 +153,55 @@ test('an oversized request is refused with 413 and the proxy keeps serving', asy
   assert.equal(up.bodies.length, 0);
   const ok = await post(port, '/v1/messages', '{}');
   assert.equal(ok.status, 200);
+});
+
+test('an HTTPS upstream: the stream is relayed over TLS, and an untrusted certificate is refused', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-tls-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const gen = spawnSync('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+    '-keyout',
+    join(dir, 'key.pem'),
+    '-out',
+    join(dir, 'cert.pem'),
+  ]);
+  assert.equal(gen.status, 0, gen.stderr?.toString());
+  const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+  const body = sse(STREAM);
+  const server = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert }, (req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const rec = recorder();
+  const proxy = new LlmProxy({ upstreams: { anthropic: url, openai: url, gemini: url }, hooks: rec.hooks, ca: cert });
+  const untrusting = new LlmProxy({ upstreams: { anthropic: url, openai: url, gemini: url }, hooks: recorder().hooks });
+  const port = await proxy.listen();
+  const port2 = await untrusting.listen();
+  t.after(async () => {
+    await proxy.close();
+    await untrusting.close();
+    server.close();
+  });
+  const r = await post(port, '/v1/messages', '{}');
+  assert.equal(r.text, body);
+  assert.equal(rec.done[0]?.response?.toolUses[0]?.name, 'Bash');
+  const refused = await post(port2, '/v1/messages', '{}');
+  assert.equal(refused.status, 502, 'a certificate nobody vouches for is not talked to');
 });
 
 test('an unreachable upstream answers 502 in the provider shape', async (t) => {

@@ -7,6 +7,7 @@
 import { createServer, request as httpRequest, Agent as HttpAgent, type IncomingMessage, type Server } from 'node:http';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { rootCertificates } from 'node:tls';
 import type { ServerResponse } from 'node:http';
 import { AnthropicAssembler, parseAnthropicRequest } from './anthropic.js';
 import { OpenAiChatAssembler, OpenAiResponsesAssembler, parseOpenAiRequest } from './openai.js';
@@ -78,6 +79,8 @@ export interface ProxyOptions {
   maxRequestBytes?: number;
   /** responses are always relayed whole; only this much is kept for the record (default 8 MiB) */
   maxRecordBytes?: number;
+  /** extra CA certificates (PEM) to trust for HTTPS upstreams, besides the system's and NODE_EXTRA_CA_CERTS */
+  ca?: string;
 }
 
 function route(url: string, up: Upstreams): { provider: Provider; target: URL; path: string } {
@@ -123,11 +126,16 @@ function errorBody(provider: Provider, status: number, message: string): string 
 
 export class LlmProxy {
   private server: Server | undefined;
-  private readonly agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+  private readonly agents: { http: HttpAgent; https: HttpsAgent };
   private readonly maxRequest: number;
   private readonly maxRecord: number;
 
   constructor(private readonly opts: ProxyOptions) {
+    const ca = opts.ca ? [...rootCertificates, opts.ca] : undefined;
+    this.agents = {
+      http: new HttpAgent({ keepAlive: true }),
+      https: new HttpsAgent({ keepAlive: true, ...(ca ? { ca } : {}) }),
+    };
     this.maxRequest = opts.maxRequestBytes ?? 32 << 20;
     this.maxRecord = opts.maxRecordBytes ?? 8 << 20;
   }
