@@ -141,3 +141,20 @@ test("a file tool's own write by the agent process is linked to the call by its 
   const w = feed(openW('agent', 10, '/w/app.ts'));
   assert.equal(w.toolCallId, 't4');
 });
+
+test('a session whose program never talks to a model is not judged at all', () => {
+  const c = new Correlator({});
+  const findings: Finding[] = [];
+  c.onFinding = (f) => findings.push(f);
+  for (const e of [
+    exec('make', 'launch', 20, ['make']),
+    fork('make', 'f9', 20),
+    exec('cc', 'f9', 21, ['cc', '-c', 'a.c']),
+    connect('cc', 21, '10.0.0.1', 80),
+  ]) {
+    c.handle(e);
+    c.flush();
+    assert.equal(e.attribution, undefined);
+  }
+  assert.deepEqual(findings, []);
+});

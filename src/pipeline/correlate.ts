@@ -116,6 +116,7 @@ export class Correlator {
   /** Annotates `e` in place; findings wait for `flush` (after the event is handed on). */
   handle(e: WardenEvent): void {
     this.learn(e);
+    if (!this.live) return; /* no model request or tool call yet: launching, or not an agent session at all */
     const a = this.attribute(e);
     if (!a) return;
     e.attribution = a.kind;
@@ -194,7 +195,6 @@ export class Correlator {
 
   /** A program the agent started: which open shell call's command is it? */
   private byCommand(argv: string[], timeUs: number): Attribution {
-    if (!this.live) return { kind: 'agent-runtime' }; /* launching: wrappers and the agent's own start */
     const line = norm(argv.join(' '));
     const open = [...this.recent.values()].filter((c) => c.shell !== null && this.isOpen(c, timeUs));
     const hit = open.find((c) => c.shell && line.includes(c.shell));
