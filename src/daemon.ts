@@ -10,6 +10,7 @@ import {
   mkdirSync,
   readFileSync,
   renameSync,
+  rmdirSync,
   rmSync,
   watch,
   writeFileSync,
@@ -23,7 +24,7 @@ import type { Config } from './config.js';
 import { dnsEventRecorder } from './enforce/dns-events.js';
 import { buildFloor, gatedSelfProtection } from './enforce/floor.js';
 import { Judge, type SelfProtection } from './enforce/judge.js';
-import { pinDir } from './enforce/network.js';
+import { PIN_ROOT, pinDir } from './enforce/network.js';
 import { SessionEnforcer } from './enforce/session-enforcer.js';
 import { SessionPolicy } from './enforce/session-policy.js';
 import { Pipeline } from './pipeline/pipeline.js';
@@ -399,7 +400,14 @@ class SessionRun {
     rmSync(join(runDir(this.cfg), `${this.id}.floor`), { force: true });
     /* a loader that died leaves its pins; the session is over, so lift them. A quarantined
      * session keeps them: it still exists, frozen, until someone releases or kills it */
-    if (this.outcome !== 'quarantined') rmSync(pinDir(this.id), { recursive: true, force: true });
+    if (this.outcome !== 'quarantined') {
+      rmSync(pinDir(this.id), { recursive: true, force: true });
+      try {
+        rmdirSync(PIN_ROOT); /* the last session out leaves no trace in bpffs */
+      } catch {
+        /* other sessions' pins are still there, or it never existed */
+      }
+    }
     await new Promise<void>((r) => (this.jsonOut ? this.jsonOut.end(r) : r()));
   }
 }
