@@ -5,7 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  closeSync,
   createWriteStream,
+  fstatSync,
+  openSync,
+  readSync,
   existsSync,
   mkdirSync,
   readFileSync,
@@ -46,6 +50,8 @@ import { LlmProxy, PREFIX } from './applayer/llm/proxy.js';
 import { AppLayerService } from './applayer/service.js';
 import { serveSocket } from './applayer/socket.js';
 import { Correlator } from './pipeline/correlate.js';
+import { BUILTIN_DETECTORS } from './detect/builtin.js';
+import { DetectionEngine } from './detect/engine.js';
 import type { Server } from 'node:net';
 
 export { SessionAborted } from './session/agent.js';
@@ -96,6 +102,21 @@ export const reloadResult = (cfg: Config, id: string): string => join(runDir(cfg
 /** The session's application-layer socket (hooks, MCP proxies inside the session). */
 export const appSocket = (cfg: Config, id: string): string => join(runDir(cfg), `${id}.sock`);
 
+/** The start of a file as it is now, for detectors that read what was written. */
+function readStart(path: string, maxBytes = 1 << 20): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const buf = Buffer.alloc(Math.min(maxBytes, fstatSync(fd).size));
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n).toString('utf8');
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
 /** One `warden run`: set-up, the agent's life, and an end that leaves nothing behind. */
@@ -119,6 +140,7 @@ class SessionRun {
   private reloadWatch: FSWatcher | undefined;
   readonly app: AppLayerService;
   readonly correlator: Correlator;
+  readonly detection: DetectionEngine;
   readonly proxy: LlmProxy;
   private proxyPort = 0;
   private socket: Server | undefined;
@@ -160,6 +182,29 @@ class SessionRun {
         data: f.data,
       });
     };
+    this.detection = new DetectionEngine(
+      BUILTIN_DETECTORS,
+      {
+        wardenPids: () => [process.pid, ...(this.sensor.pid ? [this.sensor.pid] : [])],
+        wardenPaths: selfProtectedPaths(cfg).filter((p) => p !== '/proc' && p !== '/sys'),
+        workspace: opts.enforcement?.workspace ?? null,
+        readFile: readStart,
+      },
+      (id) => this.policy.policy?.detectionAction(id) ?? 'alert',
+    );
+    this.detection.onDetection = (d) => {
+      this.store.flush(); /* the evidence gets its ids */
+      this.app.alert({
+        detector: d.detector,
+        severity: d.severity,
+        message: d.message,
+        toolCallId: d.toolCallId,
+        eventIds: d.events.flatMap((e) => (e.id === undefined ? [] : [e.id])),
+        data: Object.assign({ tags: d.tags, action: d.action }, d.data),
+      });
+      const last = d.events[d.events.length - 1];
+      if (last && d.action !== 'alert' && this.enforcer) this.enforcer.act(last, `detect.${d.detector}`, d.action);
+    };
     this.proxy = new LlmProxy({ upstreams: cfg.llmUpstreams, hooks: this.app.proxyHooks });
     this.pipeline = new Pipeline({
       event: (e) => {
@@ -167,7 +212,9 @@ class SessionRun {
         if (e.type === 'open' && e.result >= 0) this.app.noteOpened(e.path);
         if (this.enforcer) this.enforcer.handle(e);
         else this.store.addEvent(e);
+        this.detection.handle(e);
         this.correlator.flush();
+        this.detection.flush();
       },
       process: (p) => this.store.putProcess(p),
     });

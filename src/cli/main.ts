@@ -17,6 +17,8 @@ import { eventLine, renderTree, sessionSummary, sessionsTable } from './render.j
 import { hooksCommand } from './hooks.js';
 import { mcpCommand } from './mcp.js';
 import { buildTimeline, renderTimeline } from './timeline.js';
+import { alertsTable, atLeast } from './alerts.js';
+import { SEVERITIES } from '../applayer/records.js';
 
 class UsageError extends Error {
   override name = 'UsageError';
@@ -182,6 +184,18 @@ sessionOptions(program.command('timeline'))
       const t = buildTimeline(store, pickSession(store, o));
       if (o.json) console.log(JSON.stringify(t));
       else console.log(renderTimeline(t, o.maxActions));
+    }),
+  );
+
+sessionOptions(program.command('alerts'))
+  .description("a session's alerts: detectors, the application layer, correlation findings")
+  .option('--json', 'one JSON object per line')
+  .addOption(new Option('--min <severity>', 'only this severity and above').choices([...SEVERITIES]).default('info'))
+  .action((o: { session?: string; last?: boolean; json?: boolean; min: (typeof SEVERITIES)[number] }) =>
+    withStore((store) => {
+      const alerts = atLeast(store.app.alertsOf(pickSession(store, o).id), o.min);
+      if (o.json) jsonLines(alerts);
+      else console.log(alertsTable(alerts));
     }),
   );
 

@@ -47,10 +47,11 @@ export class SessionEnforcer {
     this.sink(e);
     const violated = decision && (decision.verdict === 'denied' || decision.mechanism === 'unenforced');
     const policy = this.judge.policy;
-    if (violated && policy?.mode === 'enforce') this.react(e, decision.rule, policy.onViolation);
+    if (violated && policy?.mode === 'enforce') this.act(e, decision.rule, policy.onViolation);
   }
 
-  private react(e: WardenEvent, rule: string, action: 'deny' | 'kill' | 'quarantine'): void {
+  /** Kills the process behind `e` or freezes the session, and records that it did (a violation, or a detection). */
+  act(e: WardenEvent, rule: string, action: 'deny' | 'kill' | 'quarantine'): void {
     if (action === 'deny') return;
     if (action === 'quarantine' && this.quarantined) return;
     let result = 'ok';

@@ -37,6 +37,8 @@ export interface CompiledPolicy {
   network: { allow: NetRule[] | null; deny: NetRule[] };
   tools: { allow: ToolRule[] | null; deny: ToolRule[]; checkActions: boolean };
   secrets: Policy['secrets'];
+  /** the action the policy asks for on a detector's detections */
+  detectionAction: (detector: string) => 'alert' | 'kill' | 'quarantine';
   source: Policy;
 }
 
@@ -118,6 +120,12 @@ export function compilePolicy(policy: Policy, ctx: ExpandContext): CompiledPolic
       checkActions: policy.tools.checkActions,
     },
     secrets: policy.secrets,
+    detectionAction: (id) => {
+      const entries = Object.entries(policy.detections.actions);
+      const exact = entries.find(([k]) => k === id);
+      const glob = entries.find(([k]) => k.includes('*') && picomatch.isMatch(id, k));
+      return (exact ?? glob)?.[1] ?? 'alert';
+    },
     source: policy,
   };
 }

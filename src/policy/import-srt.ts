@@ -87,6 +87,7 @@ export function convertSrt(json: unknown, name: string): Converted {
       network,
       tools: { checkActions: true },
       secrets: { outbound: 'redact' },
+      detections: { actions: {} },
     },
     notes,
   };

@@ -147,6 +147,19 @@ export const PolicySchema = z
       })
       .strict()
       .default({ outbound: 'redact' }),
+    detections: z
+      .object({
+        actions: z
+          .record(z.string(), z.enum(['alert', 'kill', 'quarantine']))
+          .default({})
+          .describe(
+            'detector id (or a glob such as *) -> what its detections do: alert only (the default), kill the ' +
+              'process behind the evidence, or quarantine (freeze) the session',
+          ),
+      })
+      .strict()
+      .default({ actions: {} })
+      .describe('what Warden does when a detector fires (warden alerts lists them)'),
   })
   .strict();
 

@@ -1,0 +1,49 @@
+/** Reaching for more privilege: sudo and friends, setuid bits, capability changes. */
+import type { Detector } from '../../detector.js';
+import { program } from '../../facts.js';
+
+export default function privilegeEscalation(): Detector {
+  return {
+    id: 'privilege-escalation',
+    severity: 'high',
+    tags: ['privilege-escalation'],
+    description: 'sudo, su, pkexec or doas run; a setuid or setgid bit set; capabilities or ids changed',
+    event(e) {
+      if (e.type === 'exec' && /^(sudo|su|pkexec|doas|runuser)$/.test(program(e))) {
+        return [
+          { message: `privilege tool run: ${e.argv.join(' ').slice(0, 120)}`, events: [e], key: `exec:${program(e)}` },
+        ];
+      }
+      if (e.type === 'chmod' && e.result >= 0 && (e.mode & 0o6000) !== 0) {
+        return [
+          {
+            message: `setuid/setgid bit set on ${e.path} (mode ${e.mode.toString(8)})`,
+            events: [e],
+            key: `chmod:${e.path}`,
+          },
+        ];
+      }
+      if (e.type === 'setuid' && e.result >= 0 && e.ids.some((id) => id === 0) && e.uid !== 0) {
+        return [
+          {
+            severity: 'critical',
+            message: `${e.syscall} to root by uid ${e.uid}`,
+            events: [e],
+            key: `setuid:${e.pid}`,
+          },
+        ];
+      }
+      if (e.type === 'capset' && e.result >= 0 && e.uid !== 0) {
+        return [
+          {
+            severity: 'medium',
+            message: `capabilities changed by ${e.comm} (uid ${e.uid})`,
+            events: [e],
+            key: `capset:${e.pid}`,
+          },
+        ];
+      }
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,40 @@
+/** Small readings of events that many detectors share. */
+import { homedir } from 'node:os';
+import type { WardenEvent } from '../pipeline/events.js';
+import { opensForWrite } from '../pipeline/names.js';
+
+export const HOME = homedir();
+
+/** The path an event leaves written (opened for writing, renamed to, truncated), if any. */
+export function writtenPath(e: WardenEvent): string | undefined {
+  if (e.type === 'open' && e.result >= 0 && opensForWrite(e.flags)) return e.path;
+  if (e.type === 'rename' && e.result >= 0) return e.newPath;
+  if (e.type === 'truncate' && e.result >= 0) return e.path;
+  return undefined;
+}
+
+/** The path a successful read-only open read. */
+export function readPath(e: WardenEvent): string | undefined {
+  return e.type === 'open' && e.result >= 0 && !opensForWrite(e.flags) ? e.path : undefined;
+}
+
+export function isLoopback(addr: string): boolean {
+  return addr.startsWith('127.') || addr === '::1' || addr.startsWith('::ffff:127.');
+}
+
+/** A connection or datagram leaving the machine (or trying to: EINPROGRESS counts). */
+export function isEgress(e: WardenEvent): e is Extract<WardenEvent, { type: 'connect' | 'send' }> {
+  return (
+    (e.type === 'connect' || e.type === 'send') &&
+    (e.family === 'ipv4' || e.family === 'ipv6') &&
+    !isLoopback(e.daddr) &&
+    (e.result >= 0 || e.result === -115)
+  );
+}
+
+/** The program an exec ran, by its base name. */
+export function program(e: Extract<WardenEvent, { type: 'exec' }>): string {
+  return (e.argv[0] ?? e.exe).split('/').pop() ?? '';
+}
+
+export const base = (p: string): string => p.split('/').pop() ?? p;
