@@ -113,7 +113,7 @@ program
       jsonEvents: o.jsonEvents,
       keepLingering: o.keepLingering,
       verbose: o.verbose,
-      enforcement: { policy: sessionPolicy(cfg, o) },
+      enforcement: { policy: sessionPolicy(cfg, o), workspace: resolve(o.workspace ?? process.cwd()) },
       onEnd: (session, store) => {
         if (o.quiet && !session.lost && !session.lingering?.length) return;
         const events = store.eventsOf(session.id);
@@ -197,6 +197,54 @@ sessionOptions(program.command('alerts'))
       if (o.json) jsonLines(alerts);
       else console.log(alertsTable(alerts));
     }),
+  );
+
+program
+  .command('eval')
+  .description('score every detector on the labeled corpus: recall, precision, false-positive rate')
+  .option('--corpus <dir>', 'the corpus directory (default: corpus/ in the Warden root)')
+  .option('--json', 'the whole result as one JSON object')
+  .action(async (o: { corpus?: string; json?: boolean }) => {
+    const { runEval } = await import('./eval.js');
+    process.exitCode = runEval(o.corpus ?? resolve(config().root, 'corpus'), o.json === true);
+  });
+
+sessionOptions(program.command('record-trace'))
+  .description('write a recorded session as a corpus trace for warden eval')
+  .requiredOption('--label <label>', 'benign or attack')
+  .requiredOption('--description <text>', 'what the session did')
+  .option('--expect <ids>', 'detectors that must fire, comma-separated (attack traces)', '')
+  .option('-w, --workspace <dir>', "the session's workspace")
+  .requiredOption('-o, --out <file>', 'the trace file, e.g. corpus/benign/recorded/x.json.gz (.gz: compressed)')
+  .action(
+    async (o: {
+      session?: string;
+      last?: boolean;
+      label: string;
+      description: string;
+      expect: string;
+      workspace?: string;
+      out: string;
+    }) => {
+      const { traceOf } = await import('../detect/corpus.js');
+      const { writeFileSync } = await import('node:fs');
+      const { gzipSync } = await import('node:zlib');
+      if (o.label !== 'benign' && o.label !== 'attack') throw new UsageError('--label is benign or attack');
+      withStore((store) => {
+        const s = pickSession(store, o);
+        const root = store.processesOf(s.id).find((p) => p.pid === s.rootPid);
+        const trace = traceOf(store.eventsOf(s.id), {
+          label: o.label as 'benign' | 'attack',
+          description: o.description,
+          expect: o.expect.split(',').filter(Boolean),
+          workspace: o.workspace ? resolve(o.workspace) : null,
+          wardenPids: root ? [root.ppid] : [],
+        });
+        const text = JSON.stringify(trace) + '\n';
+        writeFileSync(o.out, o.out.endsWith('.gz') ? gzipSync(text) : text);
+        console.log(`wrote ${o.out}: ${trace.events.length} events`);
+      });
+    },
   );
 
 program

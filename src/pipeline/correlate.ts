@@ -308,6 +308,8 @@ function isChange(e: WardenEvent): boolean {
 }
 
 function isSignificant(e: WardenEvent): boolean {
+  /* a change that did not happen (mkdir of what exists) is no action; a refused one is */
+  if ('result' in e && typeof e.result === 'number' && e.result < 0 && !e.decision) return false;
   if (e.type === 'exec' || e.type === 'connect' || e.type === 'send') return true;
   if (e.type === 'kill' || e.type === 'ptrace' || e.type === 'setuid' || e.type === 'capset') return true;
   return isChange(e);

@@ -13,11 +13,6 @@ const PLACES: Array<{ what: string; re: RegExp; severity?: 'critical' | 'high' |
   },
   { what: 'a git hook', re: /\/\.git\/hooks\/(?!.*\.sample$)[^/]+$/ },
   {
-    what: 'git configuration (hooksPath, aliases, credential helpers)',
-    re: /(\/\.git\/config|\/\.gitconfig)$/,
-    severity: 'medium',
-  },
-  {
     what: 'a CI workflow',
     re: /\/\.github\/workflows\/[^/]+$|\/\.gitlab-ci\.ya?ml$|\/\.circleci\/config\.ya?ml$|\/Jenkinsfile$|\/azure-pipelines\.ya?ml$/,
   },

@@ -7,7 +7,11 @@ import { program, writtenPath } from '../../facts.js';
 
 const SELF_RULE = 'warden.self-protection';
 
+/** A process reading /proc of this many other processes first is scanning (ps, top), not aiming. */
+const SCAN = 3;
+
 export default function monitorTampering(): Detector {
+  const procReads = new Map<string, Set<number>>();
   return {
     id: 'monitor-tampering',
     severity: 'critical',
@@ -15,12 +19,23 @@ export default function monitorTampering(): Detector {
     description:
       "reads of Warden's /proc entries, listing BPF objects, touching Warden's files or signalling its processes",
     event(e, ctx) {
-      if (e.decision?.rule === SELF_RULE) {
+      if (e.attribution === 'agent-runtime') return undefined; /* the agent program's own upkeep */
+      /* runtimes (Bun) annotate kernel traces at start; refused by the floor, and harmless */
+      const marker = e.type === 'open' && /\/tracing\/trace_marker$/.test(e.path);
+      if (e.decision?.rule === SELF_RULE && !marker) {
         return [{ message: `tampering refused: ${e.decision.reason}`, events: [e], key: `self:${e.type}:${e.pid}` }];
       }
       if (e.type === 'open') {
-        const m = /^\/proc\/(\d+)\//.exec(e.path);
-        if (m && ctx.wardenPids().includes(Number(m[1]))) {
+        /* what ps and top read of every process (cmdline, stat, status) is no probe; these are */
+        const m =
+          /^\/proc\/(\d+)\/(environ|maps|smaps|mem|fd|fdinfo|mountinfo|stack|syscall|auxv|pagemap|task\/\d+\/(mem|environ))/.exec(
+            e.path,
+          );
+        const pid = Number(/^\/proc\/(\d+)\//.exec(e.path)?.[1] ?? 0);
+        const read = procReads.get(e.execId) ?? new Set<number>();
+        const scanning = [...read].filter((p) => !ctx.wardenPids().includes(p)).length >= SCAN;
+        if (pid) procReads.set(e.execId, read.add(pid));
+        if (m && !scanning && ctx.wardenPids().includes(Number(m[1]))) {
           return [
             {
               severity: 'high',

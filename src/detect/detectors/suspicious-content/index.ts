@@ -18,7 +18,13 @@ const PATTERNS: Array<{ what: string; re: RegExp }> = [
     re: /base64\s+(-d|--decode)[^\n]*\|\s*(ba|z)?sh\b|eval\s*\(\s*(atob|Buffer\.from)\(|exec\s*\(\s*(base64\.b64decode|codecs\.decode|zlib\.decompress)|eval\s*\(\s*(base64_decode|gzinflate|str_rot13)\s*\(|curl[^\n|]*\|\s*(ba|z)?sh\b|wget[^\n|]*\|\s*(ba|z)?sh\b/,
   },
   { what: 'a hidden base64 payload', re: /["'`][A-Za-z0-9+/]{400,}={0,2}["'`]/ },
+  {
+    what: 'git configuration that runs commands',
+    re: /^\s*(hooksPath|fsmonitor|sshCommand|askpass|editor|pager)\s*=\s*\S|^\s*\w+\s*=\s*!/im,
+  },
 ];
+/* git runs what these say: scanned although .git is otherwise skipped */
+const GIT_CONFIG = /(\/\.git\/config|\/\.gitconfig)$/;
 /* installed packages and caches: written by the thousand, not by the agent's hand */
 const VENDORED =
   /\/(node_modules|\.git|site-packages|dist-packages|\.cache|\.npm|\.cargo\/registry|target|__pycache__)\//;
@@ -38,6 +44,7 @@ export default function suspiciousContent(): Detector {
       const text = ctx.readFile(path, 1 << 20);
       if (!text) continue;
       for (const p of PATTERNS) {
+        if (p.what.startsWith('git') !== GIT_CONFIG.test(path)) continue;
         const m = p.re.exec(text);
         if (m) {
           out.push({
@@ -59,7 +66,10 @@ export default function suspiciousContent(): Detector {
     description: 'a written file holds a reverse shell, decode-and-execute code or a long hidden base64 payload',
     event(e, ctx) {
       const path = writtenPath(e);
-      if (path && TEXT_FILE.test(path) && !VENDORED.test(path) && !/^\/(dev|proc|sys)\//.test(path)) {
+      const watched =
+        path !== undefined &&
+        (GIT_CONFIG.test(path) || (TEXT_FILE.test(path) && !VENDORED.test(path) && !/^\/(dev|proc|sys)\//.test(path)));
+      if (path && watched) {
         const files = written.get(e.pid) ?? new Map<string, WardenEvent>();
         files.set(path, e);
         written.set(e.pid, files);

@@ -1,0 +1,39 @@
+/** `warden eval`: the detectors' scores on the labeled corpus, as a table. */
+import { BUILTIN_DETECTORS } from '../detect/builtin.js';
+import { loadCorpus } from '../detect/corpus.js';
+import { evaluate } from '../detect/eval.js';
+import { table } from './render.js';
+
+const pct = (v: number | null): string => (v === null ? '-' : `${(v * 100).toFixed(0)}%`);
+
+export function runEval(dir: string, json: boolean): number {
+  const corpus = loadCorpus(dir);
+  const r = evaluate(corpus, BUILTIN_DETECTORS);
+  if (json) {
+    console.log(JSON.stringify(r));
+    return 0;
+  }
+  console.log(`${r.traces} traces: ${r.attacks} attack, ${r.benign} benign (${dir})`);
+  console.log(
+    table([
+      ['DETECTOR', 'ATTACKS', 'TP', 'FN', 'FP', 'RECALL', 'PRECISION', 'FPR (BENIGN)'],
+      ...r.scores.map((s) => [
+        s.detector,
+        String(s.attacks),
+        String(s.tp),
+        String(s.fn),
+        String(s.fp),
+        pct(s.recall),
+        pct(s.precision),
+        `${pct(s.fpr)} (${s.benignFp}/${s.benign})`,
+      ]),
+    ]),
+  );
+  console.log('baseline anomaly score AUC: not measured yet (behavioral baselines are not built)');
+  const misses = r.fired.filter(
+    (f) => f.expect.some((id) => !f.fired.includes(id)) || (f.label === 'benign' && f.fired.length),
+  );
+  for (const m of misses)
+    console.log(`miss: ${m.trace}: expected [${m.expect.join(', ')}], fired [${m.fired.join(', ')}]`);
+  return misses.length ? 1 : 0;
+}

@@ -1,0 +1,172 @@
+/**
+ * The labeled corpus: recorded and authored sessions, each a trace of events
+ * with the detectors it should set off (none for a benign one). Traces are
+ * terse on disk; the loader fills in what every event carries and checks the
+ * result against the event schema, so a trace is what the pipeline produces.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, relative } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { z } from 'zod';
+import { EventSchema, type WardenEvent } from '../pipeline/events.js';
+import { openFlagNames } from '../pipeline/names.js';
+
+export const TraceSchema = z.object({
+  label: z.enum(['benign', 'attack']),
+  description: z.string(),
+  source: z.enum(['recorded', 'authored']).describe('recorded from a real session, or written to a known attack'),
+  expect: z.array(z.string()).default([]).describe('detectors that must fire (attack traces)'),
+  workspace: z.string().nullable().default(null),
+  files: z.record(z.string(), z.string()).default({}).describe('file contents as detectors would read them'),
+  wardenPids: z.array(z.number().int()).default([1]).describe("Warden's own pids while the session ran"),
+  events: z.array(z.record(z.string(), z.unknown())),
+});
+
+export interface Trace {
+  name: string;
+  label: 'benign' | 'attack';
+  source: 'recorded' | 'authored';
+  description: string;
+  expect: string[];
+  workspace: string | null;
+  files: Map<string, string>;
+  wardenPids: number[];
+  events: WardenEvent[];
+}
+
+const SYSCALL: Record<string, string> = {
+  open: 'openat',
+  unlink: 'unlinkat',
+  rename: 'renameat2',
+  mkdir: 'mkdirat',
+  chmod: 'fchmodat',
+  truncate: 'truncate',
+  connect: 'connect',
+  send: 'sendto',
+  kill: 'kill',
+  ptrace: 'ptrace',
+  setuid: 'setuid',
+  capset: 'capset',
+  'exec-failed': 'execve',
+};
+const FLAGS: Record<string, number> = { r: 0, w: 0o1101, a: 0o2101, rw: 0o102 };
+
+const home = homedir();
+const tilde = (v: unknown): unknown =>
+  typeof v === 'string' ? v.replace(/^~(?=\/|$)/, home) : Array.isArray(v) ? v.map(tilde) : v;
+
+/** One terse event -> a full event. Recorded traces are already full and pass through. */
+function expand(
+  raw: Record<string, unknown>,
+  i: number,
+  trace: string,
+  t0: number,
+  execs: Map<number, string>,
+): WardenEvent {
+  const e: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) e[k] = tilde(v);
+  const pid = Number(e.pid ?? 100);
+  const type = String(e.type);
+  const argv = Array.isArray(e.argv) ? (e.argv as string[]) : [];
+  const exe = String(
+    e.exe ?? (type === 'exec' ? (argv[0]?.startsWith('/') ? argv[0] : `/usr/bin/${argv[0] ?? 'sh'}`) : '/usr/bin/sh'),
+  );
+  if (type === 'exec') execs.set(pid, `${trace}-${pid}-${i}`);
+  const timeUs = Number(e.timeUs ?? t0 + Number(e.t ?? i) * 1000);
+  if (typeof e.flags === 'string') e.flags = FLAGS[e.flags] ?? 0;
+  const base: Record<string, unknown> = {
+    sessionId: trace,
+    time: new Date(timeUs / 1000).toISOString(),
+    timeUs,
+    pid,
+    tid: pid,
+    ppid: 1,
+    uid: 0,
+    gid: 0,
+    comm: (exe.split('/').pop() ?? 'sh').slice(0, 15),
+    exe,
+    execId: execs.get(pid) ?? `${trace}-${pid}`,
+    parentExecId: null,
+  };
+  if (type in SYSCALL) Object.assign(base, { result: 0, syscall: SYSCALL[type] });
+  if (type === 'exec') Object.assign(base, { argc: argv.length, argvTruncated: false, cwd: '/' });
+  if (type === 'open') Object.assign(base, { mode: 0o644, flagNames: openFlagNames(Number(e.flags ?? 0)) });
+  if (type === 'connect' || type === 'send')
+    Object.assign(base, {
+      family: String(e.daddr ?? '').includes(':') ? 'ipv6' : 'ipv4',
+      protocol: type === 'send' ? 'udp' : 'tcp',
+    });
+  if (type === 'send') Object.assign(base, { bytes: 64 });
+  if (type === 'dns') Object.assign(base, { qtype: 'A', answers: [], rcode: 'NOERROR', transport: 'udp' });
+  if (type === 'exit') Object.assign(base, { code: 0, signal: null });
+  if (type === 'unlink') Object.assign(base, { dir: false });
+  if (type === 'rename') Object.assign(base, { flags: 0 });
+  if (type === 'chmod' || type === 'mkdir') Object.assign(base, { mode: 0o755 });
+  delete e.t;
+  return EventSchema.parse(Object.assign(base, e));
+}
+
+export function loadTrace(file: string, root: string): Trace {
+  const name = relative(root, file).replace(/\.json(\.gz)?$/, '');
+  const raw = readFileSync(file);
+  /* recorded sessions are large and kept gzipped */
+  const t = TraceSchema.parse(JSON.parse((file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8')));
+  const execs = new Map<number, string>();
+  const t0 = Date.UTC(2026, 0, 1) * 1000;
+  return {
+    name,
+    label: t.label,
+    source: t.source,
+    description: t.description,
+    expect: t.expect,
+    workspace: t.workspace === null ? null : String(tilde(t.workspace)),
+    files: new Map(Object.entries(t.files).map(([k, v]) => [String(tilde(k)), v])),
+    wardenPids: t.wardenPids,
+    events: t.events.map((raw, i) => {
+      try {
+        return expand(raw, i, name, t0, execs);
+      } catch (err) {
+        throw new Error(`${file}: event ${i}: ${(err as Error).message.slice(0, 300)}`);
+      }
+    }),
+  };
+}
+
+/** A stored session as a recorded trace (full events; Warden's pid from the session's launch). */
+export function traceOf(
+  events: WardenEvent[],
+  opts: {
+    label: 'benign' | 'attack';
+    description: string;
+    expect: string[];
+    workspace: string | null;
+    wardenPids: number[];
+  },
+): z.input<typeof TraceSchema> {
+  return {
+    label: opts.label,
+    source: 'recorded',
+    description: opts.description,
+    expect: opts.expect,
+    workspace: opts.workspace,
+    wardenPids: opts.wardenPids,
+    events: events.map((e) => {
+      const { id: _id, ...rest } = e;
+      return rest;
+    }),
+  };
+}
+
+export function loadCorpus(dir: string): Trace[] {
+  const out: Trace[] = [];
+  const walk = (d: string): void => {
+    for (const f of readdirSync(d).sort()) {
+      const p = join(d, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (f.endsWith('.json') || f.endsWith('.json.gz')) out.push(loadTrace(p, dir));
+    }
+  };
+  walk(dir);
+  return out;
+}

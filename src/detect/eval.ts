@@ -1,0 +1,95 @@
+/**
+ * `warden eval`: every detector over the labeled corpus. Per detector:
+ * recall on the attacks that should set it off, precision over everything it
+ * fired on, and its false-positive rate on benign sessions.
+ */
+import type { DetectorContext, DetectorFactory } from './detector.js';
+import { DetectionEngine } from './engine.js';
+import type { Trace } from './corpus.js';
+
+export interface DetectorScore {
+  detector: string;
+  attacks: number;
+  tp: number;
+  fn: number;
+  fp: number;
+  benignFp: number;
+  benign: number;
+  recall: number | null;
+  precision: number | null;
+  fpr: number | null;
+}
+
+export interface EvalResult {
+  traces: number;
+  attacks: number;
+  benign: number;
+  scores: DetectorScore[];
+  /** what fired on each trace, for reading mistakes */
+  fired: Array<{ trace: string; label: string; expect: string[]; fired: string[] }>;
+}
+
+export function firedOn(trace: Trace, factories: DetectorFactory[]): string[] {
+  const ctx: DetectorContext = {
+    wardenPids: () => trace.wardenPids,
+    wardenPaths: ['/opt/warden', '/var/lib/warden'],
+    workspace: trace.workspace,
+    readFile: (p) => trace.files.get(p),
+  };
+  const engine = new DetectionEngine(factories, ctx);
+  const fired = new Set<string>();
+  engine.onDetection = (d) => fired.add(d.detector);
+  for (const e of trace.events) {
+    engine.handle(e);
+    engine.flush();
+  }
+  return [...fired].sort();
+}
+
+const ratio = (a: number, b: number): number | null => (b === 0 ? null : a / b);
+
+export function evaluate(corpus: Trace[], factories: DetectorFactory[]): EvalResult {
+  const ids = new DetectionEngine(factories, {
+    wardenPids: () => [],
+    wardenPaths: [],
+    workspace: null,
+    readFile: () => undefined,
+  }).ids;
+  const fired = corpus.map((t) => ({ trace: t.name, label: t.label, expect: t.expect, fired: firedOn(t, factories) }));
+  const scores = ids.map((id): DetectorScore => {
+    let tp = 0;
+    let fn = 0;
+    let fp = 0;
+    let benignFp = 0;
+    for (const f of fired) {
+      const expected = f.expect.includes(id);
+      const hit = f.fired.includes(id);
+      if (expected && hit) tp++;
+      else if (expected) fn++;
+      else if (hit) {
+        fp++;
+        if (f.label === 'benign') benignFp++;
+      }
+    }
+    const benign = fired.filter((f) => f.label === 'benign').length;
+    return {
+      detector: id,
+      attacks: tp + fn,
+      tp,
+      fn,
+      fp,
+      benignFp,
+      benign,
+      recall: ratio(tp, tp + fn),
+      precision: ratio(tp, tp + fp),
+      fpr: ratio(benignFp, benign),
+    };
+  });
+  return {
+    traces: corpus.length,
+    attacks: corpus.filter((t) => t.label === 'attack').length,
+    benign: corpus.filter((t) => t.label === 'benign').length,
+    scores,
+    fired,
+  };
+}
