@@ -52,6 +52,7 @@ import { serveSocket } from './applayer/socket.js';
 import { Correlator } from './pipeline/correlate.js';
 import { BUILTIN_DETECTORS } from './detect/builtin.js';
 import { DetectionEngine } from './detect/engine.js';
+import { originSummary, traceEvent } from './detect/provenance.js';
 import type { Server } from 'node:net';
 
 export { SessionAborted } from './session/agent.js';
@@ -194,15 +195,16 @@ class SessionRun {
     );
     this.detection.onDetection = (d) => {
       this.store.flush(); /* the evidence gets its ids */
+      const last = d.events[d.events.length - 1];
+      const provenance = last?.id ? originSummary(traceEvent(this.store, last.id, 2)) : [];
       this.app.alert({
         detector: d.detector,
         severity: d.severity,
         message: d.message,
         toolCallId: d.toolCallId,
         eventIds: d.events.flatMap((e) => (e.id === undefined ? [] : [e.id])),
-        data: Object.assign({ tags: d.tags, action: d.action }, d.data),
+        data: Object.assign({ tags: d.tags, action: d.action, provenance }, d.data),
       });
-      const last = d.events[d.events.length - 1];
       if (last && d.action !== 'alert' && this.enforcer) this.enforcer.act(last, `detect.${d.detector}`, d.action);
     };
     this.proxy = new LlmProxy({ upstreams: cfg.llmUpstreams, hooks: this.app.proxyHooks });

@@ -200,6 +200,25 @@ sessionOptions(program.command('alerts'))
   );
 
 program
+  .command('trace')
+  .description('why did this happen: an event traced back to its origin, across sessions')
+  .argument('<event-id>', 'the event id (warden events --json shows ids; alerts list their evidence as #id)', (v) => {
+    const n = Number(v.replace(/^#/, ''));
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('an event id is a positive number');
+    return n;
+  })
+  .option('--json', 'the provenance as one JSON object')
+  .option('--depth <n>', 'how many sessions back to follow', (v) => Number(v), 3)
+  .action(async (id: number, o: { json?: boolean; depth: number }) => {
+    const { traceEvent } = await import('../detect/provenance.js');
+    const { renderProvenance } = await import('./trace.js');
+    withStore((store) => {
+      const p = traceEvent(store, id, o.depth);
+      console.log(o.json ? JSON.stringify(p) : renderProvenance(p));
+    });
+  });
+
+program
   .command('eval')
   .description('score every detector on the labeled corpus: recall, precision, false-positive rate')
   .option('--corpus <dir>', 'the corpus directory (default: corpus/ in the Warden root)')

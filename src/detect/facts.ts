@@ -22,14 +22,19 @@ export function isLoopback(addr: string): boolean {
   return addr.startsWith('127.') || addr === '::1' || addr.startsWith('::ffff:127.');
 }
 
-/** A connection or datagram leaving the machine (or trying to: EINPROGRESS counts). */
+/** A connection or datagram leaving the machine, or trying to (EINPROGRESS, or refused by policy). */
 export function isEgress(e: WardenEvent): e is Extract<WardenEvent, { type: 'connect' | 'send' }> {
   return (
     (e.type === 'connect' || e.type === 'send') &&
     (e.family === 'ipv4' || e.family === 'ipv6') &&
     !isLoopback(e.daddr) &&
-    (e.result >= 0 || e.result === -115)
+    (e.result >= 0 || e.result === -115 || e.decision?.verdict === 'denied' || e.decision?.verdict === 'would-deny')
   );
+}
+
+/** Egress that really happened (for taint: only data that arrived can carry anything). */
+export function isCompletedEgress(e: WardenEvent): boolean {
+  return isEgress(e) && (e.result >= 0 || e.result === -115);
 }
 
 /** The program an exec ran, by its base name. */

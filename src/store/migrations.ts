@@ -104,4 +104,11 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX events_tool_call ON events(session_id, tool_call);
     `,
   },
+  {
+    version: 4,
+    name: 'provenance: find the writers of a file across sessions',
+    sql: `
+      CREATE INDEX events_open_path ON events(json_extract(data, '$.path')) WHERE type = 'open';
+    `,
+  },
 ];

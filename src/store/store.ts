@@ -233,6 +233,24 @@ export class Store {
     return rows.map((r) => EventSchema.parse({ ...JSON.parse(r.data), id: r.id }));
   }
 
+  event(id: number): WardenEvent | undefined {
+    const r = this.db.prepare('SELECT id, data FROM events WHERE id = ?').get(id) as
+      { id: number; data: string } | undefined;
+    return r ? EventSchema.parse({ ...JSON.parse(r.data), id: r.id }) : undefined;
+  }
+
+  /** Successful opens of `path` for writing in any session, before `beforeUs`, newest first. */
+  writesOf(path: string, beforeUs: number): WardenEvent[] {
+    const rows = this.db
+      .prepare(
+        `SELECT id, data FROM events WHERE type = 'open' AND json_extract(data, '$.path') = ? AND time_us < ?
+         AND (json_extract(data, '$.flags') & 3) != 0 AND json_extract(data, '$.result') >= 0
+         ORDER BY time_us DESC LIMIT 20`,
+      )
+      .all(path, beforeUs) as Array<{ id: number; data: string }>;
+    return rows.map((r) => EventSchema.parse({ ...JSON.parse(r.data), id: r.id }));
+  }
+
   processesOf(sessionId: string): ProcessRecord[] {
     const rows = this.db
       .prepare('SELECT * FROM processes WHERE session_id = ? ORDER BY start_us, rowid')

@@ -47,7 +47,7 @@ export default function secretExfil(): Detector {
         const path = secretRead.type === 'open' ? secretRead.path : '?';
         return [
           {
-            message: `${path} was read, then ${e.comm} (pid ${e.pid}) sent data to ${e.daddr}:${e.dport}`,
+            message: `${path} was read, then ${e.comm} (pid ${e.pid}) ${e.decision?.verdict === 'denied' ? 'tried to send data (refused)' : 'sent data'} to ${e.daddr}:${e.dport}`,
             events: [secretRead, e],
             key: `${e.daddr}:${e.dport}`,
             data: { secret: path, destination: `${e.daddr}:${e.dport}` },
