@@ -23,7 +23,7 @@ import {
 } from 'node:fs';
 import { constants } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Config } from './config.js';
 import { dnsEventRecorder } from './enforce/dns-events.js';
 import { buildFloor, gatedSelfProtection } from './enforce/floor.js';
@@ -53,6 +53,7 @@ import { Correlator } from './pipeline/correlate.js';
 import { BUILTIN_DETECTORS } from './detect/builtin.js';
 import { DetectionEngine } from './detect/engine.js';
 import { originSummary, traceEvent } from './detect/provenance.js';
+import { reviewSession } from './detect/session-review.js';
 import type { Server } from 'node:net';
 
 export { SessionAborted } from './session/agent.js';
@@ -60,6 +61,8 @@ export { SessionAborted } from './session/agent.js';
 export interface RunOptions {
   command: string[];
   name?: string;
+  /** the agent role, for baselines (default: the command's program name) */
+  agent?: string;
   /** also write each event as a JSON line to this file */
   jsonEvents?: string;
   /** leave processes that outlive the session running (default: kill them) */
@@ -283,6 +286,7 @@ class SessionRun {
       status: 'running',
       startedUs: Date.now() * 1000,
       rootPid: null,
+      agent: this.opts.agent ?? basename(this.opts.command[0] ?? 'agent'),
     });
     const floor = this.opts.enforcement ? this.writeFloor(this.opts.enforcement.policy) : undefined;
     this.recordPolicy();
@@ -400,7 +404,19 @@ class SessionRun {
       lingering,
     });
     if (!lingering.length || !this.opts.keepLingering) removeCgroup(this.cg.path);
+    this.review();
     return { session: this.ended(), status: exit.code ?? 128 + (signo ?? 0) };
+  }
+
+  /** Its score against the agent's baseline and the slow-burn accumulators, as alerts. */
+  private review(): void {
+    const session = this.store.session(this.id);
+    if (!session) return;
+    try {
+      for (const a of reviewSession(this.store, session)) this.app.alert(a);
+    } catch (e) {
+      process.stderr.write(`warden: the session's baseline review failed: ${(e as Error).message}\n`);
+    }
   }
 
   /** The session stays frozen, its network limits pinned, for an operator to decide. */

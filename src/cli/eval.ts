@@ -29,7 +29,11 @@ export function runEval(dir: string, json: boolean): number {
       ]),
     ]),
   );
-  console.log('baseline anomaly score AUC: not measured yet (behavioral baselines are not built)');
+  console.log(
+    r.baselineAuc === null
+      ? 'baseline anomaly score AUC: not measurable (needs attack traces and two or more benign sessions)'
+      : `baseline anomaly score AUC: ${r.baselineAuc.toFixed(3)} (benign scored leave-one-out against the other benign sessions)`,
+  );
   const misses = r.fired.filter(
     (f) => f.expect.some((id) => !f.fired.includes(id)) || (f.label === 'benign' && f.fired.length),
   );

@@ -15,6 +15,7 @@ import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
 import { loadPolicy } from '../policy/load.js';
 import { eventLine, renderTree, sessionSummary, sessionsTable } from './render.js';
 import { hooksCommand } from './hooks.js';
+import { baselineCommand, suggestCommand } from './baseline.js';
 import { mcpCommand } from './mcp.js';
 import { buildTimeline, renderTimeline } from './timeline.js';
 import { alertsTable, atLeast } from './alerts.js';
@@ -77,6 +78,7 @@ function parseTypes(v: string, prev: string[] = []): string[] {
 
 interface RunFlags {
   name?: string;
+  agent?: string;
   jsonEvents?: string;
   keepLingering?: boolean;
   quiet?: boolean;
@@ -96,6 +98,7 @@ program
   .command('run')
   .description('run a command as a Warden session: everything its process tree does is recorded')
   .option('--name <name>', 'a name for the session')
+  .option('--agent <name>', "the agent role, for baselines (default: the command's program name)")
   .option('--json-events <file>', 'also write each event to FILE as a JSON line')
   .option('--keep-lingering', 'leave processes that outlive the command running (default: kill them)')
   .option('-p, --policy <file>', `policy file or built-in name (default: ${DEFAULT_POLICY})`)
@@ -110,6 +113,7 @@ program
     const { status } = await runSession(cfg, {
       command,
       name: o.name,
+      ...(o.agent ? { agent: o.agent } : {}),
       jsonEvents: o.jsonEvents,
       keepLingering: o.keepLingering,
       verbose: o.verbose,
@@ -274,7 +278,8 @@ program
     process.exitCode = await runDoctor(config(), o.json === true);
   });
 
-program.addCommand(policyCommand(config));
+program.addCommand(policyCommand(config).addCommand(suggestCommand(config)));
+program.addCommand(baselineCommand(config));
 program.addCommand(sessionCommand(config));
 program.addCommand(hooksCommand(config));
 program.addCommand(mcpCommand(config));

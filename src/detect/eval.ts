@@ -6,6 +6,7 @@
 import type { DetectorContext, DetectorFactory } from './detector.js';
 import { DetectionEngine } from './engine.js';
 import type { Trace } from './corpus.js';
+import { factsOf, learnProfile, scoreSession, type SessionFacts } from './baseline.js';
 
 export interface DetectorScore {
   detector: string;
@@ -21,6 +22,9 @@ export interface DetectorScore {
 }
 
 export interface EvalResult {
+  /** how well the baseline anomaly score ranks attacks above benign sessions (0.5: chance); null without both */
+  baselineAuc: number | null;
+  baselineScores: Array<{ trace: string; label: string; score: number }>;
   traces: number;
   attacks: number;
   benign: number;
@@ -47,6 +51,33 @@ export function firedOn(trace: Trace, factories: DetectorFactory[]): string[] {
 }
 
 const ratio = (a: number, b: number): number | null => (b === 0 ? null : a / b);
+
+/**
+ * The baseline's anomaly score on every trace: a benign session against a
+ * baseline of the other benign sessions (leave one out), an attack against a
+ * baseline of all of them; AUC is how often an attack outscores a benign one.
+ */
+export function baselineAuc(corpus: Trace[]): { auc: number | null; scores: EvalResult['baselineScores'] } {
+  const facts = new Map(corpus.map((t) => [t.name, factsOf(t.events, [], t.workspace)]));
+  const benign = corpus.filter((t) => t.label === 'benign');
+  const profileWithout = (name: string | null) =>
+    learnProfile(
+      'corpus',
+      benign.filter((t) => t.name !== name).map((t) => facts.get(t.name) as SessionFacts),
+    );
+  const all = profileWithout(null);
+  const scores = corpus.map((t) => ({
+    trace: t.name,
+    label: t.label,
+    score: scoreSession(t.label === 'benign' ? profileWithout(t.name) : all, facts.get(t.name) as SessionFacts).score,
+  }));
+  const a = scores.filter((s) => s.label === 'attack').map((s) => s.score);
+  const b = scores.filter((s) => s.label === 'benign').map((s) => s.score);
+  if (!a.length || b.length < 2) return { auc: null, scores };
+  let wins = 0;
+  for (const x of a) for (const y of b) wins += x > y ? 1 : x === y ? 0.5 : 0;
+  return { auc: wins / (a.length * b.length), scores };
+}
 
 export function evaluate(corpus: Trace[], factories: DetectorFactory[]): EvalResult {
   const ids = new DetectionEngine(factories, {
@@ -85,7 +116,10 @@ export function evaluate(corpus: Trace[], factories: DetectorFactory[]): EvalRes
       fpr: ratio(benignFp, benign),
     };
   });
+  const { auc, scores: baselineScores } = baselineAuc(corpus);
   return {
+    baselineAuc: auc,
+    baselineScores,
     traces: corpus.length,
     attacks: corpus.filter((t) => t.label === 'attack').length,
     benign: corpus.filter((t) => t.label === 'benign').length,

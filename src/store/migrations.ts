@@ -111,4 +111,25 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX events_open_path ON events(json_extract(data, '$.path')) WHERE type = 'open';
     `,
   },
+  {
+    version: 5,
+    name: 'agents: baselines and slow-burn accumulators',
+    sql: `
+      ALTER TABLE sessions ADD COLUMN agent TEXT;     -- the agent role the session ran as (warden run --agent)
+      CREATE INDEX sessions_agent ON sessions(agent, started_us);
+      CREATE TABLE baselines (
+        agent TEXT PRIMARY KEY,
+        data TEXT NOT NULL                            -- JSON (ProfileSchema)
+      );
+      CREATE TABLE accumulators (
+        agent TEXT NOT NULL,
+        key TEXT NOT NULL,                            -- e.g. egress:host:443, deviation
+        total REAL NOT NULL,
+        sessions INTEGER NOT NULL,
+        alerted INTEGER NOT NULL DEFAULT 0,
+        updated_us INTEGER NOT NULL,
+        PRIMARY KEY (agent, key)
+      );
+    `,
+  },
 ];

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { EventSchema, type ProcessRecord, type WardenEvent } from '../pipeline/events.js';
 import { AppRecords } from './app-records.js';
+import { BaselineRecords } from './baseline-records.js';
 import { MIGRATIONS } from './migrations.js';
 
 export const SessionSchema = z.object({
@@ -30,6 +31,7 @@ export const SessionSchema = z.object({
     .object({ active: z.array(z.string()), unavailable: z.array(z.string()) })
     .nullable()
     .describe('what enforced the session, and what this kernel refused'),
+  agent: z.string().nullable().describe('the agent role the session ran as; baselines are learnt per agent'),
   lingering: z
     .array(z.object({ pid: z.number().int(), comm: z.string(), argv: z.array(z.string()), action: z.string() }))
     .nullable(),
@@ -58,6 +60,7 @@ function sessionFromRow(r: Row): Session {
     lost: r.lost,
     lingering: r.lingering ? JSON.parse(String(r.lingering)) : null,
     policy: (r.policy as string | null) ?? null,
+    agent: (r.agent as string | null) ?? null,
     mechanisms: r.mechanisms ? JSON.parse(String(r.mechanisms)) : null,
   });
 }
@@ -66,6 +69,8 @@ export class Store {
   readonly db: Database.Database;
   /** turns, tool calls, alerts and MCP pins */
   readonly app: AppRecords;
+  /** per-agent profiles and slow-burn accumulators */
+  readonly baselines: BaselineRecords;
   private events: WardenEvent[] = [];
   private procs = new Map<string, ProcessRecord>();
   private timer: NodeJS.Timeout | undefined;
@@ -80,6 +85,7 @@ export class Store {
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
     this.app = new AppRecords(this.db, () => this.flush());
+    this.baselines = new BaselineRecords(this.db);
   }
 
   static open(stateDir: string): Store {
@@ -109,14 +115,28 @@ export class Store {
   }
 
   createSession(
-    s: Omit<Session, 'events' | 'lost' | 'lingering' | 'endedUs' | 'exitCode' | 'exitSignal' | 'policy' | 'mechanisms'>,
+    s: Omit<
+      Session,
+      'events' | 'lost' | 'lingering' | 'endedUs' | 'exitCode' | 'exitSignal' | 'policy' | 'mechanisms' | 'agent'
+    > & { agent?: string | null },
   ): void {
     this.db
       .prepare(
-        `INSERT INTO sessions (id, name, command, cwd, cgroup, cgroup_id, status, started_us, root_pid)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO sessions (id, name, command, cwd, cgroup, cgroup_id, status, started_us, root_pid, agent)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(s.id, s.name, JSON.stringify(s.command), s.cwd, s.cgroup, s.cgroupId, s.status, s.startedUs, s.rootPid);
+      .run(
+        s.id,
+        s.name,
+        JSON.stringify(s.command),
+        s.cwd,
+        s.cgroup,
+        s.cgroupId,
+        s.status,
+        s.startedUs,
+        s.rootPid,
+        s.agent ?? null,
+      );
   }
 
   updateSession(
@@ -218,6 +238,14 @@ export class Store {
     const r = this.db.prepare('SELECT * FROM sessions WHERE id = ? OR id LIKE ?').all(id, `${id}%`) as Row[];
     if (r.length > 1) throw new Error(`session id prefix ${id} is ambiguous (${r.length} sessions)`);
     return r[0] ? sessionFromRow(r[0]) : undefined;
+  }
+
+  /** The ended sessions of one agent, newest first. */
+  sessionsOfAgent(agent: string, limit = 200): Session[] {
+    return this.db
+      .prepare(`SELECT * FROM sessions WHERE agent = ? AND status != 'running' ORDER BY started_us DESC LIMIT ?`)
+      .all(agent, limit)
+      .map((r) => sessionFromRow(r as Row));
   }
 
   lastSession(): Session | undefined {
