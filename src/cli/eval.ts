@@ -31,8 +31,8 @@ export function runEval(dir: string, json: boolean): number {
   );
   console.log(
     r.baselineAuc === null
-      ? 'baseline anomaly score AUC: not measurable (needs attack traces and two or more benign sessions)'
-      : `baseline anomaly score AUC: ${r.baselineAuc.toFixed(3)} (benign scored leave-one-out against the other benign sessions)`,
+      ? 'baseline anomaly score AUC: not measurable (needs attack traces and three or more recorded benign sessions of one agent)'
+      : `baseline anomaly score AUC: ${r.baselineAuc.toFixed(3)} (attacks vs each agent's benign sessions, benign scored leave-one-out)`,
   );
   const misses = r.fired.filter(
     (f) => f.expect.some((id) => !f.fired.includes(id)) || (f.label === 'benign' && f.fired.length),

@@ -236,6 +236,7 @@ sessionOptions(program.command('record-trace'))
   .description('write a recorded session as a corpus trace for warden eval')
   .requiredOption('--label <label>', 'benign or attack')
   .requiredOption('--description <text>', 'what the session did')
+  .option('--agent <name>', 'the agent whose normal behaviour a benign session shows (for baselines)')
   .option('--expect <ids>', 'detectors that must fire, comma-separated (attack traces)', '')
   .option('-w, --workspace <dir>', "the session's workspace")
   .requiredOption('-o, --out <file>', 'the trace file, e.g. corpus/benign/recorded/x.json.gz (.gz: compressed)')
@@ -244,6 +245,7 @@ sessionOptions(program.command('record-trace'))
       session?: string;
       last?: boolean;
       label: string;
+      agent?: string;
       description: string;
       expect: string;
       workspace?: string;
@@ -258,6 +260,7 @@ sessionOptions(program.command('record-trace'))
         const root = store.processesOf(s.id).find((p) => p.pid === s.rootPid);
         const trace = traceOf(store.eventsOf(s.id), {
           label: o.label as 'benign' | 'attack',
+          agent: o.agent ?? null,
           description: o.description,
           expect: o.expect.split(',').filter(Boolean),
           workspace: o.workspace ? resolve(o.workspace) : null,

@@ -40,7 +40,8 @@ export interface SessionFacts {
 
 /**
  * A path as a pattern: the workspace and home named, random-looking parts
- * (temp dirs, hashes, numbers) starred, and cut to four levels.
+ * (temp dirs, hashes, numbers) starred, a file reduced to its kind (`*.py`),
+ * and cut to a few levels, so sessions doing the same kind of work agree.
  */
 export function canonicalPath(path: string, workspace: string | null): string {
   let p = path;
@@ -51,7 +52,13 @@ export function canonicalPath(path: string, workspace: string | null): string {
     .map((seg) =>
       /\d{3,}|[0-9a-f]{8,}|^[A-Za-z0-9]{6,}$(?<=[0-9].*)|-[A-Za-z0-9]{6}$|^tmp[\w.-]+$/.test(seg) ? '*' : seg,
     );
-  return parts.slice(0, 5).join('/');
+  const depth = parts[0] === '${workspace}' ? 3 : 4;
+  const kept = parts.slice(0, depth);
+  if (parts.length > depth) return `${kept.join('/')}/**`;
+  const last = kept.length - 1;
+  const ext = /\.([A-Za-z0-9]{1,8})$/.exec(kept[last] ?? '');
+  if (last > 0 && kept[last] !== '*') kept[last] = ext ? `*.${ext[1]}` : '*';
+  return kept.join('/');
 }
 
 const isNoise = (p: string): boolean => /^\/(proc|sys|dev)\/|^\/(usr\/)?(lib|lib64|share)\/|^\/etc\/ld\.so/.test(p);
@@ -145,11 +152,11 @@ const WEIGHT: Record<Deviation['kind'], number> = {
   destination: 0.5,
   binary: 0.2,
   tool: 0.2,
-  write: 0.12,
-  read: 0.03,
+  write: 0.05 /* inside the workspace; elsewhere more (see place) */,
+  read: 0.01,
   rate: 0.3,
 };
-const READ_CAP = 0.15;
+const READ_CAP = 0.4;
 
 /**
  * 0..1: the chance that something in the session is out of character, each
@@ -165,10 +172,16 @@ export function scoreSession(profile: Profile, f: SessionFacts): { score: number
       deviations.push({
         kind,
         what: x,
-        weight: WEIGHT[kind],
+        weight: kind === 'read' || kind === 'write' ? place(kind, x) : WEIGHT[kind],
         explanation: `${noun} ${x} never seen in ${profile.sessions} past sessions of ${profile.agent}`,
       });
     }
+  };
+  /* where a novelty lands matters: the workspace is the agent's to change; home dotfiles are not */
+  const place = (kind: 'read' | 'write', x: string): number => {
+    const inside = x.startsWith('${workspace}') || x.startsWith('/tmp/');
+    if (kind === 'write') return inside ? 0.05 : 0.25;
+    return inside ? 0.01 : x.startsWith('~/.') || x.startsWith('/etc/') ? 0.15 : 0.03;
   };
   novel('destination', profile.destinations, f.destinations, 'reached');
   novel('binary', profile.binaries, f.binaries, 'ran');

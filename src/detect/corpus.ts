@@ -16,6 +16,7 @@ export const TraceSchema = z.object({
   label: z.enum(['benign', 'attack']),
   description: z.string(),
   source: z.enum(['recorded', 'authored']).describe('recorded from a real session, or written to a known attack'),
+  agent: z.string().nullable().default(null).describe('the agent a benign session is normal behaviour of (baselines)'),
   expect: z.array(z.string()).default([]).describe('detectors that must fire (attack traces)'),
   workspace: z.string().nullable().default(null),
   files: z.record(z.string(), z.string()).default({}).describe('file contents as detectors would read them'),
@@ -27,6 +28,7 @@ export interface Trace {
   name: string;
   label: 'benign' | 'attack';
   source: 'recorded' | 'authored';
+  agent: string | null;
   description: string;
   expect: string[];
   workspace: string | null;
@@ -118,6 +120,7 @@ export function loadTrace(file: string, root: string): Trace {
     name,
     label: t.label,
     source: t.source,
+    agent: t.agent,
     description: t.description,
     expect: t.expect,
     workspace: t.workspace === null ? null : String(tilde(t.workspace)),
@@ -138,6 +141,7 @@ export function traceOf(
   events: WardenEvent[],
   opts: {
     label: 'benign' | 'attack';
+    agent: string | null;
     description: string;
     expect: string[];
     workspace: string | null;
@@ -147,6 +151,7 @@ export function traceOf(
   return {
     label: opts.label,
     source: 'recorded',
+    agent: opts.agent,
     description: opts.description,
     expect: opts.expect,
     workspace: opts.workspace,

@@ -53,30 +53,42 @@ export function firedOn(trace: Trace, factories: DetectorFactory[]): string[] {
 const ratio = (a: number, b: number): number | null => (b === 0 ? null : a / b);
 
 /**
- * The baseline's anomaly score on every trace: a benign session against a
- * baseline of the other benign sessions (leave one out), an attack against a
- * baseline of all of them; AUC is how often an attack outscores a benign one.
+ * The baseline's anomaly score, per agent with recorded benign sessions: each
+ * benign session of the agent against a baseline of its other sessions (leave
+ * one out), each attack against a baseline of all of them. AUC is how often an
+ * attack outscores a benign session (0.5: chance), over every such agent.
  */
 export function baselineAuc(corpus: Trace[]): { auc: number | null; scores: EvalResult['baselineScores'] } {
   const facts = new Map(corpus.map((t) => [t.name, factsOf(t.events, [], t.workspace)]));
-  const benign = corpus.filter((t) => t.label === 'benign');
-  const profileWithout = (name: string | null) =>
-    learnProfile(
-      'corpus',
-      benign.filter((t) => t.name !== name).map((t) => facts.get(t.name) as SessionFacts),
-    );
-  const all = profileWithout(null);
-  const scores = corpus.map((t) => ({
-    trace: t.name,
-    label: t.label,
-    score: scoreSession(t.label === 'benign' ? profileWithout(t.name) : all, facts.get(t.name) as SessionFacts).score,
-  }));
-  const a = scores.filter((s) => s.label === 'attack').map((s) => s.score);
-  const b = scores.filter((s) => s.label === 'benign').map((s) => s.score);
-  if (!a.length || b.length < 2) return { auc: null, scores };
+  const attacks = corpus.filter((t) => t.label === 'attack');
+  const agents = [...new Set(corpus.flatMap((t) => (t.label === 'benign' && t.agent ? [t.agent] : [])))];
+  const scores: EvalResult['baselineScores'] = [];
   let wins = 0;
-  for (const x of a) for (const y of b) wins += x > y ? 1 : x === y ? 0.5 : 0;
-  return { auc: wins / (a.length * b.length), scores };
+  let pairs = 0;
+  for (const agent of agents) {
+    const benign = corpus.filter((t) => t.label === 'benign' && t.agent === agent);
+    if (benign.length < 3) continue;
+    const profile = (without: string | null) =>
+      learnProfile(
+        agent,
+        benign.filter((t) => t.name !== without).map((t) => facts.get(t.name) as SessionFacts),
+      );
+    const all = profile(null);
+    const b = benign.map((t) => ({
+      trace: t.name,
+      label: 'benign',
+      score: scoreSession(profile(t.name), facts.get(t.name) as SessionFacts).score,
+    }));
+    const a = attacks.map((t) => ({
+      trace: `${t.name} vs ${agent}`,
+      label: 'attack',
+      score: scoreSession(all, facts.get(t.name) as SessionFacts).score,
+    }));
+    scores.push(...b, ...a);
+    for (const x of a) for (const y of b) wins += x.score > y.score ? 1 : x.score === y.score ? 0.5 : 0;
+    pairs += a.length * b.length;
+  }
+  return { auc: pairs ? wins / pairs : null, scores };
 }
 
 export function evaluate(corpus: Trace[], factories: DetectorFactory[]): EvalResult {

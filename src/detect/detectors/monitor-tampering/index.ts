@@ -22,7 +22,9 @@ export default function monitorTampering(): Detector {
       if (e.attribution === 'agent-runtime') return undefined; /* the agent program's own upkeep */
       /* runtimes (Bun) annotate kernel traces at start; refused by the floor, and harmless */
       const marker = e.type === 'open' && /\/tracing\/trace_marker$/.test(e.path);
-      if (e.decision?.rule === SELF_RULE && !marker) {
+      /* a program naming its own threads (/proc/self/task/N/comm) touches nothing of Warden's */
+      const own = e.type === 'open' && new RegExp(`^/proc/(self|thread-self|${e.pid})/`).test(e.path);
+      if (e.decision?.rule === SELF_RULE && !marker && !own) {
         return [{ message: `tampering refused: ${e.decision.reason}`, events: [e], key: `self:${e.type}:${e.pid}` }];
       }
       if (e.type === 'open') {
