@@ -12,6 +12,17 @@ function originLines(o: Origin, indent: string): string[] {
     );
     return out;
   }
+  if (o.kind === 'socket-from-session') {
+    out.push(
+      `${indent}${red('data from another session')} over loopback port ${bold(String(o.port))}: ${o.local ? describeEvent(o.local) : ''}`,
+    );
+    if (o.peer) {
+      out.push(
+        `${indent}  its end: ${describeEvent(o.peer)} by ${o.peer.comm} (pid ${o.peer.pid}) in session ${bold(o.peer.sessionId)} ${dim(`event #${o.peer.id}`)}`,
+      );
+    }
+    return out;
+  }
   const read = o.read ? `read ${dim(fmtTime(o.read.timeUs).slice(11))} by ${o.read.comm} (pid ${o.read.pid})` : '';
   const label = o.kind === 'download' ? 'downloaded file' : 'file written by another session';
   out.push(`${indent}${red(label)} ${bold(o.file ?? '?')}, ${read}`);

@@ -12,7 +12,7 @@ import type { Store } from '../store/store.js';
 import { isCompletedEgress, readPath } from './facts.js';
 
 export interface Origin {
-  kind: 'file-from-session' | 'download' | 'mcp-result';
+  kind: 'file-from-session' | 'socket-from-session' | 'download' | 'mcp-result';
   /** the file that carried it (file-from-session, download) */
   file?: string;
   /** the read that took it in */
@@ -21,6 +21,12 @@ export interface Origin {
   write?: WardenEvent;
   /** the session that wrote it */
   fromSession?: string;
+  /** the loopback port another session's data came through (socket-from-session) */
+  port?: number;
+  /** the session's own end of that connection */
+  local?: WardenEvent;
+  /** the other session's end: its listen, or its connect */
+  peer?: WardenEvent;
   /** the MCP call whose result it was */
   toolCall?: ToolCall;
   /** why the writer wrote it, one level further back */
@@ -79,11 +85,35 @@ function originsBefore(store: Store, sessionId: string, beforeUs: number, depth:
       });
     } else if (talked.has(w.execId)) origins.push({ kind: 'download', file: path, read: e, write: w });
   }
+  origins.push(...socketOrigins(store, sessionId, events, beforeUs));
   for (const c of store.app.toolCallsOf(sessionId)) {
     if (c.sources.includes('mcp') && c.result && (c.endedUs ?? Infinity) < beforeUs)
       origins.push({ kind: 'mcp-result', toolCall: c });
   }
   return origins;
+}
+
+/**
+ * Data from another session over loopback: the session connected to a port
+ * another session listened on, or accepted a connection another session made.
+ */
+function socketOrigins(store: Store, sessionId: string, events: WardenEvent[], beforeUs: number): Origin[] {
+  const out: Origin[] = [];
+  const seen = new Set<number>();
+  for (const e of events) {
+    if (e.timeUs >= beforeUs) break;
+    let port: number | undefined;
+    let want: 'listen' | 'connect' | undefined;
+    if (e.type === 'connect' && e.result >= 0 && /^(127\.|::1$|::ffff:127\.)/.test(e.daddr))
+      [port, want] = [e.dport, 'listen'];
+    if (e.type === 'accept' && e.result >= 0) [port, want] = [e.lport, 'connect'];
+    if (port === undefined || seen.has(port)) continue;
+    const peer = store.peersOn(port, sessionId, e.timeUs + 1).find((p) => p.type === want);
+    if (!peer) continue;
+    seen.add(port);
+    out.push({ kind: 'socket-from-session', port, local: e, peer, fromSession: peer.sessionId });
+  }
+  return out;
 }
 
 export function traceEvent(store: Store, eventId: number, depth = 2): Provenance {
@@ -113,5 +143,6 @@ export function originSummary(p: Provenance): Array<Record<string, unknown>> {
     ...(o.read?.id ? { readEventId: o.read.id } : {}),
     ...(o.upstream?.toolCall ? { writerToolCall: o.upstream.toolCall.id } : {}),
     ...(o.toolCall ? { toolCall: o.toolCall.id } : {}),
+    ...(o.port ? { port: o.port } : {}),
   }));
 }

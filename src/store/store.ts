@@ -279,6 +279,21 @@ export class Store {
     return rows.map((r) => EventSchema.parse({ ...JSON.parse(r.data), id: r.id }));
   }
 
+  /**
+   * Loopback endpoints on `port` in sessions other than `sessionId` before `beforeUs`: who listened
+   * there (a server the session talked to) or connected there (a client that talked to the session).
+   */
+  peersOn(port: number, sessionId: string, beforeUs: number): WardenEvent[] {
+    const rows = this.db
+      .prepare(
+        `SELECT id, data FROM events WHERE type IN ('listen', 'connect') AND session_id != ? AND time_us < ?
+         AND (json_extract(data, '$.lport') = ? OR json_extract(data, '$.dport') = ?)
+         AND json_extract(data, '$.result') >= 0 ORDER BY time_us DESC LIMIT 10`,
+      )
+      .all(sessionId, beforeUs, port, port) as Array<{ id: number; data: string }>;
+    return rows.map((r) => EventSchema.parse({ ...JSON.parse(r.data), id: r.id }));
+  }
+
   processesOf(sessionId: string): ProcessRecord[] {
     const rows = this.db
       .prepare('SELECT * FROM processes WHERE session_id = ? ORDER BY start_us, rowid')
