@@ -140,6 +140,13 @@ describe('processes that outlive their session', () => {
       s?.lingering.map((l) => l.action),
       ['killed', 'killed'],
     );
+    const alerts = jsonLines<{ detector: string; message: string }>(
+      warden(state.path, ['alerts', '--last', '--json']).stdout,
+    );
+    assert.match(
+      alerts.find((a) => a.detector === 'persistence')?.message ?? '',
+      /2 process\(es\) outlived the session/,
+    );
   });
 
   test('are kept with --keep-lingering, and say so', async (t) => {

@@ -36,13 +36,30 @@ export function learnBaseline(store: Store, agent: string, limit = 200) {
   return profile;
 }
 
+/** Processes still running when the session's command ended: set up to outlive it. */
+function outlived(s: Session): NewAlert[] {
+  const left = s.lingering ?? [];
+  if (!left.length) return [];
+  return [
+    {
+      detector: 'persistence',
+      severity: 'high',
+      message: `${left.length} process(es) outlived the session (${left.map((p) => `${p.comm}[${p.pid}] ${p.action}`).join(', ')})`,
+      toolCallId: null,
+      eventIds: [],
+      data: { tags: ['persistence'], lingering: left },
+    },
+  ];
+}
+
 export function reviewSession(store: Store, s: Session): NewAlert[] {
-  if (!s.agent) return [];
+  const lingering = outlived(s);
+  if (!s.agent) return lingering;
   const profile = store.baselines.get(s.agent);
-  if (!profile) return [];
+  if (!profile) return lingering;
   const facts = sessionFacts(store, s);
   const { score, deviations } = scoreSession(profile, facts);
-  const out: NewAlert[] = [];
+  const out: NewAlert[] = [...lingering];
   if (score >= DEVIATION_ALERT) {
     out.push({
       detector: 'baseline.deviation',
