@@ -170,7 +170,7 @@ export function toolActions(name: string, input: unknown, cwd: string): ToolActi
   const bare = name.startsWith('mcp__') ? name.split('__').slice(2).join('__') : name;
   const none: ToolActions = { reads: [], writes: [], execs: [], hosts: [] };
   if (SHELL_TOOLS.test(bare)) {
-    const cmd = obj.command;
+    const cmd = obj.command ?? obj.cmd; /* Codex's exec_command says cmd */
     const text = Array.isArray(cmd) ? cmd.map(String).join(' ') : typeof cmd === 'string' ? cmd : '';
     const dir = typeof obj.workdir === 'string' ? obj.workdir : typeof obj.cwd === 'string' ? obj.cwd : cwd;
     return shellActions(text, dir);

@@ -81,7 +81,8 @@ export class Correlator {
   started(call: ToolCall): void {
     this.live = true;
     this.prune(call.startedUs);
-    const shellCmd = (call.input as { command?: unknown } | null)?.command;
+    const args = call.input as { command?: unknown; cmd?: unknown } | null;
+    const shellCmd = args?.command ?? args?.cmd; /* Codex's exec_command says cmd */
     const shell =
       SHELL_TOOL.test(call.name) && (typeof shellCmd === 'string' || Array.isArray(shellCmd))
         ? norm(Array.isArray(shellCmd) ? shellCmd.join(' ') : shellCmd).slice(0, 200)

@@ -17,6 +17,9 @@ const SECRET = new RegExp(
     '^/etc/(shadow|gshadow|ssl/private/)',
   ].join('|'),
 );
+/** Public certificates and CA bundles: .pem, but nothing secret. */
+const PUBLIC_CERT =
+  /^\/(etc\/ssl\/certs|etc\/pki\/ca-trust|usr\/share|usr\/lib\/ssl|usr\/local\/share\/ca-certificates)\/|(^|[-_./])(ca|certs?|bundle|chain|fullchain)([-_.]|$)[^/]*$/i;
 /** A label too long and too random to be a host name someone chose. */
 const ENCODED_LABEL = /(^|\.)([a-z0-9+/=_-]{32,})\./i;
 
@@ -29,7 +32,7 @@ export default function secretExfil(): Detector {
     description: 'a credential or .env file read, then a connection, datagram or encoded DNS name leaving the machine',
     event(e) {
       const read = readPath(e);
-      if (read && SECRET.test(read) && !read.endsWith('.pub')) secretRead ??= e;
+      if (read && SECRET.test(read) && !read.endsWith('.pub') && !PUBLIC_CERT.test(read)) secretRead ??= e;
       if (e.type === 'dns' && ENCODED_LABEL.test(e.name)) {
         const first = secretRead;
         return [
@@ -43,7 +46,8 @@ export default function secretExfil(): Detector {
           },
         ];
       }
-      if (secretRead && isEgress(e)) {
+      /* a DNS lookup is not a channel by itself: an encoded name is (above) */
+      if (secretRead && isEgress(e) && e.dport !== 53) {
         const path = secretRead.type === 'open' ? secretRead.path : '?';
         return [
           {
