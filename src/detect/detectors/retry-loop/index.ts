@@ -48,8 +48,8 @@ export default function retryLoop(): Detector {
       }
       if (e.attribution === 'agent-runtime') return undefined; /* the agent program's own probing */
       let what: string | undefined;
-      if (e.type === 'exit' && e.code !== null && e.code !== 0 && depth(e.execId) <= MAX_DEPTH)
-        what = argvOf.get(e.execId);
+      if (!agents(e.execId)) return undefined; /* the agent program's own retries, or deep inside a tool */
+      if (e.type === 'exit' && e.code !== null && e.code !== 0) what = argvOf.get(e.execId);
       /* resolvers retry by themselves (A and AAAA, search domains): a refused name is not a retry loop */
       if (e.decision?.verdict === 'denied' && e.type !== 'exit' && e.type !== 'dns') {
         what = `${e.type} refused by ${e.decision.rule}`;
