@@ -48,6 +48,7 @@ import {
 import { Store, type Session } from './store/store.js';
 import { LlmProxy, PREFIX } from './applayer/llm/proxy.js';
 import { AppLayerService } from './applayer/service.js';
+import { throughProxy } from './applayer/agents.js';
 import { serveSocket } from './applayer/socket.js';
 import { Correlator } from './pipeline/correlate.js';
 import { BUILTIN_DETECTORS } from './detect/builtin.js';
@@ -292,7 +293,9 @@ class SessionRun {
     this.recordPolicy();
     mkdirSync(runDir(this.cfg), { recursive: true, mode: 0o700 });
     this.socket = await serveSocket(appSocket(this.cfg, this.id), (m, p) => this.app.handle(m, p));
-    const agent = startAgent(this.cfg, this.cg, this.opts.command, this.relay, {
+    const proxied = throughProxy(this.opts.command, `http://127.0.0.1:${this.proxyPort}`);
+    if (proxied.note && this.opts.verbose !== false) process.stderr.write(`warden: ${proxied.note}\n`);
+    const agent = startAgent(this.cfg, this.cg, proxied.command, this.relay, {
       ...(floor ? { floor } : {}),
       env: this.agentEnv(),
       stdio: this.opts.stdio ?? 'inherit',
@@ -413,7 +416,7 @@ class SessionRun {
     const session = this.store.session(this.id);
     if (!session) return;
     try {
-      for (const a of reviewSession(this.store, session)) this.app.alert(a);
+      for (const a of reviewSession(this.store, session, (pid) => this.correlator.isRuntime(pid))) this.app.alert(a);
     } catch (e) {
       process.stderr.write(`warden: the session's baseline review failed: ${(e as Error).message}\n`);
     }

@@ -190,6 +190,11 @@ export class AppLayerService {
         ...(action === 'blocked' ? { reason } : {}),
       };
     },
+    toolUse: (seq, u) => {
+      const c = this.call(u.id, u.name, u.input, 'llm');
+      c.turn = seq || null;
+      this.started(c);
+    },
     done: (r) => {
       const turn = this.turns.get(r.seq);
       if (!turn) return;

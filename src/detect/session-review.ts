@@ -36,9 +36,12 @@ export function learnBaseline(store: Store, agent: string, limit = 200) {
   return profile;
 }
 
-/** Processes still running when the session's command ended: set up to outlive it. */
-function outlived(s: Session): NewAlert[] {
-  const left = s.lingering ?? [];
+/**
+ * Processes still running when the session's command ended: set up to outlive it. Not the agent
+ * program's own background work (a plugin fetch it started itself), which dies with it.
+ */
+function outlived(s: Session, isRuntime: (pid: number) => boolean): NewAlert[] {
+  const left = (s.lingering ?? []).filter((p) => !isRuntime(p.pid));
   if (!left.length) return [];
   return [
     {
@@ -52,8 +55,8 @@ function outlived(s: Session): NewAlert[] {
   ];
 }
 
-export function reviewSession(store: Store, s: Session): NewAlert[] {
-  const lingering = outlived(s);
+export function reviewSession(store: Store, s: Session, isRuntime: (pid: number) => boolean = () => false): NewAlert[] {
+  const lingering = outlived(s, isRuntime);
   if (!s.agent) return lingering;
   const profile = store.baselines.get(s.agent);
   if (!profile) return lingering;

@@ -53,6 +53,8 @@ export class SessionResolver {
   private udp: UdpSocket | undefined;
   private tcp: Server | undefined;
   private readonly names = new Map<string, Set<string>>();
+  /** queries sent upstream and not yet answered: recorded as unanswered if the session ends first */
+  private readonly inFlight = new Set<Omit<DnsQueryRecord, 'answers' | 'rcode'>>();
   port = 0;
 
   constructor(
@@ -102,6 +104,8 @@ export class SessionResolver {
 
   /** Idempotent: the session's end and its cleanup may both ask. */
   stop(): void {
+    for (const record of this.inFlight) this.onQuery({ ...record, answers: [], rcode: 'UNANSWERED (session ended)' });
+    this.inFlight.clear();
     const [udp, tcp] = [this.udp, this.tcp];
     [this.udp, this.tcp] = [undefined, undefined];
     udp?.close();
@@ -144,12 +148,15 @@ export class SessionResolver {
       return refuse(query);
     }
     let reply: Buffer;
+    this.inFlight.add(record);
     try {
       reply = await this.forward(msg, transport);
     } catch (e) {
-      this.onQuery({ ...record, answers: [], rcode: `SERVFAIL (${(e as Error).message})` });
+      if (this.inFlight.delete(record))
+        this.onQuery({ ...record, answers: [], rcode: `SERVFAIL (${(e as Error).message})` });
       return servfail(query);
     }
+    if (!this.inFlight.delete(record)) return undefined; /* the session ended while it was out: already recorded */
     const answers = addresses(reply);
     for (const a of answers) {
       const seen = this.names.get(a) ?? new Set<string>();

@@ -15,6 +15,7 @@ const RUNTIME_EXECS: RegExp[] = [
   /^(\S*\/)?(ba|z)?sh -c (-l )?(command -v|which) \S+$/,
   /^(\S*\/)?(which|env|ps|id|uname|locale|getconf)( |$)/,
   /(^|\/)warden['"]? hook( |$)/,
+  /^(\S*\/)?(ba|z)?sh -c set -e; \. "[^"]*shell_snapshots\// /* Codex checks its shell snapshot */,
 ];
 
 /** Where agent CLIs keep their own state. */

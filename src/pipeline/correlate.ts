@@ -69,6 +69,8 @@ export class Correlator {
   /** the agent has spoken (a model request or a tool call): before that, the session is launching */
   private live = false;
   private readonly reported = new Set<string>();
+  private readonly undeclaredRoots = new Set<string>();
+  private readonly execOfPid = new Map<number, string>();
   private pending: Finding[] = [];
   private readonly profile: AgentRuntimeProfile;
   /** called with each finding once its events are handed on */
@@ -117,14 +119,24 @@ export class Correlator {
   /** Annotates `e` in place; findings wait for `flush` (after the event is handed on). */
   handle(e: WardenEvent): void {
     this.learn(e);
-    if (!this.live) return; /* no model request or tool call yet: launching, or not an agent session at all */
+    if (!this.live) {
+      /* no model request or tool call yet: launching, or not an agent session at all. What the agent
+       * starts now (shell snapshots, helpers) is its own upkeep if it later turns out to be an agent */
+      if (e.type === 'exec' && !this.agents.has(e.execId)) this.attribution.set(e.execId, { kind: 'agent-runtime' });
+      return;
+    }
+    const decidedHere = !this.attribution.has(e.execId) && this.inherited(e.execId) === undefined;
     const a = this.attribute(e);
     if (!a) return;
     e.attribution = a.kind;
     if (a.kind === 'tool-call') {
       e.toolCallId = a.call;
       this.checkIntent(e, a.call);
-    } else if (a.kind === 'undeclared') this.reportUndeclared(e);
+    } else if (a.kind === 'undeclared') {
+      /* one finding per undeclared program and kind of action; what it starts is covered by it */
+      if (decidedHere) this.undeclaredRoots.add(e.execId);
+      if (this.undeclaredRoots.has(e.execId) || this.agents.has(e.execId)) this.reportUndeclared(e);
+    }
   }
 
   /** Hands on the findings of the events handled so far. */
@@ -134,7 +146,15 @@ export class Correlator {
     for (const f of out) this.onFinding?.(f);
   }
 
+  /** Whether the program pid runs now is the agent's own upkeep (started by the agent program itself). */
+  isRuntime(pid: number): boolean {
+    const execId = this.execOfPid.get(pid);
+    /* a session that never spoke to a model has no agent program, and no upkeep of one */
+    return this.live && execId !== undefined && this.attribution.get(execId)?.kind === 'agent-runtime';
+  }
+
   private learn(e: WardenEvent): void {
+    if (e.type === 'exec') this.execOfPid.set(e.pid, e.execId);
     this.sessionPids.add(e.pid);
     this.sessionPids.add(e.tid);
     if (!this.parentOf.has(e.execId)) this.parentOf.set(e.execId, e.parentExecId);
@@ -201,8 +221,11 @@ export class Correlator {
     const hit = open.find((c) => c.shell && line.includes(c.shell));
     if (hit) return { kind: 'tool-call', call: hit.call.id };
     if (this.profile.isRuntimeExec(argv)) return { kind: 'agent-runtime' };
-    const only = open.length === 1 ? open[0] : undefined;
-    if (only && /(^|\/)(ba|z|da)?sh$/.test(argv[0] ?? '')) return { kind: 'tool-call', call: only.call.id };
+    /* no command text to match (argv cut at 4 KiB behind a long prelude, as Codex's is): a shell the
+     * agent starts while a shell call is open is that call's, the latest one if several are */
+    const latest = open.sort((x, y) => y.call.startedUs - x.call.startedUs)[0];
+    const launcher = /(^|\/)(ba|z|da)?sh$/.test(argv[0] ?? '') || argv[1] === '--codex-run-as-process-setup';
+    if (latest && launcher) return { kind: 'tool-call', call: latest.call.id };
     return { kind: 'undeclared' };
   }
 

@@ -184,12 +184,14 @@ export class Store {
   }
 
   private schedule(): void {
+    if (!this.db.open) return; /* closed: the session is over and its record final */
     if (this.events.length + this.procs.size >= BATCH) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
 
   /** Writes everything queued in one transaction. */
   flush(): void {
+    if (!this.db.open) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.events.length === 0 && this.procs.size === 0) return;

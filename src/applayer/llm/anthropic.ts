@@ -18,6 +18,7 @@ import {
   type LlmResponse,
   type ResponseAssembler,
   type ToolResult,
+  type ToolUse,
 } from './turn.js';
 
 /** Reads a Messages API request body; any shape yields a request, missing fields read as empty. */
@@ -68,6 +69,10 @@ const isToolBlock = (block: Record<string, unknown>): boolean => TOOL_BLOCKS.has
 /** Reassembles a Messages API response, streamed or whole. */
 export class AnthropicAssembler implements ResponseAssembler {
   private readonly draft = new ResponseDraft();
+
+  set onToolUse(fn: ((use: ToolUse) => void) | undefined) {
+    this.draft.tools.onComplete = fn;
+  }
   // Streams end with message_stop; without it the response was cut short.
   private complete = false;
 

@@ -19,6 +19,7 @@ import {
   type LlmResponse,
   type ResponseAssembler,
   type ToolResult,
+  type ToolUse,
 } from './turn.js';
 
 /** Reads a Chat Completions body (it has `messages`) or else a Responses body; never throws. */
@@ -97,6 +98,10 @@ function bodyError(body: unknown): string | null {
 /** Reassembles a Chat Completions response: `chat.completion.chunk` events, or one `chat.completion` body. */
 export class OpenAiChatAssembler implements ResponseAssembler {
   private readonly draft = new ResponseDraft();
+
+  set onToolUse(fn: ((use: ToolUse) => void) | undefined) {
+    this.draft.tools.onComplete = fn;
+  }
   // Streams end with `data: [DONE]`; without it the response was cut short.
   private complete = false;
 
@@ -162,6 +167,10 @@ function firstChoice(choices: unknown): Record<string, unknown> {
 /** Reassembles a Responses API response: `response.*` events, or one `response` body. */
 export class OpenAiResponsesAssembler implements ResponseAssembler {
   private readonly draft = new ResponseDraft();
+
+  set onToolUse(fn: ((use: ToolUse) => void) | undefined) {
+    this.draft.tools.onComplete = fn;
+  }
   // Streams end with response.completed (or .incomplete / .failed); without one the response was cut short.
   private complete = false;
 
@@ -221,7 +230,10 @@ export class OpenAiResponsesAssembler implements ResponseAssembler {
   private item(index: number, item: Record<string, unknown>, done: boolean): void {
     if (item.type !== 'function_call') return;
     this.draft.tools.open(index, asString(item.call_id), asString(item.name));
-    if (done) this.draft.tools.setArguments(index, asString(item.arguments));
+    if (done) {
+      this.draft.tools.setArguments(index, asString(item.arguments));
+      this.draft.tools.close(index);
+    }
   }
 
   /** The response object, sent when it starts and again, `final`, when it ends. */

@@ -6,7 +6,9 @@ import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
 import { test } from 'node:test';
+import { WebSocket, WebSocketServer } from 'ws';
 import { LlmProxy, type ProxyHooks } from './proxy.js';
 import type { LlmResponse } from './turn.js';
 
@@ -202,6 +204,62 @@ test('an HTTPS upstream: the stream is relayed over TLS, and an untrusted certif
   assert.equal(rec.done[0]?.response?.toolUses[0]?.name, 'Bash');
   const refused = await post(port2, '/v1/messages', '{}');
   assert.equal(refused.status, 502, 'a certificate nobody vouches for is not talked to');
+});
+
+test('the Responses API over WebSocket: relayed, recorded as turns, a blocked request never leaves', async (t) => {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await once(wss, 'listening');
+  const got: string[] = [];
+  wss.on('connection', (s) =>
+    s.on('message', (d) => {
+      got.push(d.toString());
+      const item = {
+        type: 'function_call',
+        id: 'fc_1',
+        call_id: 'call_9',
+        name: 'exec_command',
+        arguments: '{"cmd":"ls"}',
+      };
+      for (const e of [
+        { type: 'response.created', response: { id: 'r1', model: 'm' } },
+        { type: 'response.output_item.added', output_index: 0, item: { ...item, arguments: '' } },
+        { type: 'response.function_call_arguments.delta', output_index: 0, delta: item.arguments },
+        { type: 'response.output_item.done', output_index: 0, item },
+        {
+          type: 'response.completed',
+          response: { id: 'r1', model: 'm', usage: { input_tokens: 1, output_tokens: 2 } },
+        },
+      ])
+        s.send(JSON.stringify(e));
+    }),
+  );
+  const url = `http://127.0.0.1:${(wss.address() as AddressInfo).port}/v1`;
+  let action: 'forwarded' | 'blocked' = 'forwarded';
+  const done: Array<LlmResponse | null> = [];
+  const hooks: ProxyHooks = {
+    request: () => ({ seq: 1, action, reason: 'a secret' }),
+    done: (r) => done.push(r.response),
+  };
+  const proxy = new LlmProxy({ upstreams: { anthropic: url, openai: url, gemini: url }, hooks });
+  const port = await proxy.listen();
+  t.after(async () => {
+    await proxy.close();
+    wss.close();
+  });
+  const client = new WebSocket(`ws://127.0.0.1:${port}/openai/responses`);
+  await once(client, 'open');
+  const seen: string[] = [];
+  client.on('message', (d) => seen.push(JSON.parse(d.toString()).type));
+  client.send(JSON.stringify({ type: 'response.create', model: 'm', input: 'hi' }));
+  for (let i = 0; i < 100 && !done.length; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(done[0]?.toolUses, [{ id: 'call_9', name: 'exec_command', input: { cmd: 'ls' } }]);
+  assert.equal(seen.at(-1), 'response.completed');
+  action = 'blocked';
+  client.send(JSON.stringify({ type: 'response.create', model: 'm', input: 'sk-ant-secret' }));
+  for (let i = 0; i < 100 && seen.at(-1) !== 'error'; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(seen.at(-1), 'error');
+  assert.equal(got.length, 1, 'the blocked request never reached the provider');
+  client.close();
 });
 
 test('an unreachable upstream answers 502 in the provider shape', async (t) => {

