@@ -6,13 +6,22 @@
  */
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Alert, ToolCall } from '../src/applayer/records.js';
 import type { WardenEvent } from '../src/pipeline/events.js';
 import { ScriptedModel } from './fixtures/scripted-model.js';
-import { claudeBinary, needKernel, ROOT, stateDir, tempDir, warden, WARDEN, wardenAsync } from './helpers.js';
+import {
+  claudeBinary,
+  covertListener,
+  needKernel,
+  ROOT,
+  stateDir,
+  tempDir,
+  warden,
+  WARDEN,
+  wardenAsync,
+} from './helpers.js';
 
 const MCP_SERVER = join(ROOT, 'node_modules', '@modelcontextprotocol', 'server-filesystem', 'dist', 'index.js');
 
@@ -29,11 +38,8 @@ test('Claude Code under warden run: tool calls linked to kernel actions, denied,
   if (!needKernel(t)) return;
   const state = stateDir('applayer');
   const ws = tempDir('agent-ws');
-  const listener = createServer((s) => s.on('data', () => s.end()).on('error', () => undefined));
-  await new Promise<void>((r) => listener.listen(0, '127.0.0.3', () => r()));
-  const covertPort = (listener.address() as { port: number }).port;
+  const covertPort = await covertListener(t);
   t.after(() => {
-    listener.close();
     state.cleanup();
     ws.cleanup();
   });

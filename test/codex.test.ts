@@ -9,13 +9,12 @@
  */
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Alert, ToolCall } from '../src/applayer/records.js';
 import type { WardenEvent } from '../src/pipeline/events.js';
 import { ScriptedResponses } from './fixtures/scripted-responses.js';
-import { needKernel, ROOT, stateDir, tempDir, warden, wardenAsync } from './helpers.js';
+import { covertListener, needKernel, ROOT, stateDir, tempDir, warden, wardenAsync } from './helpers.js';
 
 type Timeline = { turns: Array<{ toolCalls: Array<ToolCall & { events: WardenEvent[] }> }>; alerts: Alert[] };
 const CODEX = join(ROOT, 'node_modules', '.bin', 'codex');
@@ -26,11 +25,8 @@ test('Codex under warden run: tool calls through the proxy, linked, refused and 
   const ws = tempDir('codex-ws');
   const home = tempDir('codex-home');
   const pdir = tempDir('codex-policy');
-  const listener = createServer((s) => s.on('data', () => s.end()).on('error', () => undefined));
-  await new Promise<void>((r) => listener.listen(0, '127.0.0.3', () => r()));
-  const covertPort = (listener.address() as { port: number }).port;
+  const covertPort = await covertListener(t);
   t.after(() => {
-    listener.close();
     [state, ws, home, pdir].forEach((d) => d.cleanup());
   });
   mkdirSync(join(ws.path, 'secrets'));

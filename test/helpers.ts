@@ -3,6 +3,7 @@ import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import type { TestContext } from 'node:test';
 import { loadConfig, type Config } from '../src/config.js';
 
@@ -100,4 +101,15 @@ export function wardenAsync(
 export function claudeBinary(): string {
   const native = join(ROOT, 'node_modules', '@anthropic-ai', 'claude-code-linux-x64', 'claude');
   return existsSync(native) ? native : join(ROOT, 'node_modules', '.bin', 'claude');
+}
+
+/**
+ * A TCP listener a covert connection in a test can reach (loopback only), closed
+ * by the test's end. Resolves to its port.
+ */
+export async function covertListener(t: TestContext, host = '127.0.0.3'): Promise<number> {
+  const server = createServer((s) => s.on('data', () => s.end()).on('error', () => undefined));
+  await new Promise<void>((r) => server.listen(0, host, () => r()));
+  t.after(() => server.close());
+  return (server.address() as { port: number }).port;
 }

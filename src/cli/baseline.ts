@@ -9,14 +9,7 @@ import { suggestPolicy } from '../detect/suggest.js';
 import { Store } from '../store/store.js';
 import { table } from './render.js';
 
-function withStore<T>(cfg: Config, fn: (s: Store) => T): T {
-  const store = Store.open(cfg.stateDir);
-  try {
-    return fn(store);
-  } finally {
-    store.close();
-  }
-}
+const withStore = <T>(cfg: Config, fn: (s: Store) => T): T => Store.use(cfg.stateDir, fn);
 
 const top = (r: Record<string, number>, n = 8): string =>
   Object.entries(r)

@@ -41,14 +41,7 @@ function requireRoot(what: string): void {
   }
 }
 
-function withStore<T>(fn: (s: Store) => T): T {
-  const store = Store.open(config().stateDir);
-  try {
-    return fn(store);
-  } finally {
-    store.close();
-  }
-}
+const withStore = <T>(fn: (s: Store) => T): T => Store.use(config().stateDir, fn);
 
 function pickSession(store: Store, o: { session?: string; last?: boolean }): Session {
   if (o.session && o.last) throw new UsageError('give --session or --last, not both');

@@ -180,9 +180,8 @@ export function mcpCommand(config: () => Config): Command {
     .description('accept the changed definitions of MCP tools (all pending ones of the server if no tool is named)')
     .requiredOption('--server <name>', 'the server name')
     .argument('[tools...]', 'tool names')
-    .action((tools: string[], o: { server: string }) => {
-      const store = Store.open(config().stateDir);
-      try {
+    .action((tools: string[], o: { server: string }) =>
+      Store.use(config().stateDir, (store) => {
         const pending = store.app
           .mcpTools(o.server)
           .filter((t) => t.pendingHash && (!tools.length || tools.includes(t.tool)));
@@ -197,18 +196,15 @@ export function mcpCommand(config: () => Config): Command {
           });
           console.log(`approved ${o.server}/${t.tool}: ${(t.pendingDescription ?? '').slice(0, 200)}`);
         }
-      } finally {
-        store.close();
-      }
-    });
+      }),
+    );
   cmd
     .command('tools')
     .description('the pinned MCP tool definitions, and those waiting for approval')
     .option('--server <name>', 'only this server')
     .option('--json', 'one JSON object per line')
-    .action((o: { server?: string; json?: boolean }) => {
-      const store = Store.open(config().stateDir);
-      try {
+    .action((o: { server?: string; json?: boolean }) =>
+      Store.use(config().stateDir, (store) => {
         const tools = store.app.mcpTools(o.server);
         if (o.json) for (const t of tools) console.log(JSON.stringify(t));
         else if (!tools.length) console.log('no MCP tools pinned yet');
@@ -224,9 +220,7 @@ export function mcpCommand(config: () => Config): Command {
           }
           console.log(table(rows));
         }
-      } finally {
-        store.close();
-      }
-    });
+      }),
+    );
   return cmd;
 }

@@ -93,6 +93,16 @@ export class Store {
     return new Store(join(stateDir, 'warden.db'));
   }
 
+  /** Opens the store for the length of `fn` (a CLI command), and closes it whatever happens. */
+  static use<T>(stateDir: string, fn: (s: Store) => T): T {
+    const store = Store.open(stateDir);
+    try {
+      return fn(store);
+    } finally {
+      store.close();
+    }
+  }
+
   schemaVersion(): number {
     return Number(this.db.pragma('user_version', { simple: true }));
   }
