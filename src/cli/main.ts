@@ -15,9 +15,11 @@ import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
 import { loadPolicy } from '../policy/load.js';
 import { eventLine, renderTree, sessionSummary, sessionsTable } from './render.js';
 import { hooksCommand } from './hooks.js';
+import { daemonCommand, statusCommand } from './daemon.js';
 import { baselineCommand, suggestCommand } from './baseline.js';
 import { mcpCommand } from './mcp.js';
-import { buildTimeline, renderTimeline } from './timeline.js';
+import { buildTimeline } from '../api/timeline.js';
+import { renderTimeline } from './timeline.js';
 import { alertsTable, atLeast } from './alerts.js';
 import { SEVERITIES } from '../applayer/records.js';
 
@@ -278,6 +280,8 @@ program.addCommand(policyCommand(config).addCommand(suggestCommand(config)));
 program.addCommand(baselineCommand(config));
 program.addCommand(sessionCommand(config));
 program.addCommand(hooksCommand(config));
+program.addCommand(daemonCommand(config));
+program.addCommand(statusCommand(config));
 program.addCommand(mcpCommand(config));
 
 /* `warden events | head` closes our stdout early: that is not an error */

@@ -1,0 +1,207 @@
+/**
+ * The daemon's local API: loopback HTTP and a Unix socket, both behind one
+ * bearer token. Read endpoints over the store (sessions, events, alerts,
+ * process trees, timelines, provenance, policies), operator actions
+ * (quarantine, release, kill), and a live stream of events and alerts as
+ * server-sent events. One error type, one handler.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import { traceEvent } from '../detect/provenance.js';
+import { EVENT_TYPES } from '../pipeline/events.js';
+import { BUILTIN_POLICIES } from '../policy/builtin.js';
+import { freezeSession, killSession, NotLive, releaseSession } from '../session/operator.js';
+import { Store } from '../store/store.js';
+import { buildTimeline } from './timeline.js';
+import { LiveStream } from './stream.js';
+
+/** An error a client made or can act on: its status and message go back as JSON. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const SessionId = z.string().regex(/^[a-z0-9]{4,40}$/, 'a session id is lowercase letters and digits');
+const EventsQuery = z.object({
+  types: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v.split(',') : []))
+    .refine((ts) => ts.every((t) => (EVENT_TYPES as string[]).includes(t)), {
+      message: `types: one of ${EVENT_TYPES.join(', ')}`,
+    }),
+  limit: z.coerce.number().int().min(1).max(100000).default(10000),
+});
+
+type Handler = (m: RegExpExecArray, url: URL, req: IncomingMessage, res: ServerResponse) => Promise<unknown> | unknown;
+
+export interface ApiOptions {
+  cfg: Config;
+  token: string;
+  /** serves the dashboard's files (issue 6); absent: the API alone */
+  static?: (path: string, res: ServerResponse) => boolean;
+}
+
+export class ApiServer {
+  private readonly store: Store;
+  private readonly servers: Server[] = [];
+  private readonly stream: LiveStream;
+  private readonly routes: Array<[string, RegExp, Handler]>;
+
+  constructor(private readonly o: ApiOptions) {
+    this.store = Store.open(o.cfg.stateDir);
+    this.stream = new LiveStream(this.store);
+    this.routes = [
+      ['GET', /^\/api\/sessions$/, (_m, url) => this.store.sessions(Number(url.searchParams.get('limit') ?? 100))],
+      ['GET', /^\/api\/sessions\/([^/]+)$/, (m) => this.session(m[1])],
+      ['GET', /^\/api\/sessions\/([^/]+)\/events$/, (m, url) => this.events(m[1], url)],
+      ['GET', /^\/api\/sessions\/([^/]+)\/alerts$/, (m) => this.store.app.alertsOf(this.session(m[1]).id)],
+      ['GET', /^\/api\/sessions\/([^/]+)\/tree$/, (m) => this.tree(m[1])],
+      ['GET', /^\/api\/sessions\/([^/]+)\/timeline$/, (m) => buildTimeline(this.store, this.session(m[1]))],
+      ['GET', /^\/api\/events\/(\d+)\/trace$/, (m) => this.trace(m[1])],
+      ['GET', /^\/api\/policies$/, () => this.policies()],
+      [
+        'POST',
+        /^\/api\/sessions\/([^/]+)\/quarantine$/,
+        (m) => this.operate(() => freezeSession(this.store, this.session(m[1]).id)),
+      ],
+      [
+        'POST',
+        /^\/api\/sessions\/([^/]+)\/release$/,
+        (m) => this.operate(() => releaseSession(this.store, this.session(m[1]).id)),
+      ],
+      [
+        'POST',
+        /^\/api\/sessions\/([^/]+)\/kill$/,
+        (m) => this.operate(() => killSession(this.store, this.session(m[1]).id)),
+      ],
+      ['GET', /^\/api\/stream$/, (_m, url, req, res) => this.stream.attach(url, req, res)],
+    ];
+  }
+
+  private session(id: string | undefined): ReturnType<Store['lastSession']> & object {
+    const parsed = SessionId.safeParse(id);
+    if (!parsed.success) throw new ApiError(400, parsed.error.issues[0]?.message ?? 'bad session id');
+    const s = this.store.session(parsed.data);
+    if (!s) throw new ApiError(404, `no session ${parsed.data}`);
+    return s;
+  }
+
+  private events(id: string | undefined, url: URL): unknown {
+    const q = EventsQuery.safeParse(Object.fromEntries(url.searchParams));
+    if (!q.success) throw new ApiError(400, q.error.issues.map((i) => i.message).join('; '));
+    return this.store.eventsOf(this.session(id).id, { types: q.data.types, limit: q.data.limit });
+  }
+
+  private tree(id: string | undefined): unknown {
+    const s = this.session(id);
+    const events = this.store.eventsOf(s.id);
+    return this.store
+      .processesOf(s.id)
+      .map((p) => Object.assign({}, p, { events: events.filter((e) => e.execId === p.execId) }));
+  }
+
+  private trace(id: string | undefined): unknown {
+    const n = Number(id);
+    if (!this.store.event(n)) throw new ApiError(404, `no event ${n}`);
+    return traceEvent(this.store, n, 3);
+  }
+
+  private policies(): unknown {
+    return BUILTIN_POLICIES.map((name) => ({
+      name,
+      yaml: readFileSync(join(this.o.cfg.root, 'policies', `${name}.yaml`), 'utf8'),
+    }));
+  }
+
+  private async operate(fn: () => unknown): Promise<unknown> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof NotLive) throw new ApiError(409, e.message);
+      throw e;
+    }
+  }
+
+  private authorized(req: IncomingMessage, url: URL): boolean {
+    const header = req.headers.authorization ?? '';
+    const given = header.startsWith('Bearer ') ? header.slice(7) : (url.searchParams.get('token') ?? '');
+    const a = Buffer.from(given);
+    const b = Buffer.from(this.o.token);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://warden.local');
+    try {
+      if (!url.pathname.startsWith('/api/')) {
+        if (req.method === 'GET' && this.o.static?.(url.pathname, res)) return;
+        throw new ApiError(404, `no such path ${url.pathname}`);
+      }
+      if (!this.authorized(req, url)) throw new ApiError(401, 'missing or wrong token (Authorization: Bearer <token>)');
+      for (const [method, re, handler] of this.routes) {
+        const m = re.exec(url.pathname);
+        if (!m) continue;
+        if (req.method !== method) throw new ApiError(405, `${url.pathname} takes ${method}`);
+        const out = await handler(m, url, req, res);
+        if (res.headersSent) return; /* the stream answered itself */
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(out));
+        return;
+      }
+      throw new ApiError(404, `no such endpoint ${url.pathname}`);
+    } catch (e) {
+      const status = e instanceof ApiError ? e.status : 500;
+      if (!res.headersSent) res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: e instanceof Error ? e.message : String(e) }));
+    }
+  }
+
+  /** Listens on loopback (port 0: any) and on a Unix socket; resolves to the TCP port. */
+  async listen(host: string, port: number, socketPath?: string): Promise<number> {
+    const make = (): Server => {
+      const s = createServer((req, res) => void this.handle(req, res));
+      this.servers.push(s);
+      return s;
+    };
+    const tcp = make();
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen(port, host, () => resolve());
+    });
+    if (socketPath) {
+      rmSync(socketPath, { force: true });
+      const unix = make();
+      await new Promise<void>((resolve, reject) => {
+        unix.once('error', reject);
+        unix.listen(socketPath, () => resolve());
+      });
+      chmodSync(socketPath, 0o600);
+    }
+    return (tcp.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    this.stream.close();
+    await Promise.all(
+      this.servers.map(
+        (s) =>
+          new Promise<void>((r) => {
+            s.closeAllConnections();
+            s.close(() => r());
+          }),
+      ),
+    );
+    this.store.close();
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * An operator's hands on a live session, shared by the CLI and the API:
+ * freeze it (quarantine), release it, or end it.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import { pinDir } from '../enforce/network.js';
+import type { Session, Store } from '../store/store.js';
+import { cgroupPids, freezeCgroup, killCgroup, removeCgroup } from './cgroup.js';
+
+export class NotLive extends Error {
+  override name = 'NotLive';
+}
+
+function live(store: Store, id: string): Session {
+  const s = store.session(id);
+  if (!s) throw new NotLive(`no session ${id}`);
+  if (!existsSync(s.cgroup)) throw new NotLive(`session ${s.id} has ended: its cgroup ${s.cgroup} is gone`);
+  return s;
+}
+
+/** Freezes every process of the session. */
+export function freezeSession(store: Store, id: string): { session: string; processes: number } {
+  const s = live(store, id);
+  freezeCgroup(s.cgroup, true);
+  store.updateSession(s.id, { status: 'quarantined' });
+  return { session: s.id, processes: cgroupPids(s.cgroup).length };
+}
+
+/** Thaws a frozen session; `unwatched` when no warden run watches it any more. */
+export function releaseSession(store: Store, id: string): { session: string; unwatched: boolean } {
+  const s = live(store, id);
+  freezeCgroup(s.cgroup, false);
+  /* the kernel may have stopped the offender itself (SIGSTOP) before the freeze */
+  for (const pid of cgroupPids(s.cgroup)) process.kill(pid, 'SIGCONT');
+  store.updateSession(s.id, { status: 'running' });
+  return { session: s.id, unwatched: s.status === 'quarantined' && s.endedUs !== null };
+}
+
+/** Ends every process of the session, frozen ones too, and removes its cgroup and network pins. */
+export async function killSession(store: Store, id: string): Promise<{ session: string }> {
+  const s = live(store, id);
+  /* cgroup.kill ends frozen tasks too (measured): never thaw a suspect session to end it */
+  if (!(await killCgroup(s.cgroup))) throw new Error(`session ${s.id}: processes still alive after cgroup.kill`);
+  removeCgroup(s.cgroup);
+  rmSync(pinDir(s.id), { recursive: true, force: true });
+  store.updateSession(s.id, { status: 'ended', endedUs: s.endedUs ?? Date.now() * 1000, exitSignal: 9 });
+  return { session: s.id };
+}
