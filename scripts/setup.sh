@@ -7,7 +7,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 say() { printf 'setup: %s\n' "$*" >&2; }
 
-debs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libseccomp-dev make gcc pkg-config clang-format openssl)
+debs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libseccomp-dev make gcc pkg-config clang-format openssl nats-server)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

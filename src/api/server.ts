@@ -48,8 +48,10 @@ type Handler = (m: RegExpExecArray, url: URL, req: IncomingMessage, res: ServerR
 export interface ApiOptions {
   cfg: Config;
   token: string;
-  /** serves the dashboard's files (issue 6); absent: the API alone */
+  /** serves the dashboard's files; absent: the API alone */
   static?: (path: string, res: ServerResponse) => boolean;
+  /** Prometheus text for /api/metrics */
+  metrics?: () => Promise<string>;
 }
 
 export class ApiServer {
@@ -86,6 +88,7 @@ export class ApiServer {
         (m) => this.operate(() => killSession(this.store, this.session(m[1]).id)),
       ],
       ['GET', /^\/api\/stream$/, (_m, url, req, res) => this.stream.attach(url, req, res)],
+      ['GET', /^\/api\/metrics$/, (_m, _url, _req, res) => this.metrics(res)],
     ];
   }
 
@@ -115,6 +118,13 @@ export class ApiServer {
     const n = Number(id);
     if (!this.store.event(n)) throw new ApiError(404, `no event ${n}`);
     return traceEvent(this.store, n, 3);
+  }
+
+  private async metrics(res: ServerResponse): Promise<void> {
+    if (!this.o.metrics) throw new ApiError(404, 'metrics are not enabled');
+    const text = await this.o.metrics();
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+    res.end(text);
   }
 
   private policies(): unknown {

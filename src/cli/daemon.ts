@@ -8,6 +8,13 @@ import { ApiServer } from '../api/server.js';
 import { parseHostPort, type Config } from '../config.js';
 import { runDir } from '../daemon.js';
 import { Store } from '../store/store.js';
+import type { Exporter } from '../export/exporter.js';
+import { JsonlExporter } from '../export/jsonl.js';
+import { NatsExporter } from '../export/nats.js';
+import { OtlpExporter } from '../export/otlp.js';
+import { PrometheusExporter } from '../export/prometheus.js';
+import { StoreTail } from '../export/tail.js';
+import { WebhookExporter } from '../export/webhook.js';
 import { table } from './render.js';
 
 export const DaemonInfoSchema = z.object({
@@ -33,7 +40,32 @@ export function runningDaemon(cfg: Config): DaemonInfo | undefined {
   }
 }
 
-async function runDaemon(cfg: Config, o: { listen: string }): Promise<void> {
+interface DaemonFlags {
+  listen: string;
+  jsonl?: string;
+  otlp?: string;
+  webhook?: string;
+  nats?: string;
+  natsStream: string;
+}
+
+async function exporters(o: DaemonFlags): Promise<Exporter[]> {
+  const out: Exporter[] = [];
+  if (o.jsonl) out.push(new JsonlExporter(o.jsonl));
+  if (o.otlp) out.push(new OtlpExporter(o.otlp));
+  if (o.webhook) out.push(new WebhookExporter(o.webhook));
+  if (o.nats) {
+    const nats = o.nats;
+    out.push(
+      await NatsExporter.connect(nats, o.natsStream).catch((e: Error) => {
+        throw new Error(`cannot reach NATS at ${nats}: ${e.message}`);
+      }),
+    );
+  }
+  return out;
+}
+
+async function runDaemon(cfg: Config, o: DaemonFlags): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('warden daemon needs root (it acts on session cgroups)');
   const other = runningDaemon(cfg);
   if (other) throw new Error(`a warden daemon already runs (pid ${other.pid}, ${other.url})`);
@@ -41,7 +73,10 @@ async function runDaemon(cfg: Config, o: { listen: string }): Promise<void> {
   const token = randomBytes(32).toString('hex');
   writeFileSync(tokenFile(cfg), token + '\n', { mode: 0o600 });
   const socket = join(runDir(cfg), 'api.sock');
-  const api = new ApiServer({ cfg, token });
+  const tailStore = Store.open(cfg.stateDir);
+  const prometheus = new PrometheusExporter(tailStore);
+  const tail = new StoreTail(tailStore, [prometheus, ...(await exporters(o))]);
+  const api = new ApiServer({ cfg, token, metrics: () => prometheus.text() });
   const { host, port } = parseHostPort(o.listen, 7878);
   const bound = await api.listen(host, port, socket).catch((e: NodeJS.ErrnoException) => {
     throw new Error(
@@ -57,20 +92,36 @@ async function runDaemon(cfg: Config, o: { listen: string }): Promise<void> {
   };
   writeFileSync(`${daemonInfoFile(cfg)}.tmp`, JSON.stringify(info));
   renameSync(`${daemonInfoFile(cfg)}.tmp`, daemonInfoFile(cfg));
-  process.stderr.write(`warden daemon: API on ${info.url} and ${socket}; token in ${info.tokenFile}\n`);
+  tail.start();
+  const names = [o.jsonl && 'jsonl', o.otlp && 'otlp', o.webhook && 'webhook', o.nats && 'nats'].filter(Boolean);
+  process.stderr.write(
+    `warden daemon: API on ${info.url} and ${socket}; token in ${info.tokenFile}; metrics at /api/metrics` +
+      `${names.length ? `; exporting to ${names.join(', ')}` : ''}\n`,
+  );
   await new Promise<void>((resolve) => {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve());
   });
   await api.close();
+  await tail.close();
+  for (const [name, f] of tail.failures)
+    process.stderr.write(`warden daemon: exporter ${name} failed ${f.count} times (last: ${f.last})\n`);
+  tailStore.close();
   rmSync(daemonInfoFile(cfg), { force: true });
   rmSync(socket, { force: true });
 }
 
 export function daemonCommand(config: () => Config): Command {
   return new Command('daemon')
-    .description('run the local API (loopback HTTP and a Unix socket, token-protected) with a live event stream')
+    .description(
+      'run the local API (loopback HTTP and a Unix socket, token-protected), its live stream, metrics and exporters',
+    )
     .option('--listen <host:port>', 'where the HTTP API listens (loopback)', '127.0.0.1:7878')
-    .action(async (o: { listen: string }) => runDaemon(config(), o));
+    .option('--jsonl <file>', 'export events and alerts as JSON lines to FILE (- for stdout)')
+    .option('--otlp <url>', 'export to an OpenTelemetry collector over OTLP/HTTP, e.g. http://127.0.0.1:4318')
+    .option('--webhook <url>', 'POST each alert as JSON to URL')
+    .option('--nats <url>', 'publish events and alerts to NATS JetStream, e.g. nats://127.0.0.1:4222')
+    .option('--nats-stream <name>', 'the JetStream stream (created if missing)', 'WARDEN')
+    .action(async (o: DaemonFlags) => runDaemon(config(), o));
 }
 
 export function statusCommand(config: () => Config): Command {

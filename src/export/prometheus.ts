@@ -1,0 +1,87 @@
+/**
+ * Prometheus metrics, served by the daemon at /api/metrics: events by type
+ * (rate() gives events per second), events lost in the kernel, decisions by
+ * verdict and mechanism, decision latency, alerts by detector and severity,
+ * sessions by status.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Alert } from '../applayer/records.js';
+import type { WardenEvent } from '../pipeline/events.js';
+import type { Store } from '../store/store.js';
+import type { Exporter } from './exporter.js';
+
+export class PrometheusExporter implements Exporter {
+  readonly name = 'prometheus';
+  readonly registry = new Registry();
+  private readonly eventsTotal = new Counter({
+    name: 'warden_events_total',
+    help: 'events stored, by type',
+    labelNames: ['type'],
+    registers: [this.registry],
+  });
+  private readonly decisions = new Counter({
+    name: 'warden_decisions_total',
+    help: 'policy decisions, by verdict and enforcing mechanism',
+    labelNames: ['verdict', 'mechanism'],
+    registers: [this.registry],
+  });
+  private readonly latency = new Histogram({
+    name: 'warden_decision_latency_seconds',
+    help: 'time the deciding mechanism took, where it reports it (the file gate)',
+    labelNames: ['mechanism'],
+    buckets: [5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2.5e-4, 1e-3, 1e-2],
+    registers: [this.registry],
+  });
+  private readonly alertsTotal = new Counter({
+    name: 'warden_alerts_total',
+    help: 'alerts raised, by detector and severity',
+    labelNames: ['detector', 'severity'],
+    registers: [this.registry],
+  });
+
+  constructor(store: Store) {
+    const registry = this.registry;
+    new Gauge({
+      name: 'warden_events_lost_total',
+      help: 'events the kernel could not deliver (ring buffer full), summed over recorded sessions',
+      registers: [registry],
+      collect() {
+        this.set((store.db.prepare('SELECT COALESCE(SUM(lost), 0) AS n FROM sessions').get() as { n: number }).n);
+      },
+    });
+    new Gauge({
+      name: 'warden_sessions',
+      help: 'recorded sessions, by status',
+      labelNames: ['status'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const rows = store.db.prepare('SELECT status, COUNT(*) AS n FROM sessions GROUP BY status').all() as Array<{
+          status: string;
+          n: number;
+        }>;
+        for (const r of rows) this.set({ status: r.status }, r.n);
+      },
+    });
+  }
+
+  events(events: WardenEvent[]): void {
+    for (const e of events) {
+      this.eventsTotal.inc({ type: e.type });
+      if (!e.decision) continue;
+      this.decisions.inc({ verdict: e.decision.verdict, mechanism: e.decision.mechanism });
+      if (e.decision.latencyUs !== undefined)
+        this.latency.observe({ mechanism: e.decision.mechanism }, e.decision.latencyUs / 1e6);
+    }
+  }
+
+  alerts(alerts: Alert[]): void {
+    for (const a of alerts) this.alertsTotal.inc({ detector: a.detector, severity: a.severity });
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  async close(): Promise<void> {}
+}
