@@ -46,10 +46,7 @@ test('a session with an alert reaches JSON lines, a webhook, OTLP, NATS JetStrea
   const nats = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(natsPort), '-sd', natsDir], {
     stdio: 'ignore',
   });
-  let daemon: ChildProcess | undefined;
   t.after(async () => {
-    daemon?.kill('SIGTERM');
-    if (daemon && daemon.exitCode === null) await new Promise((r) => daemon?.once('exit', r));
     nats.kill('SIGTERM');
     otlp.server.close();
     hook.server.close();
@@ -65,7 +62,7 @@ test('a session with an alert reaches JSON lines, a webhook, OTLP, NATS JetStrea
     await new Promise((r) => setTimeout(r, 100));
   }
   const jsonl = join(work.path, 'out.jsonl');
-  daemon = spawn(
+  const daemon: ChildProcess = spawn(
     WARDEN,
     [
       'daemon',
@@ -82,6 +79,10 @@ test('a session with an alert reaches JSON lines, a webhook, OTLP, NATS JetStrea
     ],
     { env: { ...process.env, WARDEN_STATE_DIR: state.path }, stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  t.after(async () => {
+    daemon.kill('SIGTERM');
+    if (daemon.exitCode === null) await new Promise((r) => daemon.once('exit', r));
+  });
   let stderr = '';
   daemon.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const info = join(state.path, 'run', 'daemon.json');
