@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs and builds everything Warden needs on a Debian 12 host, idempotently:
 # Debian packages (only those missing), npm packages (only when the lockfile
-# changed), the kernel sensor (make) and the TypeScript (only when sources changed).
+# changed), the kernel sensor (make), the TypeScript and the dashboard (only
+# when sources changed). --with-browser also installs Debian's chromium, for
+# the dashboard's browser tests (scripts/test.sh asks for it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 debs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libseccomp-dev make gcc pkg-config clang-format openssl nats-server)
+[ "${1:-}" = --with-browser ] && debs+=(chromium)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -39,4 +42,11 @@ if [ ! -f "$stamp" ] || [ -n "$(find src test bench tsconfig.json package-lock.j
   say "compiling TypeScript"
   node_modules/.bin/tsc -p tsconfig.json
   touch "$stamp"
+fi
+
+ui_stamp=dist/ui/.built
+if [ ! -f "$ui_stamp" ] || [ -n "$(find src/ui package-lock.json -newer "$ui_stamp" -print -quit 2>/dev/null)" ]; then
+  say "building the dashboard"
+  node_modules/.bin/vite build --config src/ui/vite.config.ts
+  touch "$ui_stamp"
 fi

@@ -5,10 +5,11 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-"$root/scripts/setup.sh" || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+"$root/scripts/setup.sh" --with-browser || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 
 lint_failed=0
-echo "== lint: eslint, prettier, clang-format"
+echo "== lint: eslint, the dashboard's types, prettier, clang-format"
+node_modules/.bin/tsc -p src/ui/tsconfig.json || lint_failed=1
 node_modules/.bin/eslint . || lint_failed=1
 node_modules/.bin/prettier --check --log-level warn . || lint_failed=1
 c_files=$(find sensor test -name build -prune -o \( -name '*.c' -o -name '*.h' \) -print)

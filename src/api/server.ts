@@ -17,6 +17,7 @@ import { EVENT_TYPES } from '../pipeline/events.js';
 import { BUILTIN_POLICIES } from '../policy/builtin.js';
 import { freezeSession, killSession, NotLive, releaseSession } from '../session/operator.js';
 import { Store } from '../store/store.js';
+import { provenanceGraph } from './graph.js';
 import { buildTimeline } from './timeline.js';
 import { LiveStream } from './stream.js';
 
@@ -64,8 +65,9 @@ export class ApiServer {
     this.store = Store.open(o.cfg.stateDir);
     this.stream = new LiveStream(this.store);
     this.routes = [
-      ['GET', /^\/api\/sessions$/, (_m, url) => this.store.sessions(Number(url.searchParams.get('limit') ?? 100))],
-      ['GET', /^\/api\/sessions\/([^/]+)$/, (m) => this.session(m[1])],
+      ['GET', /^\/api\/sessions$/, (_m, url) => this.sessions(url)],
+      ['GET', /^\/api\/sessions\/([^/]+)\/graph$/, (m) => provenanceGraph(this.store, this.session(m[1]).id)],
+      ['GET', /^\/api\/sessions\/([^/]+)$/, (m) => this.liveCount(this.session(m[1]))],
       ['GET', /^\/api\/sessions\/([^/]+)\/events$/, (m, url) => this.events(m[1], url)],
       ['GET', /^\/api\/sessions\/([^/]+)\/alerts$/, (m) => this.store.app.alertsOf(this.session(m[1]).id)],
       ['GET', /^\/api\/sessions\/([^/]+)\/tree$/, (m) => this.tree(m[1])],
@@ -98,6 +100,33 @@ export class ApiServer {
     const s = this.store.session(parsed.data);
     if (!s) throw new ApiError(404, `no session ${parsed.data}`);
     return s;
+  }
+
+  /** Sessions, newest first, each with its alert count. */
+  private sessions(url: URL): unknown {
+    const limit = z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .catch(100)
+      .parse(url.searchParams.get('limit') ?? 100);
+    const counts = new Map(
+      (
+        this.store.db.prepare('SELECT session_id AS s, COUNT(*) AS n FROM alerts GROUP BY session_id').all() as Array<{
+          s: string;
+          n: number;
+        }>
+      ).map((r) => [r.s, r.n]),
+    );
+    return this.store.sessions(limit).map((s) => Object.assign({ alerts: counts.get(s.id) ?? 0 }, this.liveCount(s)));
+  }
+
+  /** A running session's event count is kept up to date only at its end: count it now. */
+  private liveCount<S extends { id: string; status: string; events: number }>(s: S): S {
+    if (s.status !== 'running') return s;
+    const n = this.store.db.prepare('SELECT COUNT(*) AS n FROM events WHERE session_id = ?').get(s.id) as { n: number };
+    return Object.assign({}, s, { events: n.n });
   }
 
   private events(id: string | undefined, url: URL): unknown {

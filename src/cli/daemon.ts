@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { ApiServer } from '../api/server.js';
+import { dashboardFiles } from '../api/static.js';
 import { parseHostPort, type Config } from '../config.js';
 import { runDir } from '../daemon.js';
 import { Store } from '../store/store.js';
@@ -76,7 +77,8 @@ async function runDaemon(cfg: Config, o: DaemonFlags): Promise<void> {
   const tailStore = Store.open(cfg.stateDir);
   const prometheus = new PrometheusExporter(tailStore);
   const tail = new StoreTail(tailStore, [prometheus, ...(await exporters(o))]);
-  const api = new ApiServer({ cfg, token, metrics: () => prometheus.text() });
+  const ui = dashboardFiles(join(cfg.root, 'dist', 'ui'));
+  const api = new ApiServer({ cfg, token, metrics: () => prometheus.text(), ...(ui ? { static: ui } : {}) });
   const { host, port } = parseHostPort(o.listen, 7878);
   const bound = await api.listen(host, port, socket).catch((e: NodeJS.ErrnoException) => {
     throw new Error(
@@ -96,7 +98,8 @@ async function runDaemon(cfg: Config, o: DaemonFlags): Promise<void> {
   const names = [o.jsonl && 'jsonl', o.otlp && 'otlp', o.webhook && 'webhook', o.nats && 'nats'].filter(Boolean);
   process.stderr.write(
     `warden daemon: API on ${info.url} and ${socket}; token in ${info.tokenFile}; metrics at /api/metrics` +
-      `${names.length ? `; exporting to ${names.join(', ')}` : ''}\n`,
+      `${names.length ? `; exporting to ${names.join(', ')}` : ''}\n` +
+      (ui ? `  dashboard: ${info.url}/#/?token=${token}\n` : '  dashboard: not built (run scripts/setup.sh)\n'),
   );
   await new Promise<void>((resolve) => {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve());

@@ -70,8 +70,15 @@ export function cgroupPids(path: string): number[] {
   return pids;
 }
 
+/** Whether any process is left in the cgroup; a cgroup already removed (its owner cleaned up) holds none. */
 export function isPopulated(path: string): boolean {
-  const events = readFileSync(join(path, 'cgroup.events'), 'utf8');
+  let events: string;
+  try {
+    events = readFileSync(join(path, 'cgroup.events'), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
   return /^populated 1$/m.test(events);
 }
 

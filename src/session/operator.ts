@@ -41,7 +41,7 @@ export async function killSession(store: Store, id: string): Promise<{ session: 
   const s = live(store, id);
   /* cgroup.kill ends frozen tasks too (measured): never thaw a suspect session to end it */
   if (!(await killCgroup(s.cgroup))) throw new Error(`session ${s.id}: processes still alive after cgroup.kill`);
-  removeCgroup(s.cgroup);
+  removeCgroup(s.cgroup); /* its warden run, if it still runs, may have removed it first */
   rmSync(pinDir(s.id), { recursive: true, force: true });
   store.updateSession(s.id, { status: 'ended', endedUs: s.endedUs ?? Date.now() * 1000, exitSignal: 9 });
   return { session: s.id };
