@@ -273,7 +273,11 @@ class SessionRun {
 
   /** Sensor up, session tracked and its policy in the kernel; then the agent. */
   async start(): Promise<ReturnType<typeof startAgent>> {
-    this.pipeline.clock = await this.sensor.start();
+    this.pipeline.clock = await this.sensor.start().catch((e: Error) => {
+      throw new Error(
+        `${e.message}\n  Warden needs BPF (root, kernel BTF, tracing programs): warden doctor says what this machine allows`,
+      );
+    });
     this.proxyPort = await this.proxy.listen();
     this.correlator.runtimePorts.add(this.proxyPort);
     await this.policy.install(this.withProxy(this.opts.enforcement?.policy ?? null));

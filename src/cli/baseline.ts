@@ -7,7 +7,7 @@ import { scoreSession } from '../detect/baseline.js';
 import { learnBaseline, sessionFacts } from '../detect/session-review.js';
 import { suggestPolicy } from '../detect/suggest.js';
 import { Store } from '../store/store.js';
-import { table } from './render.js';
+import { progress, table } from './render.js';
 
 const withStore = <T>(cfg: Config, fn: (s: Store) => T): T => Store.use(cfg.stateDir, fn);
 
@@ -27,7 +27,9 @@ export function baselineCommand(config: () => Config): Command {
     .option('-n, --sessions <n>', 'learn from the newest N sessions', (v) => Number(v), 200)
     .action((o: { agent: string; sessions: number }) =>
       withStore(config(), (store) => {
-        const p = learnBaseline(store, o.agent, o.sessions);
+        const bar = progress(`learning ${o.agent} from sessions`);
+        const p = learnBaseline(store, o.agent, o.sessions, bar.step);
+        bar.done();
         console.log(`baseline of ${p.agent} from ${p.sessions} sessions:`);
         console.log(`  programs      ${top(p.binaries)}`);
         console.log(`  writes        ${top(p.writes)}`);

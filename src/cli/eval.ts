@@ -2,13 +2,15 @@
 import { BUILTIN_DETECTORS } from '../detect/builtin.js';
 import { loadCorpus } from '../detect/corpus.js';
 import { evaluate } from '../detect/eval.js';
-import { table } from './render.js';
+import { progress, table } from './render.js';
 
 const pct = (v: number | null): string => (v === null ? '-' : `${(v * 100).toFixed(0)}%`);
 
 export function runEval(dir: string, json: boolean): number {
+  const bar = progress('scoring traces');
   const corpus = loadCorpus(dir);
-  const r = evaluate(corpus, BUILTIN_DETECTORS);
+  const r = evaluate(corpus, BUILTIN_DETECTORS, bar.step);
+  bar.done();
   if (json) {
     console.log(JSON.stringify(r));
     return 0;

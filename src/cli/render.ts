@@ -208,3 +208,19 @@ export function sessionSummary(s: Session, events: WardenEvent[]): string {
   }
   return lines.join('\n');
 }
+
+/** A one-line progress counter on stderr, shown only on a terminal. */
+export function progress(label: string): { step: (n: number, total: number) => void; done: () => void } {
+  const tty = process.stderr.isTTY === true;
+  let last = 0;
+  return {
+    step: (n, total) => {
+      if (!tty || (Date.now() - last < 100 && n < total)) return;
+      last = Date.now();
+      process.stderr.write(`\r${label} ${n}/${total}`);
+    },
+    done: () => {
+      if (tty) process.stderr.write('\r\x1b[K');
+    },
+  };
+}

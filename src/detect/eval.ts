@@ -91,14 +91,21 @@ export function baselineAuc(corpus: Trace[]): { auc: number | null; scores: Eval
   return { auc: pairs ? wins / pairs : null, scores };
 }
 
-export function evaluate(corpus: Trace[], factories: DetectorFactory[]): EvalResult {
+export function evaluate(
+  corpus: Trace[],
+  factories: DetectorFactory[],
+  onProgress: (n: number, total: number) => void = () => undefined,
+): EvalResult {
   const ids = new DetectionEngine(factories, {
     wardenPids: () => [],
     wardenPaths: [],
     workspace: null,
     readFile: () => undefined,
   }).ids;
-  const fired = corpus.map((t) => ({ trace: t.name, label: t.label, expect: t.expect, fired: firedOn(t, factories) }));
+  const fired = corpus.map((t, i) => {
+    onProgress(i + 1, corpus.length);
+    return { trace: t.name, label: t.label, expect: t.expect, fired: firedOn(t, factories) };
+  });
   const scores = ids.map((id): DetectorScore => {
     let tp = 0;
     let fn = 0;

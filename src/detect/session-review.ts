@@ -24,13 +24,21 @@ export function sessionFacts(store: Store, s: Session): SessionFacts {
   return factsOf(store.eventsOf(s.id), tools, s.cwd);
 }
 
-export function learnBaseline(store: Store, agent: string, limit = 200) {
+export function learnBaseline(
+  store: Store,
+  agent: string,
+  limit = 200,
+  onProgress: (n: number, total: number) => void = () => undefined,
+) {
   const sessions = store.sessionsOfAgent(agent, limit).filter((s) => s.status === 'ended');
   if (!sessions.length)
     throw new Error(`no ended sessions of agent ${agent} to learn from (warden run --agent ${agent} ...)`);
   const profile = learnProfile(
     agent,
-    sessions.map((s) => sessionFacts(store, s)),
+    sessions.map((s, i) => {
+      onProgress(i + 1, sessions.length);
+      return sessionFacts(store, s);
+    }),
   );
   store.baselines.put(profile);
   return profile;

@@ -89,8 +89,19 @@ export class Store {
   }
 
   static open(stateDir: string): Store {
-    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-    return new Store(join(stateDir, 'warden.db'));
+    try {
+      mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+      return new Store(join(stateDir, 'warden.db'));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM' || /unable to open|readonly/i.test((e as Error).message)) {
+        throw new Error(
+          `cannot open Warden's store in ${stateDir}: permission denied. Warden's state belongs to root: ` +
+            'run this as root (sudo), or point --state-dir / WARDEN_STATE_DIR at a directory you own',
+        );
+      }
+      throw e;
+    }
   }
 
   /** Opens the store for the length of `fn` (a CLI command), and closes it whatever happens. */
