@@ -170,10 +170,7 @@ test('Claude Code under warden run: tool calls linked to kernel actions, denied,
   const m = call(mcpId);
   assert.match(m.result?.text ?? '', /hello/);
   assert.ok(m.events.some((e) => e.type === 'open' && e.path === join(ws.path, 'notes.txt') && e.comm !== 'cat'));
-  assert.ok(
-    calls.some((x) => x.sources.includes('mcp') && x.name === 'mcp__fs__read_text_file'),
-    'the MCP proxy saw it',
-  );
+  assert.deepEqual(m.sources, ['hook', 'llm', 'mcp'], 'the hook, the model and the MCP proxy saw one call');
 
   /* the agent's own start-up is housekeeping, not a finding */
   const undeclared = tl.alerts.filter((a) => a.detector === 'undeclared-action');

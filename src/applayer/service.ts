@@ -73,6 +73,8 @@ export class AppLayerService {
   private readonly turns = new Map<number, Turn>();
   private nextSeq: number;
   private readonly watchedFiles = new Set<string>();
+  /** MCP request (server:id) -> the tool call it was recorded under */
+  private readonly mcpIds = new Map<string, string>();
 
   constructor(private readonly o: AppLayerOptions) {
     this.nextSeq = o.records.nextTurnSeq(o.sessionId);
@@ -274,6 +276,23 @@ export class AppLayerService {
     return { blocked };
   }
 
+  /** An open call the agent recorded (hook or model) with this MCP tool name and these arguments, in the last 30 s. */
+  private agentRecordOf(name: string, args: unknown): string | undefined {
+    const since = nowUs() - 30e6;
+    const want = canonical(args);
+    return this.o.records
+      .toolCallsOf(this.o.sessionId)
+      .reverse()
+      .find(
+        (c) =>
+          c.name === name &&
+          !c.sources.includes('mcp') &&
+          c.endedUs === null &&
+          c.startedUs >= since &&
+          canonical(c.input) === want,
+      )?.id;
+  }
+
   /** `tools/call` through an MCP proxy: the decision, and the call recorded. */
   mcpCall(params: unknown): { decision: ToolDecision } {
     const p = z
@@ -286,7 +305,10 @@ export class AppLayerService {
       })
       .parse(params);
     const name = mcpToolName(p.server, p.tool);
-    const c = this.call(`mcp:${p.server}:${p.id}`, name, p.args, 'mcp');
+    /* the agent's own record of this call (its hook, the model's tool_use), if there is one: one call, seen twice */
+    const id = this.agentRecordOf(name, p.args) ?? `mcp:${p.server}:${p.id}`;
+    this.mcpIds.set(`${p.server}:${p.id}`, id);
+    const c = this.call(id, name, p.args, 'mcp');
     c.decision = p.blocked
       ? {
           verdict: 'denied',
@@ -304,7 +326,9 @@ export class AppLayerService {
   /** An MCP tool result: recorded, and scanned for instructions aimed at the model. */
   mcpResult(params: unknown): { tells: string[] } {
     const p = z.object({ server: z.string(), id: z.string(), text: z.string(), isError: z.boolean() }).parse(params);
-    const c = this.call(`mcp:${p.server}:${p.id}`, '', null, 'mcp');
+    const id = this.mcpIds.get(`${p.server}:${p.id}`) ?? `mcp:${p.server}:${p.id}`;
+    this.mcpIds.delete(`${p.server}:${p.id}`);
+    const c = this.call(id, '', null, 'mcp');
     c.endedUs = nowUs();
     c.result = { text: clip(p.text), isError: p.isError };
     const merged = this.ended(c);
@@ -337,6 +361,15 @@ export class AppLayerService {
         throw new Error(`unknown method ${method}`);
     }
   }
+}
+
+/** JSON with sorted keys: the same arguments compare equal whatever their key order. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v ?? null, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : x,
+  );
 }
 
 /** The record of a request never keeps a secret it carried. */
