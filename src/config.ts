@@ -67,7 +67,9 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
   const build = join(root, 'sensor', 'build');
   return ConfigSchema.parse({
     root,
-    stateDir: resolve(overrides.stateDir ?? env.WARDEN_STATE_DIR ?? '/var/lib/warden'),
+    stateDir: resolve(
+      overrides.stateDir ?? (env.WARDEN_STATE_DIR || '/var/lib/warden') /* empty counts as unset, never the cwd */,
+    ),
     sensorBin: overrides.sensorBin ?? join(build, 'warden-sensor'),
     launchBin: overrides.launchBin ?? join(build, 'warden-launch'),
     retentionDays: overrides.retentionDays ?? Number(env.WARDEN_RETENTION_DAYS ?? 30),
