@@ -67,10 +67,12 @@ describe('the daemon API', { skip: kernelUnavailable() }, () => {
         buf += Buffer.from(value).toString('utf8');
         seen.push(...buf.split('\n\n').slice(0, -1));
         buf = buf.split('\n\n').pop() ?? '';
-        if (
-          seen.some((s) => s.includes('event: event') && s.includes('"type":"exec"') && s.includes('api-stream-marker'))
-        )
-          return;
+        const exec = seen.some(
+          (s) => s.includes('event: event') && s.includes('"type":"exec"') && s.includes('api-stream-marker'),
+        );
+        /* the session list follows its events in the same round, perhaps in a later read */
+        const ended = seen.some((s) => s.startsWith('event: sessions') && s.includes('"status":"ended"'));
+        if (exec && ended) return;
       }
     })();
     const run = spawn(WARDEN, ['run', '-q', '--no-policy', '--', 'sh', '-c', 'echo api-stream-marker > /dev/null'], {
@@ -86,7 +88,10 @@ describe('the daemon API', { skip: kernelUnavailable() }, () => {
       seen.some((s) => s.includes('"type":"exec"') && s.includes('api-stream-marker')),
       'the exec arrived live',
     );
-    assert.ok(seen.some((s) => s.startsWith('event: sessions')));
+    assert.ok(
+      seen.some((s) => s.startsWith('event: sessions') && s.includes('"status":"ended"')),
+      'the session list follows',
+    );
 
     const sessions = (await get('/api/sessions')).body as Array<{ id: string }>;
     const id = sessions[0]?.id ?? '';
