@@ -398,6 +398,7 @@ class SessionRun {
     }));
     if (lingering.length && !this.opts.keepLingering) await killCgroup(this.cg.path);
     await this.sensor.untrack(this.cg.id); /* barrier: every event of the session has arrived */
+    this.app.flush();
     await this.policy.teardown();
     await this.sensor.barrier();
     this.outcome = 'ended';
@@ -455,6 +456,7 @@ class SessionRun {
     this.socket?.close();
     rmSync(appSocket(this.cfg, this.id), { force: true });
     await this.proxy.close();
+    this.app.flush();
     this.policy.stopResolver();
     this.relay.release();
     if (this.outcome === 'pending') {

@@ -75,9 +75,30 @@ export class AppLayerService {
   private readonly watchedFiles = new Set<string>();
   /** MCP request (server:id) -> the tool call it was recorded under */
   private readonly mcpIds = new Map<string, string>();
+  /** MCP tool calls the agent's hook or model announced and that have not ended: id -> name, arguments */
+  private readonly openAgentCalls = new Map<string, { name: string; args: string; startedUs: number }>();
 
   constructor(private readonly o: AppLayerOptions) {
     this.nextSeq = o.records.nextTurnSeq(o.sessionId);
+  }
+
+  /* turns are written in batches, off the path of the requests they record */
+  private readonly turnQueue = new Map<number, Turn>();
+  private turnTimer: NodeJS.Timeout | undefined;
+
+  private queueTurn(t: Turn): void {
+    this.turnQueue.set(t.seq, t);
+    this.turnTimer ??= setTimeout(() => this.flush(), 100);
+  }
+
+  /** Writes what is queued; the session's end calls it before reading the record. */
+  flush(): void {
+    clearTimeout(this.turnTimer);
+    this.turnTimer = undefined;
+    if (!this.turnQueue.size) return;
+    const turns = [...this.turnQueue.values()];
+    this.turnQueue.clear();
+    this.o.records.putTurns(turns);
   }
 
   alert(a: Omit<Alert, 'sessionId' | 'timeUs' | 'id'> & { timeUs?: number }): Alert {
@@ -96,11 +117,15 @@ export class AppLayerService {
 
   private started(c: ToolCall): ToolCall {
     const merged = this.o.records.mergeToolCall(c);
+    if (c.name.startsWith('mcp__') && !c.sources.includes('mcp') && merged.endedUs === null) {
+      this.openAgentCalls.set(c.id, { name: c.name, args: canonical(c.input), startedUs: c.startedUs });
+    }
     if (merged.decision?.verdict !== 'denied') this.o.listener?.started(merged);
     return merged;
   }
 
   private ended(c: ToolCall): ToolCall {
+    this.openAgentCalls.delete(c.id);
     const merged = this.o.records.mergeToolCall(c);
     this.o.listener?.ended(merged);
     return merged;
@@ -172,7 +197,7 @@ export class AppLayerService {
       };
       if (seq) {
         this.turns.set(seq, turn);
-        setImmediate(() => this.o.records.putTurn(turn)); /* recorded once the request is on its way */
+        this.queueTurn(turn);
       }
       if (hits.length) {
         this.alert({
@@ -203,7 +228,7 @@ export class AppLayerService {
       this.turns.delete(r.seq);
       const t = nowUs();
       Object.assign(turn, { endedUs: t, status: r.status, response: r.response, latencyUs: r.latencyUs });
-      this.o.records.putTurn(turn);
+      this.queueTurn(turn);
       for (const u of r.response?.toolUses ?? []) {
         const c = this.call(u.id, u.name, u.input, 'llm');
         c.turn = r.seq;
@@ -280,17 +305,11 @@ export class AppLayerService {
   private agentRecordOf(name: string, args: unknown): string | undefined {
     const since = nowUs() - 30e6;
     const want = canonical(args);
-    return this.o.records
-      .toolCallsOf(this.o.sessionId)
-      .reverse()
-      .find(
-        (c) =>
-          c.name === name &&
-          !c.sources.includes('mcp') &&
-          c.endedUs === null &&
-          c.startedUs >= since &&
-          canonical(c.input) === want,
-      )?.id;
+    for (const [id, c] of this.openAgentCalls) {
+      if (c.startedUs < since) this.openAgentCalls.delete(id);
+      else if (c.name === name && c.args === want) return id;
+    }
+    return undefined;
   }
 
   /** `tools/call` through an MCP proxy: the decision, and the call recorded. */

@@ -27,9 +27,15 @@ export class AppRecords {
   ) {}
 
   putTurn(t: Turn): void {
-    this.db
-      .prepare('INSERT OR REPLACE INTO turns (session_id, seq, started_us, data) VALUES (?, ?, ?, ?)')
-      .run(t.sessionId, t.seq, t.startedUs, JSON.stringify(t));
+    this.putTurns([t]);
+  }
+
+  /** Several turns in one transaction. */
+  putTurns(turns: Turn[]): void {
+    const ins = this.db.prepare('INSERT OR REPLACE INTO turns (session_id, seq, started_us, data) VALUES (?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const t of turns) ins.run(t.sessionId, t.seq, t.startedUs, JSON.stringify(t));
+    })();
   }
 
   nextTurnSeq(sessionId: string): number {
