@@ -51,8 +51,9 @@ import { AppLayerService } from './applayer/service.js';
 import { throughProxy } from './applayer/agents.js';
 import { serveSocket } from './applayer/socket.js';
 import { Correlator } from './pipeline/correlate.js';
+import type { WardenEvent } from './pipeline/events.js';
 import { BUILTIN_DETECTORS } from './detect/builtin.js';
-import { DetectionEngine } from './detect/engine.js';
+import { DetectionEngine, type Detection } from './detect/engine.js';
 import { originSummary, traceEvent } from './detect/provenance.js';
 import { reviewSession } from './detect/session-review.js';
 import type { Server } from 'node:net';
@@ -176,17 +177,7 @@ class SessionRun {
       cwd: opts.enforcement?.workspace ?? process.cwd(),
       listener: this.correlator,
     });
-    this.correlator.onFinding = (f) => {
-      this.store.flush(); /* the evidence gets its ids */
-      this.app.alert({
-        detector: f.detector,
-        severity: f.severity,
-        message: f.message,
-        toolCallId: f.toolCallId,
-        eventIds: f.events.flatMap((e) => (e.id === undefined ? [] : [e.id])),
-        data: f.data,
-      });
-    };
+    this.correlator.onFinding = (f) => this.raise(f);
     this.detection = new DetectionEngine(
       BUILTIN_DETECTORS,
       {
@@ -198,17 +189,11 @@ class SessionRun {
       (id) => this.policy.policy?.detectionAction(id) ?? 'alert',
     );
     this.detection.onDetection = (d) => {
-      this.store.flush(); /* the evidence gets its ids */
-      const last = d.events[d.events.length - 1];
-      const provenance = last?.id ? originSummary(traceEvent(this.store, last.id, 2)) : [];
-      this.app.alert({
-        detector: d.detector,
-        severity: d.severity,
-        message: d.message,
-        toolCallId: d.toolCallId,
-        eventIds: d.events.flatMap((e) => (e.id === undefined ? [] : [e.id])),
-        data: Object.assign({ tags: d.tags, action: d.action, provenance }, d.data),
-      });
+      const last = this.raise(d, (ev) => ({
+        tags: d.tags,
+        action: d.action,
+        provenance: ev?.id ? originSummary(traceEvent(this.store, ev.id, 2)) : [],
+      }));
       if (last && d.action !== 'alert' && this.enforcer) this.enforcer.act(last, `detect.${d.detector}`, d.action);
     };
     this.proxy = new LlmProxy({ upstreams: cfg.llmUpstreams, hooks: this.app.proxyHooks });
@@ -260,6 +245,27 @@ class SessionRun {
       );
       this.enforcer.onQuarantine = (e) => this.hold(`${e.decision?.rule ?? 'a violation'} by pid ${e.pid}`);
     }
+  }
+
+  /**
+   * Stores an alert for a finding or detection, its evidence written first so the alert can name
+   * the events by id. Returns the last piece of evidence.
+   */
+  private raise(
+    f: Pick<Detection, 'detector' | 'severity' | 'message' | 'toolCallId' | 'events' | 'data'>,
+    more: (last: WardenEvent | undefined) => Record<string, unknown> = () => ({}),
+  ): WardenEvent | undefined {
+    this.store.flush();
+    const last = f.events[f.events.length - 1];
+    this.app.alert({
+      detector: f.detector,
+      severity: f.severity,
+      message: f.message,
+      toolCallId: f.toolCallId,
+      eventIds: f.events.flatMap((e) => (e.id === undefined ? [] : [e.id])),
+      data: Object.assign(more(last), f.data),
+    });
+    return last;
   }
 
   private judge(policy: CompiledPolicy | null): Judge {

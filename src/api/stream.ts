@@ -28,15 +28,14 @@ export class LiveStream {
   /** Keeps the response open and streams into it. Resumes after `Last-Event-ID` (`e<id>`) when given. */
   attach(url: URL, req: IncomingMessage, res: ServerResponse): void {
     const last = /^e(\d+)$/.exec(String(req.headers['last-event-id'] ?? url.searchParams.get('after') ?? ''));
-    const maxEvent = this.store.db.prepare('SELECT COALESCE(MAX(id), 0) AS m FROM events').get() as { m: number };
-    const maxAlert = this.store.db.prepare('SELECT COALESCE(MAX(id), 0) AS m FROM alerts').get() as { m: number };
+    const newest = this.store.lastIds();
     const types = url.searchParams.get('types');
     const sub: Subscriber = {
       res,
       session: url.searchParams.get('session'),
       types: types ? new Set(types.split(',')) : null,
-      lastEvent: last ? Number(last[1]) : maxEvent.m,
-      lastAlert: maxAlert.m,
+      lastEvent: last ? Number(last[1]) : newest.event,
+      lastAlert: newest.alert,
     };
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     res.write(': warden live stream\n\n');
@@ -65,20 +64,14 @@ export class LiveStream {
   }
 
   private push(sub: Subscriber, sessions: unknown[] | null): void {
-    const where = sub.session ? 'AND session_id = ?' : '';
-    const args = sub.session ? [sub.session] : [];
-    const events = this.store.db
-      .prepare(`SELECT id, data FROM events WHERE id > ? ${where} ORDER BY id LIMIT ${BATCH}`)
-      .all(sub.lastEvent, ...args) as Array<{ id: number; data: string }>;
+    const events = this.store.rowsAfter('events', sub.lastEvent, BATCH, sub.session);
     for (const r of events) {
       sub.lastEvent = r.id;
       const type = /"type":"([a-z-]+)"/.exec(r.data)?.[1] ?? '';
       if (sub.types && !sub.types.has(type)) continue;
       sub.res.write(`id: e${r.id}\nevent: event\ndata: ${r.data.replace(/^\{/, `{"id":${r.id},`)}\n\n`);
     }
-    const alerts = this.store.db
-      .prepare(`SELECT id, data FROM alerts WHERE id > ? ${where} ORDER BY id LIMIT ${BATCH}`)
-      .all(sub.lastAlert, ...args) as Array<{ id: number; data: string }>;
+    const alerts = this.store.rowsAfter('alerts', sub.lastAlert, BATCH, sub.session);
     for (const r of alerts) {
       sub.lastAlert = r.id;
       sub.res.write(`event: alert\ndata: ${r.data.replace(/^\{/, `{"id":${r.id},`)}\n\n`);

@@ -25,10 +25,9 @@ export class StoreTail {
     private readonly store: Store,
     private readonly exporters: Exporter[],
   ) {
-    const max = (table: string): number =>
-      (store.db.prepare(`SELECT COALESCE(MAX(id), 0) AS m FROM ${table}`).get() as { m: number }).m;
-    this.lastEvent = max('events');
-    this.lastAlert = max('alerts');
+    const newest = store.lastIds();
+    this.lastEvent = newest.event;
+    this.lastAlert = newest.alert;
     for (const s of store.sessions(1000)) if (s.status !== 'running') this.ended.add(s.id);
   }
 
@@ -52,9 +51,7 @@ export class StoreTail {
     if (this.busy) return;
     this.busy = true;
     try {
-      const rows = this.store.db
-        .prepare(`SELECT id, data FROM events WHERE id > ? ORDER BY id LIMIT ${BATCH}`)
-        .all(this.lastEvent) as Array<{ id: number; data: string }>;
+      const rows = this.store.rowsAfter('events', this.lastEvent, BATCH);
       if (rows.length) {
         this.lastEvent = rows[rows.length - 1]?.id ?? this.lastEvent;
         const events: WardenEvent[] = rows.map((r) =>
@@ -62,9 +59,7 @@ export class StoreTail {
         );
         await this.deliver((x) => x.events?.(events));
       }
-      const arows = this.store.db
-        .prepare(`SELECT id, data FROM alerts WHERE id > ? ORDER BY id LIMIT ${BATCH}`)
-        .all(this.lastAlert) as Array<{ id: number; data: string }>;
+      const arows = this.store.rowsAfter('alerts', this.lastAlert, BATCH);
       if (arows.length) {
         this.lastAlert = arows[arows.length - 1]?.id ?? this.lastAlert;
         const alerts: Alert[] = arows.map((r) => AlertSchema.parse(Object.assign(JSON.parse(r.data), { id: r.id })));

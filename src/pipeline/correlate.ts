@@ -201,7 +201,7 @@ export class Correlator {
   private resolve(a: Attribution, e: WardenEvent): Resolved {
     if (a.kind !== 'mcp-server') return a;
     const prefix = `mcp__${a.server}__`;
-    const open = [...this.recent.values()].find((c) => c.call.name.startsWith(prefix) && this.isOpen(c, e.timeUs, 0));
+    const open = this.findRecent((c) => c.call.name.startsWith(prefix) && this.isOpen(c, e.timeUs, 0));
     return open ? { kind: 'tool-call', call: open.call.id } : { kind: 'agent-runtime' };
   }
 
@@ -229,21 +229,32 @@ export class Correlator {
     return { kind: 'undeclared' };
   }
 
+  /** The first recent call that matches: walked in place, for this runs on the agent's every file event. */
+  private findRecent(match: (c: OpenCall) => boolean): OpenCall | undefined {
+    for (const c of this.recent.values()) if (match(c)) return c;
+    return undefined;
+  }
+
   private isOpen(c: OpenCall, timeUs: number, grace = GRACE_US): boolean {
     return c.call.startedUs - grace <= timeUs && (c.endedUs === null || timeUs <= c.endedUs + grace);
   }
 
   /** When the session's program is an MCP server (`warden mcp` outside a session): the one call it is serving. */
   private openMcpCall(timeUs: number): string | undefined {
-    const open = [...this.recent.values()].filter((c) => c.call.sources.includes('mcp') && this.isOpen(c, timeUs, 0));
-    return open.length === 1 ? open[0]?.call.id : undefined;
+    let only: OpenCall | undefined;
+    for (const c of this.recent.values()) {
+      if (!c.call.sources.includes('mcp') || !this.isOpen(c, timeUs, 0)) continue;
+      if (only) return undefined; /* more than one: none is the one */
+      only = c;
+    }
+    return only?.call.id;
   }
 
   /** An action of the agent program itself: a file tool's, its own housekeeping, or undeclared. */
   private agentOwn(e: WardenEvent): Resolved | undefined {
     const path = 'path' in e ? e.path : undefined;
     if (path !== undefined) {
-      const tool = [...this.recent.values()].find(
+      const tool = this.findRecent(
         (c) => this.isOpen(c, e.timeUs) && c.paths.some((p) => path === p || path.startsWith(`${p}.`)),
       );
       if (tool) return { kind: 'tool-call', call: tool.call.id };

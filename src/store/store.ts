@@ -284,6 +284,26 @@ export class Store {
     return rows.map((r) => EventSchema.parse({ ...JSON.parse(r.data), id: r.id }));
   }
 
+  /** The newest event and alert ids: where a follower of the store starts. */
+  lastIds(): { event: number; alert: number } {
+    const max = (table: string): number =>
+      (this.db.prepare(`SELECT COALESCE(MAX(id), 0) AS m FROM ${table}`).get() as { m: number }).m;
+    return { event: max('events'), alert: max('alerts') };
+  }
+
+  /** Rows of events or alerts stored after `afterId`, oldest first, as stored (JSON text). */
+  rowsAfter(
+    table: 'events' | 'alerts',
+    afterId: number,
+    limit: number,
+    sessionId?: string | null,
+  ): Array<{ id: number; data: string }> {
+    const where = sessionId ? 'AND session_id = ?' : '';
+    return this.db
+      .prepare(`SELECT id, data FROM ${table} WHERE id > ? ${where} ORDER BY id LIMIT ?`)
+      .all(afterId, ...(sessionId ? [sessionId] : []), limit) as Array<{ id: number; data: string }>;
+  }
+
   event(id: number): WardenEvent | undefined {
     const r = this.db.prepare('SELECT id, data FROM events WHERE id = ?').get(id) as
       { id: number; data: string } | undefined;
