@@ -61,6 +61,11 @@ export function sessionEnv(): { sessionId?: string; socket?: string } {
   };
 }
 
+/** The environment a session's agent starts with: this process's own, plus what Warden adds. */
+export function agentEnvironment(added: Record<string, string>): NodeJS.ProcessEnv {
+  return Object.assign({}, process.env, added);
+}
+
 export function loadConfig(overrides: Partial<Config> = {}): Config {
   const root = overrides.root ?? findRoot();
   const env = process.env;
@@ -82,3 +87,20 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     },
   });
 }
+
+/* Where things live under the state directory. The run directory (0700) holds what running
+ * sessions and the daemon share; the launch floor keeps agents from writing any of it. */
+export const runDir = (cfg: Config): string => join(cfg.stateDir, 'run');
+/** `warden policy reload` drops a request here and waits for the result beside it. */
+export const reloadRequest = (cfg: Config, id: string): string => join(runDir(cfg), `${id}.reload`);
+export const reloadResult = (cfg: Config, id: string): string => join(runDir(cfg), `${id}.reload.result`);
+/** The session's application-layer socket (hooks, MCP proxies inside the session). */
+export const appSocket = (cfg: Config, id: string): string => join(runDir(cfg), `${id}.sock`);
+/** The daemon's API token: the API and the session control socket both ask for it. */
+export const tokenFile = (cfg: Config): string => join(cfg.stateDir, 'api.token');
+/** The running daemon's record (pid, URL, sockets). */
+export const daemonInfoFile = (cfg: Config): string => join(runDir(cfg), 'daemon.json');
+/** The daemon's API on a Unix socket. */
+export const apiSocket = (cfg: Config): string => join(runDir(cfg), 'api.sock');
+/** Where a `warden run` asks the daemon to host its session. */
+export const controlSocket = (cfg: Config): string => join(runDir(cfg), 'control.sock');

@@ -1,9 +1,11 @@
 /**
  * The composition root: the only module that wires sensor, pipeline,
- * enforcement, session cgroups and store together. `runSession` is
- * `warden run` standalone: it brings up its own sensor for one session.
+ * enforcement, session cgroups and store together. A SensorHost is one
+ * sensor, pipeline and store; a SessionRun is one session on it. `runSession`
+ * is `warden run` standalone (a host of its own); `serveControl` is the
+ * daemon hosting the sessions that `warden run` registers.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   closeSync,
   createWriteStream,
@@ -14,7 +16,6 @@ import {
   mkdirSync,
   readFileSync,
   renameSync,
-  rmdirSync,
   rmSync,
   watch,
   writeFileSync,
@@ -24,24 +25,35 @@ import {
 import { constants } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { basename, join } from 'node:path';
-import type { Config } from './config.js';
+import {
+  agentEnvironment,
+  appSocket,
+  controlSocket,
+  reloadRequest,
+  reloadResult,
+  runDir,
+  tokenFile,
+  type Config,
+} from './config.js';
 import { dnsEventRecorder } from './enforce/dns-events.js';
 import { buildFloor, gatedSelfProtection } from './enforce/floor.js';
 import { Judge, type SelfProtection } from './enforce/judge.js';
-import { PIN_ROOT, pinDir } from './enforce/network.js';
+import { removePins } from './enforce/network.js';
 import { SessionEnforcer } from './enforce/session-enforcer.js';
 import { SessionPolicy } from './enforce/session-policy.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { compilePolicy, type CompiledPolicy } from './policy/compile.js';
 import { loadPolicy, PolicyError } from './policy/load.js';
 import { Sensor } from './sensor/sensor.js';
-import { describePid, SignalRelay, startAgent } from './session/agent.js';
+import { describePid, QUARANTINED_STATUS, quarantineNotice, SignalRelay, startAgent } from './session/agent.js';
 import {
   cgroupPids,
   createSessionCgroup,
   findCgroup2Mount,
   freezeCgroup,
   killCgroup,
+  levelOf,
+  wardenParent,
   removeCgroup,
   type SessionCgroup,
 } from './session/cgroup.js';
@@ -49,7 +61,7 @@ import { Store, type Session } from './store/store.js';
 import { LlmProxy, PREFIX } from './applayer/llm/proxy.js';
 import { AppLayerService } from './applayer/service.js';
 import { throughProxy } from './applayer/agents.js';
-import { serveSocket } from './applayer/socket.js';
+import { serveSocket, type Peer } from './applayer/socket.js';
 import { Correlator } from './pipeline/correlate.js';
 import type { WardenEvent } from './pipeline/events.js';
 import { BUILTIN_DETECTORS } from './detect/builtin.js';
@@ -57,40 +69,9 @@ import { DetectionEngine, type Detection } from './detect/engine.js';
 import { originSummary, traceEvent } from './detect/provenance.js';
 import { reviewSession } from './detect/session-review.js';
 import type { Server } from 'node:net';
+import { ExitSchema, OpenRequestSchema, StartedSchema, type LaunchSpec } from './session/control.js';
 
 export { SessionAborted } from './session/agent.js';
-
-export interface RunOptions {
-  command: string[];
-  name?: string;
-  /** the agent role, for baselines (default: the command's program name) */
-  agent?: string;
-  /** also write each event as a JSON line to this file */
-  jsonEvents?: string;
-  /** leave processes that outlive the session running (default: kill them) */
-  keepLingering?: boolean;
-  /**
-   * Apply a launch floor: the policy's limits (null: none, monitor only) plus
-   * Warden's self-protection. Absent: the command runs with no floor at all.
-   */
-  enforcement?: { policy: CompiledPolicy | null; workspace?: string };
-  verbose?: boolean;
-  /** the command's stdin/stdout are pipes handed to `onStart` (the MCP proxy); default: inherited */
-  stdio?: 'inherit' | 'pipe';
-  /** called once the command has started */
-  onStart?: (child: ChildProcess, app: AppLayerService) => void;
-  /** called once the session is stored and its cgroup is gone */
-  onEnd?: (session: Session, store: Store) => void;
-}
-
-export interface RunResult {
-  session: Session;
-  /** what the shell would see: the code, or 128 + the signal; 125: left quarantined */
-  status: number;
-}
-
-/** What `warden run` returns when it leaves its session frozen (like timeout's 124). */
-export const QUARANTINED_STATUS = 125;
 
 export function newSessionId(): string {
   return Date.now().toString(36) + randomBytes(3).toString('hex');
@@ -101,12 +82,10 @@ export function selfProtectedPaths(cfg: Config): string[] {
   return [cfg.root, cfg.stateDir, '/proc', '/sys'];
 }
 
-/** Files a running session watches for requests; the floor keeps agents from writing them. */
-export const runDir = (cfg: Config): string => join(cfg.stateDir, 'run');
-export const reloadRequest = (cfg: Config, id: string): string => join(runDir(cfg), `${id}.reload`);
-export const reloadResult = (cfg: Config, id: string): string => join(runDir(cfg), `${id}.reload.result`);
-/** The session's application-layer socket (hooks, MCP proxies inside the session). */
-export const appSocket = (cfg: Config, id: string): string => join(runDir(cfg), `${id}.sock`);
+/** Warden's files no agent may even read: the daemon's API token. */
+export function selfSecretPaths(cfg: Config): string[] {
+  return [tokenFile(cfg)];
+}
 
 /** The start of a file as it is now, for detectors that read what was written. */
 function readStart(path: string, maxBytes = 1 << 20): string | undefined {
@@ -125,14 +104,111 @@ function readStart(path: string, maxBytes = 1 << 20): string | undefined {
 
 type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
-/** One `warden run`: set-up, the agent's life, and an end that leaves nothing behind. */
-class SessionRun {
-  readonly id = newSessionId();
+/**
+ * What every session on this host shares: one sensor, one pipeline, one store.
+ * `warden run` standalone brings up a host for its one session; the daemon
+ * keeps one up for every session that registers with it.
+ */
+export class SensorHost {
   readonly store: Store;
-  readonly cg: SessionCgroup;
-  readonly relay = new SignalRelay(process.stdin.isTTY === true);
   readonly pipeline: Pipeline;
   readonly sensor: Sensor;
+  private readonly runs = new Map<string, SessionRun>();
+  /** why no new session can be watched (the sensor died) */
+  failed: string | undefined;
+  /** called when the sensor died, after every session was held */
+  onFailed: ((why: string) => void) | undefined;
+
+  constructor(
+    readonly cfg: Config,
+    verbose?: boolean,
+  ) {
+    this.store = Store.open(cfg.stateDir);
+    this.store.applyRetention(cfg.retentionDays);
+    this.store.onStored = (events) => {
+      for (const e of events) this.runs.get(e.sessionId)?.stored(e);
+    };
+    this.pipeline = new Pipeline({
+      event: (e) => this.runs.get(e.sessionId)?.handle(e),
+      process: (p) => this.store.putProcess(p),
+    });
+    const mount = findCgroup2Mount();
+    this.sensor = new Sensor({
+      bin: cfg.sensorBin,
+      sessionLevel: levelOf(mount, wardenParent(mount)) + 1,
+      ringbufMb: cfg.ringbufMb,
+      verbose,
+      onEvent: (raw) => this.pipeline.handle(raw),
+      onGate: (d) => this.runs.get(this.pipeline.sessionOf(d.session) ?? '')?.enforcer?.gateDecided(d.tid, d.latencyNs),
+      /* monitoring and the file gate died with it: no session may go on unwatched */
+      onExit: () => {
+        this.failed = `the sensor died (${this.sensor.lastError() || 'no message'})`;
+        for (const run of this.runs.values()) run.unwatched('the sensor died: the session would go on unwatched');
+        this.onFailed?.(this.failed);
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    this.pipeline.clock = await this.sensor.start().catch((e: Error) => {
+      throw new Error(
+        `${e.message}\n  Warden needs BPF (root, kernel BTF, tracing programs): warden doctor says what this machine allows`,
+      );
+    });
+  }
+
+  /** A new session on this host: `open()` it, then `cleanup()` it whatever happens. */
+  session(cfg: Config, opts: SessionOptions): SessionRun {
+    if (this.failed) throw new Error(`cannot watch a new session: ${this.failed}`);
+    const run = new SessionRun(this, cfg, opts);
+    this.runs.set(run.id, run);
+    return run;
+  }
+
+  forget(run: SessionRun): void {
+    this.runs.delete(run.id);
+  }
+
+  get sessions(): SessionRun[] {
+    return [...this.runs.values()];
+  }
+
+  /** Warden's own processes, which no agent may signal or trace. */
+  wardenPids(): number[] {
+    return [process.pid, ...(this.sensor.pid ? [this.sensor.pid] : [])];
+  }
+
+  close(): void {
+    this.sensor.stop();
+    this.store.close();
+  }
+}
+
+export interface SessionOptions {
+  command: string[];
+  name?: string;
+  /** the agent role, for baselines (default: the command's program name) */
+  agent?: string;
+  /** where the command runs */
+  cwd: string;
+  /** also write each event as a JSON line to this file */
+  jsonEvents?: string;
+  /** leave processes that outlive the session running (default: kill them) */
+  keepLingering?: boolean;
+  /**
+   * Apply a launch floor: the policy's limits (null: none, monitor only) plus
+   * Warden's self-protection. Absent: the command runs with no floor at all.
+   */
+  enforcement?: { policy: CompiledPolicy | null; workspace?: string };
+  verbose?: boolean;
+  /** a hosted session's `warden run`, protected like Warden's own processes */
+  clientPid?: number;
+}
+
+/** One session's life on a host: set-up, the agent's actions as they come, and an end that leaves nothing behind. */
+class SessionRun {
+  readonly id = newSessionId();
+  readonly cg: SessionCgroup;
   readonly policy: SessionPolicy;
   readonly enforcer: SessionEnforcer | undefined;
   /* pending until the agent exits (ended) or is held frozen (quarantined); pending at the end means failed */
@@ -150,38 +226,41 @@ class SessionRun {
   readonly proxy: LlmProxy;
   private proxyPort = 0;
   private socket: Server | undefined;
+  private readonly store: Store;
+  private readonly sensor: Sensor;
+  /* the host's loss counters when the session began: its own loss is what was added since */
+  private readonly lostBefore: number;
 
   constructor(
+    readonly host: SensorHost,
     readonly cfg: Config,
-    readonly opts: RunOptions,
+    readonly opts: SessionOptions,
   ) {
+    this.store = host.store;
+    this.sensor = host.sensor;
+    this.lostBefore = this.hostLost();
     this.gatedSelf = gatedSelfProtection({
       policy: opts.enforcement?.policy ?? null,
       protect: selfProtectedPaths(cfg),
     });
-    this.store = Store.open(cfg.stateDir);
-    this.store.applyRetention(cfg.retentionDays);
     this.cg = createSessionCgroup(this.id, findCgroup2Mount());
-    if (opts.jsonEvents) {
-      const out = createWriteStream(opts.jsonEvents, { flags: 'w' });
-      this.jsonOut = out;
-      this.store.onStored = (events) => events.forEach((e) => out.write(JSON.stringify(e) + '\n'));
-    }
+    if (opts.jsonEvents) this.jsonOut = createWriteStream(opts.jsonEvents, { flags: 'w' });
     this.correlator = new Correlator({
       namesOf: (addr) => this.policy.namesOf(addr),
     });
+    const workspace = opts.enforcement?.workspace ?? opts.cwd;
     this.app = new AppLayerService({
       sessionId: this.id,
       records: this.store.app,
       policy: () => this.policy.policy,
-      cwd: opts.enforcement?.workspace ?? process.cwd(),
+      cwd: workspace,
       listener: this.correlator,
     });
     this.correlator.onFinding = (f) => this.raise(f);
     this.detection = new DetectionEngine(
       BUILTIN_DETECTORS,
       {
-        wardenPids: () => [process.pid, ...(this.sensor.pid ? [this.sensor.pid] : [])],
+        wardenPids: () => this.wardenPids(),
         wardenPaths: selfProtectedPaths(cfg).filter((p) => p !== '/proc' && p !== '/sys'),
         workspace: opts.enforcement?.workspace ?? null,
         readFile: readStart,
@@ -197,44 +276,18 @@ class SessionRun {
       if (last && d.action !== 'alert' && this.enforcer) this.enforcer.act(last, `detect.${d.detector}`, d.action);
     };
     this.proxy = new LlmProxy({ upstreams: cfg.llmUpstreams, hooks: this.app.proxyHooks });
-    this.pipeline = new Pipeline({
-      event: (e) => {
-        this.correlator.handle(e);
-        if (e.type === 'open' && e.result >= 0) this.app.noteOpened(e.path);
-        if (this.enforcer) this.enforcer.handle(e);
-        else this.store.addEvent(e);
-        this.detection.handle(e);
-        this.correlator.flush();
-        this.detection.flush();
-      },
-      process: (p) => this.store.putProcess(p),
-    });
-    this.sensor = new Sensor({
-      bin: cfg.sensorBin,
-      sessionLevel: this.cg.level,
-      ringbufMb: cfg.ringbufMb,
-      verbose: opts.verbose,
-      onEvent: (raw) => this.pipeline.handle(raw),
-      onGate: (d) => this.enforcer?.gateDecided(d.tid, d.latencyNs),
-      /* monitoring and the file gate died with it: the session must not go on unwatched */
-      onExit: () => {
-        if (this.outcome === 'pending' && opts.enforcement) {
-          freezeCgroup(this.cg.path, true);
-          this.hold('the sensor died: the session would go on unwatched');
-        }
-      },
-    });
     this.policy = new SessionPolicy({
       cfg,
       gatedSelf: this.gatedSelf,
+      secretSelf: selfSecretPaths(cfg),
       sensor: this.sensor,
-      pipeline: this.pipeline,
+      pipeline: host.pipeline,
       sessionId: this.id,
       cgroup: this.cg,
       onDns: dnsEventRecorder(
         this.id,
         this.cg.path,
-        this.pipeline,
+        host.pipeline,
         () => this.policy.policy,
         (e) => this.enforcer?.handle(e),
       ),
@@ -245,6 +298,33 @@ class SessionRun {
       );
       this.enforcer.onQuarantine = (e) => this.hold(`${e.decision?.rule ?? 'a violation'} by pid ${e.pid}`);
     }
+  }
+
+  /** One of the session's events, from the pipeline. */
+  handle(e: WardenEvent): void {
+    this.correlator.handle(e);
+    if (e.type === 'open' && e.result >= 0) this.app.noteOpened(e.path);
+    if (this.enforcer) this.enforcer.handle(e);
+    else this.store.addEvent(e);
+    this.detection.handle(e);
+    this.correlator.flush();
+    this.detection.flush();
+  }
+
+  /** An event of the session is in the store. */
+  stored(e: WardenEvent): void {
+    this.jsonOut?.write(JSON.stringify(e) + '\n');
+  }
+
+  /** Its monitor is gone: an enforced session is frozen and held, never left to go on unwatched. */
+  unwatched(reason: string): void {
+    if (this.outcome !== 'pending' || !this.opts.enforcement) return;
+    freezeCgroup(this.cg.path, true);
+    this.hold(reason);
+  }
+
+  private wardenPids(): number[] {
+    return [...this.host.wardenPids(), ...(this.opts.clientPid ? [this.opts.clientPid] : [])];
   }
 
   /**
@@ -272,18 +352,14 @@ class SessionRun {
     const self: SelfProtection = {
       paths: selfProtectedPaths(this.cfg),
       gated: this.gatedSelf,
-      pids: () => [process.pid, ...(this.sensor.pid ? [this.sensor.pid] : [])],
+      secrets: selfSecretPaths(this.cfg),
+      pids: () => this.wardenPids(),
     };
     return new Judge(policy, this.policy.mechanisms, self, this.policy.namesOf, () => this.policy.dnsRedirect);
   }
 
-  /** Sensor up, session tracked and its policy in the kernel; then the agent. */
-  async start(): Promise<ReturnType<typeof startAgent>> {
-    this.pipeline.clock = await this.sensor.start().catch((e: Error) => {
-      throw new Error(
-        `${e.message}\n  Warden needs BPF (root, kernel BTF, tracing programs): warden doctor says what this machine allows`,
-      );
-    });
+  /** The session tracked, its policy in the kernel, its proxy and socket up: what it takes to start the agent. */
+  async open(): Promise<LaunchSpec> {
     this.proxyPort = await this.proxy.listen();
     this.correlator.runtimePorts.add(this.proxyPort);
     await this.policy.install(this.withProxy(this.opts.enforcement?.policy ?? null));
@@ -291,7 +367,7 @@ class SessionRun {
       id: this.id,
       name: this.opts.name ?? this.opts.command.join(' ').slice(0, 80),
       command: this.opts.command,
-      cwd: process.cwd(),
+      cwd: this.opts.cwd,
       cgroup: this.cg.path,
       cgroupId: this.cg.id.toString(),
       status: 'running',
@@ -304,29 +380,33 @@ class SessionRun {
     mkdirSync(runDir(this.cfg), { recursive: true, mode: 0o700 });
     this.socket = await serveSocket(appSocket(this.cfg, this.id), (m, p) => this.app.handle(m, p));
     const proxied = throughProxy(this.opts.command, `http://127.0.0.1:${this.proxyPort}`);
-    if (proxied.note && this.opts.verbose !== false) process.stderr.write(`warden: ${proxied.note}\n`);
-    const agent = startAgent(this.cfg, this.cg, proxied.command, this.relay, {
+    return {
+      id: this.id,
+      cgroup: { path: this.cg.path, id: this.cg.id.toString(), level: this.cg.level },
+      command: proxied.command,
       ...(floor ? { floor } : {}),
       env: this.agentEnv(),
-      stdio: this.opts.stdio ?? 'inherit',
-    });
-    this.store.updateSession(this.id, { rootPid: agent.child.pid ?? null });
-    this.opts.onStart?.(agent.child, this.app);
+      ...(proxied.note ? { note: proxied.note } : {}),
+    };
+  }
+
+  /** The agent runs, as `pid`. */
+  started(pid: number | undefined): void {
+    this.store.updateSession(this.id, { rootPid: pid ?? null });
     if (this.opts.enforcement) this.watchReloads();
-    return agent;
   }
 
   /** The agent talks to its model through the proxy, and finds its session's socket. */
-  private agentEnv(): NodeJS.ProcessEnv {
+  private agentEnv(): Record<string, string> {
     const base = `http://127.0.0.1:${this.proxyPort}`;
-    return Object.assign({}, process.env, {
+    return {
       ANTHROPIC_BASE_URL: base,
       OPENAI_BASE_URL: `${base}${PREFIX.openai}`,
       OPENAI_API_BASE: `${base}${PREFIX.openai}`,
       GOOGLE_GEMINI_BASE_URL: `${base}${PREFIX.gemini}`,
       WARDEN_SESSION: this.id,
       WARDEN_SOCKET: appSocket(this.cfg, this.id),
-    });
+    };
   }
 
   /** A policy with an allow list must still let the agent reach its model through the proxy. */
@@ -419,7 +499,7 @@ class SessionRun {
     });
     if (!lingering.length || !this.opts.keepLingering) removeCgroup(this.cg.path);
     this.review();
-    return { session: this.ended(), status: exit.code ?? 128 + (signo ?? 0) };
+    return { session: this.record(), status: exit.code ?? 128 + (signo ?? 0) };
   }
 
   /** Its score against the agent's baseline and the slow-burn accumulators, as alerts. */
@@ -434,37 +514,42 @@ class SessionRun {
   }
 
   /** The session stays frozen, its network limits pinned, for an operator to decide. */
-  quarantine(reason: string, agent: ReturnType<typeof startAgent>): RunResult {
+  quarantine(): RunResult {
     this.outcome = 'quarantined';
     freezeCgroup(this.cg.path, true);
-    agent.child.unref(); /* frozen, not ours to wait for any more */
     this.store.updateSession(this.id, { status: this.outcome, endedUs: Date.now() * 1000, lost: this.lost() });
-    process.stderr.write(
-      `warden: session ${this.id} is quarantined (frozen): ${reason}.\n` +
-        `  It stays frozen, its network limits in force. Resume: warden session release ${this.id}   End: warden session kill ${this.id}\n`,
-    );
-    return { session: this.ended(), status: QUARANTINED_STATUS };
+    return { session: this.record(), status: QUARANTINED_STATUS };
   }
 
-  private lost(): number {
+  private hostLost(): number {
     return Number(this.sensor.stats.drops) + this.sensor.decodeErrors; /* dropped in the kernel or undecodable */
   }
 
-  private ended(): Session {
+  private lost(): number {
+    return this.hostLost() - this.lostBefore;
+  }
+
+  private record(): Session {
     const session = this.store.session(this.id);
     if (!session) throw new Error(`session ${this.id} vanished from the store`);
-    this.opts.onEnd?.(session, this.store);
     return session;
   }
 
-  async cleanup(): Promise<void> {
+  private cleaned: Promise<void> | undefined;
+
+  /** Undoes what the session set up; once, however often it is called. */
+  cleanup(): Promise<void> {
+    this.cleaned ??= this.undo();
+    return this.cleaned;
+  }
+
+  private async undo(): Promise<void> {
     this.reloadWatch?.close();
     this.socket?.close();
     rmSync(appSocket(this.cfg, this.id), { force: true });
     await this.proxy.close();
     this.app.flush();
     this.policy.stopResolver();
-    this.relay.release();
     if (this.outcome === 'pending') {
       if (cgroupPids(this.cg.path).length) await killCgroup(this.cg.path).catch(() => false);
       try {
@@ -472,38 +557,134 @@ class SessionRun {
       } catch {
         /* reported by the caller's error; nothing more to undo */
       }
+      await this.sensor.untrack(this.cg.id).catch(() => undefined);
+      await this.policy.teardown().catch(() => undefined);
       if (this.store.session(this.id))
         this.store.updateSession(this.id, { status: 'failed', endedUs: Date.now() * 1000 });
     }
-    this.sensor.stop();
-    this.store.close();
+    this.host.forget(this);
     rmSync(join(runDir(this.cfg), `${this.id}.floor`), { force: true });
     /* a loader that died leaves its pins; the session is over, so lift them. A quarantined
      * session keeps them: it still exists, frozen, until someone releases or kills it */
-    if (this.outcome !== 'quarantined') {
-      rmSync(pinDir(this.id), { recursive: true, force: true });
-      try {
-        rmdirSync(PIN_ROOT); /* the last session out leaves no trace in bpffs */
-      } catch {
-        /* other sessions' pins are still there, or it never existed */
-      }
-    }
+    if (this.outcome !== 'quarantined') removePins(this.id);
     await new Promise<void>((r) => (this.jsonOut ? this.jsonOut.end(r) : r()));
   }
 }
 
+export interface RunOptions extends Omit<SessionOptions, 'cwd' | 'clientPid'> {
+  /** the command's stdin/stdout are pipes handed to `onStart` (the MCP proxy); default: inherited */
+  stdio?: 'inherit' | 'pipe';
+  /** called once the command has started */
+  onStart?: (child: ChildProcess, app: AppLayerService) => void;
+  /** called once the session is stored and its cgroup is gone */
+  onEnd?: (session: Session, store: Store) => void;
+}
+
+export interface RunResult {
+  session: Session;
+  /** what the shell would see: the code, or 128 + the signal; 125: left quarantined */
+  status: number;
+}
+
+/** `warden run` standalone: a host of its own for one session, the agent started here. */
 export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResult> {
-  const run = new SessionRun(cfg, opts);
+  const relay = new SignalRelay(process.stdin.isTTY === true); /* first: an early signal aborts cleanly */
+  const host = new SensorHost(cfg, opts.verbose);
   try {
-    const agent = await run.start();
-    const first = await Promise.race([
-      agent.done.then((exit) => ({ exit })),
-      run.held.then((reason) => ({ reason })),
-    ]).finally(() => run.relay.release());
-    return 'reason' in first ? run.quarantine(first.reason, agent) : await run.finish(first.exit);
+    await host.start();
+    const run = host.session(cfg, Object.assign({ cwd: process.cwd() }, opts));
+    try {
+      const spec = await run.open();
+      if (spec.note && opts.verbose !== false) process.stderr.write(`warden: ${spec.note}\n`);
+      const agent = startAgent(cfg, run.cg, spec.command, relay, {
+        ...(spec.floor ? { floor: spec.floor } : {}),
+        env: agentEnvironment(spec.env),
+        stdio: opts.stdio ?? 'inherit',
+      });
+      run.started(agent.child.pid);
+      opts.onStart?.(agent.child, run.app);
+      const first = await Promise.race([
+        agent.done.then((exit) => ({ exit })),
+        run.held.then((reason) => ({ reason })),
+      ]).finally(() => relay.release());
+      let result: RunResult;
+      if ('reason' in first) {
+        agent.child.unref(); /* frozen, not ours to wait for any more */
+        result = run.quarantine();
+        process.stderr.write(quarantineNotice(run.id, first.reason));
+      } else result = await run.finish(first.exit);
+      opts.onEnd?.(result.session, host.store);
+      return result;
+    } finally {
+      await run.cleanup();
+    }
   } finally {
-    await run.cleanup();
+    relay.release();
+    host.close();
   }
+}
+
+/**
+ * The daemon's side of hosted sessions (see session/control.ts): each connection
+ * on the control socket opens one session on `host`, whose agent the caller starts.
+ */
+export async function serveControl(host: SensorHost, token: string): Promise<Server> {
+  const runs = new WeakMap<Peer, SessionRun>();
+  const expected = Buffer.from(token);
+  const handler = async (method: string, params: unknown, peer: Peer): Promise<unknown> => {
+    const run = runs.get(peer);
+    switch (method) {
+      case 'open': {
+        const req = OpenRequestSchema.parse(params);
+        const given = Buffer.from(req.token);
+        if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new Error('wrong token');
+        if (run) throw new Error(`this connection already has session ${run.id}`);
+        const cfg = Object.assign({}, host.cfg, { llmUpstreams: req.upstreams.llm, dnsUpstream: req.upstreams.dns });
+        const policy = req.policy ? compilePolicy(loadPolicy(req.policy), { workspace: req.workspace }) : null;
+        const next = host.session(cfg, {
+          command: req.command,
+          ...(req.name ? { name: req.name } : {}),
+          ...(req.agent ? { agent: req.agent } : {}),
+          cwd: req.cwd,
+          ...(req.jsonEvents ? { jsonEvents: req.jsonEvents } : {}),
+          keepLingering: req.keepLingering === true,
+          enforcement: { policy, workspace: req.workspace },
+          clientPid: req.clientPid,
+        });
+        runs.set(peer, next);
+        /* whatever happens to the caller, the session ends here: a connection gone while
+         * the agent runs means its warden run died, and its processes are killed */
+        peer.onClose(() => void next.cleanup());
+        void next.held.then((reason) => {
+          if (next.outcome !== 'pending') return;
+          next.quarantine();
+          peer.push({ event: 'quarantined', reason });
+        });
+        try {
+          return await next.open();
+        } catch (e) {
+          await next.cleanup();
+          throw e;
+        }
+      }
+      case 'started': {
+        if (!run) throw new Error('no session on this connection: open one first');
+        run.started(StartedSchema.parse(params).pid);
+        return null;
+      }
+      case 'exit': {
+        if (!run) throw new Error('no session on this connection: open one first');
+        if (run.outcome !== 'pending') throw new Error(`session ${run.id} is already ${run.outcome}`);
+        const exit = ExitSchema.parse(params);
+        const { session, status } = await run.finish({ code: exit.code, signal: exit.signal as NodeJS.Signals | null });
+        return { id: session.id, status };
+      }
+      default:
+        throw new Error(`unknown method ${method}`);
+    }
+  };
+  const server = await serveSocket(controlSocket(host.cfg), handler);
+  return server;
 }
 
 /** Hands a reload request to a running session and returns its answer. */

@@ -5,14 +5,12 @@
  * session's events and alerts while it runs.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { kernelUnavailable, stateDir, warden, WARDEN } from './helpers.js';
+import { kernelUnavailable, startDaemon, stateDir, warden, WARDEN, type TestDaemon } from './helpers.js';
 
 const state = stateDir('api');
-let daemon: ChildProcess | undefined;
+let daemon: TestDaemon | undefined;
 let url = '';
 let token = '';
 
@@ -23,18 +21,11 @@ async function get(path: string, auth: string | null = token): Promise<{ status:
 
 describe('the daemon API', { skip: kernelUnavailable() }, () => {
   before(async () => {
-    daemon = spawn(WARDEN, ['daemon', '--listen', '127.0.0.1:0'], {
-      env: { ...process.env, WARDEN_STATE_DIR: state.path },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    const info = join(state.path, 'run', 'daemon.json');
-    for (let i = 0; i < 200 && !existsSync(info); i++) await new Promise((r) => setTimeout(r, 50));
-    url = (JSON.parse(readFileSync(info, 'utf8')) as { url: string }).url;
-    token = readFileSync(join(state.path, 'api.token'), 'utf8').trim();
+    daemon = await startDaemon(state.path);
+    ({ url, token } = daemon);
   });
   after(async () => {
-    daemon?.kill('SIGTERM');
-    await new Promise((r) => daemon?.once('exit', r));
+    await daemon?.stop();
     state.cleanup();
   });
 

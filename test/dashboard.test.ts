@@ -6,12 +6,12 @@
  * in test-artifacts/.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
-import { needKernel, ROOT, stateDir, tempDir, WARDEN } from './helpers.js';
+import { needKernel, ROOT, startDaemon, stateDir, tempDir, WARDEN } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -29,18 +29,9 @@ test('the dashboard shows a session live, its denial, alert and graph, and quara
   const pdir = tempDir('dashboard-policy');
   t.after(() => [state, ws, pdir].forEach((d) => d.cleanup()));
   const env = { ...process.env, WARDEN_STATE_DIR: state.path };
-  const daemon: ChildProcess = spawn(WARDEN, ['daemon', '--listen', '127.0.0.1:0'], {
-    env,
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  t.after(async () => {
-    daemon.kill('SIGTERM');
-    if (daemon.exitCode === null) await new Promise((r) => daemon.once('exit', r));
-  });
-  const info = join(state.path, 'run', 'daemon.json');
-  for (let i = 0; i < 200 && !existsSync(info); i++) await new Promise((r) => setTimeout(r, 50));
-  const url = (JSON.parse(readFileSync(info, 'utf8')) as { url: string }).url;
-  const token = readFileSync(join(state.path, 'api.token'), 'utf8').trim();
+  const daemon = await startDaemon(state.path);
+  t.after(() => daemon.stop());
+  const { url, token } = daemon;
   const post = (path: string) =>
     fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
 

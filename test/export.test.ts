@@ -5,14 +5,14 @@
  * JetStream, and the Prometheus metrics.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { connect, JSONCodec } from 'nats';
-import { needKernel, stateDir, tempDir, warden, WARDEN } from './helpers.js';
+import { needKernel, startDaemon, stateDir, tempDir, warden } from './helpers.js';
 
 async function receiver(): Promise<{ url: string; got: Map<string, string[]>; server: Server }> {
   const got = new Map<string, string[]>();
@@ -62,31 +62,17 @@ test('a session with an alert reaches JSON lines, a webhook, OTLP, NATS JetStrea
     await new Promise((r) => setTimeout(r, 100));
   }
   const jsonl = join(work.path, 'out.jsonl');
-  const daemon: ChildProcess = spawn(
-    WARDEN,
-    [
-      'daemon',
-      '--listen',
-      '127.0.0.1:0',
-      '--jsonl',
-      jsonl,
-      '--otlp',
-      otlp.url,
-      '--webhook',
-      `${hook.url}/alert`,
-      '--nats',
-      `nats://127.0.0.1:${natsPort}`,
-    ],
-    { env: { ...process.env, WARDEN_STATE_DIR: state.path }, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  t.after(async () => {
-    daemon.kill('SIGTERM');
-    if (daemon.exitCode === null) await new Promise((r) => daemon.once('exit', r));
-  });
-  let stderr = '';
-  daemon.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const info = join(state.path, 'run', 'daemon.json');
-  assert.ok(await until(() => existsSync(info)), `the daemon came up: ${stderr}`);
+  const daemon = await startDaemon(state.path, [
+    '--jsonl',
+    jsonl,
+    '--otlp',
+    otlp.url,
+    '--webhook',
+    `${hook.url}/alert`,
+    '--nats',
+    `nats://127.0.0.1:${natsPort}`,
+  ]);
+  t.after(() => daemon.stop());
 
   /* a git hook written: backdoor-write */
   const ws = join(work.path, 'ws');
@@ -140,10 +126,12 @@ test('a session with an alert reaches JSON lines, a webhook, OTLP, NATS JetStrea
     await nc.close();
   }
 
-  const d = JSON.parse(readFileSync(info, 'utf8')) as { url: string };
-  const token = readFileSync(join(state.path, 'api.token'), 'utf8').trim();
-  const metrics = await (await fetch(`${d.url}/api/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+  const headers = { authorization: `Bearer ${daemon.token}` };
+  const metrics = await (await fetch(`${daemon.url}/api/metrics`, { headers })).text();
   assert.match(metrics, /warden_events_total\{type="exec"\} [1-9]/);
   assert.match(metrics, /warden_alerts_total\{detector="backdoor-write",severity="high"\} 1/);
   assert.match(metrics, /warden_events_lost_total 0/);
+  /* the session was hosted by the daemon: its sensor's own counters are live */
+  assert.match(metrics, /warden_sensor_events_read_total [1-9]/);
+  assert.match(metrics, /warden_sensor_events_lost_total 0/);
 });

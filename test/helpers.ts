@@ -1,6 +1,6 @@
 /** Shared test helpers: kernel-test gating, temp state, running the CLI. */
-import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -112,4 +112,41 @@ export async function covertListener(t: TestContext, host = '127.0.0.3'): Promis
   await new Promise<void>((r) => server.listen(0, host, () => r()));
   t.after(() => server.close());
   return (server.address() as { port: number }).port;
+}
+
+export interface TestDaemon {
+  child: ChildProcess;
+  url: string;
+  token: string;
+  /** what it has written to stderr so far */
+  stderr: () => string;
+  /** SIGTERM (or `signal`) and wait for it to exit */
+  stop: (signal?: NodeJS.Signals) => Promise<void>;
+}
+
+/** Starts `warden daemon` on a free loopback port and waits until it is up (its record written). */
+export async function startDaemon(stateDir: string, args: string[] = []): Promise<TestDaemon> {
+  const child = spawn(WARDEN, ['daemon', '--listen', '127.0.0.1:0', ...args], {
+    env: { ...process.env, WARDEN_STATE_DIR: stateDir },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    await new Promise((r) => child.once('exit', r));
+  };
+  const info = join(stateDir, 'run', 'daemon.json');
+  const deadline = Date.now() + 20000;
+  while (!existsSync(info)) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`the daemon did not come up: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const url = (JSON.parse(readFileSync(info, 'utf8')) as { url: string }).url;
+  const token = readFileSync(join(stateDir, 'api.token'), 'utf8').trim();
+  return { child, url, token, stderr: () => stderr, stop };
 }

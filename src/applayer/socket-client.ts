@@ -36,10 +36,20 @@ export function callSocket(path: string, method: string, params: unknown, timeou
   });
 }
 
+/** What a lasting connection hears besides its answers, and whether it keeps Node running. */
+export interface SocketClientOptions {
+  /** a message that answers no request (it has an `event` field and no id) */
+  push?: (message: { event: string } & Record<string, unknown>) => void;
+  /** the connection is gone */
+  closed?: () => void;
+  /** keep the process alive while connected (default: the connection does not) */
+  ref?: boolean;
+}
+
 /**
  * A lasting connection to a session socket, for a caller with many requests
- * (the MCP proxy): answers are matched to requests by id. A broken connection
- * fails what is pending and is made anew on the next request.
+ * (the MCP proxy, a hosted `warden run`): answers are matched to requests by id.
+ * A broken connection fails what is pending and is made anew on the next request.
  */
 export class SocketClient {
   private conn: Socket | undefined;
@@ -50,13 +60,14 @@ export class SocketClient {
   constructor(
     private readonly path: string,
     private readonly timeoutMs = 5000,
+    private readonly events: SocketClientOptions = {},
   ) {}
 
   private connect(): Socket {
     if (this.conn && !this.conn.destroyed) return this.conn;
     const conn = createConnection(this.path);
     conn.setEncoding('utf8');
-    conn.unref();
+    if (!this.events.ref) conn.unref();
     conn.on('data', (chunk: string) => {
       this.buf += chunk;
       let nl: number;
@@ -64,7 +75,11 @@ export class SocketClient {
         const line = this.buf.slice(0, nl);
         this.buf = this.buf.slice(nl + 1);
         try {
-          const out = JSON.parse(line) as { id: number; result?: unknown; error?: string };
+          const out = JSON.parse(line) as { id: number; result?: unknown; error?: string; event?: unknown };
+          if (typeof out.event === 'string') {
+            this.events.push?.(out as { event: string });
+            continue;
+          }
           const p = this.pending.get(out.id);
           this.pending.delete(out.id);
           if (out.error !== undefined) p?.reject(new Error(out.error));
@@ -80,7 +95,10 @@ export class SocketClient {
       this.buf = '';
     };
     conn.on('error', fail);
-    conn.on('close', () => fail(new Error(`the session socket ${this.path} closed`)));
+    conn.on('close', () => {
+      fail(new Error(`the session socket ${this.path} closed`));
+      this.events.closed?.();
+    });
     this.conn = conn;
     return conn;
   }
@@ -104,5 +122,9 @@ export class SocketClient {
       });
       this.connect().write(JSON.stringify({ id, method, params }) + '\n');
     });
+  }
+
+  close(): void {
+    this.conn?.end();
   }
 }

@@ -13,7 +13,14 @@ export const RequestSchema = z.object({
   method: z.string(),
   params: z.unknown(),
 });
-export type Handler = (method: string, params: unknown) => Promise<unknown> | unknown;
+/** The connection a request came on: a lasting client (a hosted `warden run`) is told things unasked. */
+export interface Peer {
+  /** sends a message that answers no request (it carries no id) */
+  push(message: object): void;
+  /** called once, when the connection is gone */
+  onClose(fn: () => void): void;
+}
+export type Handler = (method: string, params: unknown, peer: Peer) => Promise<unknown> | unknown;
 
 const MAX_LINE = 16 << 20;
 
@@ -24,6 +31,12 @@ export async function serveSocket(path: string, handler: Handler): Promise<Serve
     let buf = '';
     conn.setEncoding('utf8');
     conn.on('error', () => undefined);
+    const closers: Array<() => void> = [];
+    conn.once('close', () => closers.forEach((fn) => fn()));
+    const peer: Peer = {
+      push: (message) => void (conn.writable && conn.write(JSON.stringify(message) + '\n')),
+      onClose: (fn) => void closers.push(fn),
+    };
     conn.on('data', (chunk: string) => {
       buf += chunk;
       if (buf.length > MAX_LINE) {
@@ -35,11 +48,11 @@ export async function serveSocket(path: string, handler: Handler): Promise<Serve
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
-        void answer(line).then((out) => conn.writable && conn.write(JSON.stringify(out) + '\n'));
+        void answer(line, peer).then((out) => conn.writable && conn.write(JSON.stringify(out) + '\n'));
       }
     });
   });
-  async function answer(line: string): Promise<unknown> {
+  async function answer(line: string, peer: Peer): Promise<unknown> {
     let req: z.infer<typeof RequestSchema>;
     try {
       req = RequestSchema.parse(JSON.parse(line));
@@ -47,7 +60,7 @@ export async function serveSocket(path: string, handler: Handler): Promise<Serve
       return { id: null, error: `malformed request: ${(e as Error).message.slice(0, 200)}` };
     }
     try {
-      return { id: req.id, result: (await handler(req.method, req.params)) ?? null };
+      return { id: req.id, result: (await handler(req.method, req.params, peer)) ?? null };
     } catch (e) {
       return { id: req.id, error: (e as Error).message };
     }

@@ -1,13 +1,13 @@
-/** `warden daemon` (the local API, and later the dashboard and exporters) and `warden status`. */
+/** `warden daemon` (the shared sensor for hosted sessions, the local API, dashboard and exporters) and `warden status`. */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { z } from 'zod';
 import { ApiServer } from '../api/server.js';
 import { dashboardFiles } from '../api/static.js';
-import { parseHostPort, type Config } from '../config.js';
-import { runDir } from '../daemon.js';
+import { apiSocket, controlSocket, daemonInfoFile, parseHostPort, runDir, tokenFile, type Config } from '../config.js';
+import { SensorHost, serveControl } from '../daemon.js';
+import { runningDaemon, type DaemonInfo } from '../session/control.js';
 import { Store } from '../store/store.js';
 import type { Exporter } from '../export/exporter.js';
 import { JsonlExporter } from '../export/jsonl.js';
@@ -18,31 +18,9 @@ import { StoreTail } from '../export/tail.js';
 import { WebhookExporter } from '../export/webhook.js';
 import { table } from './render.js';
 
-export const DaemonInfoSchema = z.object({
-  pid: z.number().int(),
-  url: z.string().describe('the API on loopback'),
-  socket: z.string().describe('the API on a Unix socket'),
-  tokenFile: z.string(),
-  startedUs: z.number().int(),
-});
-export type DaemonInfo = z.infer<typeof DaemonInfoSchema>;
-
-export const daemonInfoFile = (cfg: Config): string => join(runDir(cfg), 'daemon.json');
-export const tokenFile = (cfg: Config): string => join(cfg.stateDir, 'api.token');
-
-/** The running daemon, if its record is there and its process alive. */
-export function runningDaemon(cfg: Config): DaemonInfo | undefined {
-  try {
-    const info = DaemonInfoSchema.parse(JSON.parse(readFileSync(daemonInfoFile(cfg), 'utf8')));
-    process.kill(info.pid, 0);
-    return info;
-  } catch {
-    return undefined;
-  }
-}
-
 interface DaemonFlags {
   listen: string;
+  verbose?: boolean;
   jsonl?: string;
   otlp?: string;
   webhook?: string;
@@ -71,12 +49,17 @@ async function runDaemon(cfg: Config, o: DaemonFlags): Promise<void> {
   const other = runningDaemon(cfg);
   if (other) throw new Error(`a warden daemon already runs (pid ${other.pid}, ${other.url})`);
   mkdirSync(runDir(cfg), { recursive: true, mode: 0o700 });
+  const sensors = new SensorHost(cfg, o.verbose);
+  await sensors.start();
   const token = randomBytes(32).toString('hex');
   writeFileSync(tokenFile(cfg), token + '\n', { mode: 0o600 });
-  const socket = join(runDir(cfg), 'api.sock');
-  const tailStore = Store.open(cfg.stateDir);
-  const prometheus = new PrometheusExporter(tailStore);
-  const tail = new StoreTail(tailStore, [prometheus, ...(await exporters(o))]);
+  const socket = apiSocket(cfg);
+  const prometheus = new PrometheusExporter(sensors.store, async () => {
+    await sensors.sensor.barrier();
+    const { events, drops } = sensors.sensor.stats;
+    return { events: Number(events), lost: Number(drops) + sensors.sensor.decodeErrors };
+  });
+  const tail = new StoreTail(sensors.store, [prometheus, ...(await exporters(o))]);
   const ui = dashboardFiles(join(cfg.root, 'dist', 'ui'));
   const api = new ApiServer({ cfg, token, metrics: () => prometheus.text(), ...(ui ? { static: ui } : {}) });
   const { host, port } = parseHostPort(o.listen, 7878);
@@ -85,10 +68,12 @@ async function runDaemon(cfg: Config, o: DaemonFlags): Promise<void> {
       e.code === 'EADDRINUSE' ? `${host}:${port} is taken: choose another with --listen HOST:PORT` : e.message,
     );
   });
+  const control = await serveControl(sensors, token);
   const info: DaemonInfo = {
     pid: process.pid,
     url: `http://${host}:${bound}`,
     socket,
+    control: controlSocket(cfg),
     tokenFile: tokenFile(cfg),
     startedUs: Date.now() * 1000,
   };
@@ -97,26 +82,40 @@ async function runDaemon(cfg: Config, o: DaemonFlags): Promise<void> {
   tail.start();
   const names = [o.jsonl && 'jsonl', o.otlp && 'otlp', o.webhook && 'webhook', o.nats && 'nats'].filter(Boolean);
   process.stderr.write(
-    `warden daemon: API on ${info.url} and ${socket}; token in ${info.tokenFile}; metrics at /api/metrics` +
+    `warden daemon: sensor up (${sensors.sensor.info?.programs ?? 0} programs); warden run sessions register here\n` +
+      `  API on ${info.url} and ${socket}; token in ${info.tokenFile}; metrics at /api/metrics` +
       `${names.length ? `; exporting to ${names.join(', ')}` : ''}\n` +
       (ui ? `  dashboard: ${info.url}/#/?token=${token}\n` : '  dashboard: not built (run scripts/setup.sh)\n'),
   );
-  await new Promise<void>((resolve) => {
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve());
+  const why = await new Promise<string | undefined>((resolve) => {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve(undefined));
+    sensors.onFailed = resolve;
   });
+  rmSync(daemonInfoFile(cfg), { force: true }); /* no new session registers from here on */
+  control.close();
+  const hosted = sensors.sessions;
+  for (const run of hosted) run.unwatched(why ?? 'the warden daemon stopped: the session would go on unwatched');
+  if (hosted.length)
+    process.stderr.write(
+      `warden daemon: ${hosted.length} running session(s) quarantined: ${hosted.map((r) => r.id).join(', ')}\n`,
+    );
+  await new Promise((r) => setTimeout(r, 100)); /* their warden runs hear it */
+  await Promise.all(hosted.map((run) => run.cleanup()));
   await api.close();
   await tail.close();
   for (const [name, f] of tail.failures)
     process.stderr.write(`warden daemon: exporter ${name} failed ${f.count} times (last: ${f.last})\n`);
-  tailStore.close();
-  rmSync(daemonInfoFile(cfg), { force: true });
+  sensors.close();
   rmSync(socket, { force: true });
+  rmSync(controlSocket(cfg), { force: true });
+  if (why) throw new Error(`${why}; running sessions were quarantined`);
 }
 
 export function daemonCommand(config: () => Config): Command {
   return new Command('daemon')
     .description(
-      'run the local API (loopback HTTP and a Unix socket, token-protected), its live stream, metrics and exporters',
+      'run the sensor for every session on the host (warden run registers with it), the local API ' +
+        '(loopback HTTP and a Unix socket, token-protected) with its live stream, the dashboard, metrics and exporters',
     )
     .option('--listen <host:port>', 'where the HTTP API listens (loopback)', '127.0.0.1:7878')
     .option('--jsonl <file>', 'export events and alerts as JSON lines to FILE (- for stdout)')
@@ -124,6 +123,7 @@ export function daemonCommand(config: () => Config): Command {
     .option('--webhook <url>', 'POST each alert as JSON to URL')
     .option('--nats <url>', 'publish events and alerts to NATS JetStream, e.g. nats://127.0.0.1:4222')
     .option('--nats-stream <name>', 'the JetStream stream (created if missing)', 'WARDEN')
+    .option('-v, --verbose', 'show the sensor log')
     .action(async (o: DaemonFlags) => runDaemon(config(), o));
 }
 

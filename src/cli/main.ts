@@ -3,6 +3,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Config } from '../config.js';
 import { runSession, SessionAborted } from '../daemon.js';
+import { runningDaemon } from '../session/control.js';
+import { runHosted } from '../session/hosted.js';
 import { constants } from 'node:os';
 import { EVENT_TYPES } from '../pipeline/events.js';
 import { Store, type Session } from '../store/store.js';
@@ -81,12 +83,18 @@ interface RunFlags {
   /** false with --no-policy */
   policy?: string | false;
   workspace?: string;
+  standalone?: boolean;
 }
 
-function sessionPolicy(cfg: Config, o: RunFlags): CompiledPolicy | null {
-  if (o.policy === false) return null;
+/** The session's policy file, and the policy compiled (which says what is wrong with it, early). */
+function sessionPolicy(
+  cfg: Config,
+  o: RunFlags,
+  workspace: string,
+): { file: string | null; policy: CompiledPolicy | null } {
+  if (o.policy === false) return { file: null, policy: null };
   const file = policyPath(cfg.root, o.policy ?? DEFAULT_POLICY);
-  return compilePolicy(loadPolicy(file), { workspace: resolve(o.workspace ?? process.cwd()) });
+  return { file, policy: compilePolicy(loadPolicy(file), { workspace }) };
 }
 
 program
@@ -100,11 +108,43 @@ program
   .option('--no-policy', 'monitor only: no policy limits (Warden still protects itself)')
   .option('-w, --workspace <dir>', 'the workspace ${workspace} stands for (default: the current directory)')
   .option('-q, --quiet', 'do not print the summary and process tree at the end')
-  .option('-v, --verbose', 'show the sensor log')
+  .option('-v, --verbose', 'show the sensor log (standalone), or which daemon hosts the session')
+  .option('--standalone', 'run a sensor of its own even when a warden daemon runs')
   .argument('<command...>', 'the command to run, after --')
   .action(async (command: string[], o: RunFlags) => {
     requireRoot('warden run');
     const cfg = config();
+    const workspace = resolve(o.workspace ?? process.cwd());
+    const { file, policy } = sessionPolicy(cfg, o, workspace);
+    const summary = (session: Session, store: Store): void => {
+      if (o.quiet && !session.lost && !session.lingering?.length) return;
+      const events = store.eventsOf(session.id);
+      process.stderr.write(sessionSummary(session, events) + '\n');
+      if (!o.quiet) process.stderr.write(renderTree(store.processesOf(session.id), events) + '\n');
+    };
+    const daemon = o.standalone ? undefined : runningDaemon(cfg);
+    if (daemon) {
+      const { id, status } = await runHosted(
+        cfg,
+        daemon,
+        {
+          command,
+          ...(o.name ? { name: o.name } : {}),
+          ...(o.agent ? { agent: o.agent } : {}),
+          ...(o.jsonEvents ? { jsonEvents: resolve(o.jsonEvents) } : {}),
+          keepLingering: o.keepLingering === true,
+          policy: file,
+          workspace,
+        },
+        o.verbose,
+      );
+      withStore((store) => {
+        const session = store.session(id);
+        if (session) summary(session, store);
+      });
+      process.exitCode = status;
+      return;
+    }
     const { status } = await runSession(cfg, {
       command,
       name: o.name,
@@ -112,13 +152,8 @@ program
       jsonEvents: o.jsonEvents,
       keepLingering: o.keepLingering,
       verbose: o.verbose,
-      enforcement: { policy: sessionPolicy(cfg, o), workspace: resolve(o.workspace ?? process.cwd()) },
-      onEnd: (session, store) => {
-        if (o.quiet && !session.lost && !session.lingering?.length) return;
-        const events = store.eventsOf(session.id);
-        process.stderr.write(sessionSummary(session, events) + '\n');
-        if (!o.quiet) process.stderr.write(renderTree(store.processesOf(session.id), events) + '\n');
-      },
+      enforcement: { policy, workspace },
+      onEnd: summary,
     });
     process.exitCode = status;
   });

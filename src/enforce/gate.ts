@@ -34,22 +34,29 @@ function gateRule(r: PathRule, access: number, index: number): GateRule {
 /** The rule id a gate decision about Warden's own files carries. */
 export const SELF_GATE_RULE = 'warden.self-protection';
 
+/** Warden's own paths the gate guards whatever the policy: from writes, or (its secrets) from any open. */
+export interface SelfPaths {
+  write: string[];
+  read: string[];
+}
+
 export function compileGate(
   policy: CompiledPolicy | null,
-  selfPaths: string[] = [],
+  selfPaths: SelfPaths = { write: [], read: [] },
 ): { rules: GateRule[]; ids: string[] } {
-  const self = selfPaths.map(
-    (p) => ({ id: SELF_GATE_RULE, pattern: p, glob: p, base: p, matches: () => false }) as PathRule,
-  );
-  if (!policy || policy.mode !== 'enforce') {
-    return { rules: self.map((r, i) => gateRule(r, Gate.WRITE, i)), ids: self.map((r) => r.id) };
-  }
-  const all: Array<[PathRule, number]> = [
-    ...self.map((r): [PathRule, number] => [r, Gate.WRITE]),
-    ...policy.files.denyRead.map((r): [PathRule, number] => [r, Gate.READ | Gate.WRITE]),
-    ...policy.files.denyWrite.map((r): [PathRule, number] => [r, Gate.WRITE]),
-    ...policy.exec.deny.map((r): [PathRule, number] => [r, Gate.EXEC]),
+  const rule = (p: string): PathRule =>
+    ({ id: SELF_GATE_RULE, pattern: p, glob: p, base: p, matches: () => false }) as PathRule;
+  const self: Array<[PathRule, number]> = [
+    ...selfPaths.write.map((p): [PathRule, number] => [rule(p), Gate.WRITE]),
+    ...selfPaths.read.map((p): [PathRule, number] => [rule(p), Gate.READ | Gate.WRITE]),
   ];
+  const all: Array<[PathRule, number]> = [...self];
+  if (policy?.mode === 'enforce')
+    all.push(
+      ...policy.files.denyRead.map((r): [PathRule, number] => [r, Gate.READ | Gate.WRITE]),
+      ...policy.files.denyWrite.map((r): [PathRule, number] => [r, Gate.WRITE]),
+      ...policy.exec.deny.map((r): [PathRule, number] => [r, Gate.EXEC]),
+    );
   return { rules: all.map(([r, access], i) => gateRule(r, access, i)), ids: all.map(([r]) => r.id) };
 }
 
@@ -58,7 +65,7 @@ export async function installGate(
   sensor: Sensor,
   session: number,
   policy: CompiledPolicy | null,
-  selfPaths: string[] = [],
+  selfPaths?: SelfPaths,
 ): Promise<string[]> {
   const { rules, ids } = compileGate(policy, selfPaths);
   for (const r of rules) await sensor.gateAdd({ session, ...r });
@@ -82,7 +89,7 @@ export async function installLsmFiles(
   sensor: Sensor,
   session: number,
   policy: CompiledPolicy | null,
-  selfPaths: string[] = [],
+  selfPaths?: SelfPaths,
 ): Promise<Uint8Array[]> {
   const keys: Uint8Array[] = [];
   for (const r of compileGate(policy, selfPaths).rules) {

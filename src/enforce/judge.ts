@@ -27,6 +27,8 @@ export interface SelfProtection {
   paths: string[];
   /** those of them the file gate guards (the rest: the Landlock floor) */
   gated?: string[];
+  /** never opened by the agent at all (the API token): the file gate guards them */
+  secrets?: string[];
   /** Warden's own processes: never signalled or traced by the agent */
   pids: () => number[];
 }
@@ -59,6 +61,10 @@ export class Judge {
       const written = this.writtenPaths(e).find((p) => this.self.paths.some((d) => beneath(p, d)));
       if (written) what = `write to ${written}, which Warden protects`;
       if (written && this.self.gated?.some((d) => beneath(written, d))) mechanism = 'fanotify';
+      if (!what && e.type === 'open' && this.self.secrets?.includes(e.path)) {
+        what = `open of ${e.path}, which only Warden may read`;
+        mechanism = 'fanotify';
+      }
     }
     if (!what) return undefined;
     const refused = 'result' in e && typeof e.result === 'number' && e.result < 0;

@@ -4,6 +4,7 @@
  * The trie returns only the longest match, so each prefix's entry also carries
  * the rules of every prefix that contains it; deny wins over allow.
  */
+import { rmdirSync, rmSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
 import type { CompiledPolicy, NetRule } from '../policy/compile.js';
 import { MapId, NET_ENTRIES, NetCfg, NetEntry, NetKey, NetVal } from '../sensor/layout.js';
@@ -13,6 +14,16 @@ import { u32le, Writer } from '../sensor/wire.js';
 /** Where each session's network program links are pinned: they outlive Warden's processes. */
 export const PIN_ROOT = '/sys/fs/bpf/warden';
 export const pinDir = (sessionId: string): string => `${PIN_ROOT}/${sessionId}`;
+
+/** Lifts a session's pinned links; the last session out leaves no trace in bpffs. */
+export function removePins(sessionId: string): void {
+  rmSync(pinDir(sessionId), { recursive: true, force: true });
+  try {
+    rmdirSync(PIN_ROOT);
+  } catch {
+    /* other sessions' pins are still there, or it never existed */
+  }
+}
 
 export interface NetEntrySpec {
   family: 4 | 6;

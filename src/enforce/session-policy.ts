@@ -27,6 +27,8 @@ export interface SessionPolicyDeps {
   cfg: Config;
   /** Warden's paths the floor leaves writable (inside a narrower writable place): the gate guards them */
   gatedSelf: string[];
+  /** Warden's files no agent may read (the API token): the gate guards them in every session */
+  secretSelf: string[];
   sensor: Sensor;
   pipeline: Pipeline;
   sessionId: string;
@@ -69,7 +71,7 @@ export class SessionPolicy {
       }
       await net.install(this.resolver.port);
     }
-    const self = this.d.gatedSelf;
+    const self = { write: this.d.gatedSelf, read: this.d.secretSelf };
     const gated = (await installGate(sensor, key, policy, self)).length > 0;
     if (gated && sensor.info?.lsm) this.lsmFiles.push(...(await installLsmFiles(sensor, key, policy, self)));
     this.d.pipeline.addSession(key, this.d.sessionId);
@@ -132,6 +134,7 @@ export class SessionPolicy {
     try {
       await net?.uninstall();
       if (gated) await this.d.sensor.gateClear(key);
+      this.d.pipeline.removeSession(key);
     } catch {
       /* the sensor is gone: its maps and marks went with it */
     }
@@ -144,6 +147,8 @@ export class SessionPolicy {
     await this.net?.uninstall();
     if (this.gated) await this.d.sensor.gateClear(this.key);
     await removeLsmFiles(this.d.sensor, this.lsmFiles);
+    this.lsmFiles = [];
+    this.d.pipeline.removeSession(this.key);
   }
 
   stopResolver(): void {

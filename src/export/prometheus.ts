@@ -39,8 +39,32 @@ export class PrometheusExporter implements Exporter {
     registers: [this.registry],
   });
 
-  constructor(store: Store) {
+  /**
+   * `sensor`, where the exporter runs beside one (the daemon): the sensor's own counters,
+   * read when scraped, so a loss shows while its sessions still run.
+   */
+  constructor(store: Store, sensor?: () => Promise<{ events: number; lost: number }>) {
     const registry = this.registry;
+    if (sensor) {
+      new Gauge({
+        name: 'warden_sensor_events_read_total',
+        help: "events the daemon's sensor has read from the kernel",
+        registers: [registry],
+        async collect() {
+          const s = await sensor().catch(() => undefined);
+          if (s) this.set(s.events);
+        },
+      });
+      new Gauge({
+        name: 'warden_sensor_events_lost_total',
+        help: "events the daemon's sensor lost (ring buffer full, or undecodable), since it started",
+        registers: [registry],
+        async collect() {
+          const s = await sensor().catch(() => undefined);
+          if (s) this.set(s.lost);
+        },
+      });
+    }
     new Gauge({
       name: 'warden_events_lost_total',
       help: 'events the kernel could not deliver (ring buffer full), summed over recorded sessions',

@@ -45,6 +45,11 @@ export class Pipeline {
     this.sessions.delete(key);
   }
 
+  /** The session id a key stands for. */
+  sessionOf(key: number): string | undefined {
+    return this.sessions.get(key);
+  }
+
   /** Set from the sensor's ready frame, before any event can arrive. */
   set clock(c: Clock) {
     this.bootToWallUs = Number((c.realtimeNs - c.bootNs) / 1000n);

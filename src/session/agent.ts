@@ -22,6 +22,17 @@ export function describePid(pid: number): { comm: string; argv: string[] } {
   }
 }
 
+/** What `warden run` returns when it leaves its session frozen (like timeout's 124). */
+export const QUARANTINED_STATUS = 125;
+
+/** What the user is told when `warden run` leaves its session frozen. */
+export function quarantineNotice(id: string, reason: string): string {
+  return (
+    `warden: session ${id} is quarantined (frozen): ${reason}.\n` +
+    `  It stays frozen, its network limits in force. Resume: warden session release ${id}   End: warden session kill ${id}\n`
+  );
+}
+
 /** A signal arrived before the agent started: the session was not run. */
 export class SessionAborted extends Error {
   override name = 'SessionAborted';

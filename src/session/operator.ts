@@ -2,8 +2,8 @@
  * An operator's hands on a live session, shared by the CLI and the API:
  * freeze it (quarantine), release it, or end it.
  */
-import { existsSync, rmSync } from 'node:fs';
-import { pinDir } from '../enforce/network.js';
+import { existsSync } from 'node:fs';
+import { removePins } from '../enforce/network.js';
 import type { Session, Store } from '../store/store.js';
 import { cgroupPids, freezeCgroup, killCgroup, removeCgroup } from './cgroup.js';
 
@@ -42,7 +42,7 @@ export async function killSession(store: Store, id: string): Promise<{ session: 
   /* cgroup.kill ends frozen tasks too (measured): never thaw a suspect session to end it */
   if (!(await killCgroup(s.cgroup))) throw new Error(`session ${s.id}: processes still alive after cgroup.kill`);
   removeCgroup(s.cgroup); /* its warden run, if it still runs, may have removed it first */
-  rmSync(pinDir(s.id), { recursive: true, force: true });
+  removePins(s.id);
   store.updateSession(s.id, { status: 'ended', endedUs: s.endedUs ?? Date.now() * 1000, exitSignal: 9 });
   return { session: s.id };
 }

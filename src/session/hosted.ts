@@ -1,0 +1,105 @@
+/**
+ * `warden run` when a daemon runs: the daemon hosts the session (its cgroup,
+ * policy, sensor, proxy and records) and this process starts the agent, so the
+ * terminal and signals stay the user's. See control.ts for the conversation.
+ */
+import { readFileSync } from 'node:fs';
+import { SocketClient } from '../applayer/socket-client.js';
+import { agentEnvironment, tokenFile, type Config } from '../config.js';
+import { QUARANTINED_STATUS, quarantineNotice, SignalRelay, startAgent } from './agent.js';
+import { freezeCgroup } from './cgroup.js';
+import { Store } from '../store/store.js';
+import { FinishedSchema, LaunchSpecSchema, QuarantinedSchema, type DaemonInfo, type OpenRequest } from './control.js';
+
+export type HostedRequest = Omit<OpenRequest, 'token' | 'clientPid' | 'cwd' | 'upstreams'>;
+
+export interface HostedResult {
+  id: string;
+  /** what the shell would see: the code, or 128 + the signal; 125: left quarantined */
+  status: number;
+}
+
+/** Long enough for the end of a big session (every event stored, its review); the daemon answers sooner. */
+const CALL_TIMEOUT_MS = 10 * 60 * 1000;
+
+export async function runHosted(
+  cfg: Config,
+  daemon: DaemonInfo,
+  request: HostedRequest,
+  verbose?: boolean,
+): Promise<HostedResult> {
+  const relay = new SignalRelay(process.stdin.isTTY === true); /* first: an early signal aborts cleanly */
+  let quarantined: (reason: string) => void = () => undefined;
+  const held = new Promise<string>((resolve) => (quarantined = resolve));
+  let ended = false;
+  let lost: () => void = () => undefined;
+  const gone = new Promise<void>((resolve) => (lost = resolve));
+  const client = new SocketClient(daemon.control, CALL_TIMEOUT_MS, {
+    ref: true,
+    push: (m) => {
+      const q = QuarantinedSchema.safeParse(m);
+      if (q.success) quarantined(q.data.reason);
+    },
+    closed: () => !ended && lost(),
+  });
+  try {
+    let token: string;
+    try {
+      token = readFileSync(tokenFile(cfg), 'utf8').trim();
+    } catch (e) {
+      throw new Error(`cannot read the daemon's token: ${(e as Error).message}`);
+    }
+    const spec = LaunchSpecSchema.parse(
+      await client
+        .call('open', {
+          ...request,
+          token,
+          cwd: process.cwd(),
+          clientPid: process.pid,
+          upstreams: { llm: cfg.llmUpstreams, dns: cfg.dnsUpstream },
+        } satisfies OpenRequest)
+        .catch((e: Error) => {
+          throw new Error(`the warden daemon (pid ${daemon.pid}) did not open the session: ${e.message}`);
+        }),
+    );
+    if (verbose)
+      process.stderr.write(`warden: session ${spec.id} is hosted by the warden daemon (pid ${daemon.pid})\n`);
+    if (spec.note && verbose !== false) process.stderr.write(`warden: ${spec.note}\n`);
+    const cgroup = { path: spec.cgroup.path, id: BigInt(spec.cgroup.id), level: spec.cgroup.level };
+    const agent = startAgent(cfg, cgroup, spec.command, relay, {
+      ...(spec.floor ? { floor: spec.floor } : {}),
+      env: agentEnvironment(spec.env),
+    });
+    await client.call('started', { pid: agent.child.pid });
+    const first = await Promise.race([
+      agent.done.then((exit) => ({ exit })),
+      held.then((reason) => ({ reason })),
+      gone.then(() => ({ gone: true as const })),
+    ]).finally(() => relay.release());
+    if ('exit' in first) {
+      const done = FinishedSchema.parse(
+        await client.call('exit', first.exit).catch((e: Error) => {
+          throw new Error(`the warden daemon did not record the end of session ${spec.id}: ${e.message}`);
+        }),
+      );
+      return done;
+    }
+    agent.child.unref(); /* frozen, not ours to wait for any more */
+    let reason: string;
+    if ('reason' in first) reason = first.reason;
+    else {
+      /* the daemon is gone, and with it the session's monitor: never let the agent go on unwatched */
+      freezeCgroup(cgroup.path, true);
+      reason = 'the warden daemon went away: the session would go on unwatched';
+      Store.use(cfg.stateDir, (store) =>
+        store.updateSession(spec.id, { status: 'quarantined', endedUs: Date.now() * 1000 }),
+      );
+    }
+    process.stderr.write(quarantineNotice(spec.id, reason));
+    return { id: spec.id, status: QUARANTINED_STATUS };
+  } finally {
+    ended = true;
+    relay.release();
+    client.close();
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * `warden run` registered with a running daemon: the daemon's one sensor and
+ * pipeline watch every session, while the run starts the agent itself. Shown
+ * for real, as root: sessions side by side, each with only its own events; a
+ * denial and a quarantine; the API token out of an agent's reach; a bad
+ * token refused; a run that dies takes its session with it; a daemon that
+ * goes away (stopped or killed) leaves its sessions frozen, never unwatched.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import { callSocket } from '../src/applayer/socket-client.js';
+import {
+  jsonLines,
+  needKernel,
+  startDaemon,
+  stateDir,
+  tempDir,
+  warden,
+  wardenAsync,
+  WARDEN,
+  type TestDaemon,
+} from './helpers.js';
+
+type SessionRow = { id: string; status: string; cgroup: string; rootPid: number | null; name: string };
+type EventRow = { type: string; argv?: string[]; path?: string; decision?: { verdict: string; rule: string } };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const sessions = (state: string): SessionRow[] => jsonLines<SessionRow>(warden(state, ['sessions', '--json']).stdout);
+const events = (state: string, id: string): EventRow[] =>
+  jsonLines<EventRow>(warden(state, ['events', '--session', id, '--json']).stdout);
+
+/** Polls until `fn` holds (bounded). */
+async function until(fn: () => boolean, ms = 10000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (fn()) return true;
+    await sleep(50);
+  }
+  return fn();
+}
+
+/** A `warden run` left running, its exit and stderr collected. */
+function background(
+  state: string,
+  args: string[],
+): { child: ChildProcess; done: Promise<{ code: number | null; stderr: string }> } {
+  const child = spawn(WARDEN, ['run', '-q', ...args], {
+    env: { ...process.env, WARDEN_STATE_DIR: state },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+    child.once('exit', (code) => resolve({ code, stderr })),
+  );
+  return { child, done };
+}
+
+/** The running session named `name`, once the daemon has opened it and the agent started. */
+async function runningSession(state: string, name: string): Promise<SessionRow> {
+  let row: SessionRow | undefined;
+  await until(() => {
+    row = sessions(state).find((s) => s.name === name && s.status === 'running' && s.rootPid !== null);
+    return row !== undefined;
+  });
+  assert.ok(row, `session ${name} is running`);
+  return row;
+}
+
+/** Alive and not a zombie (the killed agent waits for init to reap it). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+const frozen = (cgroup: string): boolean => /^frozen 1$/m.test(readFileSync(join(cgroup, 'cgroup.events'), 'utf8'));
+
+describe('sessions hosted by the daemon', () => {
+  const state = stateDir('hosted');
+  const ws = tempDir('hosted-ws');
+  let daemon: TestDaemon | undefined;
+
+  before(async () => {
+    if (process.getuid?.() === 0) daemon = await startDaemon(state.path);
+  });
+  after(async () => {
+    await daemon?.stop();
+    ws.cleanup();
+    state.cleanup();
+  });
+
+  test('two sessions at once: both register, each has only its own events, and the token is out of reach', async (t) => {
+    if (!needKernel(t)) return;
+    const token = join(state.path, 'api.token');
+    const run = (marker: string) =>
+      wardenAsync(state.path, [
+        'run',
+        '-v',
+        '--name',
+        marker,
+        '--',
+        'sh',
+        '-c',
+        `sleep 0.5; echo ${marker}; cat ${token}`,
+      ]);
+    const [a, b] = await Promise.all([run('hosted-a'), run('hosted-b')]);
+    for (const [r, marker] of [
+      [a, 'hosted-a'],
+      [b, 'hosted-b'],
+    ] as const) {
+      assert.match(r.stderr, new RegExp(`session \\S+ is hosted by the warden daemon \\(pid ${daemon?.child.pid}\\)`));
+      assert.equal(r.status, 1, 'cat of the token failed, so the command did');
+      assert.match(r.stdout, new RegExp(`^${marker}$`, 'm'));
+      assert.doesNotMatch(r.stdout, new RegExp(daemon?.token ?? 'no token'));
+      assert.match(r.stderr, /api\.token: Operation not permitted/);
+      const s = sessions(state.path).find((x) => x.name === marker);
+      assert.equal(s?.status, 'ended');
+      const evs = events(state.path, s?.id ?? '');
+      const cats = evs.filter((e) => e.type === 'exec' && e.argv?.[0] === 'cat');
+      assert.equal(cats.length, 1, 'its own cat, and not the other session’s');
+      const denied = evs.find((e) => e.type === 'open' && e.path === token);
+      assert.equal(denied?.decision?.verdict, 'denied');
+      assert.equal(denied?.decision?.rule, 'warden.self-protection');
+      const other = marker === 'hosted-a' ? 'hosted-b' : 'hosted-a';
+      assert.ok(!evs.some((e) => e.argv?.includes(`sleep 0.5; echo ${other}; cat ${token}`)));
+    }
+  });
+
+  test('a denial under onViolation quarantine: frozen, and the run is told so and exits 125', async (t) => {
+    if (!needKernel(t)) return;
+    const secret = join(ws.path, 'secret.txt');
+    writeFileSync(secret, 'hunter2\n');
+    const policy = join(ws.path, 'q.yaml');
+    writeFileSync(
+      policy,
+      `apiVersion: warden.dev/v1
+kind: Policy
+metadata: {name: hosted-quarantine}
+mode: enforce
+onViolation: quarantine
+files:
+  denyRead: [${secret}]
+  allowWrite: ["\${workspace}", /dev/shm]
+`,
+    );
+    const { done } = background(state.path, [
+      '--name',
+      'hosted-q',
+      '--policy',
+      policy,
+      '-w',
+      ws.path,
+      '--',
+      'sh',
+      '-c',
+      `cat ${secret}; touch ${ws.path}/after; sleep 30`,
+    ]);
+    const { code, stderr } = await done;
+    assert.equal(code, 125, stderr);
+    assert.match(stderr, /quarantined \(frozen\): files\.denyRead\[0\]/);
+    const s = sessions(state.path).find((x) => x.name === 'hosted-q');
+    assert.equal(s?.status, 'quarantined');
+    assert.ok(s && frozen(s.cgroup), 'its cgroup is frozen');
+    assert.equal(existsSync(join(ws.path, 'after')), false, 'frozen before its next step');
+    const evs = events(state.path, s?.id ?? '');
+    assert.ok(evs.some((e) => e.type === 'open' && e.path === secret && e.decision?.verdict === 'denied'));
+    assert.ok(evs.some((e) => e.type === 'action'));
+    const kill = warden(state.path, ['session', 'kill', s?.id ?? '']);
+    assert.equal(kill.status, 0, kill.stderr);
+  });
+
+  test('a wrong token, or none, is refused on the control socket', async (t) => {
+    if (!needKernel(t)) return;
+    const control = join(state.path, 'run', 'control.sock');
+    const before = sessions(state.path).length;
+    const open = (token: string) =>
+      callSocket(control, 'open', {
+        token,
+        command: ['true'],
+        cwd: '/',
+        policy: null,
+        workspace: '/',
+        clientPid: process.pid,
+        upstreams: {
+          llm: { anthropic: 'http://127.0.0.1:9', openai: 'http://127.0.0.1:9', gemini: 'http://127.0.0.1:9' },
+          dns: { host: '127.0.0.1', port: 9 },
+        },
+      });
+    await assert.rejects(open('f'.repeat(64)), /wrong token/);
+    await assert.rejects(callSocket(control, 'open', { command: ['true'] }), /token/);
+    await assert.rejects(callSocket(control, 'started', { pid: 1 }), /open one first/);
+    assert.equal(sessions(state.path).length, before, 'no session was opened');
+  });
+
+  test('a run that dies takes its session with it: processes killed, cgroup gone, marked failed', async (t) => {
+    if (!needKernel(t)) return;
+    const { child, done } = background(state.path, ['--name', 'hosted-dies', '--', 'sleep', '30']);
+    const s = await runningSession(state.path, 'hosted-dies');
+    const agentPid = s.rootPid ?? 0;
+    child.kill('SIGKILL');
+    await done;
+    assert.ok(await until(() => sessions(state.path).find((x) => x.id === s.id)?.status === 'failed'));
+    assert.ok(await until(() => !existsSync(s.cgroup)), 'its cgroup is removed');
+    assert.ok(await until(() => !running(agentPid)), 'the agent is gone');
+  });
+
+  test('--standalone runs a sensor of its own even with the daemon up', async (t) => {
+    if (!needKernel(t)) return;
+    const r = await wardenAsync(state.path, ['run', '--standalone', '-v', '--name', 'alone', '--', 'true']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /hosted by the warden daemon/);
+    assert.equal(sessions(state.path).find((x) => x.name === 'alone')?.status, 'ended');
+  });
+});
+
+describe('a daemon that goes away leaves its sessions frozen, never unwatched', () => {
+  const state = stateDir('hosted-gone');
+  after(() => state.cleanup());
+
+  async function hostedThenGone(t: TestContext, signal: NodeJS.Signals, name: string) {
+    const daemon = await startDaemon(state.path);
+    t.after(() => daemon.stop('SIGKILL'));
+    const { done } = background(state.path, ['--name', name, '--', 'sleep', '30']);
+    const s = await runningSession(state.path, name);
+    await daemon.stop(signal);
+    const { code, stderr } = await done;
+    assert.equal(code, 125, stderr);
+    assert.ok(frozen(s.cgroup), 'frozen');
+    assert.equal(sessions(state.path).find((x) => x.id === s.id)?.status, 'quarantined');
+    const kill = warden(state.path, ['session', 'kill', s.id]);
+    assert.equal(kill.status, 0, kill.stderr);
+    return { stderr, daemon: daemon.stderr() };
+  }
+
+  test('stopped (SIGTERM): it quarantines them and tells their runs', async (t) => {
+    if (!needKernel(t)) return;
+    const { stderr, daemon } = await hostedThenGone(t, 'SIGTERM', 'gone-term');
+    assert.match(stderr, /quarantined \(frozen\): the warden daemon stopped/);
+    assert.match(daemon, /1 running session\(s\) quarantined/);
+  });
+
+  test('killed (SIGKILL): the run sees it gone and freezes the session itself', async (t) => {
+    if (!needKernel(t)) return;
+    const { stderr } = await hostedThenGone(t, 'SIGKILL', 'gone-kill');
+    assert.match(stderr, /quarantined \(frozen\): the warden daemon went away/);
+  });
+});
