@@ -5,7 +5,9 @@
  * and Codex falls back to HTTP streaming (the relay itself is unit-tested).
  * Its tool calls are recorded, each linked to what the kernel saw; a
  * forbidden read is refused by the kernel inside its call; a covert
- * connection is flagged.
+ * connection is flagged. The session is hosted by a running daemon (the
+ * Claude Code test runs standalone), so the LLM proxy, hooks and correlation
+ * are shown working inside the daemon too.
  */
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { test } from 'node:test';
 import type { Alert, ToolCall } from '../src/applayer/records.js';
 import type { WardenEvent } from '../src/pipeline/events.js';
 import { ScriptedResponses } from './fixtures/scripted-responses.js';
-import { covertListener, needKernel, ROOT, stateDir, tempDir, warden, wardenAsync } from './helpers.js';
+import { covertListener, needKernel, ROOT, startDaemon, stateDir, tempDir, warden, wardenAsync } from './helpers.js';
 
 type Timeline = { turns: Array<{ toolCalls: Array<ToolCall & { events: WardenEvent[] }> }>; alerts: Alert[] };
 const CODEX = join(ROOT, 'node_modules', '.bin', 'codex');
@@ -26,7 +28,9 @@ test('Codex under warden run: tool calls through the proxy, linked, refused and 
   const home = tempDir('codex-home');
   const pdir = tempDir('codex-policy');
   const covertPort = await covertListener(t);
-  t.after(() => {
+  const daemon = await startDaemon(state.path);
+  t.after(async () => {
+    await daemon.stop();
     [state, ws, home, pdir].forEach((d) => d.cleanup());
   });
   mkdirSync(join(ws.path, 'secrets'));
@@ -56,6 +60,7 @@ test('Codex under warden run: tool calls through the proxy, linked, refused and 
     state.path,
     [
       'run',
+      '-v',
       '--policy',
       policy,
       '-w',
@@ -77,6 +82,7 @@ test('Codex under warden run: tool calls through the proxy, linked, refused and 
   );
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stderr, /added -c openai_base_url=/);
+  assert.match(run.stderr, new RegExp(`hosted by the warden daemon \\(pid ${daemon.child.pid}\\)`));
   assert.ok(model.seen.length >= 4, 'every turn reached the model through the proxy');
   const tl = JSON.parse(warden(state.path, ['timeline', '--last', '--json']).stdout) as Timeline;
   const calls = new Map(tl.turns.flatMap((x) => x.toolCalls).map((c) => [c.id, c]));
