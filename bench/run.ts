@@ -3,7 +3,8 @@
  *  (a) pipeline throughput: events per second from the kernel into SQLite, with loss counters;
  *  (d) application layer: LLM proxy, MCP proxy and hook latency against direct peers;
  *  (b) overhead: open/close, loopback connect and fork/exec loops with no sensor, outside a
- *      session (sensor loaded) and inside one, interleaved in the same run; ratios and percentiles.
+ *      session (sensor loaded) and inside one, interleaved in the same run; ratios and percentiles;
+ *  (e) hosting: `warden run` standalone against the same run hosted by a daemon.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -15,6 +16,7 @@ import { table } from '../src/cli/render.js';
 import { BenchSession, loadgen, median, type LoadResult } from './harness.js';
 import { enforcementBench } from './enforcement.js';
 import { applayerBench } from './applayer.js';
+import { hostingBench } from './hosting.js';
 
 const cfg = loadConfig();
 const LOADGEN = join(cfg.root, 'bench', 'build', 'loadgen');
@@ -235,6 +237,42 @@ async function applayerSection() {
   return rows;
 }
 
+async function hostingSection() {
+  console.log('\n== (e) hosting: warden run standalone (its own sensor) vs registered with a daemon, same run');
+  const r = await hostingBench(cfg, LOADGEN, quick);
+  const ms = (x: number): string => x.toFixed(1);
+  console.log(
+    table([
+      ['warden run -- true (ms)', 'N', 'p50', 'p99'],
+      ['standalone', String(r.startup.n), ms(r.startup.standalone.p50), ms(r.startup.standalone.p99)],
+      ['hosted', String(r.startup.n), ms(r.startup.hosted.p50), ms(r.startup.hosted.p99)],
+      [
+        'ratio hosted/standalone',
+        '',
+        ratio(r.startup.hosted.p50, r.startup.standalone.p50),
+        ratio(r.startup.hosted.p99, r.startup.standalone.p99),
+      ],
+    ]),
+  );
+  console.log(
+    table([
+      ['CONCURRENT', 'SESSIONS', 'OPENS EACH', 'WALL ms', 'EVENTS STORED', 'LOST (sum of sessions)'],
+      ...r.concurrent.map((c) => [
+        c.mode,
+        String(c.sessions),
+        String(c.opsEach),
+        ms(c.wallMs),
+        String(c.events),
+        String(c.lost),
+      ]),
+    ]),
+  );
+  console.log(
+    'A hosted session counts what the shared sensor lost while it ran, so concurrent hosted sessions may count one loss more than once.',
+  );
+  return r;
+}
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('benchmarks need root (BPF, cgroups)');
   const started = new Date().toISOString();
@@ -244,6 +282,7 @@ async function main(): Promise<void> {
   if (wants('overhead')) result.overhead = await overheadSection(rounds);
   if (wants('enforcement')) result.enforcement = await enforcementSection(rounds);
   if (wants('applayer')) result.applayer = await applayerSection();
+  if (wants('hosting')) result.hosting = await hostingSection();
   const dir = join(cfg.root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `bench-${started.replace(/[:.]/g, '-')}.json`);
