@@ -124,7 +124,6 @@ export class SensorHost {
     verbose?: boolean,
   ) {
     this.store = Store.open(cfg.stateDir);
-    this.store.applyRetention(cfg.retentionDays);
     this.store.onStored = (events) => {
       for (const e of events) this.runs.get(e.sessionId)?.stored(e);
     };
@@ -160,6 +159,7 @@ export class SensorHost {
   /** A new session on this host: `open()` it, then `cleanup()` it whatever happens. */
   session(cfg: Config, opts: SessionOptions): SessionRun {
     if (this.failed) throw new Error(`cannot watch a new session: ${this.failed}`);
+    this.store.applyRetention(cfg.retentionDays); /* a long-lived host ages its store out as sessions come */
     const run = new SessionRun(this, cfg, opts);
     this.runs.set(run.id, run);
     return run;
