@@ -173,6 +173,7 @@ export class AppLayerService {
       const seq = r.modelCall ? this.nextSeq++ : 0;
       const t = nowUs();
       for (const res of r.parsed.toolResults) {
+        if (!res.toolUseId) continue; /* a result that names no call has nothing to complete */
         const c = this.call(res.toolUseId, '', null, 'llm');
         c.endedUs = t;
         c.result = { text: res.content, isError: res.isError };

@@ -181,9 +181,11 @@ export class Correlator {
   }
 
   private attribute(e: WardenEvent): Resolved | undefined {
+    /* first: an agent may have been taken for upkeep before it spoke (Gemini CLI relaunches itself
+     * as a child process, exec'd while the session was still launching) */
+    if (this.agents.has(e.execId)) return this.agentOwn(e);
     const known = this.attribution.get(e.execId);
     if (known) return this.resolve(known, e);
-    if (this.agents.has(e.execId)) return this.agentOwn(e);
     const inherited = this.inherited(e.execId);
     if (inherited) {
       this.attribution.set(e.execId, inherited);

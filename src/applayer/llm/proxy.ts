@@ -11,6 +11,7 @@ import { rootCertificates } from 'node:tls';
 import type { ServerResponse } from 'node:http';
 import { AnthropicAssembler, parseAnthropicRequest } from './anthropic.js';
 import { OpenAiChatAssembler, OpenAiResponsesAssembler, parseOpenAiRequest } from './openai.js';
+import { GeminiAssembler, isGeminiModelCall, parseGeminiRequest } from './gemini.js';
 import { SseParser } from './sse.js';
 import type { Duplex } from 'node:stream';
 import { WebSocketRelay } from './websocket.js';
@@ -106,16 +107,19 @@ function join(base: string, rest: string): URL {
   return b;
 }
 
-function assemblerFor(provider: Provider, path: string): ResponseAssembler | undefined {
+/** The assembler for a model call's response; undefined for anything else (probes, token counts). */
+function assemblerFor(provider: Provider, path: string, request: LlmRequest): ResponseAssembler | undefined {
   if (provider === 'anthropic' && /\/messages$/.test(path)) return new AnthropicAssembler();
   if (provider === 'openai' && /\/chat\/completions$/.test(path)) return new OpenAiChatAssembler();
   if (provider === 'openai' && /\/responses$/.test(path)) return new OpenAiResponsesAssembler();
+  if (provider === 'gemini' && isGeminiModelCall(path)) return new GeminiAssembler(request.messageCount);
   return undefined;
 }
 
-function parseRequest(provider: Provider, body: unknown): LlmRequest {
+function parseRequest(provider: Provider, path: string, body: unknown): LlmRequest {
   if (provider === 'anthropic') return parseAnthropicRequest(body);
   if (provider === 'openai') return parseOpenAiRequest(body);
+  if (provider === 'gemini') return parseGeminiRequest(body, path);
   return EMPTY_REQUEST;
 }
 
@@ -194,7 +198,7 @@ export class LlmProxy {
   }
 
   private refuseOversized(provider: Provider, path: string, res: ServerResponse, size: number): void {
-    const modelCall = assemblerFor(provider, path) !== undefined;
+    const modelCall = assemblerFor(provider, path, EMPTY_REQUEST) !== undefined;
     const { seq } = this.opts.hooks.request({ provider, path, modelCall, parsed: EMPTY_REQUEST, body: null });
     const message = `Warden refused a request of more than ${this.maxRequest} bytes (${size} so far)`;
     res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
@@ -220,8 +224,8 @@ export class LlmProxy {
         body = raw.toString('utf8'); /* not JSON after all: still scanned as text */
       }
     } else if (raw.length) body = raw.toString('utf8');
-    const parsed = typeof body === 'object' && body !== null ? parseRequest(provider, body) : EMPTY_REQUEST;
-    const assembler = assemblerFor(provider, path);
+    const parsed = typeof body === 'object' && body !== null ? parseRequest(provider, path, body) : EMPTY_REQUEST;
+    const assembler = assemblerFor(provider, path, parsed);
     const verdict = this.opts.hooks.request({ provider, path, modelCall: assembler !== undefined, parsed, body });
     if (verdict.action === 'blocked') {
       res.writeHead(403, { 'content-type': 'application/json' });

