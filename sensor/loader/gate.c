@@ -10,6 +10,8 @@
  *    fnmatch pattern with extglob; read, write or exec per rule.
  * Directories are marked with their subdirectories (walked at add time, to
  * `depth` levels, 4096 at most): fanotify marks do not recurse by themselves.
+ * A directory is marked once however many sessions' rules name it (the
+ * daemon's sensor serves them all), so the budget is of distinct directories.
  * The gate never opens a file under a mark: it would wait on itself.
  */
 #define _GNU_SOURCE
@@ -30,7 +32,15 @@
 
 #define MAX_RULES 1024
 #define MAX_MARKS 4096
+#define MARK_SLOTS 8192 /* open addressing, at most half full */
 #define GATE_MASK (FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM)
+
+struct marked {
+	dev_t dev;
+	ino_t ino;
+	__u64 mask;
+	bool used;
+};
 
 struct rule {
 	__u32 session, access, rule, glob;
@@ -42,6 +52,7 @@ struct wd_gate {
 	wd_gate_emit_fn emit;
 	struct rule rules[MAX_RULES];
 	size_t n_rules, n_marks;
+	struct marked marks[MARK_SLOTS];
 };
 
 static __u64 now_ns(void)
@@ -72,17 +83,35 @@ int wd_gate_fd(const struct wd_gate *g)
 	return g->fd;
 }
 
+/* The slot for (dev, ino): where it is, or the free one where it goes. */
+static struct marked *slot(struct wd_gate *g, dev_t dev, ino_t ino)
+{
+	size_t i = (size_t)((ino * 0x9E3779B97F4A7C15ull) ^ dev) % MARK_SLOTS;
+	while (g->marks[i].used && (g->marks[i].dev != dev || g->marks[i].ino != ino))
+		i = (i + 1) % MARK_SLOTS;
+	return &g->marks[i];
+}
+
 static int mark(struct wd_gate *g, const char *path, bool dir)
 {
-	if (g->n_marks >= MAX_MARKS)
-		return -ENOSPC;
 	/* No FAN_ONDIR: opening a directory never waits for the gate, so the gate's own
 	 * directory walks cannot wait for themselves (that deadlocked). Listing a
 	 * protected directory stays possible; reading what is in it does not. */
 	__u64 mask = GATE_MASK | (dir ? FAN_EVENT_ON_CHILD : 0);
+	struct stat st;
+	if (stat(path, &st))
+		return -errno;
+	struct marked *m = slot(g, st.st_dev, st.st_ino);
+	if (m->used && (m->mask & mask) == mask)
+		return 0; /* marked already, for another rule or session */
+	if (!m->used && g->n_marks >= MAX_MARKS)
+		return -ENOSPC;
 	if (fanotify_mark(g->fd, FAN_MARK_ADD, mask, AT_FDCWD, path))
 		return -errno;
-	g->n_marks++;
+	if (!m->used)
+		g->n_marks++;
+	*m = (struct marked){
+	    .dev = st.st_dev, .ino = st.st_ino, .mask = m->mask | mask, .used = true};
 	return 0;
 }
 
@@ -151,6 +180,7 @@ int wd_gate_clear(struct wd_gate *g, __u32 session)
 	if (!kept) {
 		fanotify_mark(g->fd, FAN_MARK_FLUSH, 0, AT_FDCWD, NULL);
 		g->n_marks = 0;
+		memset(g->marks, 0, sizeof(g->marks));
 	}
 	return 0;
 }

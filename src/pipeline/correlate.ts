@@ -181,10 +181,14 @@ export class Correlator {
   }
 
   private attribute(e: WardenEvent): Resolved | undefined {
-    /* first: an agent may have been taken for upkeep before it spoke (Gemini CLI relaunches itself
-     * as a child process, exec'd while the session was still launching) */
-    if (this.agents.has(e.execId)) return this.agentOwn(e);
     const known = this.attribution.get(e.execId);
+    if (this.agents.has(e.execId)) {
+      /* An agent that relaunched itself (Gemini CLI, Codex's native binary) was exec'd while the
+       * session launched, and taken for upkeep. Once it speaks, its file tools are its own; what
+       * else it does cannot be told apart from that upkeep, so it stays upkeep. */
+      const own = this.agentOwn(e);
+      return known?.kind === 'agent-runtime' && own?.kind === 'undeclared' ? known : own;
+    }
     if (known) return this.resolve(known, e);
     const inherited = this.inherited(e.execId);
     if (inherited) {

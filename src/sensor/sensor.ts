@@ -210,6 +210,10 @@ export class Sensor {
           .put('path', enc.encode(rule.path + '\0'))
           .put('base', enc.encode(rule.base + '\0')).bytes,
     );
+    if (status === -28)
+      throw new SensorError(
+        `file gate rule for ${rule.path}: the gate is full (4,096 marked directories, 1,024 rules across sessions)`,
+      );
     if (status !== 0) throw new SensorError(`file gate rule for ${rule.path}: error ${-status}`);
   }
 
