@@ -36,7 +36,7 @@ import {
   type Config,
 } from './config.js';
 import { dnsEventRecorder } from './enforce/dns-events.js';
-import { buildFloor, busyDirs, gatedSelfProtection } from './enforce/floor.js';
+import { buildFloor, gatedSelfProtection } from './enforce/floor.js';
 import { Judge, type SelfProtection } from './enforce/judge.js';
 import { removePins } from './enforce/network.js';
 import { SessionEnforcer } from './enforce/session-enforcer.js';
@@ -242,7 +242,6 @@ class SessionRun {
     this.gatedSelf = gatedSelfProtection({
       policy: opts.enforcement?.policy ?? null,
       protect: selfProtectedPaths(cfg),
-      busy: busyDirs(opts.enforcement?.workspace ?? opts.cwd),
     });
     this.cg = createSessionCgroup(this.id, findCgroup2Mount());
     if (opts.jsonEvents) this.jsonOut = createWriteStream(opts.jsonEvents, { flags: 'w' });
@@ -443,8 +442,7 @@ class SessionRun {
   private writeFloor(policy: CompiledPolicy | null): string {
     mkdirSync(runDir(this.cfg), { recursive: true, mode: 0o700 });
     const file = join(runDir(this.cfg), `${this.id}.floor`);
-    const busy = busyDirs(this.opts.enforcement?.workspace ?? this.opts.cwd);
-    writeFileSync(file, buildFloor({ policy, protect: selfProtectedPaths(this.cfg), busy }), { mode: 0o600 });
+    writeFileSync(file, buildFloor({ policy, protect: selfProtectedPaths(this.cfg) }), { mode: 0o600 });
     return file;
   }
 

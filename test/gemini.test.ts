@@ -38,6 +38,9 @@ test('Gemini CLI under warden run: function calls named, linked, refused and fla
   );
   chmodSync(join(ws.path, 'run-tests.sh'), 0o755);
   mkdirSync(join(home.path, '.gemini'));
+  /* its own temp directory: with Warden cloned in /tmp, the floor carves Warden out of /tmp
+   * entry by entry and /tmp itself takes no new entries (see the README) */
+  mkdirSync(join(home.path, 'tmp'));
   writeFileSync(
     join(home.path, '.gemini', 'settings.json'),
     JSON.stringify({
@@ -66,7 +69,12 @@ test('Gemini CLI under warden run: function calls named, linked, refused and fla
     ['run', '--policy', policy, '-w', ws.path, '--', GEMINI, '-p', 'run the tests', '--yolo', '-m', 'gemini-2.5-flash'],
     {
       cwd: ws.path,
-      env: { GEMINI_API_KEY: 'test-key-not-real', HOME: home.path, WARDEN_GEMINI_UPSTREAM: upstream },
+      env: {
+        GEMINI_API_KEY: 'test-key-not-real',
+        HOME: home.path,
+        TMPDIR: join(home.path, 'tmp'),
+        WARDEN_GEMINI_UPSTREAM: upstream,
+      },
       timeoutMs: 120000,
     },
   );

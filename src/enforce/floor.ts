@@ -6,7 +6,6 @@
  * session, and the seccomp filter and capability drop.
  */
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompiledPolicy } from '../policy/compile.js';
 
@@ -29,13 +28,6 @@ export interface FloorInput {
   policy: CompiledPolicy | null;
   /** paths the agent may never write, whatever the policy: Warden's own */
   protect: string[];
-  /** directories agents make new entries in (see busyDirs) */
-  busy?: string[];
-}
-
-/** Where agents make new entries: temp directories, the home directory, the workspace. */
-export function busyDirs(workspace?: string): string[] {
-  return [tmpdir(), '/tmp', '/var/tmp', '/dev/shm', homedir(), ...(workspace ? [workspace] : [])];
 }
 
 const beneath = (path: string, dir: string): boolean => path === dir || path.startsWith(dir === '/' ? '/' : `${dir}/`);
@@ -72,26 +64,20 @@ function writableBases(policy: CompiledPolicy | null): string[] {
 }
 
 /**
- * Protected paths the file gate guards instead of Landlock: carving one out
- * would leave the directories above it unable to take new entries. So those
- * inside a writable place narrower than `/` (Warden cloned in ~ with ~
- * writable), or inside a directory agents make entries in (Warden cloned in
- * /tmp or ~ with everything writable) are gated; the rest (its default state
- * in /var/lib, /proc, /sys) are carved out, which also stops unlinks and renames.
+ * Protected paths inside a writable place narrower than `/` (Warden cloned in
+ * ~ or /tmp): carving them out with Landlock would make that place refuse new
+ * entries (an agent could not create a file in ~), so the file gate guards
+ * them instead. Returns those paths.
  */
-export function gatedSelfProtection({ policy, protect, busy = [] }: FloorInput): string[] {
-  const bases = writableBases(policy);
-  const narrow = bases.filter((b) => b !== '/');
-  const crowded = busy.map(real).filter((d) => bases.some((b) => beneath(d, b)));
-  return [...new Set(protect.map(real))].filter(
-    (p) => narrow.some((b) => beneath(p, b)) || crowded.some((d) => d !== p && beneath(p, d)),
-  );
+export function gatedSelfProtection({ policy, protect }: FloorInput): string[] {
+  const bases = writableBases(policy).filter((b) => b !== '/');
+  return [...new Set(protect.map(real))].filter((p) => bases.some((b) => beneath(p, b)));
 }
 
-export function buildFloor({ policy, protect, busy }: FloorInput): string {
+export function buildFloor({ policy, protect }: FloorInput): string {
   const lines = ['# warden launch floor', 'caps', 'seccomp', 'scope signal', 'scope abstract', 'handle write'];
   const enforce = policy?.mode === 'enforce';
-  const gated = new Set(gatedSelfProtection({ policy, protect, ...(busy ? { busy } : {}) }));
+  const gated = new Set(gatedSelfProtection({ policy, protect }));
   const guarded = [...new Set(protect.map(real))].filter((p) => !gated.has(p));
   const writable = new Set<string>();
   for (const base of [...writableBases(policy), ...DEVICES])
