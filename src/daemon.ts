@@ -683,8 +683,7 @@ export async function serveControl(host: SensorHost, token: string): Promise<Ser
         throw new Error(`unknown method ${method}`);
     }
   };
-  const server = await serveSocket(controlSocket(host.cfg), handler);
-  return server;
+  return serveSocket(controlSocket(host.cfg), handler);
 }
 
 /** Hands a reload request to a running session and returns its answer. */
