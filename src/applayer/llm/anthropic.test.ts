@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AnthropicAssembler, parseAnthropicRequest } from './anthropic.js';
-import { SseParser } from './sse.js';
+import { replaySse } from './testing.js';
 import { LlmRequestSchema, LlmResponseSchema, type LlmResponse } from './turn.js';
 
 const sse = (type: string, data: object): string => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
@@ -37,17 +37,8 @@ const STREAM = [
   sse('message_stop', {}),
 ].join('');
 
-/** Runs raw SSE text through the parser and the assembler, cut into pieces of `size` bytes. */
-function assemble(text: string, size = 7): LlmResponse {
-  const parser = new SseParser();
-  const assembler = new AnthropicAssembler();
-  const bytes = Buffer.from(text);
-  for (let i = 0; i < bytes.length; i += size)
-    parser.push(bytes.subarray(i, i + size)).forEach((e) => assembler.event(e));
-  const end = parser.end();
-  end.events.forEach((e) => assembler.event(e));
-  return LlmResponseSchema.parse(assembler.finish(end.truncated));
-}
+/** The stream replayed through a fresh assembler, cut into pieces of `size` bytes. */
+const assemble = (text: string, size = 7): LlmResponse => replaySse(new AnthropicAssembler(), text, size);
 
 test('a request: model, stream, tools, and the final user message with its tool results', () => {
   const req = parseAnthropicRequest({

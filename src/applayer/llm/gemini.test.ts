@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { functionCallId, GeminiAssembler, geminiMethod, isGeminiModelCall, parseGeminiRequest } from './gemini.js';
-import { SseParser } from './sse.js';
+import { replaySse } from './testing.js';
 import { LlmRequestSchema, LlmResponseSchema, type LlmResponse, type ToolUse } from './turn.js';
 
 const data = (chunk: object): string => `data: ${JSON.stringify(chunk)}\r\n\r\n`;
@@ -29,15 +29,9 @@ const STREAM = [
 ].join('');
 
 function assemble(text: string, historyIndex: number, size = 7, seen: ToolUse[] = []): LlmResponse {
-  const parser = new SseParser();
   const assembler = new GeminiAssembler(historyIndex);
   assembler.onToolUse = (u) => seen.push(u);
-  const bytes = Buffer.from(text);
-  for (let i = 0; i < bytes.length; i += size)
-    parser.push(bytes.subarray(i, i + size)).forEach((e) => assembler.event(e));
-  const end = parser.end();
-  end.events.forEach((e) => assembler.event(e));
-  return LlmResponseSchema.parse(assembler.finish(end.truncated));
+  return replaySse(assembler, text, size);
 }
 
 test('the model and method are read from the path', () => {

@@ -1,20 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OpenAiChatAssembler, OpenAiResponsesAssembler, parseOpenAiRequest } from './openai.js';
-import { SseParser } from './sse.js';
+import { replaySse } from './testing.js';
 import { LlmRequestSchema, LlmResponseSchema, type LlmResponse, type ResponseAssembler } from './turn.js';
 
 const data = (payload: object | string): string =>
   `data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`;
 const typed = (type: string, payload: object): string => `event: ${type}\n${data({ type, ...payload })}`;
 
-function assemble(assembler: ResponseAssembler, text: string, size = 5): LlmResponse {
-  const parser = new SseParser();
-  for (let i = 0; i < text.length; i += size) parser.push(text.slice(i, i + size)).forEach((e) => assembler.event(e));
-  const end = parser.end();
-  end.events.forEach((e) => assembler.event(e));
-  return LlmResponseSchema.parse(assembler.finish(end.truncated));
-}
+const assemble = (assembler: ResponseAssembler, text: string, size = 5): LlmResponse =>
+  replaySse(assembler, text, size);
 
 const chunk = (delta: object, extra: object = {}): string =>
   data({
