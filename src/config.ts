@@ -24,6 +24,12 @@ export const ConfigSchema = z.object({
   launchBin: z.string().describe('path to the warden-launch helper'),
   retentionDays: z.number().int().min(0).describe('sessions older than this are deleted; 0 keeps all'),
   ringbufMb: z.number().int().min(1).max(1024).describe('ring buffer size in MiB, a power of two'),
+  gateDeadlineMs: z
+    .number()
+    .int()
+    .min(1)
+    .max(60000)
+    .describe("the file gate's decision deadline: a session's open still waiting this long is refused"),
   dnsUpstream: z
     .object({ host: z.string(), port: z.number().int() })
     .describe("where Warden's resolver forwards allowed names (default: the first nameserver in /etc/resolv.conf)"),
@@ -79,6 +85,7 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     launchBin: overrides.launchBin ?? join(build, 'warden-launch'),
     retentionDays: overrides.retentionDays ?? Number(env.WARDEN_RETENTION_DAYS ?? 30),
     ringbufMb: overrides.ringbufMb ?? Number(env.WARDEN_RINGBUF_MB ?? 64),
+    gateDeadlineMs: overrides.gateDeadlineMs ?? Number(env.WARDEN_GATE_DEADLINE_MS ?? 250),
     dnsUpstream: overrides.dnsUpstream ?? parseHostPort(env.WARDEN_DNS_UPSTREAM ?? systemNameserver(), 53),
     llmUpstreams: overrides.llmUpstreams ?? {
       anthropic: env.WARDEN_ANTHROPIC_UPSTREAM ?? env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com',

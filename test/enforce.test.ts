@@ -553,7 +553,7 @@ echo fine > ${home.path}/notes; ${tool} ${ws.path}/ran; } > ${out} 2>&1`,
     const gated = denied.filter((e) => e.decision?.mechanism === 'fanotify' && e.type === 'open');
     assert.ok(
       gated.length > 0 && gated.every((e) => (e.decision?.latencyUs ?? -1) > 0),
-      'each gate decision carries its latency',
+      `each gate decision carries its latency: ${JSON.stringify(gated.filter((e) => !((e.decision?.latencyUs ?? -1) > 0)))}`,
     );
   } finally {
     ws.cleanup();

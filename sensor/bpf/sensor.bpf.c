@@ -114,6 +114,7 @@ int BPF_PROG(wd_sys_enter, struct pt_regs *regs, long native)
 	s.args[4] = WD_ARG(regs, 4);
 	s.args[5] = WD_ARG(regs, 5);
 	s.open_flags = wd_open_flags(nr, s.args);
+	s.enter_ns = bpf_ktime_get_ns();
 	bpf_map_update_elem(&wd_stash_map, &id, &s, BPF_ANY);
 	return 0;
 }

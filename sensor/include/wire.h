@@ -23,7 +23,7 @@
 #define _Static_assert static_assert
 #endif
 
-#define WD_WIRE_VERSION 2
+#define WD_WIRE_VERSION 3
 
 /* Bounds on variable data; powers of two so BPF can mask offsets. */
 #define WD_ARGV_MAX 4096
@@ -272,7 +272,7 @@ struct wd_ack {
 };
 _Static_assert(sizeof(struct wd_ack) == 32, "wd_ack size");
 
-/* Loader → userspace: counters summed over CPUs since load. */
+/* Loader → userspace: counters since load (the kernel's summed over CPUs). */
 struct wd_stats {
 	struct wd_header hdr;
 	__u64 events;	   /* events written to the ring buffer */
@@ -280,8 +280,19 @@ struct wd_stats {
 	__u64 truncations; /* events whose data was cut at a bound */
 	__u64 read_errors; /* user or kernel memory that could not be read */
 	__u64 frames_out;  /* frames written on stdout by the loader */
+	/* The file gate, answered on its own thread (sensor/loader/gate.c). */
+	__u64 gate_answered;	    /* permission events answered */
+	__u64 gate_outsiders;	    /* of those, from processes outside every session: allowed */
+	__u64 gate_denied;	    /* session opens refused (by a rule or the deadline) */
+	__u64 gate_late_denied;	    /* session opens refused because the deadline had passed */
+	__u64 gate_late_outsiders;  /* outsiders answered later than the deadline after the read */
+	__u64 gate_max_wait_ns;	    /* longest session wait: from its syscall to the answer */
+	__u64 gate_max_outsider_ns; /* longest from reading an outsider's event to answering it */
+	__u64 gate_queue_drops;	    /* denial reports lost: the output was backed up */
+	__u32 gate_deadline_ms;	    /* the decision deadline in force */
+	__u32 gate_realtime;	    /* 1: the gate thread runs SCHED_FIFO */
 };
-_Static_assert(sizeof(struct wd_stats) == 56, "wd_stats size");
+_Static_assert(sizeof(struct wd_stats) == 128, "wd_stats size");
 
 /* Userspace → loader. cmd_id is echoed in the ack. */
 struct wd_cmd {
@@ -366,6 +377,7 @@ struct wd_stash {
 	__u32 nr;	  /* enum wd_syscall */
 	__u32 open_flags; /* for the open family: the flags asked for */
 	__u32 pad;
+	__u64 enter_ns; /* bpf_ktime_get_ns() at sys_enter: the gate's deadline counts from it */
 };
 
 /* File gate rules (WD_CMD_GATE_ADD). */
@@ -386,13 +398,16 @@ struct wd_cmd_gate {
 };
 _Static_assert(sizeof(struct wd_cmd_gate) == 2088, "wd_cmd_gate size");
 
+/* The rule number of a refusal made because the decision deadline had passed. */
+#define WD_GATE_RULE_DEADLINE 0xfffffffeu
+
 /* Loader -> userspace: one gate decision about a session's open. */
 struct wd_gate_decision {
 	struct wd_header hdr;
 	__u32 session;
 	__u32 tid;
 	__u32 access;  /* WD_GATE_* asked for */
-	__u32 rule;    /* the rule that denied; ~0 when allowed */
+	__u32 rule;    /* the rule that denied; ~0 when allowed; WD_GATE_RULE_DEADLINE */
 	__u32 allowed; /* 1: allowed, 0: denied */
 	__u32 latency_ns;
 	char path[256];

@@ -3,11 +3,15 @@
  * warden-sensor: loads the BPF sensor, attaches it, streams frames (wire.h) on
  * stdout, logs on stderr, and takes commands as frames on stdin.
  *
- *   warden-sensor --session-level N [--ringbuf-mb M] [--verbose]
+ *   warden-sensor --session-level N [--ringbuf-mb M] [--gate-deadline-ms D] [--verbose]
  *
- * Frames go out in ring-buffer order. A command's ack is written only after
- * the ring buffer has been drained, so an ack is a barrier: every event that
- * happened before the command was sent is on stdout before its ack.
+ * Frames go out in ring-buffer order. The ack of a barrier command (untrack,
+ * stats) is written only once the ring buffer has been consumed past where
+ * its producer was when the command came: every event that happened before
+ * the command was sent is on stdout before its ack. Other commands are acked
+ * at once. Nothing here blocks on stdout: a reader that falls behind leaves
+ * events in the ring buffer (which drops and counts what it cannot hold).
+ * The file gate answers on a thread of its own (gate.c), whatever this one does.
  * Exits cleanly on EOF on stdin, SIGTERM or SIGINT. Tracing programs live as
  * long as this process; the network programs it attaches to a session's cgroup
  * are pinned in bpffs, so a crash cannot lift a session's limits; only an
@@ -24,8 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -40,15 +45,25 @@
 #include "gate.h"
 
 #define OUT_BUF (4 << 20)
+#define OUT_RESERVE (64 << 10) /* kept for acks and stats: events never fill it */
+#define GATE_DEADLINE_MS 250
 
 static volatile sig_atomic_t stop;
 static struct wd_gate *gate;
 static struct lsm_bpf *lsm; /* NULL when this kernel refuses BPF-LSM */
 static bool verbose;
+/*
+ * Frames waiting for stdout, which is non-blocking: a reader that falls behind
+ * never blocks this thread. Events stop at OUT_BUF - OUT_RESERVE; the sample
+ * that did not fit is held and the ring buffer is left alone until there is
+ * room again (it keeps what comes meanwhile, or drops and counts it).
+ */
 static struct {
 	unsigned char *buf;
-	size_t len;
+	size_t start, len;
 	__u64 frames;
+	_Alignas(8) unsigned char held[WD_FRAME_MAX];
+	size_t held_size;
 } out;
 
 static void logf_(const char *fmt, ...)
@@ -81,28 +96,61 @@ static __u64 clock_ns(clockid_t id)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/* Writes what stdout takes now; -errno when the reader is gone. */
 static int flush_out(void)
 {
-	size_t done = 0;
-	while (done < out.len) {
-		ssize_t n = write(STDOUT_FILENO, out.buf + done, out.len - done);
+	while (out.len > out.start) {
+		ssize_t n = write(STDOUT_FILENO, out.buf + out.start, out.len - out.start);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
 		if (n <= 0)
-			return -errno;
-		done += n;
+			return n < 0 ? -errno : -EPIPE;
+		out.start += n;
 	}
-	out.len = 0;
+	if (out.start == out.len)
+		out.start = out.len = 0;
+	else if (out.start > OUT_BUF / 2) {
+		memmove(out.buf, out.buf + out.start, out.len - out.start);
+		out.len -= out.start;
+		out.start = 0;
+	}
 	return 0;
 }
 
-static int put_frame(const void *data, size_t size)
+static bool room_for(size_t size, size_t limit)
 {
-	if (out.len + size > OUT_BUF && flush_out())
-		return -EPIPE;
+	if (out.len + size > limit && out.start) {
+		memmove(out.buf, out.buf + out.start, out.len - out.start);
+		out.len -= out.start;
+		out.start = 0;
+	}
+	return out.len + size <= limit;
+}
+
+static void put(const void *data, size_t size)
+{
 	memcpy(out.buf + out.len, data, size);
 	out.len += size;
 	out.frames++;
+}
+
+/* A loader message (ack, stats, ready): it may use the reserve. */
+static int put_frame(const void *data, size_t size)
+{
+	if (!room_for(size, OUT_BUF))
+		return -ENOSPC;
+	put(data, size);
+	return 0;
+}
+
+/* An event or a gate report: non-zero when it must wait for room. */
+static int put_event(const void *data, size_t size)
+{
+	if (out.held_size || !room_for(size, OUT_BUF - OUT_RESERVE))
+		return -ENOSPC;
+	put(data, size);
 	return 0;
 }
 
@@ -110,9 +158,38 @@ static int on_event(void *ctx, void *data, size_t size)
 {
 	(void)ctx;
 	const struct wd_header *h = data;
-	if (size < sizeof(*h) || h->size > size)
+	if (size < sizeof(*h) || h->size > size || h->size > sizeof(out.held))
 		return 0;
-	return put_frame(data, h->size);
+	/* a gate report goes before the event of the syscall it refused */
+	if (gate && wd_gate_pending(gate))
+		wd_gate_drain(gate, put_event);
+	if ((!gate || !wd_gate_pending(gate)) && put_event(data, h->size) == 0)
+		return 0;
+	/* no room: keep this one, stop consuming until stdout drains */
+	memcpy(out.held, data, h->size);
+	out.held_size = h->size;
+	return -ENOSPC;
+}
+
+/* The held sample goes out first once there is room; true when nothing is held. */
+static bool release_held(void)
+{
+	if (!out.held_size)
+		return true;
+	if (!room_for(out.held_size, OUT_BUF - OUT_RESERVE))
+		return false;
+	put(out.held, out.held_size);
+	out.held_size = 0;
+	return true;
+}
+
+/* Drains the ring buffer onto the output; true when it is empty (nothing held back). */
+static bool drain_ring(struct ring_buffer *rb)
+{
+	if (!release_held())
+		return false;
+	ring_buffer__consume(rb);
+	return out.held_size == 0;
 }
 
 static void header(struct wd_header *h, __u16 type, __u32 size)
@@ -138,6 +215,20 @@ static int put_stats(struct sensor_bpf *skel)
 			s.truncations += per_cpu[i].truncations;
 			s.read_errors += per_cpu[i].read_errors;
 		}
+	}
+	if (gate) {
+		struct wd_gate_counters g;
+		wd_gate_counters(gate, &g);
+		s.gate_answered = g.answered;
+		s.gate_outsiders = g.outsiders;
+		s.gate_denied = g.denied;
+		s.gate_late_denied = g.late_denied;
+		s.gate_late_outsiders = g.late_outsiders;
+		s.gate_max_wait_ns = g.max_wait_ns;
+		s.gate_max_outsider_ns = g.max_outsider_ns;
+		s.gate_queue_drops = g.queue_drops;
+		s.gate_deadline_ms = g.deadline_ms;
+		s.gate_realtime = g.realtime;
 	}
 	s.frames_out = out.frames + 1;
 	return put_frame(&s, sizeof(s));
@@ -257,7 +348,6 @@ static int run_command(struct sensor_bpf *skel, const struct wd_header *h, const
 	case WD_CMD_TRACK:
 		return bpf_map_update_elem(fd, &c->cgroup_id, &c->session, BPF_ANY) ? -errno : 0;
 	case WD_CMD_UNTRACK: return bpf_map_delete_elem(fd, &c->cgroup_id) ? -errno : 0;
-	case WD_CMD_STATS: return put_stats(skel);
 	case WD_CMD_MAP_UPDATE:
 		return h->size == sizeof(struct wd_cmd_map) ? map_update(skel, frame) : -EINVAL;
 	case WD_CMD_NET_ATTACH:
@@ -280,46 +370,144 @@ static int run_command(struct sensor_bpf *skel, const struct wd_header *h, const
 	}
 }
 
-/* Reads whole command frames from stdin; returns -1 on EOF or a broken stream. */
-static int read_commands(struct sensor_bpf *skel, struct ring_buffer *rb)
+/* Command bytes read from stdin, not yet carried out. */
+static struct {
+	_Alignas(8) unsigned char buf[8192];
+	size_t have;
+	bool eof;
+} in;
+
+/* Reads what stdin has; false once it is closed or broken. */
+static bool read_stdin(void)
 {
-	static _Alignas(8) unsigned char in[8192];
-	static size_t have;
-	ssize_t n = read(STDIN_FILENO, in + have, sizeof(in) - have);
+	if (in.have == sizeof(in.buf))
+		return true;
+	ssize_t n = read(STDIN_FILENO, in.buf + in.have, sizeof(in.buf) - in.have);
 	if (n < 0)
-		return errno == EINTR || errno == EAGAIN ? 0 : -1;
+		return errno == EINTR || errno == EAGAIN;
 	if (n == 0)
-		return -1;
-	have += n;
+		return false;
+	in.have += n;
+	return true;
+}
+
+/*
+ * Where the ring buffer's producer and consumer are (its first two pages, as
+ * libbpf maps them): a barrier is the producer's position when the command
+ * came, reached once the consumer has passed it.
+ */
+static struct {
+	const unsigned long *consumer, *producer;
+} ring_pos;
+
+static int map_ring_positions(int map_fd)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *c = mmap(NULL, page, PROT_READ, MAP_SHARED, map_fd, 0);
+	void *p = mmap(NULL, page, PROT_READ, MAP_SHARED, map_fd, page);
+	if (c == MAP_FAILED || p == MAP_FAILED)
+		return -errno;
+	ring_pos.consumer = c;
+	ring_pos.producer = p;
+	return 0;
+}
+
+/* Barrier commands carried out, their acks waiting for the consumer to pass `until`. */
+#define MAX_BARRIERS 64
+static struct {
+	struct wd_ack ack;
+	unsigned long until;
+} barriers[MAX_BARRIERS];
+static size_t n_barriers;
+
+static bool is_barrier(__u16 type)
+{
+	return type == WD_CMD_UNTRACK || type == WD_CMD_STATS;
+}
+
+/* Acks the barriers the consumer has passed, oldest first. */
+static void ack_barriers(struct sensor_bpf *skel)
+{
+	unsigned long consumed = __atomic_load_n(ring_pos.consumer, __ATOMIC_ACQUIRE);
+	size_t done = 0;
+	while (done < n_barriers && !out.held_size &&
+	       (long)(consumed - barriers[done].until) >= 0) {
+		struct wd_ack *ack = &barriers[done].ack;
+		if (ack->cmd_type == WD_CMD_STATS && put_stats(skel))
+			break; /* no room for its stats yet */
+		header(&ack->hdr, WD_MSG_ACK, sizeof(*ack));
+		if (put_frame(ack, sizeof(*ack)))
+			break;
+		done++;
+	}
+	memmove(barriers, barriers + done, (n_barriers - done) * sizeof(barriers[0]));
+	n_barriers -= done;
+}
+
+/*
+ * Carries out the whole command frames read so far, in order. A command is
+ * acked at once, except a barrier (untrack, stats), whose ack waits until
+ * every event the kernel had produced when it came is on the output; the
+ * commands after it go on meanwhile, so a backlog never holds up a session's
+ * set-up. Nothing here blocks. Returns -1 on a broken stream, 1 when
+ * commands wait for room for their acks, 0 when none is left.
+ */
+static int run_commands(struct sensor_bpf *skel)
+{
 	size_t at = 0;
-	while (have - at >= sizeof(struct wd_header)) {
+	int result = 0;
+	while (in.have - at >= sizeof(struct wd_header)) {
 		static _Alignas(8) unsigned char frame[4096];
 		struct wd_header h;
-		memcpy(&h, in + at, sizeof(h));
+		memcpy(&h, in.buf + at, sizeof(h));
 		if (h.version != WD_WIRE_VERSION || h.size < sizeof(struct wd_cmd) ||
 		    h.size > sizeof(frame)) {
 			logf_("bad command frame (version %u, size %u): stopping", h.version,
 			      h.size);
 			return -1;
 		}
-		if (have - at < h.size)
+		if (in.have - at < h.size)
 			break;
-		memcpy(frame, in + at, h.size);
+		if (!room_for(sizeof(struct wd_ack), OUT_BUF) ||
+		    (is_barrier(h.type) && n_barriers == MAX_BARRIERS)) {
+			result = 1; /* wait for stdout to take what is queued */
+			break;
+		}
+		memcpy(frame, in.buf + at, h.size);
 		at += h.size;
-		ring_buffer__consume(rb); /* the barrier: events first, then the ack */
 		struct wd_ack ack = {.cmd_type = h.type,
 				     .cmd_id = ((struct wd_cmd *)frame)->cmd_id};
-		ack.status = run_command(skel, &h, frame);
-		header(&ack.hdr, WD_MSG_ACK, sizeof(ack));
-		if (put_frame(&ack, sizeof(ack)))
-			return -1;
+		/* the producer's position before the command takes effect: an untracked
+		 * session's last event is before it */
+		unsigned long until = __atomic_load_n(ring_pos.producer, __ATOMIC_ACQUIRE);
+		ack.status = h.type == WD_CMD_STATS ? 0 : run_command(skel, &h, frame);
 		if (verbose)
 			logf_("command %u id %llu: %d", h.type, (unsigned long long)ack.cmd_id,
 			      ack.status);
+		if (is_barrier(h.type)) {
+			barriers[n_barriers].ack = ack;
+			barriers[n_barriers++].until = until;
+			continue;
+		}
+		header(&ack.hdr, WD_MSG_ACK, sizeof(ack));
+		put_frame(&ack, sizeof(ack)); /* room was made for it above */
 	}
-	memmove(in, in + at, have - at);
-	have -= at;
-	return 0;
+	memmove(in.buf, in.buf + at, in.have - at);
+	in.have -= at;
+	return result;
+}
+
+/* At exit: what is left goes out if the reader takes it within a bound, never longer. */
+static void flush_out_bounded(int timeout_ms)
+{
+	__u64 deadline = clock_ns(CLOCK_MONOTONIC) + (__u64)timeout_ms * 1000000ull;
+	while (out.len > out.start && flush_out() == 0) {
+		__u64 now = clock_ns(CLOCK_MONOTONIC);
+		if (now >= deadline)
+			break;
+		struct pollfd p = {.fd = STDOUT_FILENO, .events = POLLOUT};
+		poll(&p, 1, (int)((deadline - now) / 1000000ull) + 1);
+	}
 }
 
 /* bpffs holds the pinned links that keep a session's network limits in force. */
@@ -468,7 +656,8 @@ static void try_lsm(struct sensor_bpf *skel, long level)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: warden-sensor --session-level N [--ringbuf-mb M] [--verbose]\n");
+	fprintf(stderr, "usage: warden-sensor --session-level N [--ringbuf-mb M] "
+			"[--gate-deadline-ms D] [--verbose]\n");
 }
 
 int main(int argc, char **argv)
@@ -476,6 +665,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"session-level", required_argument, NULL, 'l'},
 	    {"ringbuf-mb", required_argument, NULL, 'r'},
+	    {"gate-deadline-ms", required_argument, NULL, 'd'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {},
@@ -483,11 +673,13 @@ int main(int argc, char **argv)
 	long level = -1, ringbuf_mb = 64;
 	struct sensor_bpf *skel = NULL;
 	struct ring_buffer *rb = NULL;
-	int epfd = -1, err = 0, opt;
+	long gate_deadline_ms = GATE_DEADLINE_MS;
+	int err = 0, opt;
 	__u32 programs = 0;
 
-	while ((opt = getopt_long(argc, argv, "l:r:vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "l:r:d:vh", opts, NULL)) != -1) {
 		switch (opt) {
+		case 'd': gate_deadline_ms = strtol(optarg, NULL, 10); break;
 		case 'l': level = strtol(optarg, NULL, 10); break;
 		case 'r': ringbuf_mb = strtol(optarg, NULL, 10); break;
 		case 'v': verbose = true; break;
@@ -495,9 +687,10 @@ int main(int argc, char **argv)
 		}
 	}
 	if (level < 1 || level > 64 || ringbuf_mb < 1 || ringbuf_mb > 1024 ||
-	    (ringbuf_mb & (ringbuf_mb - 1))) {
+	    (ringbuf_mb & (ringbuf_mb - 1)) || gate_deadline_ms < 1 || gate_deadline_ms > 60000) {
 		usage();
-		logf_("--session-level must be 1..64; --ringbuf-mb a power of two up to 1024");
+		logf_("--session-level must be 1..64; --ringbuf-mb a power of two up to 1024; "
+		      "--gate-deadline-ms 1..60000");
 		return 2;
 	}
 
@@ -536,24 +729,24 @@ int main(int argc, char **argv)
 	}
 	try_lsm(skel, level);
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.wd_events), on_event, NULL, NULL);
-	if (!rb) {
-		err = -errno;
+	if (!rb || (err = map_ring_positions(bpf_map__fd(skel->maps.wd_events)))) {
+		err = rb ? err : -errno;
 		logf_("ring buffer: %s", strerror(-err));
 		goto cleanup;
 	}
 
-	gate = wd_gate_new(bpf_map__fd(skel->maps.wd_stash_map), put_frame);
+	gate =
+	    wd_gate_new(bpf_map__fd(skel->maps.wd_stash_map), (__u64)gate_deadline_ms * 1000000ull);
 	if (!gate)
 		logf_("file gate unavailable (fanotify: %s): protected paths are not gated",
 		      strerror(errno));
-	epfd = epoll_create1(EPOLL_CLOEXEC);
-	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 1};
-	epoll_ctl(epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(rb), &ev);
-	ev.data.u32 = 2;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, STDIN_FILENO, &ev);
-	if (gate) {
-		ev.data.u32 = 3;
-		epoll_ctl(epfd, EPOLL_CTL_ADD, wd_gate_fd(gate), &ev);
+	else if (verbose)
+		logf_("file gate on its own thread, decision deadline %ld ms", gate_deadline_ms);
+	if (fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) | O_NONBLOCK) ||
+	    fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK)) {
+		err = -errno;
+		logf_("non-blocking stdio: %s", strerror(-err));
+		goto cleanup;
 	}
 
 	struct wd_ready ready = {.programs = programs, .session_level = level, .lsm = lsm != NULL};
@@ -562,51 +755,72 @@ int main(int argc, char **argv)
 	ready.realtime_ns = clock_ns(CLOCK_REALTIME);
 	header(&ready.hdr, WD_MSG_READY, sizeof(ready));
 	put_frame(&ready, sizeof(ready));
-	flush_out();
 	if (verbose)
 		logf_("%u programs attached, session level %ld", programs, level);
 
 	__u64 next_stats = clock_ns(CLOCK_MONOTONIC) + 1000000000ull;
+	bool waiting = false; /* commands wait for room on stdout */
 	while (!stop) {
-		struct epoll_event got[3];
-		int n = epoll_wait(epfd, got, 3, 200);
-		if (n < 0 && errno != EINTR) {
+		/* 0: ring buffer, 1: commands, 2: gate reports, 3: stdout */
+		struct pollfd fds[4] = {
+		    {.fd = out.held_size ? -1 : ring_buffer__epoll_fd(rb), .events = POLLIN},
+		    {.fd = waiting || in.eof ? -1 : STDIN_FILENO, .events = POLLIN},
+		    {.fd = gate && !out.held_size ? wd_gate_notify_fd(gate) : -1, .events = POLLIN},
+		    {.fd = out.len > out.start ? STDOUT_FILENO : -1, .events = POLLOUT},
+		};
+		if (poll(fds, 4, 200) < 0 && errno != EINTR) {
 			err = -errno;
 			break;
 		}
-		for (int i = 0; i < n; i++) {
-			if (got[i].data.u32 == 1)
-				ring_buffer__consume(rb);
-			else if (got[i].data.u32 == 3)
-				wd_gate_handle(gate);
-			else if (read_commands(skel, rb) < 0)
-				stop = 1;
+		if (fds[3].revents & (POLLERR | POLLHUP)) {
+			logf_("stdout closed: stopping");
+			break;
 		}
+		if (flush_out()) {
+			logf_("stdout closed: stopping");
+			break;
+		}
+		if (fds[0].revents || out.held_size)
+			drain_ring(rb);
+		if (fds[2].revents)
+			wd_gate_drain(gate, put_event);
+		if (fds[1].revents && !read_stdin())
+			in.eof = true;
+		int r = run_commands(skel);
+		if (r < 0)
+			break;
+		waiting = r > 0;
+		if (n_barriers) {
+			drain_ring(rb);
+			ack_barriers(skel);
+		}
+		if (in.eof && !waiting && !n_barriers)
+			break; /* Warden closed our stdin: every command it sent is done */
 		if (clock_ns(CLOCK_MONOTONIC) >= next_stats) {
-			put_stats(skel);
-			next_stats += 1000000000ull;
+			put_stats(skel); /* no room: the next one says it all */
+			next_stats = clock_ns(CLOCK_MONOTONIC) + 1000000000ull;
 		}
 		if (flush_out()) {
 			logf_("stdout closed: stopping");
 			break;
 		}
 	}
-	ring_buffer__consume(rb);
+	drain_ring(rb);
+	ack_barriers(skel);
 	put_stats(skel);
-	flush_out();
+	flush_out_bounded(2000);
 
 cleanup:
-	if (epfd >= 0)
-		close(epfd);
-	wd_gate_free(gate);
-	lsm_bpf__destroy(lsm);
-	ring_buffer__free(rb);
 	/* Sessions still attached were not ended by Warden: Warden died or let go.
 	 * Fail closed: their network limits stay pinned and they are frozen until
-	 * someone decides (warden session release | kill). */
+	 * someone decides (warden session release | kill); frozen before the gate
+	 * goes, which lets every pending open through. */
 	for (int i = 0; i < MAX_ATTACHED; i++)
 		if (attached[i].session)
 			abandon(&attached[i]);
+	wd_gate_free(gate);
+	lsm_bpf__destroy(lsm);
+	ring_buffer__free(rb);
 	sensor_bpf__destroy(skel);
 	free(out.buf);
 	return err ? 1 : 0;

@@ -8,7 +8,6 @@ import { dashboardFiles } from '../api/static.js';
 import { apiSocket, controlSocket, daemonInfoFile, parseHostPort, runDir, tokenFile, type Config } from '../config.js';
 import { SensorHost, serveControl } from '../daemon.js';
 import { runningDaemon, type DaemonInfo } from '../session/control.js';
-import { Store } from '../store/store.js';
 import type { Exporter } from '../export/exporter.js';
 import { JsonlExporter } from '../export/jsonl.js';
 import { NatsExporter } from '../export/nats.js';
@@ -17,6 +16,7 @@ import { PrometheusExporter } from '../export/prometheus.js';
 import { StoreTail } from '../export/tail.js';
 import { WebhookExporter } from '../export/webhook.js';
 import { table } from './render.js';
+import { useStore } from '../session/reconcile.js';
 
 interface DaemonFlags {
   listen: string;
@@ -54,10 +54,10 @@ async function runDaemon(cfg: Config, o: DaemonFlags): Promise<void> {
   const token = randomBytes(32).toString('hex');
   writeFileSync(tokenFile(cfg), token + '\n', { mode: 0o600 });
   const socket = apiSocket(cfg);
+  /* the loader's counters as of its last stats frame (one a second): a scrape never waits on a backlog */
   const prometheus = new PrometheusExporter(sensors.store, async () => {
-    await sensors.sensor.barrier();
-    const { events, drops } = sensors.sensor.stats;
-    return { events: Number(events), lost: Number(drops) + sensors.sensor.decodeErrors };
+    const { events, drops, gate } = sensors.sensor.stats;
+    return { events: Number(events), lost: Number(drops) + sensors.sensor.decodeErrors, gate };
   });
   const tail = new StoreTail(sensors.store, [prometheus, ...(await exporters(o))]);
   const ui = dashboardFiles(join(cfg.root, 'dist', 'ui'));
@@ -134,7 +134,7 @@ export function statusCommand(config: () => Config): Command {
     .action((o: { json?: boolean }) => {
       const cfg = config();
       const daemon = runningDaemon(cfg);
-      const report = Store.use(cfg.stateDir, (store) => {
+      const report = useStore(cfg.stateDir, (store) => {
         const running = store.sessions(500).filter((s) => s.status === 'running' || s.status === 'quarantined');
         return running.map((s) => ({
           id: s.id,

@@ -12,6 +12,9 @@ import type { Judge } from './judge.js';
 
 type Sink = (e: WardenEvent) => void;
 
+/** The rule named on an open the file gate refused because its decision deadline passed. */
+export const GATE_DEADLINE_RULE = 'warden.gate-deadline';
+
 function frozen(cgroup: string): boolean {
   return /^frozen 1$/m.test(readFileSync(join(cgroup, 'cgroup.events'), 'utf8'));
 }
@@ -28,24 +31,40 @@ export class SessionEnforcer {
     private readonly sink: Sink,
   ) {}
 
-  /* the file gate's latency per thread, waiting for the refused call's event */
-  private readonly gateLatency = new Map<number, number>();
+  /* the file gate's refusals per thread, waiting for the refused call's event */
+  private readonly gateRefusals = new Map<number, { latencyNs: number; deadlineMs?: number }>();
 
-  /** A file gate denial: its frame comes before the refused syscall's event. */
-  gateDecided(tid: number, latencyNs: number): void {
-    this.gateLatency.set(tid, latencyNs);
+  /**
+   * A file gate denial: its frame comes before the refused syscall's event.
+   * `deadlineMs`: refused because the gate could not decide within it.
+   */
+  gateDecided(tid: number, latencyNs: number, deadlineMs?: number): void {
+    this.gateRefusals.set(tid, { latencyNs, ...(deadlineMs !== undefined ? { deadlineMs } : {}) });
   }
 
   handle(e: WardenEvent): void {
-    const decision = this.judge.judge(e) ?? e.decision;
-    if (decision?.mechanism === 'fanotify' && decision.verdict === 'denied') {
-      const ns = this.gateLatency.get(e.tid);
-      this.gateLatency.delete(e.tid);
-      if (ns !== undefined) decision.latencyUs = ns / 1000;
+    /* the report may come before earlier events of the same thread: it is the refused call's */
+    const refused = (e.type === 'open' || e.type === 'exec-failed') && e.result === -1;
+    const gate = refused ? this.gateRefusals.get(e.tid) : undefined;
+    if (gate) this.gateRefusals.delete(e.tid);
+    let decision = this.judge.judge(e) ?? e.decision;
+    if (gate?.deadlineMs !== undefined && refused && decision?.verdict !== 'denied') {
+      decision = {
+        verdict: 'denied',
+        rule: GATE_DEADLINE_RULE,
+        mechanism: 'fanotify',
+        reason: `the file gate could not decide within its ${gate.deadlineMs} ms deadline: refused (fail closed)`,
+        policy: this.judge.policy?.name ?? 'none',
+      };
+    }
+    if (decision?.mechanism === 'fanotify' && decision.verdict === 'denied' && gate) {
+      decision.latencyUs = gate.latencyNs / 1000;
     }
     if (decision) e.decision = decision;
     this.sink(e);
-    const violated = decision && (decision.verdict === 'denied' || decision.mechanism === 'unenforced');
+    /* a refusal for lack of time is Warden's, not the agent's: no onViolation for it */
+    if (!decision || decision.rule === GATE_DEADLINE_RULE) return;
+    const violated = decision.verdict === 'denied' || decision.mechanism === 'unenforced';
     const policy = this.judge.policy;
     if (violated && policy?.mode === 'enforce') this.act(e, decision.rule, policy.onViolation);
   }

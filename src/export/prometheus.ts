@@ -7,8 +7,49 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Alert } from '../applayer/records.js';
 import type { WardenEvent } from '../pipeline/events.js';
+import type { GateCounters } from '../sensor/wire.js';
 import type { Store } from '../store/store.js';
 import type { Exporter } from './exporter.js';
+
+/** What the daemon's sensor counts itself, read when scraped. */
+export interface SensorCounters {
+  events: number;
+  lost: number;
+  gate: GateCounters;
+}
+
+/* The file gate's own counters (sensor/loader/gate.c), as gauges. */
+const GATE_GAUGES: ReadonlyArray<readonly [string, string, (g: GateCounters) => number]> = [
+  ['warden_gate_answered_total', 'permission events the file gate answered', (g) => Number(g.answered)],
+  [
+    'warden_gate_outsiders_total',
+    'of those, opens by processes outside every session (allowed at once)',
+    (g) => Number(g.outsiders),
+  ],
+  ['warden_gate_denied_total', 'session opens the file gate refused', (g) => Number(g.denied)],
+  [
+    'warden_gate_late_denied_total',
+    'session opens refused because the decision deadline had passed',
+    (g) => Number(g.lateDenied),
+  ],
+  [
+    'warden_gate_late_outsiders_total',
+    'outsiders answered later than the deadline after the gate read them',
+    (g) => Number(g.lateOutsiders),
+  ],
+  [
+    'warden_gate_max_wait_seconds',
+    "the longest a session's open waited for the gate, from its syscall",
+    (g) => Number(g.maxWaitNs) / 1e9,
+  ],
+  [
+    'warden_gate_max_outsider_seconds',
+    "the longest from reading an outsider's event to answering it",
+    (g) => Number(g.maxOutsiderNs) / 1e9,
+  ],
+  ['warden_gate_report_drops_total', 'denial reports lost: the output was backed up', (g) => Number(g.queueDrops)],
+  ['warden_gate_deadline_seconds', "the file gate's decision deadline", (g) => g.deadlineMs / 1000],
+];
 
 export class PrometheusExporter implements Exporter {
   readonly name = 'prometheus';
@@ -43,9 +84,20 @@ export class PrometheusExporter implements Exporter {
    * `sensor`, where the exporter runs beside one (the daemon): the sensor's own counters,
    * read when scraped, so a loss shows while its sessions still run.
    */
-  constructor(store: Store, sensor?: () => Promise<{ events: number; lost: number }>) {
+  constructor(store: Store, sensor?: () => Promise<SensorCounters>) {
     const registry = this.registry;
     if (sensor) {
+      for (const [name, help, value] of GATE_GAUGES) {
+        new Gauge({
+          name,
+          help,
+          registers: [registry],
+          async collect() {
+            const s = await sensor().catch(() => undefined);
+            if (s) this.set(value(s.gate));
+          },
+        });
+      }
       new Gauge({
         name: 'warden_sensor_events_read_total',
         help: "events the daemon's sensor has read from the kernel",

@@ -51,8 +51,10 @@ function defineStruct(name: string, decl: ReadonlyArray<readonly [string, FieldT
   return layout;
 }
 
-export const WIRE_VERSION = 2;
+export const WIRE_VERSION = 3;
 export const FRAME_MAX = 16384;
+/** The rule number of a gate refusal made because the decision deadline had passed. */
+export const GATE_RULE_DEADLINE = 0xfffffffe;
 
 export const Header = defineStruct('wd_header', [
   ['version', 'u16'],
@@ -166,6 +168,16 @@ export const Stats = message('wd_stats', [
   ['truncations', 'u64'],
   ['read_errors', 'u64'],
   ['frames_out', 'u64'],
+  ['gate_answered', 'u64'],
+  ['gate_outsiders', 'u64'],
+  ['gate_denied', 'u64'],
+  ['gate_late_denied', 'u64'],
+  ['gate_late_outsiders', 'u64'],
+  ['gate_max_wait_ns', 'u64'],
+  ['gate_max_outsider_ns', 'u64'],
+  ['gate_queue_drops', 'u64'],
+  ['gate_deadline_ms', 'u32'],
+  ['gate_realtime', 'u32'],
 ]);
 
 export const Cmd = message('wd_cmd', [

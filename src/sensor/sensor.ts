@@ -9,7 +9,15 @@ import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import * as L from './layout.js';
 import { FrameType } from './layout.js';
-import { commandFrame, decodeFrame, encodeCommand, FrameSplitter, type RawEvent, type RawMessage } from './wire.js';
+import {
+  commandFrame,
+  decodeFrame,
+  encodeCommand,
+  FrameSplitter,
+  type GateCounters,
+  type RawEvent,
+  type RawMessage,
+} from './wire.js';
 
 export class SensorError extends Error {
   override name = 'SensorError';
@@ -20,7 +28,21 @@ export interface SensorStats {
   drops: bigint;
   truncations: bigint;
   readErrors: bigint;
+  gate: GateCounters;
 }
+
+const NO_GATE: GateCounters = {
+  answered: 0n,
+  outsiders: 0n,
+  denied: 0n,
+  lateDenied: 0n,
+  lateOutsiders: 0n,
+  maxWaitNs: 0n,
+  maxOutsiderNs: 0n,
+  queueDrops: 0n,
+  deadlineMs: 0,
+  realtime: false,
+};
 
 export interface SensorInfo {
   programs: number;
@@ -35,6 +57,8 @@ export interface SensorOptions {
   bin: string;
   sessionLevel: number;
   ringbufMb: number;
+  /** the file gate's decision deadline */
+  gateDeadlineMs?: number;
   onEvent: (e: RawEvent) => void;
   /** a file gate decision (denials only) */
   onGate?: (d: Extract<RawMessage, { kind: 'gate' }>) => void;
@@ -45,6 +69,9 @@ export interface SensorOptions {
 
 type Pending = { resolve: (status: number) => void; reject: (e: Error) => void };
 
+/* Long enough for a loader to drain a full ring buffer onto a busy pipeline before it acks. */
+const COMMAND_TIMEOUT_MS = 60_000;
+
 export class Sensor {
   private proc: ChildProcessByStdio<Writable, Readable, Readable> | undefined;
   private readonly splitter = new FrameSplitter();
@@ -52,7 +79,7 @@ export class Sensor {
   private nextCmd = 1n;
   private stderr = '';
   private exited = false;
-  stats: SensorStats = { events: 0n, drops: 0n, truncations: 0n, readErrors: 0n };
+  stats: SensorStats = { events: 0n, drops: 0n, truncations: 0n, readErrors: 0n, gate: NO_GATE };
   info: SensorInfo | undefined;
   decodeErrors = 0;
 
@@ -64,6 +91,7 @@ export class Sensor {
       throw new SensorError(`sensor not built: ${this.opts.bin} is missing (run: make -C sensor)`);
     }
     const args = ['--session-level', String(this.opts.sessionLevel), '--ringbuf-mb', String(this.opts.ringbufMb)];
+    if (this.opts.gateDeadlineMs) args.push('--gate-deadline-ms', String(this.opts.gateDeadlineMs));
     if (this.opts.verbose) args.push('--verbose');
     const proc = spawn(this.opts.bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc = proc;
@@ -142,7 +170,13 @@ export class Sensor {
         return false;
       }
       case 'stats':
-        this.stats = { events: m.events, drops: m.drops, truncations: m.truncations, readErrors: m.readErrors };
+        this.stats = {
+          events: m.events,
+          drops: m.drops,
+          truncations: m.truncations,
+          readErrors: m.readErrors,
+          gate: m.gate,
+        };
         return false;
       case 'gate':
         this.opts.onGate?.(m);
@@ -150,12 +184,25 @@ export class Sensor {
     }
   }
 
+  /**
+   * Sends one command and resolves with its status. Bounded: a loader that does
+   * not answer within COMMAND_TIMEOUT_MS (stopped, or wedged) is an error, never a hang.
+   */
   private send(frame: (id: bigint) => Uint8Array): Promise<number> {
     const proc = this.proc;
     if (!proc || this.exited) return Promise.reject(new SensorError('sensor is not running'));
     const id = this.nextCmd++;
     return new Promise<number>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new SensorError(`sensor did not answer a command within ${COMMAND_TIMEOUT_MS / 1000} s`));
+      }, COMMAND_TIMEOUT_MS);
+      timer.unref();
+      const done = (): void => clearTimeout(timer);
+      this.pending.set(id, {
+        resolve: (status) => (done(), resolve(status)),
+        reject: (e) => (done(), reject(e)),
+      });
       proc.stdin.write(frame(id));
     });
   }

@@ -73,6 +73,29 @@ export type RawEvent =
       capInheritable: bigint;
     });
 
+/** The file gate's counters since the loader started (struct wd_stats, gate_*). */
+export interface GateCounters {
+  /** permission events answered */
+  answered: bigint;
+  /** of those, from processes outside every session (allowed at once) */
+  outsiders: bigint;
+  /** session opens refused, by a rule or the deadline */
+  denied: bigint;
+  /** session opens refused because the decision deadline had passed */
+  lateDenied: bigint;
+  /** outsiders answered later than the deadline after the gate read them */
+  lateOutsiders: bigint;
+  /** the longest a session's open waited, from its syscall to the answer */
+  maxWaitNs: bigint;
+  /** the longest from reading an outsider's event to answering it */
+  maxOutsiderNs: bigint;
+  /** denial reports lost because the output was backed up */
+  queueDrops: bigint;
+  deadlineMs: number;
+  /** the gate thread runs SCHED_FIFO */
+  realtime: boolean;
+}
+
 export type RawMessage =
   | {
       kind: 'ready';
@@ -84,7 +107,9 @@ export type RawMessage =
       lsm: boolean;
     }
   | { kind: 'ack'; cmdType: number; status: number; cmdId: bigint }
-  | { kind: 'stats'; events: bigint; drops: bigint; truncations: bigint; readErrors: bigint; framesOut: bigint }
+  | ({ kind: 'stats'; events: bigint; drops: bigint; truncations: bigint; readErrors: bigint; framesOut: bigint } & {
+      gate: GateCounters;
+    })
   | {
       kind: 'gate';
       timeNs: number;
@@ -359,6 +384,18 @@ export function decodeFrame(bytes: Uint8Array): RawFrame {
         truncations: r.u64('truncations'),
         readErrors: r.u64('read_errors'),
         framesOut: r.u64('frames_out'),
+        gate: {
+          answered: r.u64('gate_answered'),
+          outsiders: r.u64('gate_outsiders'),
+          denied: r.u64('gate_denied'),
+          lateDenied: r.u64('gate_late_denied'),
+          lateOutsiders: r.u64('gate_late_outsiders'),
+          maxWaitNs: r.u64('gate_max_wait_ns'),
+          maxOutsiderNs: r.u64('gate_max_outsider_ns'),
+          queueDrops: r.u64('gate_queue_drops'),
+          deadlineMs: r.u32('gate_deadline_ms'),
+          realtime: r.u32('gate_realtime') === 1,
+        },
       };
     }
     case L.FrameType.GATE: {
