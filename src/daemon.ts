@@ -7,11 +7,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import {
-  closeSync,
   createWriteStream,
-  fstatSync,
-  openSync,
-  readSync,
   existsSync,
   mkdirSync,
   readFileSync,
@@ -44,6 +40,7 @@ import { SessionPolicy } from './enforce/session-policy.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { compilePolicy, type CompiledPolicy } from './policy/compile.js';
 import { loadPolicy, PolicyError } from './policy/load.js';
+import { GATE_RULE_DEADLINE } from './sensor/layout.js';
 import { Sensor } from './sensor/sensor.js';
 import { describePid, QUARANTINED_STATUS, quarantineNotice, SignalRelay, startAgent } from './session/agent.js';
 import {
@@ -58,6 +55,8 @@ import {
   type SessionCgroup,
 } from './session/cgroup.js';
 import { Store, type Session } from './store/store.js';
+import { openStore, processIdentity } from './session/reconcile.js';
+import { readFileStart } from './safe-read.js';
 import { LlmProxy, PREFIX } from './applayer/llm/proxy.js';
 import { AppLayerService } from './applayer/service.js';
 import { throughProxy } from './applayer/agents.js';
@@ -87,21 +86,6 @@ export function selfSecretPaths(cfg: Config): string[] {
   return [tokenFile(cfg)];
 }
 
-/** The start of a file as it is now, for detectors that read what was written. */
-function readStart(path: string, maxBytes = 1 << 20): string | undefined {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    const buf = Buffer.alloc(Math.min(maxBytes, fstatSync(fd).size));
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    return buf.subarray(0, n).toString('utf8');
-  } catch {
-    return undefined;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
 type Exit = { code: number | null; signal: NodeJS.Signals | null };
 
 /**
@@ -123,7 +107,7 @@ export class SensorHost {
     readonly cfg: Config,
     verbose?: boolean,
   ) {
-    this.store = Store.open(cfg.stateDir);
+    this.store = openStore(cfg.stateDir);
     this.store.onStored = (events) => {
       for (const e of events) this.runs.get(e.sessionId)?.stored(e);
     };
@@ -136,9 +120,17 @@ export class SensorHost {
       bin: cfg.sensorBin,
       sessionLevel: levelOf(mount, wardenParent(mount)) + 1,
       ringbufMb: cfg.ringbufMb,
+      gateDeadlineMs: cfg.gateDeadlineMs,
       verbose,
       onEvent: (raw) => this.pipeline.handle(raw),
-      onGate: (d) => this.runs.get(this.pipeline.sessionOf(d.session) ?? '')?.enforcer?.gateDecided(d.tid, d.latencyNs),
+      onGate: (d) =>
+        this.runs
+          .get(this.pipeline.sessionOf(d.session) ?? '')
+          ?.enforcer?.gateDecided(
+            d.tid,
+            d.latencyNs,
+            d.rule === GATE_RULE_DEADLINE ? this.sensor.stats.gate.deadlineMs : undefined,
+          ),
       /* monitoring and the file gate died with it: no session may go on unwatched */
       onExit: () => {
         this.failed = `the sensor died (${this.sensor.lastError() || 'no message'})`;
@@ -213,6 +205,8 @@ class SessionRun {
   readonly enforcer: SessionEnforcer | undefined;
   /* pending until the agent exits (ended) or is held frozen (quarantined); pending at the end means failed */
   outcome: 'pending' | 'ended' | 'quarantined' = 'pending';
+  /** the agent exited: the recording of its end, under way */
+  finishing: Promise<RunResult> | undefined;
   private hold: (reason: string) => void = () => undefined;
   readonly held = new Promise<string>((resolve) => (this.hold = resolve));
   private jsonOut: WriteStream | undefined;
@@ -263,7 +257,7 @@ class SessionRun {
         wardenPids: () => this.wardenPids(),
         wardenPaths: selfProtectedPaths(cfg).filter((p) => p !== '/proc' && p !== '/sys'),
         workspace: opts.enforcement?.workspace ?? null,
-        readFile: readStart,
+        readFile: readFileStart,
       },
       (id) => this.policy.policy?.detectionAction(id) ?? 'alert',
     );
@@ -374,6 +368,7 @@ class SessionRun {
       startedUs: Date.now() * 1000,
       rootPid: null,
       agent: this.opts.agent ?? basename(this.opts.command[0] ?? 'agent'),
+      owner: processIdentity(),
     });
     const floor = this.opts.enforcement ? this.writeFloor(this.opts.enforcement.policy) : undefined;
     this.recordPolicy();
@@ -653,8 +648,11 @@ export async function serveControl(host: SensorHost, token: string): Promise<Ser
         });
         runs.set(peer, next);
         /* whatever happens to the caller, the session ends here: a connection gone while
-         * the agent runs means its warden run died, and its processes are killed */
-        peer.onClose(() => void next.cleanup());
+         * the agent runs means its warden run died, and its processes are killed; gone
+         * once the agent exited, the session's recording is finished first */
+        peer.onClose(
+          () => void (next.finishing ?? Promise.resolve()).catch(() => undefined).finally(() => next.cleanup()),
+        );
         void next.held.then((reason) => {
           if (next.outcome !== 'pending') return;
           next.quarantine();
@@ -676,7 +674,8 @@ export async function serveControl(host: SensorHost, token: string): Promise<Ser
         if (!run) throw new Error('no session on this connection: open one first');
         if (run.outcome !== 'pending') throw new Error(`session ${run.id} is already ${run.outcome}`);
         const exit = ExitSchema.parse(params);
-        const { session, status } = await run.finish({ code: exit.code, signal: exit.signal as NodeJS.Signals | null });
+        run.finishing = run.finish({ code: exit.code, signal: exit.signal as NodeJS.Signals | null });
+        const { session, status } = await run.finishing;
         return { id: session.id, status };
       }
       default:

@@ -20,6 +20,7 @@ import { Store } from '../store/store.js';
 import { provenanceGraph } from './graph.js';
 import { buildTimeline } from './timeline.js';
 import { LiveStream } from './stream.js';
+import { openStore } from '../session/reconcile.js';
 
 /** An error a client made or can act on: its status and message go back as JSON. */
 export class ApiError extends Error {
@@ -62,7 +63,7 @@ export class ApiServer {
   private readonly routes: Array<[string, RegExp, Handler]>;
 
   constructor(private readonly o: ApiOptions) {
-    this.store = Store.open(o.cfg.stateDir);
+    this.store = openStore(o.cfg.stateDir);
     this.stream = new LiveStream(this.store);
     this.routes = [
       ['GET', /^\/api\/sessions$/, (_m, url) => this.sessions(url)],

@@ -4,7 +4,7 @@
  * tool calls and alerts. One per session, in the process that owns it.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileStart } from '../safe-read.js';
 import { z } from 'zod';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { decideToolCall } from '../policy/tools.js';
@@ -243,12 +243,8 @@ export class AppLayerService {
   noteOpened(path: string): void {
     if (!SECRET_FILE.test(path) || this.watchedFiles.has(path)) return;
     this.watchedFiles.add(path);
-    try {
-      if (statSync(path).size > 1 << 20) return;
-      this.scanner.addKnownValues(envFileValues(readFileSync(path, 'utf8')));
-    } catch {
-      /* gone or unreadable: nothing to watch */
-    }
+    const text = readFileStart(path, 1 << 20); /* gone, unreadable or not a regular file: nothing to watch */
+    if (text !== undefined) this.scanner.addKnownValues(envFileValues(text));
   }
 
   /** `tools/list` from an MCP server: pins each definition; changed ones stay blocked until approved. */

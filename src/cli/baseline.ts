@@ -8,8 +8,9 @@ import { learnBaseline, sessionFacts } from '../detect/session-review.js';
 import { suggestPolicy } from '../detect/suggest.js';
 import { Store } from '../store/store.js';
 import { progress, table } from './render.js';
+import { useStore } from '../session/reconcile.js';
 
-const withStore = <T>(cfg: Config, fn: (s: Store) => T): T => Store.use(cfg.stateDir, fn);
+const withStore = <T>(cfg: Config, fn: (s: Store) => T): T => useStore(cfg.stateDir, fn);
 
 const top = (r: Record<string, number>, n = 8): string =>
   Object.entries(r)

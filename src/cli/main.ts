@@ -24,6 +24,7 @@ import { buildTimeline } from '../api/timeline.js';
 import { renderTimeline } from './timeline.js';
 import { alertsTable, atLeast } from './alerts.js';
 import { SEVERITIES } from '../applayer/records.js';
+import { useStore } from '../session/reconcile.js';
 
 class UsageError extends Error {
   override name = 'UsageError';
@@ -45,7 +46,7 @@ function requireRoot(what: string): void {
   }
 }
 
-const withStore = <T>(fn: (s: Store) => T): T => Store.use(config().stateDir, fn);
+const withStore = <T>(fn: (s: Store) => T): T => useStore(config().stateDir, fn);
 
 function pickSession(store: Store, o: { session?: string; last?: boolean }): Session {
   if (o.session && o.last) throw new UsageError('give --session or --last, not both');

@@ -17,8 +17,8 @@ import { AppLayerService } from '../applayer/service.js';
 import { DEFAULT_POLICY, policyPath } from '../policy/builtin.js';
 import { compilePolicy } from '../policy/compile.js';
 import { loadPolicy } from '../policy/load.js';
-import { Store } from '../store/store.js';
 import { table } from './render.js';
+import { openStore, useStore } from '../session/reconcile.js';
 
 /** A name for the server from its command: the package or script name. */
 export function serverName(command: string[]): string {
@@ -109,7 +109,7 @@ async function proxyHttp(cfg: Config, o: McpFlags & { url: string }): Promise<nu
     ask = (m, p) => client.call(m, p);
   } else {
     /* a remote server has no local processes: its session holds its calls, decisions and alerts */
-    const store = Store.open(cfg.stateDir);
+    const store = openStore(cfg.stateDir);
     id = newSessionId();
     store.createSession({
       id,
@@ -181,7 +181,7 @@ export function mcpCommand(config: () => Config): Command {
     .requiredOption('--server <name>', 'the server name')
     .argument('[tools...]', 'tool names')
     .action((tools: string[], o: { server: string }) =>
-      Store.use(config().stateDir, (store) => {
+      useStore(config().stateDir, (store) => {
         const pending = store.app
           .mcpTools(o.server)
           .filter((t) => t.pendingHash && (!tools.length || tools.includes(t.tool)));
@@ -204,7 +204,7 @@ export function mcpCommand(config: () => Config): Command {
     .option('--server <name>', 'only this server')
     .option('--json', 'one JSON object per line')
     .action((o: { server?: string; json?: boolean }) =>
-      Store.use(config().stateDir, (store) => {
+      useStore(config().stateDir, (store) => {
         const tools = store.app.mcpTools(o.server);
         if (o.json) for (const t of tools) console.log(JSON.stringify(t));
         else if (!tools.length) console.log('no MCP tools pinned yet');

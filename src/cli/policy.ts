@@ -5,11 +5,11 @@ import { convertSrt, toYaml } from '../policy/import-srt.js';
 import { resolve } from 'node:path';
 import type { Config } from '../config.js';
 import { requestReload } from '../daemon.js';
-import { Store } from '../store/store.js';
 import { policyPath } from '../policy/builtin.js';
 import { compilePolicy } from '../policy/compile.js';
 import { loadPolicy, parsePolicy } from '../policy/load.js';
 import { policyJsonSchema } from '../policy/schema.js';
+import { openStore } from '../session/reconcile.js';
 
 export function policyCommand(config: () => Config): Command {
   const cmd = new Command('policy').description('check and inspect policies');
@@ -41,7 +41,7 @@ export function policyCommand(config: () => Config): Command {
       const cfg = config();
       const path = resolve(policyPath(cfg.root, file));
       compilePolicy(loadPolicy(path), { workspace: o.workspace }); /* file:line errors here, before anything moves */
-      const store = Store.open(cfg.stateDir);
+      const store = openStore(cfg.stateDir);
       const session = o.session ? store.session(o.session) : store.sessions(200).find((x) => x.status === 'running');
       store.close();
       if (!session) throw new Error(o.session ? `no session ${o.session}` : 'no running session');

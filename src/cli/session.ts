@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import type { Config } from '../config.js';
 import { freezeSession, killSession, releaseSession } from '../session/operator.js';
-import { Store } from '../store/store.js';
+import { openStore, useStore } from '../session/reconcile.js';
 
 export function sessionCommand(config: () => Config): Command {
   const cmd = new Command('session').description('freeze, release or end a running session');
@@ -12,7 +12,7 @@ export function sessionCommand(config: () => Config): Command {
     .description('quarantine: freeze every process of the session')
     .argument('<id>', 'session id (a unique prefix will do)')
     .action((id: string) =>
-      Store.use(config().stateDir, (store) => {
+      useStore(config().stateDir, (store) => {
         const r = freezeSession(store, id);
         console.log(`session ${r.session} frozen (${r.processes} processes)`);
       }),
@@ -23,7 +23,7 @@ export function sessionCommand(config: () => Config): Command {
     .description('thaw a frozen session')
     .argument('<id>', 'session id')
     .action((id: string) =>
-      Store.use(config().stateDir, (store) => {
+      useStore(config().stateDir, (store) => {
         const r = releaseSession(store, id);
         console.log(`session ${r.session} released`);
         if (r.unwatched) {
@@ -39,7 +39,7 @@ export function sessionCommand(config: () => Config): Command {
     .description('end every process of the session and remove it')
     .argument('<id>', 'session id')
     .action(async (id: string) => {
-      const store = Store.open(config().stateDir);
+      const store = openStore(config().stateDir);
       try {
         const r = await killSession(store, id);
         console.log(`session ${r.session} ended; its cgroup and network pins are removed`);

@@ -3,7 +3,8 @@
  * cgroup, signals relayed to it, and what is left of it described.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { SessionCgroup } from './cgroup.js';
 
@@ -41,31 +42,85 @@ export class SessionAborted extends Error {
   }
 }
 
+/** How long the agent has to end after a SIGTERM (or SIGHUP, or SIGINT without a terminal) before Warden ends it. */
+export const END_GRACE_MS = 10_000;
+/* On a terminal SIGINT is the agent's (an interactive agent cancels a turn): this many, close together, end it. */
+const TTY_INTERRUPTS = 3;
+const TTY_INTERRUPT_WINDOW_MS = 3_000;
+const ENDING = new Set(['SIGTERM', 'SIGHUP', 'SIGINT']);
+const DUPLICATE_MS = 500;
+
 /**
  * Relays signals to the agent. Installed before any set-up, so a signal that
  * arrives early aborts the session cleanly instead of killing Warden mid-way.
+ * A signal that asks the run to end always ends it in a bounded time: the
+ * agent gets END_GRACE_MS to exit on its own, and a second such signal (on a
+ * terminal, a third SIGINT in a row) ends it at once. Ending it is cgroup.kill
+ * of the session, which reaches frozen processes and ones waiting in the kernel.
  */
 export class SignalRelay {
   private child: ChildProcess | undefined;
+  private cgroup: string | undefined;
   pending: NodeJS.Signals | undefined;
   private readonly handlers = new Map<NodeJS.Signals, () => void>();
+  private askedAt: number | undefined;
+  private interrupts: number[] = [];
+  private grace: NodeJS.Timeout | undefined;
+  /** set once Warden ended the session itself, and why */
+  forced: string | undefined;
 
-  constructor(tty: boolean) {
+  constructor(
+    private readonly tty: boolean,
+    private readonly graceMs = END_GRACE_MS,
+  ) {
     for (const sig of FORWARDED) {
-      const h = (): void => {
-        if (!this.child) this.pending ??= sig;
-        else if (!(tty && TTY_DELIVERED.has(sig))) this.child.kill(sig);
-      };
+      const h = (): void => this.on(sig);
       this.handlers.set(sig, h);
       process.on(sig, h);
     }
   }
 
-  attach(child: ChildProcess): void {
+  private on(sig: NodeJS.Signals): void {
+    if (!this.child) {
+      this.pending ??= sig;
+      return;
+    }
+    if (!(this.tty && TTY_DELIVERED.has(sig))) this.child.kill(sig);
+    if (!ENDING.has(sig)) return;
+    if (this.tty && sig === 'SIGINT') {
+      const now = Date.now();
+      this.interrupts = [...this.interrupts.filter((t) => now - t < TTY_INTERRUPT_WINDOW_MS), now];
+      if (this.interrupts.length >= TTY_INTERRUPTS) this.end(`${TTY_INTERRUPTS} interrupts`);
+      return;
+    }
+    /* `timeout` and a terminal's process group deliver one request twice at once: a second
+     * request is one that comes at least DUPLICATE_MS after the first */
+    const now = Date.now();
+    if (this.askedAt === undefined) {
+      this.askedAt = now;
+      this.grace = setTimeout(() => this.end(`${sig}, and ${this.graceMs / 1000} s passed`), this.graceMs);
+    } else if (now - this.askedAt >= DUPLICATE_MS) this.end(`a second ${sig}`);
+  }
+
+  /** Ends every process of the session now. */
+  private end(why: string): void {
+    if (this.forced || !this.cgroup) return;
+    this.forced = why;
+    process.stderr.write(`warden: ending the session (${why})\n`);
+    try {
+      writeFileSync(join(this.cgroup, 'cgroup.kill'), '1');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.child?.kill('SIGKILL');
+    }
+  }
+
+  attach(child: ChildProcess, cgroup: string): void {
     this.child = child;
+    this.cgroup = cgroup;
   }
 
   release(): void {
+    if (this.grace) clearTimeout(this.grace);
     for (const [sig, h] of this.handlers) process.off(sig, h);
   }
 }
@@ -87,7 +142,7 @@ export function startAgent(
     stdio: opts.stdio === 'pipe' ? ['pipe', 'pipe', 'inherit'] : 'inherit',
     env: opts.env /* undefined: this process's own */,
   });
-  relay.attach(child);
+  relay.attach(child, cg.path);
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve({ code, signal }));

@@ -4,12 +4,14 @@
  * terminal and signals stay the user's. See control.ts for the conversation.
  */
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SocketClient } from '../applayer/socket-client.js';
 import { agentEnvironment, tokenFile, type Config } from '../config.js';
 import { QUARANTINED_STATUS, quarantineNotice, SignalRelay, startAgent } from './agent.js';
 import { freezeCgroup } from './cgroup.js';
-import { Store } from '../store/store.js';
 import { FinishedSchema, LaunchSpecSchema, QuarantinedSchema, type DaemonInfo, type OpenRequest } from './control.js';
+import { useStore } from './reconcile.js';
 
 export type HostedRequest = Omit<OpenRequest, 'token' | 'clientPid' | 'cwd' | 'upstreams'>;
 
@@ -21,6 +23,8 @@ export interface HostedResult {
 
 /** Long enough for the end of a big session (every event stored, its review); the daemon answers sooner. */
 const CALL_TIMEOUT_MS = 10 * 60 * 1000;
+/** How long, once the agent has ended, `warden run` waits for the daemon to record the end before it returns. */
+const RECORD_WAIT_MS = 15_000;
 
 export async function runHosted(
   cfg: Config,
@@ -77,12 +81,21 @@ export async function runHosted(
       gone.then(() => ({ gone: true as const })),
     ]).finally(() => relay.release());
     if ('exit' in first) {
-      const done = FinishedSchema.parse(
-        await client.call('exit', first.exit).catch((e: Error) => {
+      const recorded = client.call('exit', first.exit).then(
+        (r) => FinishedSchema.parse(r),
+        (e: Error) => {
           throw new Error(`the warden daemon did not record the end of session ${spec.id}: ${e.message}`);
-        }),
+        },
       );
-      return done;
+      /* the agent has ended; its recording may lag behind a backlog: the daemon finishes it, the user is not kept */
+      const waited = await Promise.race([recorded, sleep(RECORD_WAIT_MS, undefined, { ref: false })]);
+      if (waited) return waited;
+      recorded.catch(() => undefined);
+      process.stderr.write(
+        `warden: session ${spec.id} has ended; the daemon is still recording its events (warden sessions shows when it is done)\n`,
+      );
+      const { code, signal } = first.exit;
+      return { id: spec.id, status: code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0) };
     }
     agent.child.unref(); /* frozen, not ours to wait for any more */
     let reason: string;
@@ -91,7 +104,7 @@ export async function runHosted(
       /* the daemon is gone, and with it the session's monitor: never let the agent go on unwatched */
       freezeCgroup(cgroup.path, true);
       reason = 'the warden daemon went away: the session would go on unwatched';
-      Store.use(cfg.stateDir, (store) =>
+      useStore(cfg.stateDir, (store) =>
         store.updateSession(spec.id, { status: 'quarantined', endedUs: Date.now() * 1000 }),
       );
     }

@@ -30,10 +30,19 @@ export function freezeSession(store: Store, id: string): { session: string; proc
 export function releaseSession(store: Store, id: string): { session: string; unwatched: boolean } {
   const s = live(store, id);
   freezeCgroup(s.cgroup, false);
-  /* the kernel may have stopped the offender itself (SIGSTOP) before the freeze */
-  for (const pid of cgroupPids(s.cgroup)) process.kill(pid, 'SIGCONT');
-  store.updateSession(s.id, { status: 'running' });
-  return { session: s.id, unwatched: s.status === 'quarantined' && s.endedUs !== null };
+  /* the kernel may have stopped the offender itself (SIGSTOP) before the freeze; a process
+   * that ends between the listing and its SIGCONT (thawed, it may) is no error */
+  for (const pid of cgroupPids(s.cgroup)) {
+    try {
+      process.kill(pid, 'SIGCONT');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+    }
+  }
+  const unwatched = s.endedUs !== null && (s.status === 'quarantined' || s.status === 'failed');
+  /* released unwatched, it runs kept by no one: reconciling leaves it alone */
+  store.updateSession(s.id, { status: 'running', ...(unwatched ? { owner: null } : {}) });
+  return { session: s.id, unwatched };
 }
 
 /** Ends every process of the session, frozen ones too, and removes its cgroup and network pins. */

@@ -132,4 +132,11 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       );
     `,
   },
+  {
+    version: 6,
+    name: 'sessions: who keeps each one, so that one whose keeper died is never shown running',
+    sql: `
+      ALTER TABLE sessions ADD COLUMN owner TEXT;     -- boot id/pid/start ticks of its warden run or daemon
+    `,
+  },
 ];

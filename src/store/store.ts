@@ -32,6 +32,10 @@ export const SessionSchema = z.object({
     .nullable()
     .describe('what enforced the session, and what this kernel refused'),
   agent: z.string().nullable().describe('the agent role the session ran as; baselines are learnt per agent'),
+  owner: z
+    .string()
+    .nullable()
+    .describe('the process that keeps the session (boot/pid/start); null: none does (released unwatched)'),
   lingering: z
     .array(z.object({ pid: z.number().int(), comm: z.string(), argv: z.array(z.string()), action: z.string() }))
     .nullable(),
@@ -61,6 +65,7 @@ function sessionFromRow(r: Row): Session {
     lingering: r.lingering ? JSON.parse(String(r.lingering)) : null,
     policy: (r.policy as string | null) ?? null,
     agent: (r.agent as string | null) ?? null,
+    owner: (r.owner as string | null) ?? null,
     mechanisms: r.mechanisms ? JSON.parse(String(r.mechanisms)) : null,
   });
 }
@@ -135,16 +140,33 @@ export class Store {
     return this.db.prepare(`DELETE FROM sessions WHERE status != 'running' AND started_us < ?`).run(cutoff).changes;
   }
 
+  /** Every session with `status`, oldest first. */
+  sessionsWithStatus(status: Session['status']): Session[] {
+    return this.db
+      .prepare(`SELECT * FROM sessions WHERE status = ? ORDER BY started_us`)
+      .all(status)
+      .map((r) => sessionFromRow(r as Row));
+  }
+
   createSession(
     s: Omit<
       Session,
-      'events' | 'lost' | 'lingering' | 'endedUs' | 'exitCode' | 'exitSignal' | 'policy' | 'mechanisms' | 'agent'
-    > & { agent?: string | null },
+      | 'events'
+      | 'lost'
+      | 'lingering'
+      | 'endedUs'
+      | 'exitCode'
+      | 'exitSignal'
+      | 'policy'
+      | 'mechanisms'
+      | 'agent'
+      | 'owner'
+    > & { agent?: string | null; owner?: string | null },
   ): void {
     this.db
       .prepare(
-        `INSERT INTO sessions (id, name, command, cwd, cgroup, cgroup_id, status, started_us, root_pid, agent)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO sessions (id, name, command, cwd, cgroup, cgroup_id, status, started_us, root_pid, agent, owner)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         s.id,
@@ -157,6 +179,7 @@ export class Store {
         s.startedUs,
         s.rootPid,
         s.agent ?? null,
+        s.owner ?? null,
       );
   }
 
@@ -165,7 +188,16 @@ export class Store {
     f: Partial<
       Pick<
         Session,
-        'status' | 'endedUs' | 'exitCode' | 'exitSignal' | 'rootPid' | 'lost' | 'lingering' | 'policy' | 'mechanisms'
+        | 'status'
+        | 'endedUs'
+        | 'exitCode'
+        | 'exitSignal'
+        | 'rootPid'
+        | 'lost'
+        | 'lingering'
+        | 'policy'
+        | 'mechanisms'
+        | 'owner'
       >
     >,
   ): void {
@@ -182,6 +214,7 @@ export class Store {
       lingering: 'lingering',
       policy: 'policy',
       mechanisms: 'mechanisms',
+      owner: 'owner',
     };
     for (const [k, v] of Object.entries(f)) {
       const col = map[k];
