@@ -4,7 +4,8 @@
  *  (d) application layer: LLM proxy, MCP proxy and hook latency against direct peers;
  *  (b) overhead: open/close, loopback connect and fork/exec loops with no sensor, outside a
  *      session (sensor loaded) and inside one, interleaved in the same run; ratios and percentiles;
- *  (e) hosting: `warden run` standalone against the same run hosted by a daemon.
+ *  (e) hosting: `warden run` standalone against the same run hosted by a daemon;
+ *  (f) load (only with --only=load; --agents=N --minutes=M): scripted agents held by one daemon.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -17,12 +18,15 @@ import { BenchSession, loadgen, median, type LoadResult } from './harness.js';
 import { enforcementBench } from './enforcement.js';
 import { applayerBench } from './applayer.js';
 import { hostingBench } from './hosting.js';
+import { loadBench } from './load.js';
 
 const cfg = loadConfig();
 const LOADGEN = join(cfg.root, 'bench', 'build', 'loadgen');
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
-const wants = (part: string): boolean => !only || only.split(',').includes(part);
+const wants = (part: string): boolean => (!only && part !== 'load') || (only?.split(',').includes(part) ?? false);
+const flag = (name: string, dflt: number): number =>
+  Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt);
 
 async function throughputBurst(ringMb: number, n: number) {
   const s = await BenchSession.start(cfg, ringMb);
@@ -273,6 +277,51 @@ async function hostingSection() {
   return r;
 }
 
+async function loadSection() {
+  const agents = flag('agents', 20);
+  const minutes = flag('minutes', quick ? 1 : 10);
+  console.log(
+    `\n== (f) load: ${agents} scripted agents held by one daemon for ${minutes} min (default policy, git workspaces)`,
+  );
+  const r = await loadBench(cfg, agents, minutes * 60);
+  const ms = (x: number): string => x.toFixed(1);
+  console.log(
+    table([
+      ['AGENTS', 'MINUTES', 'TURNS', 'FAILED TURNS', 'EVENTS STORED', 'LOST', 'SESSIONS ENDED'],
+      [
+        String(r.agents),
+        String(minutes),
+        String(r.turns),
+        String(r.failedTurns),
+        String(r.events),
+        String(r.lost),
+        String(r.sessionsEnded),
+      ],
+    ]),
+  );
+  console.log(
+    table([
+      ['DAEMON', 'N', 'p50', 'p99', 'max'],
+      [
+        'GET /api/sessions (ms)',
+        String(r.apiSessionsMs.n),
+        ms(r.apiSessionsMs.p50),
+        ms(r.apiSessionsMs.p99),
+        ms(r.apiSessionsMs.max),
+      ],
+      [
+        'GET / dashboard (ms)',
+        String(r.dashboardMs.n),
+        ms(r.dashboardMs.p50),
+        ms(r.dashboardMs.p99),
+        ms(r.dashboardMs.max),
+      ],
+      ['RSS MiB (start, peak, end)', '', ms(r.rssMb.start), ms(r.rssMb.peak), ms(r.rssMb.end)],
+    ]),
+  );
+  return r;
+}
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('benchmarks need root (BPF, cgroups)');
   const started = new Date().toISOString();
@@ -283,6 +332,7 @@ async function main(): Promise<void> {
   if (wants('enforcement')) result.enforcement = await enforcementSection(rounds);
   if (wants('applayer')) result.applayer = await applayerSection();
   if (wants('hosting')) result.hosting = await hostingSection();
+  if (wants('load')) result.load = await loadSection();
   const dir = join(cfg.root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `bench-${started.replace(/[:.]/g, '-')}.json`);

@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 say() { printf 'setup: %s\n' "$*" >&2; }
 
-debs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libseccomp-dev make gcc pkg-config clang-format openssl nats-server)
+debs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libseccomp-dev make gcc pkg-config clang-format openssl nats-server libclang-rt-14-dev)
 [ "${1:-}" = --with-browser ] && debs+=(chromium)
 missing=()
 for p in "${debs[@]}"; do
@@ -35,7 +35,7 @@ if ! node -e "require('better-sqlite3')(':memory:').close()" 2>/dev/null; then
   npm rebuild better-sqlite3 --build-from-source --loglevel=error
 fi
 
-make -s -C sensor
+make -s -C sensor all fuzz
 
 stamp=dist/.built
 if [ ! -f "$stamp" ] || [ -n "$(find src test bench tsconfig.json package-lock.json -newer "$stamp" -print -quit 2>/dev/null)" ]; then

@@ -245,13 +245,12 @@ int wd_gate_clear(struct wd_gate *g, __u32 session)
 	return 0;
 }
 
-static bool matches(const struct rule *r, const char *path)
+bool wd_gate_path_matches(const char *rule, bool glob, const char *path)
 {
-	if (r->glob)
-		return fnmatch(r->path, path, FNM_EXTMATCH) == 0;
-	size_t n = strlen(r->path);
-	return !strncmp(path, r->path, n) &&
-	       (path[n] == 0 || path[n] == '/' || !strcmp(r->path, "/"));
+	if (glob)
+		return fnmatch(rule, path, FNM_EXTMATCH) == 0;
+	size_t n = strlen(rule);
+	return !strncmp(path, rule, n) && (path[n] == 0 || path[n] == '/' || !strcmp(rule, "/"));
 }
 
 static __u32 access_of(const struct fanotify_event_metadata *m, const struct wd_stash *s)
@@ -319,7 +318,8 @@ static void decide(struct wd_gate *g, const struct fanotify_event_metadata *m,
 		d.rule = WD_GATE_RULE_DEADLINE;
 	for (size_t i = 0; !late && n > 0 && i < g->n_rules; i++) {
 		const struct rule *r = &g->rules[i];
-		if (r->session == s->session && (r->access & d.access) && matches(r, path)) {
+		if (r->session == s->session && (r->access & d.access) &&
+		    wd_gate_path_matches(r->path, r->glob, path)) {
 			d.rule = r->rule;
 			break;
 		}

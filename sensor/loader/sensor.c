@@ -43,6 +43,7 @@
 #include "sensor.skel.h"
 #include "lsm.skel.h"
 #include "gate.h"
+#include "command.h"
 
 #define OUT_BUF (4 << 20)
 #define OUT_RESERVE (64 << 10) /* kept for acks and stats: events never fill it */
@@ -348,24 +349,14 @@ static int run_command(struct sensor_bpf *skel, const struct wd_header *h, const
 	case WD_CMD_TRACK:
 		return bpf_map_update_elem(fd, &c->cgroup_id, &c->session, BPF_ANY) ? -errno : 0;
 	case WD_CMD_UNTRACK: return bpf_map_delete_elem(fd, &c->cgroup_id) ? -errno : 0;
-	case WD_CMD_MAP_UPDATE:
-		return h->size == sizeof(struct wd_cmd_map) ? map_update(skel, frame) : -EINVAL;
-	case WD_CMD_NET_ATTACH:
-		return h->size == sizeof(struct wd_cmd_attach) ? net_attach(skel, frame) : -EINVAL;
-	case WD_CMD_GATE_ADD:
-		if (!gate)
-			return -ENOTSUP;
-		return h->size == sizeof(struct wd_cmd_gate) ? wd_gate_add(gate, frame) : -EINVAL;
+	/* sizes and strings were checked by wd_command_next */
+	case WD_CMD_MAP_UPDATE: return map_update(skel, frame);
+	case WD_CMD_NET_ATTACH: return net_attach(skel, frame);
+	case WD_CMD_GATE_ADD: return gate ? wd_gate_add(gate, frame) : -ENOTSUP;
 	case WD_CMD_GATE_CLEAR:
-		if (!gate)
-			return 0;
-		return h->size == sizeof(struct wd_cmd_gate)
-			   ? wd_gate_clear(gate, ((const struct wd_cmd_gate *)frame)->session)
-			   : -EINVAL;
+		return gate ? wd_gate_clear(gate, ((const struct wd_cmd_gate *)frame)->session) : 0;
 	case WD_CMD_NET_DETACH:
-		return h->size == sizeof(struct wd_cmd_attach)
-			   ? net_detach_session(((const struct wd_cmd_attach *)frame)->session)
-			   : -EINVAL;
+		return net_detach_session(((const struct wd_cmd_attach *)frame)->session);
 	default: return -EINVAL;
 	}
 }
@@ -456,25 +447,25 @@ static int run_commands(struct sensor_bpf *skel)
 {
 	size_t at = 0;
 	int result = 0;
-	while (in.have - at >= sizeof(struct wd_header)) {
-		static _Alignas(8) unsigned char frame[4096];
-		struct wd_header h;
-		memcpy(&h, in.buf + at, sizeof(h));
-		if (h.version != WD_WIRE_VERSION || h.size < sizeof(struct wd_cmd) ||
-		    h.size > sizeof(frame)) {
-			logf_("bad command frame (version %u, size %u): stopping", h.version,
-			      h.size);
+	for (;;) {
+		static _Alignas(8) unsigned char frame[WD_CMD_FRAME_MAX];
+		size_t used = 0;
+		enum wd_command_status got =
+		    wd_command_next(in.buf + at, in.have - at, frame, &used);
+		if (got == WD_COMMAND_BROKEN) {
+			logf_("bad command frame: stopping");
 			return -1;
 		}
-		if (in.have - at < h.size)
+		if (got == WD_COMMAND_INCOMPLETE)
 			break;
+		struct wd_header h;
+		memcpy(&h, frame, sizeof(h));
 		if (!room_for(sizeof(struct wd_ack), OUT_BUF) ||
 		    (is_barrier(h.type) && n_barriers == MAX_BARRIERS)) {
 			result = 1; /* wait for stdout to take what is queued */
 			break;
 		}
-		memcpy(frame, in.buf + at, h.size);
-		at += h.size;
+		at += used;
 		struct wd_ack ack = {.cmd_type = h.type,
 				     .cmd_id = ((struct wd_cmd *)frame)->cmd_id};
 		/* the producer's position before the command takes effect: an untracked

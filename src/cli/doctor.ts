@@ -3,12 +3,15 @@
  * really trying it (load, attach, mark, freeze), and says what Warden uses.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Config } from '../config.js';
+import { tokenFile, type Config } from '../config.js';
+import { Gate } from '../sensor/layout.js';
 import { Sensor } from '../sensor/sensor.js';
 import { findCgroup2Mount, freezeCgroup, levelOf, wardenParent } from '../session/cgroup.js';
+import { runningDaemon } from '../session/control.js';
 import { bold, red, table } from './render.js';
 
 export interface ProbeResult {
@@ -32,6 +35,7 @@ const ROLES: Record<string, string> = {
   seccomp: 'launch floor: syscall filter',
   'fanotify-perm': 'file gate: permission decisions on protected paths',
   'fanotify-filesystem': 'file gate on whole filesystems',
+  'file-gate': "the sensor's gate thread: decisions that wait on nothing else",
   'cgroup-freeze': 'quarantine a session',
   'cgroup-kill': 'end a session and everything it left behind',
 };
@@ -61,27 +65,88 @@ function probeCgroup(): ProbeResult[] {
   return out;
 }
 
-async function probeSensor(cfg: Config): Promise<ProbeResult> {
+/** A session number no session has: the gate rule the probe adds speaks to nobody. */
+const PROBE_SESSION = 0xfffffff0;
+
+async function probeSensor(cfg: Config): Promise<ProbeResult[]> {
   const mount = findCgroup2Mount();
   const sensor = new Sensor({
     bin: cfg.sensorBin,
     sessionLevel: levelOf(mount, wardenParent(mount)) + 1,
     ringbufMb: 1,
+    gateDeadlineMs: cfg.gateDeadlineMs,
     onEvent: () => undefined,
   });
+  const out: ProbeResult[] = [];
   try {
     const info = await sensor.start();
     await sensor.barrier();
     const lsm = info.lsm ? 'its BPF-LSM programs loaded' : 'its BPF-LSM programs were refused';
-    return {
+    out.push({
       probe: 'warden-sensor',
       ok: true,
       detail: `${info.programs} programs attached, ring buffer works; ${lsm}`,
-    };
+    });
+    out.push(await probeGate(sensor));
   } catch (e) {
-    return { probe: 'warden-sensor', ok: false, detail: (e as Error).message };
+    out.push({ probe: 'warden-sensor', ok: false, detail: (e as Error).message });
   } finally {
     sensor.stop();
+  }
+  return out;
+}
+
+/** The gate answers a process outside every session (this one) at once, on its own thread. */
+async function probeGate(sensor: Sensor): Promise<ProbeResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-doctor-'));
+  const file = join(dir, 'gated');
+  writeFileSync(file, 'probe\n');
+  try {
+    await sensor.gateAdd({ session: PROBE_SESSION, access: Gate.READ, rule: 0, path: file, base: file, depth: 0 });
+    const t0 = process.hrtime.bigint();
+    readFileSync(file);
+    const us = Number(process.hrtime.bigint() - t0) / 1000;
+    await sensor.barrier();
+    const g = sensor.stats.gate;
+    const ok = g.outsiders > 0n;
+    return {
+      probe: 'file-gate',
+      ok,
+      detail: ok
+        ? `answered an outsider's open in ${us.toFixed(0)} µs on its own thread (${g.realtime ? 'SCHED_FIFO' : 'not real-time: SCHED_FIFO refused'}); decision deadline ${g.deadlineMs} ms`
+        : 'the gate did not see the probe open',
+    };
+  } catch (e) {
+    return { probe: 'file-gate', ok: false, detail: (e as Error).message };
+  } finally {
+    await sensor.gateClear(PROBE_SESSION).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The running daemon's gate: how often it ran late, and its longest waits. */
+async function daemonGate(cfg: Config): Promise<string | undefined> {
+  const daemon = runningDaemon(cfg);
+  if (!daemon) return undefined;
+  try {
+    const token = readFileSync(tokenFile(cfg), 'utf8').trim();
+    const res = await fetch(`${daemon.url}/api/metrics`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(3000),
+    });
+    const m = new Map<string, number>();
+    for (const line of (await res.text()).split('\n')) {
+      const hit = /^(warden_gate_[a-z_]+) (\S+)$/.exec(line);
+      if (hit?.[1] && hit[2]) m.set(hit[1], Number(hit[2]));
+    }
+    const n = (k: string): number => m.get(`warden_gate_${k}`) ?? 0;
+    return (
+      `${n('answered_total')} opens answered (${n('outsiders_total')} outsiders), ` +
+      `${n('late_denied_total')} session opens refused past the deadline, ${n('late_outsiders_total')} outsiders answered late, ` +
+      `longest session wait ${(n('max_wait_seconds') * 1000).toFixed(1)} ms, ${n('report_drops_total')} reports dropped`
+    );
+  } catch (e) {
+    return `cannot read its metrics: ${(e as Error).message}`;
   }
 }
 
@@ -108,7 +173,7 @@ export async function probeAll(cfg: Config): Promise<ProbeResult[]> {
     },
   ];
   if (!root) return results;
-  results.push(...probeCgroup(), ...(await probeKernel(cfg)), await probeSensor(cfg));
+  results.push(...probeCgroup(), ...(await probeKernel(cfg)), ...(await probeSensor(cfg)));
   return results.map((r) => ({ ...r, role: ROLES[r.probe] ?? r.role }));
 }
 
@@ -152,5 +217,7 @@ export async function runDoctor(cfg: Config, json: boolean): Promise<number> {
     `${bold('enforcement')} (best available here${ok('bpf-lsm') ? '' : '; BPF-LSM refused by this kernel'}):`,
   );
   for (const [what, how] of rungs) console.log(`  ${what.padEnd(20)} ${how || red('unavailable')}`);
+  const gate = await daemonGate(cfg);
+  if (gate) console.log(`${bold("the daemon's file gate")}: ${gate}`);
   return monitoring ? 0 : 1;
 }

@@ -132,17 +132,11 @@ export class SessionResolver {
 
   /** The reply to one query, or undefined to drop a packet that is not a query. */
   private async answer(msg: Buffer, clientPort: number, transport: 'udp' | 'tcp'): Promise<Buffer | undefined> {
-    let query: dnsPacket.Packet;
-    try {
-      query = dnsPacket.decode(msg);
-    } catch {
-      return undefined;
-    }
-    const q = query.questions?.[0];
-    if (!q || query.type !== 'query') return undefined;
-    const name = q.name.toLowerCase();
+    const asked = readQuery(msg);
+    if (!asked) return undefined;
+    const { query, name, qtype } = asked;
     const d = decideName(this.policy, name);
-    const record = { name, qtype: q.type, verdict: d.verdict, rule: d.rule, clientPort, transport };
+    const record = { name, qtype, verdict: d.verdict, rule: d.rule, clientPort, transport };
     if (d.verdict === 'denied') {
       this.onQuery({ ...record, answers: [], rcode: 'REFUSED' });
       return refuse(query);
@@ -215,6 +209,28 @@ function forwardTcp(msg: Buffer, upstream: Upstream): Promise<Buffer> {
   });
 }
 
+/**
+ * A packet from the session, read as a query: its first question's name (lower-cased) and type.
+ * Undefined for anything that is not a well-formed query with a question: such a packet is dropped.
+ */
+export function readQuery(msg: Buffer): { query: dnsPacket.Packet; name: string; qtype: string } | undefined {
+  let query: dnsPacket.Packet;
+  try {
+    query = dnsPacket.decode(msg);
+  } catch {
+    return undefined;
+  }
+  const q = query.questions?.[0];
+  if (!q || query.type !== 'query' || typeof q.name !== 'string') return undefined;
+  /* the answer echoes the questions: one that cannot be encoded back is no query to answer */
+  try {
+    refuse(query);
+  } catch {
+    return undefined;
+  }
+  return { query, name: q.name.toLowerCase(), qtype: String(q.type) };
+}
+
 /* dns-packet takes the response code from the low four bits of flags */
 const RCODE = { SERVFAIL: 2, REFUSED: 5 } as const;
 
@@ -227,8 +243,9 @@ function respond(query: dnsPacket.Packet, rcode: keyof typeof RCODE): Buffer {
     answers: [],
   });
 }
-const refuse = (q: dnsPacket.Packet): Buffer => respond(q, 'REFUSED');
-const servfail = (q: dnsPacket.Packet): Buffer => respond(q, 'SERVFAIL');
+/** The answers Warden's resolver makes itself: a refused name, an upstream that failed. */
+export const refuse = (q: dnsPacket.Packet): Buffer => respond(q, 'REFUSED');
+export const servfail = (q: dnsPacket.Packet): Buffer => respond(q, 'SERVFAIL');
 
 function decodeReply(reply: Buffer): dnsPacket.Packet | undefined {
   try {
@@ -246,6 +263,6 @@ export function addresses(reply: Buffer): string[] {
     .map((a) => a.data);
 }
 
-function rcodeOf(reply: Buffer): string {
+export function rcodeOf(reply: Buffer): string {
   return (decodeReply(reply) as { rcode?: string } | undefined)?.rcode ?? 'NOERROR';
 }

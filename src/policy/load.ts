@@ -22,7 +22,14 @@ export function parsePolicy(text: string, file: string): Policy {
   const at = (offset: number): number => lines.linePos(offset).line;
   const problems = [...doc.errors, ...doc.warnings].map((e) => `${file}:${at(e.pos[0])}: ${e.message.split('\n')[0]}`);
   if (problems.length) throw new PolicyError(file, problems);
-  const parsed = PolicySchema.safeParse(doc.toJS());
+  let value: unknown;
+  try {
+    /* aliases are resolved here: one that names no anchor, or too many of them (a YAML bomb), fail */
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new PolicyError(file, [`${file}:1: ${(e as Error).message.split('\n')[0]}`]);
+  }
+  const parsed = PolicySchema.safeParse(value);
   if (parsed.success) return parsed.data;
   for (const issue of parsed.error.issues) {
     /* the deepest node that exists names the line */

@@ -9,6 +9,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { OpenAiResponsesAssembler, parseOpenAiRequest } from './openai.js';
+import type { SseEvent } from './sse.js';
+import type { LlmRequest } from './turn.js';
 import type { Provider, ProxyHooks } from './proxy.js';
 
 const PASSED = [
@@ -25,6 +27,30 @@ const DONE = new Set(['response.completed', 'response.incomplete', 'response.fai
 
 const text = (d: RawData): string =>
   (Array.isArray(d) ? Buffer.concat(d) : Buffer.from(d as ArrayBuffer)).toString('utf8');
+
+/** A text message from the agent: its body (JSON, or the text itself), and the request a `response.create` makes. */
+export function readClientMessage(raw: string): { body: unknown; modelCall: boolean; parsed: LlmRequest } {
+  let body: unknown = raw;
+  try {
+    body = JSON.parse(raw);
+  } catch {
+    /* not JSON: scanned as text */
+  }
+  const msg = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+  const modelCall = msg.type === 'response.create';
+  const request = modelCall ? ((msg.response as unknown) ?? msg) : msg;
+  return { body, modelCall, parsed: parseOpenAiRequest(request) };
+}
+
+/** A text message from the provider, as the stream event it carries; undefined when it is not JSON. */
+export function readServerMessage(raw: string): SseEvent | undefined {
+  try {
+    const m = JSON.parse(raw) as { type?: unknown } | null;
+    return { event: String(m?.type ?? ''), data: raw };
+  } catch {
+    return undefined;
+  }
+}
 
 export class WebSocketRelay {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 32 << 20 });
@@ -68,21 +94,8 @@ export class WebSocketRelay {
     client.on('message', (data, isBinary) => {
       if (isBinary) return void upstream.send(data, { binary: true });
       const raw = text(data);
-      let body: unknown = raw;
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        /* not JSON: scanned as text */
-      }
-      const msg = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
-      const request = msg.type === 'response.create' ? ((msg.response as unknown) ?? msg) : msg;
-      const verdict = this.hooks.request({
-        provider,
-        path,
-        modelCall: msg.type === 'response.create',
-        parsed: parseOpenAiRequest(request),
-        body,
-      });
+      const { body, modelCall, parsed } = readClientMessage(raw);
+      const verdict = this.hooks.request({ provider, path, modelCall, parsed, body });
       if (verdict.action === 'blocked') {
         client.send(
           JSON.stringify({
@@ -105,15 +118,10 @@ export class WebSocketRelay {
     upstream.on('message', (data, isBinary) => {
       client.send(data, { binary: isBinary });
       if (isBinary || !turn) return;
-      const raw = text(data);
-      let type = '';
-      try {
-        type = String((JSON.parse(raw) as { type?: unknown }).type ?? '');
-      } catch {
-        return;
-      }
-      turn.assembler.event({ event: type, data: raw });
-      if (DONE.has(type)) finish(false);
+      const event = readServerMessage(text(data));
+      if (!event) return;
+      turn.assembler.event(event);
+      if (DONE.has(event.event)) finish(false);
     });
     const closeBoth = (): void => {
       finish(true);
