@@ -607,7 +607,18 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
         agent.child.unref(); /* frozen, not ours to wait for any more */
         result = run.quarantine();
         process.stderr.write(quarantineNotice(run.id, first.reason));
-      } else result = await run.finish(first.exit);
+      } else {
+        /* a backlog can take a while to record: say so, so that a wait is never taken for a hang */
+        const notice = setTimeout(
+          () =>
+            process.stderr.write(
+              'warden: the command has ended; recording its last events (SIGTERM again stops now, and loses them)\n',
+            ),
+          3000,
+        );
+        notice.unref();
+        result = await run.finish(first.exit).finally(() => clearTimeout(notice));
+      }
       opts.onEnd?.(result.session, host.store);
       return result;
     } finally {

@@ -14,7 +14,19 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isPopulated } from '../src/session/cgroup.js';
+import { loadConfig } from '../src/config.js';
+import * as L from '../src/sensor/layout.js';
+import { FrameType, Gate } from '../src/sensor/layout.js';
+import { commandFrame, decodeFrame, encodeCommand, FrameSplitter } from '../src/sensor/wire.js';
+import {
+  createSessionCgroup,
+  findCgroup2Mount,
+  isPopulated,
+  killCgroup,
+  levelOf,
+  removeCgroup,
+  wardenParent,
+} from '../src/session/cgroup.js';
 import { jsonLines, needKernel, ROOT, startDaemon, stateDir, tempDir, WARDEN, warden } from './helpers.js';
 
 const SECONDS = Number(process.env.WARDEN_STRESS_SECONDS ?? 60);
@@ -101,7 +113,110 @@ const exited = (c: ChildProcess): Promise<number | null> =>
     ? Promise.resolve(c.exitCode)
     : new Promise((r) => c.once('exit', (code) => r(code)));
 
+/** The loader on its own, spoken to frame by frame, so that the test can stop reading its output. */
+async function rawLoader(): Promise<{
+  proc: ChildProcess;
+  send: (frame: Uint8Array) => void;
+  pause: () => void;
+  resume: () => void;
+  acks: Map<bigint, number>;
+}> {
+  const cfg = loadConfig();
+  const mount = findCgroup2Mount();
+  const proc = spawn(cfg.sensorBin, ['--session-level', String(levelOf(mount, wardenParent(mount)) + 1)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const acks = new Map<bigint, number>();
+  const split = new FrameSplitter();
+  let ready = false;
+  proc.stdout?.on('data', (chunk: Buffer) => {
+    for (const f of split.push(chunk)) {
+      const m = decodeFrame(f);
+      if (!('kind' in m)) continue;
+      if (m.kind === 'ready') ready = true;
+      if (m.kind === 'ack') acks.set(m.cmdId, m.status);
+    }
+  });
+  const t0 = Date.now();
+  while (!ready && Date.now() - t0 < 20_000) await sleep(50);
+  assert.ok(ready, 'the loader came up');
+  return {
+    proc,
+    send: (frame) => void proc.stdin?.write(frame),
+    /* the pipe fills and the loader's output backs up, as when Warden's Node process is busy */
+    pause: () => void proc.stdout?.pause(),
+    resume: () => void proc.stdout?.resume(),
+    acks,
+  };
+}
+
+async function acked(acks: Map<bigint, number>, id: bigint, ms: number): Promise<number | undefined> {
+  const t0 = Date.now();
+  while (!acks.has(id) && Date.now() - t0 < ms) await sleep(20);
+  return acks.get(id);
+}
+
 describe('the file gate under back-pressure', () => {
+  test('a loader whose reader stops reading still answers every gated open, and catches up after', async (t) => {
+    if (!needKernel(t)) return;
+    const ws = tempDir('stress-paused');
+    const cg = createSessionCgroup(`paused-${process.pid}`);
+    const loader = await rawLoader();
+    const started: { storm?: ChildProcess } = {};
+    t.after(async () => {
+      started.storm?.kill('SIGKILL');
+      loader.resume();
+      loader.proc.stdin?.end();
+      await exited(loader.proc);
+      if (existsSync(cg.path)) {
+        await killCgroup(cg.path).catch(() => false);
+        removeCgroup(cg.path);
+      }
+      ws.cleanup();
+    });
+    const bin = buildWorkload(ws.path);
+    const w = workspace(ws.path, 0);
+    const enc = new TextEncoder();
+    loader.send(encodeCommand(FrameType.CMD_TRACK, 1n, cg.id, 1));
+    loader.send(
+      commandFrame(L.CmdGate, FrameType.CMD_GATE_ADD, 2n)
+        .set('session', 1)
+        .set('access', Gate.READ | Gate.WRITE)
+        .set('rule', 0)
+        .put('path', enc.encode(w.secret + '\0'))
+        .put('base', enc.encode(w.secret + '\0')).bytes,
+    );
+    assert.equal(await acked(loader.acks, 2n, 5000), 0, 'the gate rule is in');
+    const report = join(ws.path, 'report.json');
+    const storm = spawn(loadConfig().launchBin, [cg.path, bin, 'session', report, w.dir, w.secret], {
+      stdio: 'ignore',
+    });
+    started.storm = storm;
+    while (!existsSync(report)) await sleep(50);
+    loader.pause();
+    await sleep(1000); /* the storm fills the pipe, then the ring buffer */
+    const before = JSON.parse(readFileSync(report, 'utf8')) as SessionReport;
+    const outsider = JSON.parse(
+      spawnSync(bin, ['outsider', '3', w.secret], { encoding: 'utf8' }).stdout,
+    ) as OutsiderReport;
+    const during = JSON.parse(readFileSync(report, 'utf8')) as SessionReport;
+    t.diagnostic(
+      `paused reader: outsider ${outsider.open.n} opens, worst ${ms(outsider.open.max_ns)}; ` +
+        `session refused ${during.denied - before.denied} more opens meanwhile`,
+    );
+    assert.equal(outsider.failed, 0);
+    assert.ok(outsider.open.max_ns < DEADLINE_MS * 1e6, `outsider worst ${ms(outsider.open.max_ns)}`);
+    assert.ok(during.denied > before.denied, "the session's refused opens were answered while the reader was away");
+    assert.equal(during.wrong, 0, 'and never allowed');
+    /* commands sent while the output is backed up are carried out; their acks come once it is read */
+    loader.send(encodeCommand(FrameType.CMD_TRACK, 3n, cg.id + 1n, 2));
+    storm.kill('SIGKILL');
+    loader.resume();
+    loader.send(encodeCommand(FrameType.CMD_STATS, 4n, 0n, 0));
+    assert.equal(await acked(loader.acks, 3n, 30_000), 0, 'the command sent while backed up was carried out');
+    assert.equal(await acked(loader.acks, 4n, 30_000), 0, 'the barrier completes once the reader is back');
+  });
+
   test(`${SESSIONS} sessions storm for ${SECONDS} s: no open waits past the deadline, nothing is lost uncounted, every session ends when told`, async (t) => {
     if (!needKernel(t)) return;
     const state = stateDir('stress');
@@ -236,5 +351,52 @@ describe('the file gate under back-pressure', () => {
       assert.notEqual(r.status, 'running', `${r.name} is not left running`);
       assert.equal(existsSync(r.cgroup), false, `${r.name}: its cgroup is gone`);
     }
+  });
+
+  test('standalone, as the issue found it: a storm while the workspace is written, an outsider reads the protected file', async (t) => {
+    if (!needKernel(t)) return;
+    const state = stateDir('stress-alone');
+    const ws = tempDir('stress-alone');
+    const started: { run?: ChildProcess } = {};
+    t.after(async () => {
+      const run = started.run;
+      if (run && run.exitCode === null && run.signalCode === null) run.kill('SIGKILL');
+      for (const s of jsonLines<SessionRow>(warden(state.path, ['sessions', '--json']).stdout)) {
+        if (existsSync(s.cgroup)) warden(state.path, ['session', 'kill', s.id]);
+      }
+      ws.cleanup();
+      state.cleanup();
+    });
+    const bin = buildWorkload(ws.path);
+    const w = workspace(ws.path, 0);
+    const report = join(ws.path, 'report.json');
+    const run = spawn(
+      WARDEN,
+      ['run', '-q', '--standalone', '--policy', w.policy, '-w', w.dir, '--', bin, 'session', report, w.dir, w.secret],
+      {
+        env: { ...process.env, WARDEN_STATE_DIR: state.path },
+        stdio: 'ignore',
+      },
+    );
+    started.run = run;
+    const since = Date.now();
+    while (!existsSync(report) && Date.now() - since < 30_000) await sleep(100);
+    const seconds = Math.min(SECONDS, 15);
+    const outsider = spawnSync(bin, ['outsider', String(seconds), w.secret], { encoding: 'utf8' });
+    const out = JSON.parse(outsider.stdout) as OutsiderReport;
+    const told = Date.now();
+    run.kill('SIGTERM');
+    const code = await exited(run);
+    t.diagnostic(
+      `outsider: ${out.open.n} opens, worst ${ms(out.open.max_ns)}, p99 ${ms(out.open.p99_ns)}; run ended ${Date.now() - told} ms after SIGTERM`,
+    );
+    assert.equal(out.failed, 0);
+    assert.ok(
+      out.open.max_ns < DEADLINE_MS * 1e6,
+      `the outsider never waited past the deadline (worst ${ms(out.open.max_ns)})`,
+    );
+    assert.equal(code, 128 + 15);
+    const s = jsonLines<SessionRow>(warden(state.path, ['sessions', '--json']).stdout)[0];
+    assert.equal(s?.status, 'ended');
   });
 });

@@ -69,6 +69,7 @@ struct wd_gate {
 	__u64 deadline_ns;
 	pthread_t thread;
 	bool running;
+	bool fd_closed; /* the thread gave up on a failed queue and closed it */
 	/* the rules and the report queue, shared by the two threads; priority
 	 * inheritance: the gate thread must never wait behind a preempted holder */
 	pthread_mutex_t lock;
@@ -402,10 +403,18 @@ static void *gate_thread(void *arg)
 		if (poll(fds, 2, -1) < 0 && errno != EINTR)
 			break;
 		if (fds[1].revents)
+			return NULL;
+		if (fds[0].revents & (POLLERR | POLLNVAL))
 			break;
 		while (handle_batch(g))
 			;
 	}
+	/* never spin at real-time priority, and never leave an open waiting on a gate that
+	 * cannot answer: closing the group allows every pending and future event */
+	fprintf(stderr, "warden-sensor: gate: its queue failed (%s): the gate is off\n",
+		strerror(errno));
+	close(g->fd);
+	__atomic_store_n(&g->fd_closed, true, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -459,7 +468,7 @@ void wd_gate_free(struct wd_gate *g)
 			pthread_join(g->thread, NULL);
 	}
 	/* closing the group removes its marks and allows pending events */
-	if (g->fd >= 0)
+	if (g->fd >= 0 && !__atomic_load_n(&g->fd_closed, __ATOMIC_ACQUIRE))
 		close(g->fd);
 	for (size_t i = 0; i < g->n_rules; i++)
 		free(g->rules[i].path);
