@@ -161,6 +161,11 @@ export class SensorHost {
     this.runs.delete(run.id);
   }
 
+  /** Events of a session on this host stored so far; undefined when it is not one of this host's. */
+  storedEvents(sessionId: string): number | undefined {
+    return this.runs.get(sessionId)?.storedEvents;
+  }
+
   get sessions(): SessionRun[] {
     return [...this.runs.values()];
   }
@@ -305,8 +310,12 @@ class SessionRun {
     this.detection.flush();
   }
 
+  /** events of the session stored so far */
+  storedEvents = 0;
+
   /** An event of the session is in the store. */
   stored(e: WardenEvent): void {
+    this.storedEvents++;
     this.jsonOut?.write(JSON.stringify(e) + '\n');
   }
 

@@ -18,23 +18,37 @@ type SessionRow = { id: string; status: string; cgroup: string; rootPid: number 
 
 const sessions = (state: string): SessionRow[] => jsonLines<SessionRow>(warden(state, ['sessions', '--json']).stdout);
 
-function start(state: string, args: string[]): { child: ChildProcess; exit: Promise<number | null> } {
+interface Run {
+  child: ChildProcess;
+  exit: Promise<number | null>;
+  stderr: () => string;
+}
+
+function start(state: string, args: string[]): Run {
   const child = spawn(WARDEN, ['run', '-q', ...args], {
     env: { ...process.env, WARDEN_STATE_DIR: state },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
-  return { child, exit: new Promise((r) => child.once('exit', (code, signal) => r(code ?? (signal ? -1 : null)))) };
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return {
+    child,
+    exit: new Promise((r) => child.once('exit', (code, signal) => r(code ?? (signal ? -1 : null)))),
+    stderr: () => stderr,
+  };
 }
 
 /** The session named `name` once its agent runs. */
-async function running(state: string, name: string): Promise<SessionRow> {
+async function running(state: string, name: string, run: Run): Promise<SessionRow> {
   const deadline = Date.now() + 20_000;
+  let seen: SessionRow[] = [];
   while (Date.now() < deadline) {
-    const s = sessions(state).find((x) => x.name === name && x.status === 'running' && x.rootPid !== null);
+    seen = sessions(state);
+    const s = seen.find((x) => x.name === name && x.status === 'running' && x.rootPid !== null);
     if (s) return s;
     await sleep(100);
   }
-  throw new Error(`session ${name} did not start`);
+  throw new Error(`session ${name} did not start: ${JSON.stringify(seen)}; its warden run said: ${run.stderr()}`);
 }
 
 const alive = (pid: number): boolean => {
@@ -57,7 +71,7 @@ describe('nothing is left hanging', () => {
   test('a monitor-only run killed with SIGKILL: shown failed, never running, and its processes ended', async (t) => {
     if (!needKernel(t)) return;
     const run = start(state.path, ['--no-policy', '--name', 'killed-monitor', '--', 'sleep', '60']);
-    const s = await running(state.path, 'killed-monitor');
+    const s = await running(state.path, 'killed-monitor', run);
     run.child.kill('SIGKILL');
     await run.exit;
     const after = sessions(state.path).find((x) => x.id === s.id);
@@ -71,7 +85,7 @@ describe('nothing is left hanging', () => {
     const policy = join(ws.path, 'p.yaml');
     writeFileSync(policy, 'apiVersion: warden.dev/v1\nkind: Policy\nmetadata: { name: held }\nnetwork:\n  allow: []\n');
     const run = start(state.path, ['--policy', policy, '--name', 'killed-enforced', '--', 'sleep', '60']);
-    const s = await running(state.path, 'killed-enforced');
+    const s = await running(state.path, 'killed-enforced', run);
     run.child.kill('SIGKILL');
     await run.exit;
     await sleep(300); /* its sensor sees EOF and freezes the session */
@@ -87,7 +101,7 @@ describe('nothing is left hanging', () => {
     if (!needKernel(t)) return;
     const stubborn = ['sh', '-c', 'trap "" TERM; while :; do sleep 1; done'];
     const one = start(state.path, ['--no-policy', '--name', 'stubborn-1', '--', ...stubborn]);
-    await running(state.path, 'stubborn-1');
+    await running(state.path, 'stubborn-1', one);
     const t0 = Date.now();
     one.child.kill('SIGTERM');
     assert.equal(await one.exit, 137, 'ended by Warden with SIGKILL');
@@ -95,7 +109,7 @@ describe('nothing is left hanging', () => {
     assert.ok(took >= END_GRACE_MS - 500 && took < END_GRACE_MS + 5000, `within the grace period (${took} ms)`);
 
     const two = start(state.path, ['--no-policy', '--name', 'stubborn-2', '--', ...stubborn]);
-    await running(state.path, 'stubborn-2');
+    await running(state.path, 'stubborn-2', two);
     const t1 = Date.now();
     two.child.kill('SIGTERM');
     await sleep(700);
@@ -110,7 +124,7 @@ describe('nothing is left hanging', () => {
   test('warden session kill ends a live run, which says how its agent ended', async (t) => {
     if (!needKernel(t)) return;
     const run = start(state.path, ['--name', 'operator-kill', '--', 'sleep', '60']);
-    const s = await running(state.path, 'operator-kill');
+    const s = await running(state.path, 'operator-kill', run);
     const t0 = Date.now();
     const kill = warden(state.path, ['session', 'kill', s.id]);
     assert.equal(kill.status, 0, kill.stderr);

@@ -61,7 +61,13 @@ async function runDaemon(cfg: Config, o: DaemonFlags): Promise<void> {
   });
   const tail = new StoreTail(sensors.store, [prometheus, ...(await exporters(o))]);
   const ui = dashboardFiles(join(cfg.root, 'dist', 'ui'));
-  const api = new ApiServer({ cfg, token, metrics: () => prometheus.text(), ...(ui ? { static: ui } : {}) });
+  const api = new ApiServer({
+    cfg,
+    token,
+    metrics: () => prometheus.text(),
+    storedEvents: (id) => sensors.storedEvents(id),
+    ...(ui ? { static: ui } : {}),
+  });
   const { host, port } = parseHostPort(o.listen, 7878);
   const bound = await api.listen(host, port, socket).catch((e: NodeJS.ErrnoException) => {
     throw new Error(
