@@ -17,6 +17,7 @@ import { runSession } from '../src/daemon.js';
 import type { WardenEvent } from '../src/pipeline/events.js';
 import { compilePolicy } from '../src/policy/compile.js';
 import { loadPolicy, parsePolicy } from '../src/policy/load.js';
+import { isPopulated } from '../src/session/cgroup.js';
 import { Store } from '../src/store/store.js';
 import { jsonLines, needKernel, stateDir, tempDir, testConfig, warden, WARDEN } from './helpers.js';
 
@@ -326,7 +327,15 @@ u.send("SECRET-udp", ${udpTo}, "127.0.0.2", (e) => { tell("udp")(e); u.close(); 
         env: { ...process.env, WARDEN_STATE_DIR: state.path },
         stdio: 'ignore',
       });
-      await sleep(1000);
+      /* the agent runs (not merely about to): killed before, there would be nothing to hold */
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline) {
+        const row = jsonLines<{ rootPid: number | null; cgroup: string }>(
+          warden(state.path, ['sessions', '--json', '-n', '1']).stdout,
+        )[0];
+        if (row?.rootPid && isPopulated(row.cgroup)) break;
+        await sleep(100);
+      }
       run.kill('SIGKILL'); /* Warden is gone; its sensor sees EOF */
       await once(run, 'exit');
       await sleep(500);

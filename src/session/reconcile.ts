@@ -5,8 +5,8 @@
  * command that opens the store first reconciles: a `running` session whose
  * keeper is gone is marked `failed`, and what is left of it is settled the
  * way it was run: an enforced session stays frozen for an operator (fail
- * closed), a monitor-only one is ended, as `warden run` ends lingering
- * processes.
+ * closed, even when it looks empty), a monitor-only one is ended, as `warden
+ * run` ends lingering processes.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,8 +54,10 @@ function settle(s: Session): Reconciled['outcome'] {
     removePins(s.id);
     return 'gone';
   }
-  if (s.policy !== null && isPopulated(s.cgroup)) {
-    freezeCgroup(s.cgroup, true); /* its limits stay pinned; an operator decides */
+  if (s.policy !== null) {
+    /* frozen even if empty: a launcher its dead run had already started may join it yet.
+     * Its limits stay pinned; an operator decides */
+    freezeCgroup(s.cgroup, true);
     return 'frozen';
   }
   if (isPopulated(s.cgroup)) {
