@@ -356,6 +356,10 @@ u.send("SECRET-udp", ${udpTo}, "127.0.0.2", (e) => { tell("udp")(e); u.close(); 
       assert.equal(existsSync(s.cgroup), false);
       assert.equal(existsSync(`/sys/fs/bpf/warden/${s.id}`), false, 'pins lifted with the session');
     } finally {
+      /* a failure above must not leave the frozen session, its cgroup or its pins behind */
+      for (const row of jsonLines<{ id: string; cgroup: string }>(warden(state.path, ['sessions', '--json']).stdout)) {
+        if (existsSync(row.cgroup)) warden(state.path, ['session', 'kill', row.id]);
+      }
       ws.cleanup();
     }
   });
