@@ -48,8 +48,13 @@ export function releaseSession(store: Store, id: string): { session: string; unw
 /** Ends every process of the session, frozen ones too, and removes its cgroup and network pins. */
 export async function killSession(store: Store, id: string): Promise<{ session: string }> {
   const s = live(store, id);
-  /* cgroup.kill ends frozen tasks too (measured): never thaw a suspect session to end it */
-  if (!(await killCgroup(s.cgroup))) throw new Error(`session ${s.id}: processes still alive after cgroup.kill`);
+  /* cgroup.kill ends frozen tasks too (measured): never thaw a suspect session to end it. A cgroup
+   * its warden run removed in the meantime has nothing left to end */
+  const ended = await killCgroup(s.cgroup).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return true;
+    throw e;
+  });
+  if (!ended) throw new Error(`session ${s.id}: processes still alive after cgroup.kill`);
   removeCgroup(s.cgroup); /* its warden run, if it still runs, may have removed it first */
   removePins(s.id);
   store.updateSession(s.id, { status: 'ended', endedUs: s.endedUs ?? Date.now() * 1000, exitSignal: 9 });
