@@ -319,9 +319,12 @@ class SessionRun {
     this.jsonOut?.write(JSON.stringify(e) + '\n');
   }
 
-  /** Its monitor is gone: an enforced session is frozen and held, never left to go on unwatched. */
+  /**
+   * Its monitor is gone: an enforced session is frozen and held, never left to go on unwatched.
+   * One whose agent was never started has nothing to hold: its cleanup ends and removes it.
+   */
   unwatched(reason: string): void {
-    if (this.outcome !== 'pending' || !this.opts.enforcement) return;
+    if (this.outcome !== 'pending' || !this.opts.enforcement || !this.launched) return;
     freezeCgroup(this.cg.path, true);
     this.hold(reason);
   }
@@ -384,6 +387,7 @@ class SessionRun {
     mkdirSync(runDir(this.cfg), { recursive: true, mode: 0o700 });
     this.socket = await serveSocket(appSocket(this.cfg, this.id), (m, p) => this.app.handle(m, p));
     const proxied = throughProxy(this.opts.command, `http://127.0.0.1:${this.proxyPort}`);
+    this.launched = true;
     return {
       id: this.id,
       cgroup: { path: this.cg.path, id: this.cg.id.toString(), level: this.cg.level },
@@ -393,6 +397,9 @@ class SessionRun {
       ...(proxied.note ? { note: proxied.note } : {}),
     };
   }
+
+  /* the launch spec was handed out: from then on an agent may run in the session */
+  private launched = false;
 
   /** The agent runs, as `pid`. */
   started(pid: number | undefined): void {
