@@ -126,11 +126,7 @@ export class SensorHost {
       onGate: (d) =>
         this.runs
           .get(this.pipeline.sessionOf(d.session) ?? '')
-          ?.enforcer?.gateDecided(
-            d.tid,
-            d.latencyNs,
-            d.rule === GATE_RULE_DEADLINE ? this.sensor.stats.gate.deadlineMs : undefined,
-          ),
+          ?.enforcer?.gateDecided(d.tid, d.latencyNs, d.rule === GATE_RULE_DEADLINE ? cfg.gateDeadlineMs : undefined),
       /* monitoring and the file gate died with it: no session may go on unwatched */
       onExit: () => {
         this.failed = `the sensor died (${this.sensor.lastError() || 'no message'})`;

@@ -19,7 +19,7 @@ import { compilePolicy } from '../src/policy/compile.js';
 import { loadPolicy, parsePolicy } from '../src/policy/load.js';
 import { isPopulated } from '../src/session/cgroup.js';
 import { Store } from '../src/store/store.js';
-import { jsonLines, needKernel, stateDir, tempDir, testConfig, warden, WARDEN } from './helpers.js';
+import { endLiveSessions, jsonLines, needKernel, stateDir, tempDir, testConfig, warden, WARDEN } from './helpers.js';
 
 const state = stateDir('enforce');
 after(() => state.cleanup());
@@ -357,9 +357,7 @@ u.send("SECRET-udp", ${udpTo}, "127.0.0.2", (e) => { tell("udp")(e); u.close(); 
       assert.equal(existsSync(`/sys/fs/bpf/warden/${s.id}`), false, 'pins lifted with the session');
     } finally {
       /* a failure above must not leave the frozen session, its cgroup or its pins behind */
-      for (const row of jsonLines<{ id: string; cgroup: string }>(warden(state.path, ['sessions', '--json']).stdout)) {
-        if (existsSync(row.cgroup)) warden(state.path, ['session', 'kill', row.id]);
-      }
+      endLiveSessions(state.path);
       ws.cleanup();
     }
   });

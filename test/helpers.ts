@@ -181,3 +181,22 @@ export function secretsPolicy(dir: string, name: string, extra: string[] = []): 
   );
   return file;
 }
+
+/** The sessions `warden sessions --json` lists in `stateDir`, newest first. */
+export function sessionRows<T = { id: string; name: string; status: string; cgroup: string }>(stateDir: string): T[] {
+  return jsonLines<T>(warden(stateDir, ['sessions', '--json']).stdout);
+}
+
+/** Ends every session of `stateDir` whose cgroup is still there: a failing test leaves none behind. */
+export function endLiveSessions(stateDir: string): void {
+  for (const s of sessionRows(stateDir)) if (existsSync(s.cgroup)) warden(stateDir, ['session', 'kill', s.id]);
+}
+
+/** Alive and not a zombie (a killed agent may wait for init to reap it). */
+export function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}

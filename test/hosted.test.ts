@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { callSocket } from '../src/applayer/socket-client.js';
 import {
+  alive,
   covertListener,
+  sessionRows,
   jsonLines,
   needKernel,
   startDaemon,
@@ -30,7 +32,7 @@ type EventRow = { type: string; argv?: string[]; path?: string; decision?: { ver
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const sessions = (state: string): SessionRow[] => jsonLines<SessionRow>(warden(state, ['sessions', '--json']).stdout);
+const sessions = (state: string): SessionRow[] => sessionRows<SessionRow>(state);
 const events = (state: string, id: string): EventRow[] =>
   jsonLines<EventRow>(warden(state, ['events', '--session', id, '--json']).stdout);
 
@@ -70,15 +72,6 @@ async function runningSession(state: string, name: string): Promise<SessionRow> 
   });
   assert.ok(row, `session ${name} is running`);
   return row;
-}
-
-/** Alive and not a zombie (the killed agent waits for init to reap it). */
-function running(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 const frozen = (cgroup: string): boolean => /^frozen 1$/m.test(readFileSync(join(cgroup, 'cgroup.events'), 'utf8'));
@@ -206,7 +199,7 @@ describe('sessions hosted by the daemon', () => {
     await done;
     assert.ok(await until(() => sessions(state.path).find((x) => x.id === s.id)?.status === 'failed'));
     assert.ok(await until(() => !existsSync(s.cgroup)), 'its cgroup is removed');
-    assert.ok(await until(() => !running(agentPid)), 'the agent is gone');
+    assert.ok(await until(() => !alive(agentPid)), 'the agent is gone');
   });
 
   test('--standalone runs a sensor of its own even with the daemon up', async (t) => {

@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { END_GRACE_MS } from '../src/session/agent.js';
-import { jsonLines, needKernel, stateDir, tempDir, warden, WARDEN } from './helpers.js';
+import { alive, endLiveSessions, needKernel, sessionRows, stateDir, tempDir, warden, WARDEN } from './helpers.js';
 
 type SessionRow = { id: string; status: string; cgroup: string; rootPid: number | null; name: string };
 
-const sessions = (state: string): SessionRow[] => jsonLines<SessionRow>(warden(state, ['sessions', '--json']).stdout);
+const sessions = (state: string): SessionRow[] => sessionRows<SessionRow>(state);
 
 interface Run {
   child: ChildProcess;
@@ -51,19 +51,11 @@ async function running(state: string, name: string, run: Run): Promise<SessionRo
   throw new Error(`session ${name} did not start: ${JSON.stringify(seen)}; its warden run said: ${run.stderr()}`);
 }
 
-const alive = (pid: number): boolean => {
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-};
-
 describe('nothing is left hanging', () => {
   const state = stateDir('recovery');
   const ws = tempDir('recovery');
   after(() => {
-    for (const s of sessions(state.path)) if (existsSync(s.cgroup)) warden(state.path, ['session', 'kill', s.id]);
+    endLiveSessions(state.path);
     ws.cleanup();
     state.cleanup();
   });

@@ -27,7 +27,17 @@ import {
   removeCgroup,
   wardenParent,
 } from '../src/session/cgroup.js';
-import { jsonLines, needKernel, ROOT, startDaemon, stateDir, tempDir, WARDEN, warden } from './helpers.js';
+import {
+  endLiveSessions,
+  jsonLines,
+  needKernel,
+  ROOT,
+  startDaemon,
+  stateDir,
+  tempDir,
+  WARDEN,
+  warden,
+} from './helpers.js';
 
 const SECONDS = Number(process.env.WARDEN_STRESS_SECONDS ?? 60);
 const SESSIONS = 4;
@@ -225,9 +235,7 @@ describe('the file gate under back-pressure', () => {
     t.after(async () => {
       for (const r of runs) if (r.exitCode === null && r.signalCode === null) r.kill('SIGKILL');
       await daemon?.stop();
-      for (const s of jsonLines<SessionRow>(warden(state.path, ['sessions', '--json']).stdout)) {
-        if (existsSync(s.cgroup)) warden(state.path, ['session', 'kill', s.id]);
-      }
+      endLiveSessions(state.path);
       ws.cleanup();
       state.cleanup();
     });
@@ -361,9 +369,7 @@ describe('the file gate under back-pressure', () => {
     t.after(async () => {
       const run = started.run;
       if (run && run.exitCode === null && run.signalCode === null) run.kill('SIGKILL');
-      for (const s of jsonLines<SessionRow>(warden(state.path, ['sessions', '--json']).stdout)) {
-        if (existsSync(s.cgroup)) warden(state.path, ['session', 'kill', s.id]);
-      }
+      endLiveSessions(state.path);
       ws.cleanup();
       state.cleanup();
     });

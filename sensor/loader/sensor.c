@@ -97,6 +97,14 @@ static __u64 clock_ns(clockid_t id)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/* Moves what is still to be written to the front of the buffer. */
+static void compact_out(void)
+{
+	memmove(out.buf, out.buf + out.start, out.len - out.start);
+	out.len -= out.start;
+	out.start = 0;
+}
+
 /* Writes what stdout takes now; -errno when the reader is gone. */
 static int flush_out(void)
 {
@@ -110,23 +118,15 @@ static int flush_out(void)
 			return n < 0 ? -errno : -EPIPE;
 		out.start += n;
 	}
-	if (out.start == out.len)
-		out.start = out.len = 0;
-	else if (out.start > OUT_BUF / 2) {
-		memmove(out.buf, out.buf + out.start, out.len - out.start);
-		out.len -= out.start;
-		out.start = 0;
-	}
+	if (out.start == out.len || out.start > OUT_BUF / 2)
+		compact_out();
 	return 0;
 }
 
 static bool room_for(size_t size, size_t limit)
 {
-	if (out.len + size > limit && out.start) {
-		memmove(out.buf, out.buf + out.start, out.len - out.start);
-		out.len -= out.start;
-		out.start = 0;
-	}
+	if (out.len + size > limit)
+		compact_out();
 	return out.len + size <= limit;
 }
 
@@ -184,13 +184,11 @@ static bool release_held(void)
 	return true;
 }
 
-/* Drains the ring buffer onto the output; true when it is empty (nothing held back). */
-static bool drain_ring(struct ring_buffer *rb)
+/* Drains the ring buffer onto the output, as far as there is room. */
+static void drain_ring(struct ring_buffer *rb)
 {
-	if (!release_held())
-		return false;
-	ring_buffer__consume(rb);
-	return out.held_size == 0;
+	if (release_held())
+		ring_buffer__consume(rb);
 }
 
 static void header(struct wd_header *h, __u16 type, __u32 size)
@@ -761,10 +759,6 @@ int main(int argc, char **argv)
 		};
 		if (poll(fds, 4, 200) < 0 && errno != EINTR) {
 			err = -errno;
-			break;
-		}
-		if (fds[3].revents & (POLLERR | POLLHUP)) {
-			logf_("stdout closed: stopping");
 			break;
 		}
 		if (flush_out()) {

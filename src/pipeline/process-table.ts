@@ -29,12 +29,22 @@ interface ProcSnapshot {
   startTicks: number;
 }
 
-function readProc(pid: number): ProcSnapshot | undefined {
+/** What /proc/PID/stat says of a process (its comm may hold spaces and parentheses). */
+export function procStat(pid: number): { comm: string; ppid: number; startTicks: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const close = stat.lastIndexOf(')');
-    const comm = stat.slice(stat.indexOf('(') + 1, close);
     const rest = stat.slice(close + 2).split(' ');
+    return { comm: stat.slice(stat.indexOf('(') + 1, close), ppid: Number(rest[1]), startTicks: Number(rest[19]) };
+  } catch {
+    return undefined;
+  }
+}
+
+function readProc(pid: number): ProcSnapshot | undefined {
+  try {
+    const stat = procStat(pid);
+    if (!stat) return undefined;
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? -1);
     const safeLink = (p: string): string => {
@@ -46,13 +56,13 @@ function readProc(pid: number): ProcSnapshot | undefined {
     };
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
     return {
-      ppid: Number(rest[1]),
-      comm,
+      ppid: stat.ppid,
+      comm: stat.comm,
       exe: safeLink(`/proc/${pid}/exe`),
       argv: cmdline.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1),
       cwd: safeLink(`/proc/${pid}/cwd`),
       uid,
-      startTicks: Number(rest[19]),
+      startTicks: stat.startTicks,
     };
   } catch {
     return undefined;

@@ -66,13 +66,10 @@ export class SignalRelay {
   private askedAt: number | undefined;
   private interrupts: number[] = [];
   private grace: NodeJS.Timeout | undefined;
-  /** set once Warden ended the session itself, and why */
-  forced: string | undefined;
+  /* set once Warden ended the session itself */
+  private forced = false;
 
-  constructor(
-    private readonly tty: boolean,
-    private readonly graceMs = END_GRACE_MS,
-  ) {
+  constructor(private readonly tty: boolean) {
     for (const sig of FORWARDED) {
       const h = (): void => this.on(sig);
       this.handlers.set(sig, h);
@@ -98,14 +95,14 @@ export class SignalRelay {
     const now = Date.now();
     if (this.askedAt === undefined) {
       this.askedAt = now;
-      this.grace = setTimeout(() => this.end(`${sig}, and ${this.graceMs / 1000} s passed`), this.graceMs);
+      this.grace = setTimeout(() => this.end(`${sig}, and ${END_GRACE_MS / 1000} s passed`), END_GRACE_MS);
     } else if (now - this.askedAt >= DUPLICATE_MS) this.end(`a second ${sig}`);
   }
 
   /** Ends every process of the session now. */
   private end(why: string): void {
     if (this.forced || !this.cgroup) return;
-    this.forced = why;
+    this.forced = true;
     process.stderr.write(`warden: ending the session (${why})\n`);
     try {
       writeFileSync(join(this.cgroup, 'cgroup.kill'), '1');

@@ -8,34 +8,24 @@
  * closed, even when it looks empty), a monitor-only one is ended, as `warden
  * run` ends lingering processes.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removePins } from '../enforce/network.js';
-import { readBootTag } from '../pipeline/process-table.js';
+import { procStat, readBootTag } from '../pipeline/process-table.js';
 import { Store, type Session } from '../store/store.js';
 import { freezeCgroup, isPopulated, removeCgroup } from './cgroup.js';
 
-/** The time a process began, in clock ticks since boot (/proc/PID/stat field 22). */
-function startTicks(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
 /** Names a process so that it cannot be mistaken for a later one with the same pid. */
 export function processIdentity(pid = process.pid): string {
-  return `${readBootTag()}/${pid}/${startTicks(pid) ?? '?'}`;
+  return `${readBootTag()}/${pid}/${procStat(pid)?.startTicks ?? '?'}`;
 }
 
 /** Whether the process named by `identity` still runs (same boot, same pid, same start). */
 export function identityAlive(identity: string): boolean {
   const [boot, pid, ticks] = identity.split('/');
   if (boot !== readBootTag() || !pid || !/^\d+$/.test(pid)) return false;
-  const now = startTicks(Number(pid));
-  return now !== undefined && now === ticks;
+  const now = procStat(Number(pid))?.startTicks;
+  return now !== undefined && String(now) === ticks;
 }
 
 export interface Reconciled {

@@ -52,6 +52,24 @@ function assemble(make: () => ResponseAssembler, d: Uint8Array): void {
 
 const wireError = (e: unknown): boolean => e instanceof WireError;
 
+/** A model provider's proxy path: the input as its request body, then as its response, streamed and whole. */
+function provider(
+  name: string,
+  api: string,
+  parseRequest: (body: unknown) => unknown,
+  make: (d: Uint8Array) => ResponseAssembler,
+): FuzzTarget {
+  return {
+    name,
+    input: `${api} request body, then the same bytes as a streamed and a whole response`,
+    json: true,
+    run: (d) => {
+      parseRequest(parseJson(text(d)));
+      assemble(() => make(d), d);
+    },
+  };
+}
+
 export const TARGETS: FuzzTarget[] = [
   {
     name: 'wire-frame',
@@ -100,42 +118,15 @@ export const TARGETS: FuzzTarget[] = [
       p.push(new Uint8Array(0));
     },
   },
-  {
-    name: 'anthropic',
-    input: 'a Messages API request body, then the same bytes as a streamed and a whole response',
-    json: true,
-    run: (d) => {
-      parseAnthropicRequest(parseJson(text(d)));
-      assemble(() => new AnthropicAssembler(), d);
-    },
-  },
-  {
-    name: 'openai-chat',
-    input: 'a Chat Completions request body and response (streamed and whole)',
-    json: true,
-    run: (d) => {
-      parseOpenAiRequest(parseJson(text(d)));
-      assemble(() => new OpenAiChatAssembler(), d);
-    },
-  },
-  {
-    name: 'openai-responses',
-    input: 'a Responses API request body and response (streamed and whole)',
-    json: true,
-    run: (d) => {
-      parseOpenAiRequest(parseJson(text(d)));
-      assemble(() => new OpenAiResponsesAssembler(), d);
-    },
-  },
-  {
-    name: 'gemini',
-    input: 'a generateContent request body and response (streamed and whole)',
-    json: true,
-    run: (d) => {
-      parseGeminiRequest(parseJson(text(d)), '/v1beta/models/gemini-2.5-pro:streamGenerateContent');
-      assemble(() => new GeminiAssembler((d[0] ?? 0) % 5), d);
-    },
-  },
+  provider('anthropic', 'a Messages API', parseAnthropicRequest, () => new AnthropicAssembler()),
+  provider('openai-chat', 'a Chat Completions', parseOpenAiRequest, () => new OpenAiChatAssembler()),
+  provider('openai-responses', 'a Responses API', parseOpenAiRequest, () => new OpenAiResponsesAssembler()),
+  provider(
+    'gemini',
+    'a generateContent',
+    (body) => parseGeminiRequest(body, '/v1beta/models/gemini-2.5-pro:streamGenerateContent'),
+    (d) => new GeminiAssembler((d[0] ?? 0) % 5),
+  ),
   {
     name: 'websocket',
     input: 'Responses API WebSocket messages, agent and provider, one per line',
