@@ -91,17 +91,28 @@ describe('nothing is left hanging', () => {
 
   test('SIGTERM ends a run whose agent ignores it within the grace period; a second SIGTERM at once', async (t) => {
     if (!needKernel(t)) return;
-    const stubborn = ['sh', '-c', 'trap "" TERM; while :; do sleep 1; done'];
-    const one = start(state.path, ['--no-policy', '--name', 'stubborn-1', '--', ...stubborn]);
+    /* it says when it ignores SIGTERM: a signal before the trap would end it by itself */
+    const stubborn = (ready: string): string[] => [
+      'sh',
+      '-c',
+      `trap "" TERM; touch ${ready}; while :; do sleep 1; done`,
+    ];
+    const ignoring = async (ready: string): Promise<void> => {
+      for (let i = 0; i < 200 && !existsSync(ready); i++) await sleep(50);
+      assert.ok(existsSync(ready), 'the agent ignores SIGTERM');
+    };
+    const one = start(state.path, ['--no-policy', '--name', 'stubborn-1', '--', ...stubborn(join(ws.path, 'r1'))]);
     await running(state.path, 'stubborn-1', one);
+    await ignoring(join(ws.path, 'r1'));
     const t0 = Date.now();
     one.child.kill('SIGTERM');
     assert.equal(await one.exit, 137, 'ended by Warden with SIGKILL');
     const took = Date.now() - t0;
     assert.ok(took >= END_GRACE_MS - 500 && took < END_GRACE_MS + 5000, `within the grace period (${took} ms)`);
 
-    const two = start(state.path, ['--no-policy', '--name', 'stubborn-2', '--', ...stubborn]);
+    const two = start(state.path, ['--no-policy', '--name', 'stubborn-2', '--', ...stubborn(join(ws.path, 'r2'))]);
     await running(state.path, 'stubborn-2', two);
+    await ignoring(join(ws.path, 'r2'));
     const t1 = Date.now();
     two.child.kill('SIGTERM');
     await sleep(700);
