@@ -45,6 +45,7 @@ import { Sensor } from './sensor/sensor.js';
 import { describePid, QUARANTINED_STATUS, quarantineNotice, SignalRelay, startAgent } from './session/agent.js';
 import {
   cgroupPids,
+  isSessionInit,
   createSessionCgroup,
   findCgroup2Mount,
   freezeCgroup,
@@ -484,12 +485,16 @@ class SessionRun {
 
   /** After the agent exited: stragglers handled, every event in, the kernel state removed. */
   async finish(exit: Exit): Promise<RunResult> {
-    const lingering = cgroupPids(this.cg.path).map((pid) => ({
-      pid,
-      ...describePid(pid),
-      action: this.opts.keepLingering ? 'kept' : 'killed',
-    }));
-    if (lingering.length && !this.opts.keepLingering) await killCgroup(this.cg.path);
+    const pids = cgroupPids(this.cg.path);
+    const lingering = pids
+      .filter((pid) => !isSessionInit(pid))
+      .map((pid) => ({
+        pid,
+        ...describePid(pid),
+        action: this.opts.keepLingering ? 'kept' : 'killed',
+      }));
+    /* the session's init may still be on its way out: the cgroup is emptied either way */
+    if (pids.length && (!this.opts.keepLingering || !lingering.length)) await killCgroup(this.cg.path);
     await this.sensor.untrack(this.cg.id); /* barrier: every event of the session has arrived */
     this.app.flush();
     await this.policy.teardown();

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * libFuzzer target: the file gate's path matching, which runs on the gate
- * thread for every open of a session's process under a mark. The input is
+ * libFuzzer target: protected-path matching, which runs on the gate thread for
+ * every open of a session's process under a mark, and in the launch floor's
+ * supervisor for every path a session creates. The input is
  * a rule (a policy's pattern after `**` became `*`), a NUL, and a path the
  * agent chose. libFuzzer's -timeout catches a match that takes too long.
  */
+#define _GNU_SOURCE
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "gate.h"
+#include "path_match.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -21,8 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *rule = buf, *path = buf + strlen(buf) + 1;
 	if (path > buf + size)
 		path = buf + size;
-	wd_gate_path_matches(rule, true, path);
-	wd_gate_path_matches(rule, false, path);
+	wd_path_matches(rule, true, path);
+	wd_path_matches(rule, false, path);
 	free(buf);
 	return 0;
 }

@@ -8,7 +8,8 @@
  *
  * Floor file, one directive per line:
  *   handle write | handle exec | scope signal | scope abstract | seccomp | caps
- *   write PATH   | exec PATH
+ *   seal | memfd noexec
+ *   write PATH   | exec PATH | ro PATH | guard PATH | guard-glob PATTERN
  */
 #define _GNU_SOURCE
 #include "floor.h"
@@ -17,6 +18,7 @@
 #include <linux/capability.h>
 #include <seccomp.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +89,16 @@ int wd_floor_read(const char *file, struct wd_floor *f)
 			f->seccomp = true;
 		else if (!strcmp(line, "caps"))
 			f->drop_caps = true;
+		else if (!strcmp(line, "seal"))
+			f->seal = true;
+		else if (!strcmp(line, "memfd") && arg && !strcmp(arg, "noexec"))
+			f->memfd_noexec = true;
+		else if (!strcmp(line, "ro") && arg && f->n_ro < WD_FLOOR_MAX_RULES)
+			f->ro_paths[f->n_ro++] = strdup(arg);
+		else if ((!strcmp(line, "guard") || !strcmp(line, "guard-glob")) && arg &&
+			 f->n_guard < WD_FLOOR_MAX_RULES)
+			f->guards[f->n_guard++] =
+			    (struct wd_guard){.pattern = strdup(arg), .glob = line[5] == '-'};
 		else if (!strcmp(line, "write") && arg && f->n_write < WD_FLOOR_MAX_RULES)
 			f->write_paths[f->n_write++] = strdup(arg);
 		else if (!strcmp(line, "exec") && arg && f->n_exec < WD_FLOOR_MAX_RULES)
@@ -201,10 +213,36 @@ static int apply_landlock(const struct wd_floor *f)
 	return 0;
 }
 
-/* Syscalls that reach around Warden: new BPF, mounts and namespaces, modules,
- * kexec, perf, io_uring (whose operations skip the syscall hooks), fanotify. */
-static int apply_seccomp(void)
+/* Calls that create, move or link a name: the supervisor decides them (supervise.c). */
+static int notify_creating(scmp_filter_ctx ctx)
 {
+	static const int always[] = {
+	    SCMP_SYS(mkdir),   SCMP_SYS(mkdirat),   SCMP_SYS(mknod),	 SCMP_SYS(mknodat),
+	    SCMP_SYS(symlink), SCMP_SYS(symlinkat), SCMP_SYS(link),	 SCMP_SYS(linkat),
+	    SCMP_SYS(rename),  SCMP_SYS(renameat),  SCMP_SYS(renameat2), SCMP_SYS(creat),
+	    SCMP_SYS(openat2), /* its flags are in memory: every call */
+	};
+	int rc = 0;
+	for (size_t i = 0; !rc && i < sizeof(always) / sizeof(always[0]); i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, always[i], 0);
+	/* an open creates a name only with O_CREAT (O_TMPFILE's file is named by linkat) */
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(open), 1,
+				      SCMP_A1(SCMP_CMP_MASKED_EQ, O_CREAT, O_CREAT));
+	if (!rc)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(openat), 1,
+				      SCMP_A2(SCMP_CMP_MASKED_EQ, O_CREAT, O_CREAT));
+	return rc;
+}
+
+/* Syscalls that reach around Warden: new BPF, mounts and namespaces, modules,
+ * kexec, perf, io_uring (whose operations skip the syscall hooks), fanotify,
+ * userfaultfd (a fault the agent resolves could stall the supervisor). */
+int wd_floor_seccomp(const struct wd_floor *f, int *listener)
+{
+	*listener = -1;
+	if (!f->seccomp)
+		return 0;
 	static const int denied[] = {
 	    SCMP_SYS(bpf),
 	    SCMP_SYS(mount),
@@ -228,6 +266,7 @@ static int apply_seccomp(void)
 	    SCMP_SYS(fsmount),
 	    SCMP_SYS(move_mount),
 	    SCMP_SYS(open_tree),
+	    SCMP_SYS(userfaultfd),
 	};
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	int rc = ctx ? 0 : -ENOMEM;
@@ -246,8 +285,15 @@ static int apply_seccomp(void)
 				      SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]));
 	if (!rc)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	bool supervised = f->seal && f->n_guard > 0;
+	if (!rc && supervised)
+		rc = notify_creating(ctx);
 	if (!rc)
 		rc = seccomp_load(ctx);
+	if (!rc && supervised) {
+		*listener = seccomp_notify_fd(ctx);
+		rc = *listener < 0 ? *listener : 0;
+	}
 	seccomp_release(ctx);
 	if (rc) {
 		errno = -rc;
@@ -262,9 +308,5 @@ int wd_floor_apply(const struct wd_floor *f)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return fail("no_new_privs");
-	if (apply_landlock(f))
-		return -1;
-	if (f->seccomp && apply_seccomp())
-		return -1;
-	return 0;
+	return apply_landlock(f);
 }

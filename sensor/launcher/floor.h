@@ -13,11 +13,22 @@ struct wd_floor {
 	bool scope_abstract; /* Landlock: no abstract unix sockets outside the session */
 	bool seccomp;
 	bool drop_caps;
-	size_t n_write, n_exec;
+	bool seal;	   /* private mount and PID namespaces, the launcher as init */
+	bool memfd_noexec; /* no executable memfd in the session (vm.memfd_noexec = 2) */
+	size_t n_write, n_exec, n_ro, n_guard;
 	char *write_paths[WD_FLOOR_MAX_RULES];
 	char *exec_paths[WD_FLOOR_MAX_RULES];
+	char *ro_paths[WD_FLOOR_MAX_RULES]; /* bound read-only over themselves */
+	struct wd_guard {
+		char *pattern;
+		bool glob;
+	} guards[WD_FLOOR_MAX_RULES]; /* never created, moved or linked by the session */
 };
 
 /* Each returns 0, or -1 after printing why on stderr. */
 int wd_floor_read(const char *file, struct wd_floor *f);
+/* Capabilities, no_new_privs and Landlock: for the launcher's init and the agent alike. */
 int wd_floor_apply(const struct wd_floor *f);
+/* The seccomp filter, the agent's alone. With guards, the creating calls go to a
+ * supervisor: *listener is the notification fd to hand it (else -1). */
+int wd_floor_seccomp(const struct wd_floor *f, int *listener);

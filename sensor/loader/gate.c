@@ -24,6 +24,7 @@
  */
 #define _GNU_SOURCE
 #include "gate.h"
+#include "path_match.h"
 #include <stdbool.h>
 #include <errno.h>
 #include <poll.h>
@@ -47,8 +48,9 @@
 #define MAX_MARKS 4096
 #define MARK_SLOTS 8192 /* open addressing, at most half full */
 #define GATE_MASK (FAN_OPEN_PERM | FAN_OPEN_EXEC_PERM)
-#define QUEUE 1024 /* denial reports waiting for the main thread */
-#define BATCH 512  /* events per read of the fanotify queue */
+#define MAX_LINKED 1024 /* protected files with other names (hardlinks), by inode */
+#define QUEUE 1024	/* denial reports waiting for the main thread */
+#define BATCH 512	/* events per read of the fanotify queue */
 
 struct marked {
 	dev_t dev;
@@ -60,6 +62,13 @@ struct marked {
 struct rule {
 	__u32 session, access, rule, glob;
 	char *path;
+};
+
+/* A protected file that has other names: a rule holds for it whatever name opens it. */
+struct linked {
+	__u32 session, access, rule;
+	dev_t dev;
+	ino_t ino;
 };
 
 struct wd_gate {
@@ -75,6 +84,8 @@ struct wd_gate {
 	pthread_mutex_t lock;
 	struct rule rules[MAX_RULES];
 	size_t n_rules;
+	struct linked linked[MAX_LINKED];
+	size_t n_linked;
 	struct wd_gate_decision queue[QUEUE];
 	size_t q_head, q_len;
 	struct wd_gate_counters n; /* written by the gate thread, read under lock */
@@ -189,6 +200,45 @@ static int mark_tree(struct wd_gate *g, const char *dir, __u32 depth, __u32 leve
 	return err;
 }
 
+/*
+ * Files under a rule's base that have more than one name: a hardlink made
+ * before the session (one made inside it fails, EXDEV, across the floor's
+ * read-only bind) would open the same bytes under a path no rule names. Each
+ * is marked on its own inode and decided by inode. A file with one name has
+ * no other way in.
+ */
+static void add_linked(struct wd_gate *g, const struct wd_cmd_gate *c, const char *path, int depth)
+{
+	struct stat st;
+	if (lstat(path, &st))
+		return;
+	if (S_ISREG(st.st_mode) && st.st_nlink > 1 && g->n_linked < MAX_LINKED &&
+	    mark(g, path, false) == 0) {
+		pthread_mutex_lock(&g->lock);
+		g->linked[g->n_linked++] = (struct linked){
+		    .session = c->session,
+		    .access = c->access & (WD_GATE_READ | WD_GATE_WRITE | WD_GATE_EXEC),
+		    .rule = c->rule,
+		    .dev = st.st_dev,
+		    .ino = st.st_ino};
+		pthread_mutex_unlock(&g->lock);
+		return;
+	}
+	if (!S_ISDIR(st.st_mode) || depth > 16)
+		return;
+	DIR *d = opendir(path);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char sub[4096];
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+		add_linked(g, c, sub, depth + 1);
+	}
+	if (d)
+		closedir(d);
+}
+
 int wd_gate_add(struct wd_gate *g, const struct wd_cmd_gate *c)
 {
 	struct stat st;
@@ -209,6 +259,8 @@ int wd_gate_add(struct wd_gate *g, const struct wd_cmd_gate *c)
 	}
 	if (err)
 		return err;
+	if (!(c->access & WD_GATE_GLOB))
+		add_linked(g, c, c->base, 0);
 	char *path = strndup(c->path, sizeof(c->path));
 	if (!path)
 		return -ENOMEM;
@@ -235,23 +287,20 @@ int wd_gate_clear(struct wd_gate *g, __u32 session)
 			g->rules[kept++] = g->rules[i];
 	}
 	g->n_rules = kept;
+	kept = 0;
+	for (size_t i = 0; i < g->n_linked; i++)
+		if (g->linked[i].session != session)
+			g->linked[kept++] = g->linked[i];
+	g->n_linked = kept;
 	pthread_mutex_unlock(&g->lock);
 	/* marks are shared by path and cheap for other processes (no stash: allowed at once);
 	 * they go when no rule is left */
-	if (!kept) {
+	if (!g->n_rules) {
 		fanotify_mark(g->fd, FAN_MARK_FLUSH, 0, AT_FDCWD, NULL);
 		g->n_marks = 0;
 		memset(g->marks, 0, sizeof(g->marks));
 	}
 	return 0;
-}
-
-bool wd_gate_path_matches(const char *rule, bool glob, const char *path)
-{
-	if (glob)
-		return fnmatch(rule, path, FNM_EXTMATCH) == 0;
-	size_t n = strlen(rule);
-	return !strncmp(path, rule, n) && (path[n] == 0 || path[n] == '/' || !strcmp(rule, "/"));
 }
 
 static __u32 access_of(const struct fanotify_event_metadata *m, const struct wd_stash *s)
@@ -320,12 +369,26 @@ static void decide(struct wd_gate *g, const struct fanotify_event_metadata *m,
 	for (size_t i = 0; !late && n > 0 && i < g->n_rules; i++) {
 		const struct rule *r = &g->rules[i];
 		if (r->session == s->session && (r->access & d.access) &&
-		    wd_gate_path_matches(r->path, r->glob, path)) {
+		    wd_path_matches(r->path, r->glob, path)) {
 			d.rule = r->rule;
 			break;
 		}
 	}
+	bool by_inode = !late && d.rule == ~0u && g->n_linked > 0;
 	pthread_mutex_unlock(&g->lock);
+	struct stat st;
+	if (by_inode && fstat(m->fd, &st) == 0) {
+		pthread_mutex_lock(&g->lock);
+		for (size_t i = 0; i < g->n_linked; i++) {
+			const struct linked *l = &g->linked[i];
+			if (l->session == s->session && (l->access & d.access) &&
+			    l->dev == st.st_dev && l->ino == st.st_ino) {
+				d.rule = l->rule;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&g->lock);
+	}
 	d.allowed = d.rule == ~0u;
 	if (!d.allowed) {
 		/* reported before the answer: the refused syscall's event, which the

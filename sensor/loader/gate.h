@@ -36,8 +36,5 @@ bool wd_gate_pending(struct wd_gate *g);
 int wd_gate_add(struct wd_gate *g, const struct wd_cmd_gate *c);
 int wd_gate_clear(struct wd_gate *g, __u32 session);
 void wd_gate_counters(struct wd_gate *g, struct wd_gate_counters *out);
-/* Whether `path` falls under a rule: a prefix (a directory and what is in it), or an fnmatch
- * pattern with extglob. On the gate thread's path: it must never take long, whatever the path. */
-bool wd_gate_path_matches(const char *rule, bool glob, const char *path);
 /* Stops the thread; closing the group allows every pending event. */
 void wd_gate_free(struct wd_gate *g);

@@ -240,6 +240,8 @@ static struct attached {
 	__u32 session;
 	char cgroup[512];
 	char pin_dir[512];
+	int freeze_fd; /* opened at attach: freezing never needs a new fd (an RLIMIT_NOFILE of 0
+			  cannot stop it) */
 	struct bpf_link *links[NET_PROGS];
 } attached[MAX_ATTACHED];
 
@@ -264,20 +266,18 @@ static void net_detach(struct attached *a)
 		a->links[i] = NULL;
 	}
 	rmdir(a->pin_dir);
+	if (a->freeze_fd >= 0)
+		close(a->freeze_fd);
+	a->freeze_fd = -1;
 	a->session = 0;
 }
 
 static void abandon(struct attached *a)
 {
-	char freeze[600];
-	snprintf(freeze, sizeof(freeze), "%s/cgroup.freeze", a->cgroup);
-	int fd = open(freeze, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, "1", 1) != 1)
+	if (a->freeze_fd < 0 || write(a->freeze_fd, "1", 1) != 1)
 		logf_("cannot freeze abandoned session %s: %s", a->cgroup, strerror(errno));
 	else
 		logf_("session %s left without Warden: frozen, network limits kept", a->cgroup);
-	if (fd >= 0)
-		close(fd);
 	for (int i = 0; i < NET_PROGS; i++)
 		bpf_link__destroy(a->links[i]); /* our handle only: the pin keeps the link */
 }
@@ -296,7 +296,10 @@ static int net_attach(struct sensor_bpf *skel, const struct wd_cmd_attach *c)
 	a->session = c->session;
 	snprintf(a->cgroup, sizeof(a->cgroup), "%s", c->cgroup);
 	snprintf(a->pin_dir, sizeof(a->pin_dir), "%s", c->pin_dir);
-	int err = mkdir(a->pin_dir, 0700) && errno != EEXIST ? -errno : 0;
+	a->freeze_fd = openat(cg, "cgroup.freeze", O_WRONLY | O_CLOEXEC);
+	int err = a->freeze_fd < 0 ? -errno : 0;
+	if (!err && mkdir(a->pin_dir, 0700) && errno != EEXIST)
+		err = -errno;
 	for (int i = 0; i < NET_PROGS && !err; i++) {
 		const char *name;
 		char pin[600];

@@ -5,9 +5,9 @@
  * its state, /proc or /sys (cgroups, bpffs, sysctls), no signals out of the
  * session, and the seccomp filter and capability drop.
  */
-import { existsSync, readdirSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CompiledPolicy } from '../policy/compile.js';
+import type { CompiledPolicy, PathRule } from '../policy/compile.js';
 
 /** Devices every program writes to; writable under any policy. */
 export const DEVICES = [
@@ -74,8 +74,95 @@ export function gatedSelfProtection({ policy, protect }: FloorInput): string[] {
   return [...new Set(protect.map(real))].filter((p) => bases.some((b) => beneath(p, b)));
 }
 
+/** picomatch's `**` is fnmatch's `*` without FNM_PATHNAME: it may over-match, never under-match. */
+export function toFnmatch(glob: string): string {
+  return glob.replace(/\*\*\/?/g, '*');
+}
+
+/** How many entries a glob rule's base is searched for existing matches, at most. */
+export const MATCH_BUDGET = 4000;
+
+/** Existing paths a glob rule matches, searched from its base (bounded; a match is not descended into). */
+export function existingMatches(rule: PathRule, roots = [rule.base], budget = MATCH_BUDGET): string[] {
+  const found: string[] = [];
+  const depth = rule.glob.includes('**') ? 32 : rule.glob.split('/').length - rule.base.split('/').length;
+  let seen = 0;
+  const walk = (dir: string, level: number): void => {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (++seen > budget) return;
+      const p = join(dir, name);
+      if (rule.matches(p)) found.push(p);
+      else if (level < depth) {
+        try {
+          if (lstatSync(p).isDirectory()) walk(p, level + 1);
+        } catch {
+          /* gone meanwhile */
+        }
+      }
+    }
+  };
+  for (const base of roots) walk(base, 1);
+  return found;
+}
+
+function searchRoots(policy: CompiledPolicy | null): string[] {
+  const bases = policy?.files.allowWrite?.map((r) => r.base).filter((b) => b !== '/') ?? [];
+  return [...new Set([policy?.workspace, ...bases].filter((b): b is string => !!b))];
+}
+
+export interface SealPlan {
+  /** existing protected paths, bound read-only over themselves (parents first) */
+  ro: string[];
+  /** never created, moved or linked by the session: literal paths and fnmatch globs */
+  guards: Array<{ pattern: string; glob: boolean }>;
+}
+
+/**
+ * The protected set of a sealed session, as data: every path the agent may
+ * not change (denyWrite, denyRead, Warden's own), those that exist made
+ * read-only in its mount namespace, all of them (existing or not) guarded
+ * against being created, moved or linked.
+ */
+export function sealPlan({ policy, protect }: FloorInput): SealPlan {
+  const rules: PathRule[] = policy?.mode === 'enforce' ? [...policy.files.denyWrite, ...policy.files.denyRead] : [];
+  const literal = new Set<string>();
+  const globs = new Set<string>();
+  const ro = new Set<string>();
+  for (const p of protect.filter((p) => p !== '/proc' && p !== '/sys')) literal.add(p);
+  for (const r of rules) {
+    if (r.base === r.glob) literal.add(r.glob);
+    else {
+      globs.add(toFnmatch(r.glob));
+      /* `**\/x` anywhere: searched for where the agent can write (the workspace, allowWrite bases) */
+      const anywhere = r.glob.startsWith('**');
+      for (const m of existingMatches(r, anywhere ? searchRoots(policy) : [r.base])) ro.add(m);
+    }
+  }
+  for (const p of literal) {
+    if (existsSync(p)) ro.add(real(p));
+    if (real(p) !== p) literal.add(real(p)); /* a symlinked path: its target is what a bind protects */
+  }
+  return {
+    ro: [...ro].sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b)),
+    guards: [
+      ...[...literal].map((pattern) => ({ pattern, glob: false })),
+      ...[...globs].map((pattern) => ({ pattern, glob: true })),
+    ],
+  };
+}
+
 export function buildFloor({ policy, protect }: FloorInput): string {
   const lines = ['# warden launch floor', 'caps', 'seccomp', 'scope signal', 'scope abstract', 'handle write'];
+  const plan = sealPlan({ policy, protect });
+  lines.push('seal', 'memfd noexec');
+  for (const p of plan.ro) lines.push(`ro ${p}`);
+  for (const g of plan.guards) lines.push(`${g.glob ? 'guard-glob' : 'guard'} ${g.pattern}`);
   const enforce = policy?.mode === 'enforce';
   const gated = new Set(gatedSelfProtection({ policy, protect }));
   const guarded = [...new Set(protect.map(real))].filter((p) => !gated.has(p));

@@ -8,6 +8,7 @@ import { statSync } from 'node:fs';
 import { Gate, LsmFileKey, LsmFileVal, MapId } from '../sensor/layout.js';
 import { Writer } from '../sensor/wire.js';
 import type { Sensor } from '../sensor/sensor.js';
+import { toFnmatch } from './floor.js';
 
 export interface GateRule {
   access: number;
@@ -16,11 +17,6 @@ export interface GateRule {
   path: string;
   base: string;
   depth: number;
-}
-
-/** picomatch's `**` is fnmatch's `*` without FNM_PATHNAME: it may over-match, never under-match. */
-function toFnmatch(glob: string): string {
-  return glob.replace(/\*\*\/?/g, '*');
 }
 
 function gateRule(r: PathRule, access: number, index: number): GateRule {
@@ -55,9 +51,12 @@ export function compileGate(
     all.push(
       ...policy.files.denyRead.map((r): [PathRule, number] => [r, Gate.READ | Gate.WRITE]),
       ...policy.files.denyWrite.map((r): [PathRule, number] => [r, Gate.WRITE]),
-      ...policy.exec.deny.map((r): [PathRule, number] => [r, Gate.EXEC]),
+      /* read too: a program that can be read can be copied, or run through ld.so */
+      ...policy.exec.deny.map((r): [PathRule, number] => [r, Gate.EXEC | Gate.READ]),
     );
-  return { rules: all.map(([r, access], i) => gateRule(r, access, i)), ids: all.map(([r]) => r.id) };
+  /* a `**\/` glob names no directory to mark: the launch floor holds it (read-only binds, the supervisor) */
+  const marked = all.filter(([r]) => r.glob.startsWith('/'));
+  return { rules: marked.map(([r, access], i) => gateRule(r, access, i)), ids: marked.map(([r]) => r.id) };
 }
 
 /** Installs a session's gate rules; returns the rule ids, indexed as the sensor reports them. */

@@ -11,13 +11,21 @@ import { opensForWrite } from '../pipeline/names.js';
 import type { Access, CompiledPolicy } from '../policy/compile.js';
 import { decideConnect, decideFile, type Decision as RuleDecision } from '../policy/evaluate.js';
 
-const REFUSED = new Set([-1, -13]); /* EPERM, EACCES */
+/* EPERM, EACCES; EROFS, EBUSY and EXDEV from the launch floor's read-only binds */
+const REFUSED = new Set([-1, -13, -30, -16, -18]);
+const BY_MOUNT = new Set([-30, -16, -18]);
 
-/** Which mechanism enforces a rule, by the rule's list. */
-function mechanismOf(rule: string): string {
+/**
+ * Which mechanism enforced a rule: by the rule's list, and for a protected
+ * path by the error the call got (each mechanism refuses with its own).
+ */
+function mechanismOf(rule: string, e: WardenEvent): string {
   if (rule === DNS_RULE) return 'dns-redirect';
   if (rule.startsWith('files.allowWrite') || rule.startsWith('exec.allow')) return 'landlock';
   if (rule.startsWith('network.')) return 'cgroup-sock-addr';
+  const result = 'result' in e && typeof e.result === 'number' ? e.result : 0;
+  if (BY_MOUNT.has(result)) return 'mount-ns';
+  if (result === -13 && e.type !== 'exec' && e.type !== 'exec-failed') return 'supervisor';
   return 'fanotify';
 }
 
@@ -53,10 +61,13 @@ export class Judge {
   /** Tampering with Warden: refused by the floor whatever the policy says. */
   private selfProtection(e: WardenEvent): Decision | undefined {
     let what: string | undefined;
-    let mechanism = 'landlock';
+    const result = 'result' in e && typeof e.result === 'number' ? e.result : 0;
+    let mechanism = BY_MOUNT.has(result) ? 'mount-ns' : result === -13 && e.type !== 'open' ? 'supervisor' : 'landlock';
     if (e.type === 'kill' || e.type === 'ptrace') {
       if (this.self.pids().includes(Math.abs(e.target))) what = `${e.type} of Warden (pid ${e.target})`;
-      if (e.type === 'kill') mechanism = 'landlock-scope';
+      /* from the session's PID namespace, Warden's pid names nothing (ESRCH) */
+      if (result === -3) mechanism = 'pid-ns';
+      else if (e.type === 'kill') mechanism = 'landlock-scope';
     } else {
       const written = this.writtenPaths(e).find((p) => this.self.paths.some((d) => beneath(p, d)));
       if (written) what = `write to ${written}, which Warden protects`;
@@ -132,7 +143,7 @@ export class Judge {
     const d = this.rule(e, this.policy);
     if (!d || (d.verdict === 'allowed' && d.rule === 'default')) return undefined;
     const base = { rule: d.rule, reason: d.reason, policy: this.policy.name };
-    const mechanism = mechanismOf(d.rule);
+    const mechanism = mechanismOf(d.rule, e);
     if (d.verdict === 'allowed') return { ...base, verdict: 'allowed', mechanism };
     if (this.policy.mode === 'audit') return { ...base, verdict: 'would-deny', mechanism: 'audit' };
     const refused = 'result' in e && typeof e.result === 'number' && REFUSED.has(e.result);

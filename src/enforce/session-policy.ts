@@ -124,6 +124,8 @@ export class SessionPolicy {
     }
     this.mechanisms.delete('landlock');
     if (policy?.mode === 'enforce') this.mechanisms.add('landlock');
+    /* the launch floor's sealed room (sensor/launcher/seal.c, supervise.c) */
+    for (const m of ['mount-ns', 'pid-ns', 'supervisor']) this.mechanisms.add(m);
     if (net) this.mechanisms.add('cgroup-sock-addr');
     else this.mechanisms.delete('cgroup-sock-addr');
     if (gated) this.mechanisms.add('fanotify');

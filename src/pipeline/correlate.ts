@@ -12,6 +12,7 @@ import { declaredText } from '../applayer/tool-actions.js';
 import { AgentRuntimeProfile } from './agent-runtime.js';
 import type { WardenEvent } from './events.js';
 import { opensForWrite } from './names.js';
+import { nsPids } from './process-table.js';
 
 export interface Finding {
   detector: 'undeclared-action' | 'intent-mismatch';
@@ -287,9 +288,12 @@ export class Correlator {
     return undefined;
   }
 
-  /** A process of the session, or a thread of the sender (runtimes signal their own threads, e.g. for GC). */
+  /**
+   * A process of the session, or a thread of the sender (runtimes signal their own threads, e.g. for GC).
+   * From a sealed session's PID namespace every pid it can name is the session's own.
+   */
   private ownTarget(pid: number, target: number): boolean {
-    return this.sessionPids.has(target) || existsSync(`/proc/${pid}/task/${target}`);
+    return this.sessionPids.has(target) || existsSync(`/proc/${pid}/task/${target}`) || nsPids(pid).length > 1;
   }
 
   private reportUndeclared(e: WardenEvent): void {

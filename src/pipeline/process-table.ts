@@ -29,6 +29,19 @@ interface ProcSnapshot {
   startTicks: number;
 }
 
+/**
+ * A process's pid in each PID namespace from the host's down (/proc/PID/status
+ * NSpid): one entry on the host, two inside a sealed session. Empty if gone.
+ */
+export function nsPids(pid: number): number[] {
+  try {
+    const line = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '';
+    return line.trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
 /** What /proc/PID/stat says of a process (its comm may hold spaces and parentheses). */
 export function procStat(pid: number): { comm: string; ppid: number; startTicks: number } | undefined {
   try {

@@ -21,7 +21,10 @@ const first = (list: PathRule[], path: string): PathRule | undefined => list.fin
 export function decideFile(p: CompiledPolicy, path: string, access: Access): Decision {
   if (access === 'read') {
     const r = first(p.files.denyRead, path);
-    return r ? denied(r.id, `${r.pattern} is never readable`) : allowed();
+    if (r) return denied(r.id, `${r.pattern} is never readable`);
+    /* a denied program is not read either: read, it could be copied, or run through ld.so */
+    const x = first(p.exec.deny, path);
+    return x ? denied(x.id, `${x.pattern} may never run, so it is not read (copied, or loaded by ld.so)`) : allowed();
   }
   if (access === 'write') {
     const d = first(p.files.denyWrite, path);

@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { nsPids } from '../pipeline/process-table.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export class CgroupError extends Error {
@@ -52,6 +53,16 @@ export function createSessionCgroup(sessionId: string, mount = findCgroup2Mount(
     throw new CgroupError(`cannot create session cgroup ${path}: ${(e as Error).message}`);
   }
   return { path, id: cgroupId(path), level: levelOf(mount, path) };
+}
+
+/**
+ * The session's init (warden-launch, pid 1 of the session's PID namespace):
+ * Warden's, not the agent's, so never listed as a process that outlived it.
+ * The agent cannot make a PID namespace of its own (the floor's seccomp).
+ */
+export function isSessionInit(pid: number): boolean {
+  const ns = nsPids(pid);
+  return ns.length > 1 && ns[ns.length - 1] === 1;
 }
 
 /** Every pid in the cgroup and its descendants. */

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The sealed room, in the order bubblewrap sets one up: namespaces, then
+ * mounts from a list, then (floor.c) privileges dropped, then exec.
+ *
+ * A read-only bind of a protected path over itself turns every way of
+ * changing it into an error the kernel gives whatever the path used: writes
+ * and truncation (EROFS), a rename over it or of it and an unlink (EBUSY: it
+ * is a mount point), a hardlink into or out of it (EXDEV: another mount). The
+ * agent cannot undo a bind: it has no CAP_SYS_ADMIN and seccomp refuses mount
+ * and umount. Propagation is one-way (slave): mounts made on the host later
+ * still show inside, nothing made inside leaks out.
+ */
+#define _GNU_SOURCE
+#include "seal.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+static int fail(const char *what, const char *path)
+{
+	fprintf(stderr, "warden-launch: %s%s%s: %s\n", what, path ? " " : "", path ? path : "",
+		strerror(errno));
+	return -1;
+}
+
+/* The flags a remount must keep: dropping a locked one is refused (EPERM). */
+static unsigned long kept_flags(const char *path)
+{
+	struct statvfs sv;
+	unsigned long keep = 0;
+	if (statvfs(path, &sv))
+		return 0;
+	if (sv.f_flag & ST_NOSUID)
+		keep |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		keep |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		keep |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME)
+		keep |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		keep |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		keep |= MS_RELATIME;
+	return keep;
+}
+
+static int bind_read_only(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : fail("cannot look at", path); /* gone since: guarded */
+	if (S_ISLNK(st.st_mode))
+		return 0; /* a bind follows it: the floor lists the target too */
+	if (mount(path, path, NULL, MS_BIND | MS_REC, NULL))
+		return fail("cannot bind", path);
+	if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags(path), NULL))
+		return fail("cannot make read-only", path);
+	return 0;
+}
+
+int wd_seal_mounts(const struct wd_floor *f)
+{
+	if (!f->seal)
+		return 0;
+	if (unshare(CLONE_NEWNS | CLONE_NEWPID))
+		return fail("cannot make the session's namespaces", NULL);
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL))
+		return fail("cannot make mounts one-way", NULL);
+	/* the floor lists a parent before what is beneath it: an inner bind lands on the
+	 * outer one and stays visible */
+	for (size_t i = 0; i < f->n_ro; i++)
+		if (bind_read_only(f->ro_paths[i]))
+			return -1;
+	return 0;
+}
+
+int wd_seal_proc(const struct wd_floor *f)
+{
+	if (!f->seal)
+		return 0;
+	/* only the session's processes: a pid outside it cannot even be named */
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+		return fail("cannot mount the session's /proc", NULL);
+	if (f->memfd_noexec) {
+		/* per PID namespace, and a child namespace can only raise it */
+		int fd = open("/proc/sys/vm/memfd_noexec", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "2", 1) != 1) {
+			int err = errno;
+			if (fd >= 0)
+				close(fd);
+			errno = err;
+			return fail("cannot refuse executable memfds (vm.memfd_noexec)", NULL);
+		}
+		close(fd);
+	}
+	return 0;
+}

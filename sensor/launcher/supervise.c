@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The supervisor: the session's init decides every call that creates, moves
+ * or links a name (seccomp sends them here, see floor.c), so a protected path
+ * that does not exist yet stays that way, and a protected path that does
+ * cannot be moved or linked away.
+ *
+ * No check-then-use race: a mkdir, mknod, symlink, link or rename is done
+ * here, on the agent's behalf, on the directories this process resolved and
+ * checked (the agent's memory is read once; a name swapped afterwards changes
+ * nothing). The supervisor runs under the same capability set, no_new_privs
+ * and Landlock domain as the agent, with its umask and fsuid, so it can do
+ * nothing the agent could not. An open with O_CREAT is checked and, if it
+ * names no protected path, let through: the kernel re-reads that path, so the
+ * file gate (fanotify, by path) stays the backstop for it.
+ *
+ * Protected, for a creating call's target T:
+ *   T is a guarded path or beneath one (or matches a guard's glob);
+ *   a rename or symlink onto an ancestor of a guarded path that would bring
+ *   that path into being (a directory that holds its next component, any
+ *   symlink);
+ * and for a rename's or link's source: it is a guarded path, or (rename)
+ * holds one.
+ */
+#define _GNU_SOURCE
+#include "supervise.h"
+#include "path_match.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <seccomp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* A name as the agent meant it: the directory it goes in (resolved, held open) and its last
+ * component. */
+struct where {
+	int dir;
+	char base[NAME_MAX + 1];
+	char abs[PATH_MAX];
+};
+
+static ssize_t read_string(int mem, unsigned long addr, char *out, size_t size)
+{
+	ssize_t n = pread(mem, out, size - 1, (off_t)addr);
+	if (n <= 0)
+		return -EFAULT;
+	out[n] = 0;
+	if (strnlen(out, (size_t)n) == (size_t)n)
+		return n == (ssize_t)size - 1 ? -ENAMETOOLONG : -EFAULT;
+	return 0;
+}
+
+/* The agent's own references (/proc/self, /dev/fd, /dev/stdout) name it, not us. */
+static void as_agent(const char *path, pid_t pid, char *out, size_t size)
+{
+	static const struct {
+		const char *prefix, *fmt;
+	} self[] = {
+	    {"/proc/self", "/proc/%d"},	      {"/proc/thread-self", "/proc/%d/task/%d"},
+	    {"/dev/fd", "/proc/%d/fd"},	      {"/dev/stdin", "/proc/%d/fd/0"},
+	    {"/dev/stdout", "/proc/%d/fd/1"}, {"/dev/stderr", "/proc/%d/fd/2"},
+	};
+	for (size_t i = 0; i < sizeof(self) / sizeof(self[0]); i++) {
+		size_t n = strlen(self[i].prefix);
+		if (!strncmp(path, self[i].prefix, n) && (path[n] == 0 || path[n] == '/')) {
+			char head[64];
+			snprintf(head, sizeof(head), self[i].fmt, pid, pid);
+			snprintf(out, size, "%s%s", head, path + n);
+			return;
+		}
+	}
+	snprintf(out, size, "%s", path);
+}
+
+/* Resolves everything but the last component of (dirfd, path) the way the agent's call would. */
+static int locate(pid_t pid, int dirfd, const char *raw, struct where *w)
+{
+	char path[PATH_MAX], start[64];
+	as_agent(raw, pid, path, sizeof(path));
+	size_t len = strlen(path);
+	while (len > 1 && path[len - 1] == '/')
+		path[--len] = 0;
+	if (!len)
+		return -ENOENT;
+	if (path[0] == '/')
+		snprintf(start, sizeof(start), "/");
+	else if (dirfd == AT_FDCWD)
+		snprintf(start, sizeof(start), "/proc/%d/cwd", pid);
+	else
+		snprintf(start, sizeof(start), "/proc/%d/fd/%d", pid, dirfd);
+	char *slash = strrchr(path, '/');
+	const char *last = slash ? slash + 1 : path, *parent = ".";
+	if (strlen(last) > NAME_MAX)
+		return -ENAMETOOLONG;
+	memcpy(w->base, last, strlen(last) + 1);
+	if (slash == path)
+		parent = "/";
+	else if (slash) {
+		*slash = 0;
+		parent = path;
+	}
+	int from = open(start, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (from < 0)
+		return -errno;
+	w->dir = openat(from, parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int err = errno;
+	close(from);
+	if (w->dir < 0)
+		return -err;
+	char link[64];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", w->dir);
+	ssize_t n = readlink(link, w->abs, sizeof(w->abs) - 1);
+	if (n <= 0) {
+		close(w->dir);
+		return -EACCES;
+	}
+	w->abs[n] = 0;
+	size_t at = (size_t)n;
+	snprintf(w->abs + at, sizeof(w->abs) - at, "%s%s", at == 1 ? "" : "/", w->base);
+	return 0;
+}
+
+/* A glob guard's literal leading directory: what a rename onto its ancestor could bring in. */
+static size_t glob_base_len(const char *glob)
+{
+	size_t first = strcspn(glob, "*?[]{}()!");
+	while (first > 0 && glob[first] != '/')
+		first--;
+	return first ? first : 1;
+}
+
+/* T is a guarded path, beneath one, or (for a glob) it or an ancestor matches. */
+static bool guarded(const struct wd_floor *f, const char *t)
+{
+	char buf[PATH_MAX];
+	for (size_t i = 0; i < f->n_guard; i++) {
+		const struct wd_guard *g = &f->guards[i];
+		if (!g->glob) {
+			if (wd_path_matches(g->pattern, false, t))
+				return true;
+			continue;
+		}
+		snprintf(buf, sizeof(buf), "%s", t);
+		for (char *end = buf + strlen(buf); end > buf;) {
+			if (wd_path_matches(g->pattern, true, buf))
+				return true;
+			while (end > buf && *--end != '/')
+				;
+			*end = 0;
+		}
+	}
+	return false;
+}
+
+/* T holds a guarded path strictly beneath it (a glob guard: its literal base, or beneath). */
+static bool holds_guard(const struct wd_floor *f, const char *t, char *next, size_t size)
+{
+	size_t n = strlen(t);
+	for (size_t i = 0; i < f->n_guard; i++) {
+		const struct wd_guard *g = &f->guards[i];
+		size_t base = g->glob ? glob_base_len(g->pattern) : strlen(g->pattern);
+		bool inside = base > n && !strncmp(g->pattern, t, n) &&
+			      (g->pattern[n] == '/' || !strcmp(t, "/"));
+		if (g->glob && base == n && !strncmp(g->pattern, t, n)) {
+			snprintf(next, size, "%s",
+				 ""); /* t is the base: anything it holds may match */
+			return true;
+		}
+		if (!inside)
+			continue;
+		const char *rest = g->pattern + n + (strcmp(t, "/") ? 1 : 0);
+		snprintf(next, size, "%.*s", (int)strcspn(rest, "/"), rest);
+		return true;
+	}
+	return false;
+}
+
+/* Takes the agent's umask and filesystem ids for one call done on its behalf. */
+static void take_identity(pid_t pid, mode_t *umask_was)
+{
+	char file[64], line[256];
+	snprintf(file, sizeof(file), "/proc/%d/status", pid);
+	FILE *in = fopen(file, "re");
+	unsigned r, e, s, fs;
+	unsigned mask = 022;
+	while (in && fgets(line, sizeof(line), in)) {
+		if (sscanf(line, "Umask: %o", &mask) == 1)
+			continue;
+		if (sscanf(line, "Uid: %u %u %u %u", &r, &e, &s, &fs) == 4)
+			setfsuid(fs);
+		else if (sscanf(line, "Gid: %u %u %u %u", &r, &e, &s, &fs) == 4)
+			setfsgid(fs);
+	}
+	if (in)
+		fclose(in);
+	*umask_was = umask((mode_t)mask);
+}
+
+static void drop_identity(mode_t umask_was)
+{
+	umask(umask_was);
+	setfsuid(getuid());
+	setfsgid(getgid());
+}
+
+/* What the notified call asks, decided: -errno, or 0 with *done said. */
+struct call {
+	pid_t pid;
+	int mem;
+	const unsigned long long *a;
+	int nr;
+};
+
+static int arg_where(const struct call *c, int dirfd, unsigned long long addr, struct where *w)
+{
+	char path[PATH_MAX];
+	int err = read_string(c->mem, addr, path, sizeof(path));
+	return err ? err : locate(c->pid, dirfd, path, w);
+}
+
+static int do_rename(const struct wd_floor *f, const struct call *c, int odir, unsigned long long o,
+		     int ndir, unsigned long long n, unsigned flags)
+{
+	struct where from, to;
+	char next[NAME_MAX + 1];
+	int err = arg_where(c, odir, o, &from);
+	if (err)
+		return err;
+	err = arg_where(c, ndir, n, &to);
+	if (err) {
+		close(from.dir);
+		return err;
+	}
+	if (guarded(f, from.abs) || holds_guard(f, from.abs, next, sizeof(next)) ||
+	    guarded(f, to.abs))
+		err = -EACCES;
+	else if (holds_guard(f, to.abs, next, sizeof(next))) {
+		/* a directory arriving where a guarded path would be inside it */
+		struct stat st;
+		char inner[PATH_MAX];
+		snprintf(inner, sizeof(inner), "%s/%s", from.base, next);
+		if (fstatat(from.dir, from.base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    (S_ISLNK(st.st_mode) ||
+		     (S_ISDIR(st.st_mode) &&
+		      (!*next || fstatat(from.dir, inner, &st, AT_SYMLINK_NOFOLLOW) == 0))))
+			err = -EACCES;
+	}
+	if (!err && syscall(SYS_renameat2, from.dir, from.base, to.dir, to.base, flags))
+		err = -errno;
+	close(from.dir);
+	close(to.dir);
+	return err;
+}
+
+static int do_link(const struct wd_floor *f, const struct call *c, int odir, unsigned long long o,
+		   int ndir, unsigned long long n, int flags)
+{
+	struct where from = {.dir = -1}, to;
+	int err = 0;
+	if (!(flags & AT_EMPTY_PATH))
+		err = arg_where(c, odir, o, &from);
+	if (err)
+		return err;
+	err = arg_where(c, ndir, n, &to);
+	if (err) {
+		if (from.dir >= 0)
+			close(from.dir);
+		return err;
+	}
+	if (guarded(f, to.abs) || (from.dir >= 0 && guarded(f, from.abs)))
+		err = -EACCES;
+	else if (from.dir >= 0) {
+		if (linkat(from.dir, from.base, to.dir, to.base, flags & AT_SYMLINK_FOLLOW))
+			err = -errno;
+	} else {
+		/* an fd (an O_TMPFILE file): its path names what it is */
+		char fdpath[64];
+		snprintf(fdpath, sizeof(fdpath), "/proc/%d/fd/%d", c->pid, odir);
+		if (linkat(AT_FDCWD, fdpath, to.dir, to.base, AT_SYMLINK_FOLLOW))
+			err = -errno;
+	}
+	if (from.dir >= 0)
+		close(from.dir);
+	close(to.dir);
+	return err;
+}
+
+static int do_symlink(const struct wd_floor *f, const struct call *c, unsigned long long target,
+		      int ndir, unsigned long long n)
+{
+	char content[PATH_MAX], next[NAME_MAX + 1];
+	struct where to;
+	int err = read_string(c->mem, target, content, sizeof(content));
+	if (!err)
+		err = arg_where(c, ndir, n, &to);
+	if (err)
+		return err;
+	if (guarded(f, to.abs) || holds_guard(f, to.abs, next, sizeof(next)))
+		err = -EACCES;
+	else if (symlinkat(content, to.dir, to.base))
+		err = -errno;
+	close(to.dir);
+	return err;
+}
+
+/* mkdir and mknod: the new name must not be guarded. */
+static int do_make(const struct wd_floor *f, const struct call *c, int dir, unsigned long long p,
+		   mode_t mode, dev_t dev, bool is_dir)
+{
+	struct where to;
+	int err = arg_where(c, dir, p, &to);
+	if (err)
+		return err;
+	if (guarded(f, to.abs))
+		err = -EACCES;
+	else if (is_dir ? mkdirat(to.dir, to.base, mode) : mknodat(to.dir, to.base, mode, dev))
+		err = -errno;
+	close(to.dir);
+	return err;
+}
+
+/* An open that may create: refused if it names a guarded path, else the kernel does it. */
+static int check_open(const struct wd_floor *f, const struct call *c, int dir, unsigned long long p,
+		      bool *cont)
+{
+	struct where to;
+	int err = arg_where(c, dir, p, &to);
+	*cont = true;
+	if (err)
+		return 0; /* the kernel will say why (ENOENT, EFAULT, ...) */
+	if (guarded(f, to.abs)) {
+		*cont = false;
+		err = -EACCES;
+	}
+	close(to.dir);
+	return err;
+}
+
+static int decide(const struct wd_floor *f, const struct call *c, bool *cont)
+{
+	const unsigned long long *a = c->a;
+	*cont = false;
+	switch (c->nr) {
+	case SYS_mkdir: return do_make(f, c, AT_FDCWD, a[0], a[1], 0, true);
+	case SYS_mkdirat: return do_make(f, c, (int)a[0], a[1], a[2], 0, true);
+	case SYS_mknod: return do_make(f, c, AT_FDCWD, a[0], a[1], a[2], false);
+	case SYS_mknodat: return do_make(f, c, (int)a[0], a[1], a[2], a[3], false);
+	case SYS_symlink: return do_symlink(f, c, a[0], AT_FDCWD, a[1]);
+	case SYS_symlinkat: return do_symlink(f, c, a[0], (int)a[1], a[2]);
+	case SYS_link: return do_link(f, c, AT_FDCWD, a[0], AT_FDCWD, a[1], 0);
+	case SYS_linkat: return do_link(f, c, (int)a[0], a[1], (int)a[2], a[3], (int)a[4]);
+	case SYS_rename: return do_rename(f, c, AT_FDCWD, a[0], AT_FDCWD, a[1], 0);
+	case SYS_renameat: return do_rename(f, c, (int)a[0], a[1], (int)a[2], a[3], 0);
+	case SYS_renameat2:
+		return do_rename(f, c, (int)a[0], a[1], (int)a[2], a[3], (unsigned)a[4]);
+	case SYS_creat: return check_open(f, c, AT_FDCWD, a[0], cont);
+	case SYS_open: return check_open(f, c, AT_FDCWD, a[0], cont);
+	case SYS_openat: return check_open(f, c, (int)a[0], a[1], cont);
+	case SYS_openat2: {
+		struct open_how how;
+		if (a[3] < sizeof(how.flags) ||
+		    pread(c->mem, &how.flags, sizeof(how.flags), (off_t)a[2]) !=
+			sizeof(how.flags) ||
+		    !(how.flags & O_CREAT)) {
+			*cont = true; /* creates nothing, or the kernel refuses it */
+			return 0;
+		}
+		return check_open(f, c, (int)a[0], a[1], cont);
+	}
+	}
+	*cont = true;
+	return 0;
+}
+
+int wd_supervise(int listener, const struct wd_floor *f)
+{
+	struct seccomp_notif *req;
+	struct seccomp_notif_resp *resp;
+	if (seccomp_notify_alloc(&req, &resp))
+		return -1;
+	int rc = seccomp_notify_receive(listener, req);
+	if (rc) {
+		seccomp_notify_free(req, resp);
+		/* the caller went away before we read it: nothing to answer */
+		return rc == -ENOENT || rc == -EINTR ? 0 : -1;
+	}
+	char mem_path[64];
+	snprintf(mem_path, sizeof(mem_path), "/proc/%d/mem", req->pid);
+	struct call c = {.pid = (pid_t)req->pid, .a = req->data.args, .nr = req->data.nr};
+	c.mem = open(mem_path, O_RDONLY | O_CLOEXEC);
+	/* fail closed: a call whose arguments cannot be read is refused */
+	bool cont = false;
+	int err = -EACCES;
+	/* the id still valid once the memory is open: the pid was not reused meanwhile */
+	if (c.mem >= 0 && seccomp_notify_id_valid(listener, req->id) == 0) {
+		mode_t was;
+		take_identity(c.pid, &was);
+		err = decide(f, &c, &cont);
+		drop_identity(was);
+	}
+	if (c.mem >= 0)
+		close(c.mem);
+	resp->id = req->id;
+	resp->val = 0;
+	resp->error = cont ? 0 : err;
+	resp->flags = cont ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
+	seccomp_notify_respond(listener, resp); /* ENOENT: it was interrupted meanwhile */
+	seccomp_notify_free(req, resp);
+	return 0;
+}

