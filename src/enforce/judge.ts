@@ -44,6 +44,7 @@ export interface SelfProtection {
 const SELF = 'warden.self-protection';
 /** Port-53 traffic the kernel redirected to Warden's resolver. */
 export const DNS_RULE = 'warden.dns';
+const FD_LINK = /^\/(proc\/(self|thread-self|\d+)(\/task\/\d+)?\/fd|dev\/fd)\/\d+$/;
 const beneath = (p: string, dir: string): boolean => p === dir || p.startsWith(`${dir}/`);
 
 export class Judge {
@@ -88,7 +89,12 @@ export class Judge {
     };
   }
 
+  /* a file descriptor's own name (tar's chmod of /proc/self/fd/3): the file it is, not procfs */
   private writtenPaths(e: WardenEvent): string[] {
+    return this.namedPaths(e).filter((p) => !FD_LINK.test(p));
+  }
+
+  private namedPaths(e: WardenEvent): string[] {
     switch (e.type) {
       case 'open':
         return opensForWrite(e.flags) ? [e.path] : [];
