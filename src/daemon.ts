@@ -354,7 +354,6 @@ class SessionRun {
   private judge(policy: CompiledPolicy | null): Judge {
     const self: SelfProtection = {
       paths: selfProtectedPaths(this.cfg),
-      gated: this.gatedSelf,
       secrets: selfSecretPaths(this.cfg),
       pids: () => this.wardenPids(),
     };

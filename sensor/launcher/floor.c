@@ -97,8 +97,8 @@ int wd_floor_read(const char *file, struct wd_floor *f)
 			f->ro_paths[f->n_ro++] = strdup(arg);
 		else if ((!strcmp(line, "guard") || !strcmp(line, "guard-glob")) && arg &&
 			 f->n_guard < WD_FLOOR_MAX_RULES)
-			f->guards[f->n_guard++] =
-			    (struct wd_guard){.pattern = strdup(arg), .glob = line[5] == '-'};
+			f->guards[f->n_guard++] = (struct wd_guard){
+			    .pattern = strdup(arg), .glob = !strcmp(line, "guard-glob")};
 		else if (!strcmp(line, "write") && arg && f->n_write < WD_FLOOR_MAX_RULES)
 			f->write_paths[f->n_write++] = strdup(arg);
 		else if (!strcmp(line, "exec") && arg && f->n_exec < WD_FLOOR_MAX_RULES)

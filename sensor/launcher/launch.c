@@ -200,7 +200,6 @@ static _Noreturn void init(const struct wd_floor *f, const char *cgroup, int rep
 	relayed_signals(&set);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	struct pollfd fds[2] = {{.fd = sfd, .events = POLLIN}, {.fd = listener, .events = POLLIN}};
-	int status = 0;
 	for (;;) {
 		if (poll(fds, listener >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
 			_exit(126);
@@ -220,13 +219,12 @@ static _Noreturn void init(const struct wd_floor *f, const char *cgroup, int rep
 			int st;
 			pid_t pid = waitpid(-1, &st, WNOHANG);
 			if (pid < 0 && errno == ECHILD)
-				_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 0);
+				_exit(0); /* the agent's status went out on `report` already */
 			if (pid <= 0)
 				break;
 			if (pid == child) {
 				/* the agent is done; what it left behind stays until Warden decides
 				 */
-				status = st;
 				child = 0;
 				if (write(report, &st, sizeof(st)) != sizeof(st))
 					_exit(126);

@@ -33,22 +33,18 @@ static int fail(const char *what, const char *path)
 /* The flags a remount must keep: dropping a locked one is refused (EPERM). */
 static unsigned long kept_flags(const char *path)
 {
+	static const struct {
+		unsigned long st, ms;
+	} flags[] = {{ST_NOSUID, MS_NOSUID},	     {ST_NODEV, MS_NODEV},
+		     {ST_NOEXEC, MS_NOEXEC},	     {ST_NOATIME, MS_NOATIME},
+		     {ST_NODIRATIME, MS_NODIRATIME}, {ST_RELATIME, MS_RELATIME}};
 	struct statvfs sv;
 	unsigned long keep = 0;
 	if (statvfs(path, &sv))
 		return 0;
-	if (sv.f_flag & ST_NOSUID)
-		keep |= MS_NOSUID;
-	if (sv.f_flag & ST_NODEV)
-		keep |= MS_NODEV;
-	if (sv.f_flag & ST_NOEXEC)
-		keep |= MS_NOEXEC;
-	if (sv.f_flag & ST_NOATIME)
-		keep |= MS_NOATIME;
-	if (sv.f_flag & ST_NODIRATIME)
-		keep |= MS_NODIRATIME;
-	if (sv.f_flag & ST_RELATIME)
-		keep |= MS_RELATIME;
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (sv.f_flag & flags[i].st)
+			keep |= flags[i].ms;
 	return keep;
 }
 

@@ -179,64 +179,52 @@ static int mark(struct wd_gate *g, const char *path, bool dir)
 	return 0;
 }
 
-/* Marks dir and its subdirectories down to `depth` levels (0: all). */
-static int mark_tree(struct wd_gate *g, const char *dir, __u32 depth, __u32 level)
+/*
+ * A protected file with more than one name: a hardlink made before the
+ * session (one made inside it fails, EXDEV, across the floor's read-only
+ * bind) would open the same bytes under a path no rule names. It is marked on
+ * its own inode and decided by inode. A file with one name has no other way in.
+ */
+static void note_linked(struct wd_gate *g, const struct wd_cmd_gate *c, const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) || !S_ISREG(st.st_mode) || st.st_nlink < 2 ||
+	    g->n_linked >= MAX_LINKED || mark(g, path, false))
+		return;
+	pthread_mutex_lock(&g->lock);
+	g->linked[g->n_linked++] =
+	    (struct linked){.session = c->session,
+			    .access = c->access & (WD_GATE_READ | WD_GATE_WRITE | WD_GATE_EXEC),
+			    .rule = c->rule,
+			    .dev = st.st_dev,
+			    .ino = st.st_ino};
+	pthread_mutex_unlock(&g->lock);
+}
+
+/* Marks dir and its subdirectories down to the rule's depth (0: all); for a
+ * literal rule, notes the files in them that have other names. */
+static int mark_tree(struct wd_gate *g, const struct wd_cmd_gate *c, const char *dir, __u32 level)
 {
 	int err = mark(g, dir, true);
-	if (err || (depth && level >= depth))
+	if (err || (c->depth && level >= c->depth))
 		return err;
 	DIR *d = opendir(dir);
 	if (!d)
 		return 0;
+	bool literal = !(c->access & WD_GATE_GLOB);
 	struct dirent *e;
 	while (!err && (e = readdir(d))) {
 		char sub[4096];
-		if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
-		err = mark_tree(g, sub, depth, level + 1);
+		if (e->d_type == DT_DIR)
+			err = mark_tree(g, c, sub, level + 1);
+		else if (literal && (e->d_type == DT_REG || e->d_type == DT_UNKNOWN))
+			note_linked(g, c, sub);
 	}
 	closedir(d);
 	return err;
-}
-
-/*
- * Files under a rule's base that have more than one name: a hardlink made
- * before the session (one made inside it fails, EXDEV, across the floor's
- * read-only bind) would open the same bytes under a path no rule names. Each
- * is marked on its own inode and decided by inode. A file with one name has
- * no other way in.
- */
-static void add_linked(struct wd_gate *g, const struct wd_cmd_gate *c, const char *path, int depth)
-{
-	struct stat st;
-	if (lstat(path, &st))
-		return;
-	if (S_ISREG(st.st_mode) && st.st_nlink > 1 && g->n_linked < MAX_LINKED &&
-	    mark(g, path, false) == 0) {
-		pthread_mutex_lock(&g->lock);
-		g->linked[g->n_linked++] = (struct linked){
-		    .session = c->session,
-		    .access = c->access & (WD_GATE_READ | WD_GATE_WRITE | WD_GATE_EXEC),
-		    .rule = c->rule,
-		    .dev = st.st_dev,
-		    .ino = st.st_ino};
-		pthread_mutex_unlock(&g->lock);
-		return;
-	}
-	if (!S_ISDIR(st.st_mode) || depth > 16)
-		return;
-	DIR *d = opendir(path);
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		char sub[4096];
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-		add_linked(g, c, sub, depth + 1);
-	}
-	if (d)
-		closedir(d);
 }
 
 int wd_gate_add(struct wd_gate *g, const struct wd_cmd_gate *c)
@@ -246,8 +234,7 @@ int wd_gate_add(struct wd_gate *g, const struct wd_cmd_gate *c)
 	if (g->n_rules >= MAX_RULES) /* only this thread adds: read without the lock */
 		return -ENOSPC;
 	if (stat(c->base, &st) == 0)
-		err = S_ISDIR(st.st_mode) ? mark_tree(g, c->base, c->depth, 0)
-					  : mark(g, c->base, false);
+		err = S_ISDIR(st.st_mode) ? mark_tree(g, c, c->base, 0) : mark(g, c->base, false);
 	else {
 		/* not there yet: watch its directory for it to appear */
 		char parent[1024];
@@ -260,7 +247,7 @@ int wd_gate_add(struct wd_gate *g, const struct wd_cmd_gate *c)
 	if (err)
 		return err;
 	if (!(c->access & WD_GATE_GLOB))
-		add_linked(g, c, c->base, 0);
+		note_linked(g, c, c->base); /* a protected file itself */
 	char *path = strndup(c->path, sizeof(c->path));
 	if (!path)
 		return -ENOMEM;

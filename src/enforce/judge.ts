@@ -15,26 +15,37 @@ import { decideConnect, decideFile, type Decision as RuleDecision } from '../pol
 const REFUSED = new Set([-1, -13, -30, -16, -18]);
 const BY_MOUNT = new Set([-30, -16, -18]);
 
+const resultOf = (e: WardenEvent): number => ('result' in e && typeof e.result === 'number' ? e.result : 0);
+
 /**
- * Which mechanism enforced a rule: by the rule's list, and for a protected
- * path by the error the call got (each mechanism refuses with its own).
+ * The mechanism a refused call's error names, where only one gives it: the
+ * read-only binds (EROFS, EBUSY, EXDEV), the PID namespace (ESRCH: the pid
+ * names nothing), the file gate (EPERM on an open or exec), the supervisor
+ * (EACCES on a call that makes, moves or removes a name; on an open, EACCES
+ * may be Landlock's too).
  */
+function refusedBy(e: WardenEvent): string | undefined {
+  const result = resultOf(e);
+  if (BY_MOUNT.has(result)) return 'mount-ns';
+  if (result === -3) return 'pid-ns';
+  if (result === -1 && (e.type === 'open' || e.type === 'exec' || e.type === 'exec-failed')) return 'fanotify';
+  if (result === -13 && e.type !== 'open' && e.type !== 'exec' && e.type !== 'exec-failed') return 'supervisor';
+  return undefined;
+}
+
+/** Which mechanism enforced a rule: by the rule's list, and for a protected path by the error the call got. */
 function mechanismOf(rule: string, e: WardenEvent): string {
   if (rule === DNS_RULE) return 'dns-redirect';
   if (rule.startsWith('files.allowWrite') || rule.startsWith('exec.allow')) return 'landlock';
   if (rule.startsWith('network.')) return 'cgroup-sock-addr';
-  const result = 'result' in e && typeof e.result === 'number' ? e.result : 0;
-  if (BY_MOUNT.has(result)) return 'mount-ns';
-  if (result === -13 && e.type !== 'exec' && e.type !== 'exec-failed') return 'supervisor';
-  return 'fanotify';
+  /* EACCES on an open of a protected path: the supervisor refused its O_CREAT */
+  return refusedBy(e) ?? (resultOf(e) === -13 && e.type === 'open' ? 'supervisor' : 'fanotify');
 }
 
 /** What Warden protects of itself in every session, whatever the policy. */
 export interface SelfProtection {
   /** never writable by the agent */
   paths: string[];
-  /** those of them the file gate guards (the rest: the Landlock floor) */
-  gated?: string[];
   /** never opened by the agent at all (the API token): the file gate guards them */
   secrets?: string[];
   /** Warden's own processes: never signalled or traced by the agent */
@@ -62,24 +73,18 @@ export class Judge {
   /** Tampering with Warden: refused by the floor whatever the policy says. */
   private selfProtection(e: WardenEvent): Decision | undefined {
     let what: string | undefined;
-    const result = 'result' in e && typeof e.result === 'number' ? e.result : 0;
-    let mechanism = BY_MOUNT.has(result) ? 'mount-ns' : result === -13 && e.type !== 'open' ? 'supervisor' : 'landlock';
     if (e.type === 'kill' || e.type === 'ptrace') {
       if (this.self.pids().includes(Math.abs(e.target))) what = `${e.type} of Warden (pid ${e.target})`;
-      /* from the session's PID namespace, Warden's pid names nothing (ESRCH) */
-      if (result === -3) mechanism = 'pid-ns';
-      else if (e.type === 'kill') mechanism = 'landlock-scope';
     } else {
       const written = this.writtenPaths(e).find((p) => this.self.paths.some((d) => beneath(p, d)));
       if (written) what = `write to ${written}, which Warden protects`;
-      if (written && this.self.gated?.some((d) => beneath(written, d))) mechanism = 'fanotify';
       if (!what && e.type === 'open' && this.self.secrets?.includes(e.path)) {
         what = `open of ${e.path}, which only Warden may read`;
-        mechanism = 'fanotify';
       }
     }
     if (!what) return undefined;
-    const refused = 'result' in e && typeof e.result === 'number' && e.result < 0;
+    const refused = resultOf(e) < 0;
+    const mechanism = refusedBy(e) ?? (e.type === 'kill' ? 'landlock-scope' : 'landlock');
     return {
       verdict: refused ? 'denied' : 'would-deny',
       rule: SELF,
@@ -152,7 +157,7 @@ export class Judge {
     const mechanism = mechanismOf(d.rule, e);
     if (d.verdict === 'allowed') return { ...base, verdict: 'allowed', mechanism };
     if (this.policy.mode === 'audit') return { ...base, verdict: 'would-deny', mechanism: 'audit' };
-    const refused = 'result' in e && typeof e.result === 'number' && REFUSED.has(e.result);
+    const refused = REFUSED.has(resultOf(e));
     if (refused && this.active.has(mechanism)) return { ...base, verdict: 'denied', mechanism };
     return { ...base, verdict: 'would-deny', mechanism: 'unenforced', reason: `${d.reason}; nothing stopped it` };
   }
