@@ -34,11 +34,12 @@ import {
 import { dnsEventRecorder } from './enforce/dns-events.js';
 import { buildFloor, gatedSelfProtection } from './enforce/floor.js';
 import { Judge, type SelfProtection } from './enforce/judge.js';
-import { removePins } from './enforce/network.js';
+import { providerRules, removePins } from './enforce/network.js';
 import { SessionEnforcer } from './enforce/session-enforcer.js';
 import { SessionPolicy } from './enforce/session-policy.js';
 import { Pipeline } from './pipeline/pipeline.js';
 import { compilePolicy, type CompiledPolicy } from './policy/compile.js';
+import { parseNetTarget, type NetTarget } from './policy/schema.js';
 import { loadPolicy, PolicyError } from './policy/load.js';
 import { GATE_RULE_DEADLINE } from './sensor/layout.js';
 import { Sensor } from './sensor/sensor.js';
@@ -364,7 +365,9 @@ class SessionRun {
   async open(): Promise<LaunchSpec> {
     this.proxyPort = await this.proxy.listen();
     this.correlator.runtimePorts.add(this.proxyPort);
-    await this.policy.install(this.withProxy(this.opts.enforcement?.policy ?? null));
+    await this.policy.install(this.withWarden(this.opts.enforcement?.policy ?? null));
+    /* decisions are named by the policy in force: the session's, with Warden's additions */
+    if (this.enforcer) this.enforcer.judge = this.judge(this.policy.policy);
     this.store.createSession({
       id: this.id,
       name: this.opts.name ?? this.opts.command.join(' ').slice(0, 80),
@@ -416,23 +419,25 @@ class SessionRun {
     };
   }
 
-  /** A policy with an allow list must still let the agent reach its model through the proxy. */
-  private withProxy(policy: CompiledPolicy | null): CompiledPolicy | null {
-    if (!policy?.network.allow) return policy;
-    const text = `127.0.0.1:${this.proxyPort}`;
-    const rule = {
+  /**
+   * What Warden adds to a session's policy: the agent reaches its model through
+   * the proxy (even under an allow list) and never the provider directly, so
+   * every request passes the secret scan; and it reaches its session's socket.
+   */
+  private withWarden(policy: CompiledPolicy | null): CompiledPolicy | null {
+    if (!policy) return policy;
+    const proxy = {
       id: 'warden.llm-proxy',
-      target: {
-        kind: 'cidr' as const,
-        family: 4 as const,
-        address: '127.0.0.1',
-        prefix: 32,
-        port: this.proxyPort,
-        text,
-      },
+      target: parseNetTarget(`127.0.0.1:${this.proxyPort}`) as NetTarget,
     };
+    const direct = providerRules(this.cfg.llmUpstreams);
     return Object.assign({}, policy, {
-      network: { allow: [rule, ...policy.network.allow], deny: policy.network.deny },
+      network: {
+        ...policy.network,
+        allow: policy.network.allow ? [proxy, ...policy.network.allow] : null,
+        deny: [...direct, ...policy.network.deny],
+        unixAllow: [...policy.network.unixAllow, appSocket(this.cfg, this.id)],
+      },
     });
   }
 
@@ -467,7 +472,7 @@ class SessionRun {
     try {
       const { file, workspace } = JSON.parse(readFileSync(request, 'utf8')) as { file: string; workspace: string };
       rmSync(request, { force: true });
-      const next = this.withProxy(compilePolicy(loadPolicy(file), { workspace })) as CompiledPolicy;
+      const next = this.withWarden(compilePolicy(loadPolicy(file), { workspace })) as CompiledPolicy;
       const notes = await this.policy.reload(next);
       if (this.enforcer) this.enforcer.judge = this.judge(next);
       this.recordPolicy();

@@ -218,6 +218,17 @@ test('warden doctor probes every mechanism and reports what works', (t) => {
     assert.equal(typeof probes.get(p), 'boolean', `${p} was probed`);
   }
   assert.equal(probes.get('warden-sensor'), true);
+  /* what the sealed room and the side-door limits stand on: this machine kind has them all */
+  for (const p of [
+    'mount-ns',
+    'pid-ns',
+    'seccomp-notify',
+    'bpf-cgroup-connect-unix',
+    'bpf-cgroup-bind4',
+    'bpf-cgroup-skb',
+  ]) {
+    assert.equal(probes.get(p), true, `${p} works here`);
+  }
 });
 
 test('a signal during set-up aborts the session cleanly', async (t) => {

@@ -200,3 +200,63 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * A test host in a network namespace of its own, on a veth pair: this machine
+ * is 198.51.100.1 (2001:db8::1), the host 198.51.100.2 (2001:db8::2). Removed
+ * by `cleanup`, and any left by an earlier run is removed first.
+ */
+export function testHost(): {
+  ns: string;
+  ip: string;
+  ip6: string;
+  run: (args: string[]) => ChildProcess;
+  cleanup: () => void;
+} {
+  const tag = String(process.pid % 100000);
+  const ns = `wd-test-${tag}`;
+  const [hostIf, nsIf] = [`wdh${tag}`, `wdn${tag}`];
+  const sh = (cmd: string): void => void spawnSync('/bin/sh', ['-c', cmd], { stdio: 'ignore' });
+  const stale = (): void => {
+    for (const line of spawnSync('ip', ['-o', 'addr', 'show', 'to', '198.51.100.1/30'], {
+      encoding: 'utf8',
+    }).stdout.split('\n')) {
+      const dev = line.split(/\s+/)[1]?.replace(/@.*/, '');
+      if (dev?.startsWith('wdh')) sh(`ip link del ${dev}`);
+    }
+    for (const old of spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n')) {
+      const name = old.split(' ')[0];
+      if (name?.startsWith('wd-test-')) sh(`ip netns del ${name}`);
+    }
+  };
+  stale();
+  const steps = [
+    `ip netns add ${ns}`,
+    `ip link add ${hostIf} type veth peer name ${nsIf}`,
+    `ip link set ${nsIf} netns ${ns}`,
+    `ip addr add 198.51.100.1/30 dev ${hostIf}`,
+    `ip -6 addr add 2001:db8::1/64 dev ${hostIf} nodad`,
+    `ip link set ${hostIf} up`,
+    `ip -n ${ns} addr add 198.51.100.2/30 dev ${nsIf}`,
+    `ip -n ${ns} -6 addr add 2001:db8::2/64 dev ${nsIf} nodad`,
+    `ip -n ${ns} link set ${nsIf} up`,
+    `ip -n ${ns} link set lo up`,
+  ];
+  for (const step of steps) {
+    const r = spawnSync('/bin/sh', ['-c', step], { encoding: 'utf8' });
+    if (r.status !== 0) {
+      stale();
+      throw new Error(`test host: ${step}: ${r.stderr}`);
+    }
+  }
+  return {
+    ns,
+    ip: '198.51.100.2',
+    ip6: '2001:db8::2',
+    run: (args) => spawn('ip', ['netns', 'exec', ns, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    cleanup: () => {
+      sh(`ip netns del ${ns}`);
+      sh(`ip link del ${hostIf}`);
+    },
+  };
+}

@@ -77,8 +77,9 @@ exit 3
       'for i in 1 2 3 4 5 6 7 8 9 10; do cat /etc/hostname >/dev/null; sleep 0.05; done',
     ]);
     outsiderPid = outsider.pid ?? 0;
+    const outsiderDone = once(outsider, 'exit'); /* before the session: it may end first */
     run = await record(state.path, [script]);
-    await once(outsider, 'exit');
+    await outsiderDone;
   });
 
   after(() => {

@@ -5,6 +5,17 @@
 #define WD_AF_INET 2
 #define WD_AF_INET6 10
 #define WD_SOCK_STREAM 1
+#define WD_AF_UNIX 1
+
+/* An AF_UNIX address for the frame: '@' marks an abstract name. */
+static __always_inline void wd_unix_path_user(char *out, const void *uaddr)
+{
+	if (!uaddr || bpf_probe_read_user(out, WD_UNIX_PATH, uaddr + 2))
+		return;
+	if (out[0] == 0 && out[1] != 0)
+		out[0] = '@';
+	out[WD_UNIX_PATH - 1] = 0;
+}
 
 static __always_inline struct socket *wd_fd_socket(int fd)
 {
@@ -15,6 +26,12 @@ static __always_inline struct socket *wd_fd_socket(int fd)
 	if ((mode & S_IFMT) != S_IFSOCK)
 		return NULL;
 	return BPF_CORE_READ(f, private_data);
+}
+
+static __always_inline bool wd_fd_unix(int fd)
+{
+	struct socket *sock = wd_fd_socket(fd);
+	return sock && BPF_CORE_READ(sock, sk, __sk_common.skc_family) == WD_AF_UNIX;
 }
 
 /* Fills family, type, protocol and both endpoints from the kernel socket. */
@@ -103,7 +120,7 @@ static __always_inline int wd_net_exit(struct wd_stash *s, long ret, __u32 nr)
 		if (!uaddr || e->sock_type == WD_SOCK_STREAM)
 			return 0;
 		e->family = wd_read_sockaddr(uaddr, e->daddr, &e->dport);
-		if (e->family != WD_AF_INET && e->family != WD_AF_INET6)
+		if (e->family != WD_AF_INET && e->family != WD_AF_INET6 && e->family != WD_AF_UNIX)
 			return 0;
 	} else if (type == WD_EV_CONNECT) {
 		/* the destination asked for, even when the connect failed */
@@ -116,6 +133,11 @@ static __always_inline int wd_net_exit(struct wd_stash *s, long ret, __u32 nr)
 		e->family = wd_read_sockaddr(uaddr, e->laddr, &e->lport);
 	} else if (type == WD_EV_ACCEPT && ret < 0) {
 		return 0; /* EAGAIN on non-blocking accept loops is noise, not an action */
+	}
+	if (e->family == WD_AF_UNIX) {
+		wd_unix_path_user(e->unix_path, uaddr);
+		if (type == WD_EV_BIND && ret == 0 && sock)
+			wd_unix_note_bound(sock);
 	}
 	wd_fill_header(&e->hdr, type);
 	wd_fill_task(&e->task, s->session);

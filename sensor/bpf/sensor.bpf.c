@@ -22,6 +22,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 #include "lib/maps.h"
 #include "lib/emit.h"
+#include "lib/unix.h"
 #include "process.h"
 #include "file.h"
 #include "net.h"
@@ -135,7 +136,10 @@ int BPF_PROG(wd_sys_exit, struct pt_regs *regs, long ret)
 	if (s.nr != nr)
 		return 0; /* a stale stash from a syscall that never returned */
 
-	if (ret == -1 /* EPERM */ && nr >= WD_SYS_CONNECT && nr <= WD_SYS_SENDMMSG)
+	/* a Unix socket refused may be glibc asking a daemon that is not there (nscd):
+	 * userspace, which can tell, acts on those */
+	if (ret == -1 /* EPERM */ && nr >= WD_SYS_CONNECT && nr <= WD_SYS_SENDMMSG &&
+	    !wd_fd_unix((int)s.args[0]))
 		wd_net_violation(s.session);
 	if (nr <= WD_SYS_FTRUNCATE || nr == WD_SYS_EXECVE || nr == WD_SYS_EXECVEAT)
 		return wd_file_exit(&s, ret, nr);

@@ -75,7 +75,8 @@ enum wd_map_id {
 	WD_MAP_NET_RULES = 1,	   /* struct wd_net_key -> struct wd_net_val */
 	WD_MAP_NET_CFG = 2,	   /* __u32 session -> struct wd_net_cfg */
 	WD_MAP_PROTECTED_PIDS = 3, /* __u32 tgid -> __u8: Warden's processes (BPF-LSM only) */
-	WD_MAP_LSM_FILES = 4, /* struct wd_lsm_file_key -> struct wd_lsm_file_val (BPF-LSM only) */
+	WD_MAP_LSM_FILES = 4,  /* struct wd_lsm_file_key -> struct wd_lsm_file_val (BPF-LSM only) */
+	WD_MAP_UNIX_ALLOW = 5, /* struct wd_unix_key -> __u8 WD_UNIX_* */
 };
 
 /* Which syscall a frame came from (arch-independent numbering). */
@@ -206,6 +207,8 @@ struct wd_file {
 };
 _Static_assert(sizeof(struct wd_file) == 112, "wd_file size");
 
+#define WD_UNIX_PATH 108 /* sun_path */
+
 /* connect, send (UDP), bind, listen, accept. Addresses in network order. */
 struct wd_net {
 	struct wd_header hdr;
@@ -222,9 +225,11 @@ struct wd_net {
 	__u8 daddr[16]; /* IPv4 in the first 4 bytes */
 	__u8 laddr[16];
 	__u32 backlog;
-	__u32 syscall; /* enum wd_syscall */
+	__u32 syscall;		      /* enum wd_syscall */
+	char unix_path[WD_UNIX_PATH]; /* AF_UNIX: the address named ('@' first: abstract) */
+	__u32 pad2;
 };
-_Static_assert(sizeof(struct wd_net) == 144, "wd_net size");
+_Static_assert(sizeof(struct wd_net) == 256, "wd_net size");
 
 /* kill, tkill, tgkill, ptrace. */
 struct wd_signal {
@@ -260,8 +265,10 @@ struct wd_ready {
 	__u32 ringbuf_bytes;
 	__u32 session_level;
 	__u32 lsm; /* 1: the BPF-LSM programs loaded and attached; 0: this kernel refused them */
+	__u32 unix_hooks; /* 1: cgroup connect_unix/sendmsg_unix programs (kernel 6.7+) */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct wd_ready) == 48, "wd_ready size");
+_Static_assert(sizeof(struct wd_ready) == 56, "wd_ready size");
 
 /* Loader → userspace: a command was carried out (status 0) or failed (-errno). */
 struct wd_ack {
@@ -310,10 +317,10 @@ struct wd_cmd_map {
 	__u64 cmd_id;
 	__u32 map; /* enum wd_map_id */
 	__u32 op;
-	__u8 key[64];
+	__u8 key[128];
 	__u8 value[128];
 };
-_Static_assert(sizeof(struct wd_cmd_map) == 224, "wd_cmd_map size");
+_Static_assert(sizeof(struct wd_cmd_map) == 288, "wd_cmd_map size");
 
 /* Userspace -> loader: attach (or detach) the network programs on a session cgroup,
  * pinning their links under pin_dir so they outlive the loader. */
@@ -337,6 +344,20 @@ struct wd_net_key {
 };
 _Static_assert(sizeof(struct wd_net_key) == 28, "wd_net_key size");
 
+/*
+ * A pathname Unix socket address, as the caller gave it (NUL-padded), and whose
+ * it is: a session key in the allow map, a session cgroup id among the names the
+ * session bound itself (those outlive a policy reload).
+ */
+struct wd_unix_key {
+	__u64 id;
+	char path[WD_UNIX_PATH];
+	__u32 pad;
+};
+_Static_assert(sizeof(struct wd_unix_key) == 120, "wd_unix_key size");
+#define WD_UNIX_EXACT 1	  /* this path */
+#define WD_UNIX_SUBTREE 2 /* key ends in '/': any path beneath it */
+
 #define WD_NET_ENTRIES 8
 /* Every rule that covers a prefix, its containing prefixes' rules included. */
 struct wd_net_entry {
@@ -358,7 +379,9 @@ struct wd_net_cfg {
 	__u8 default_allow; /* when no rule covers the address */
 	__u16 dns_port;	    /* Warden's resolver on loopback; 0: no DNS redirect */
 	__u8 on_violation;  /* WD_VIOLATION_*: what the kernel does to a process it refused */
-	__u8 pad[3];
+	__u8 unix_limit;    /* pathname Unix sockets: only allowed ones and the session's own */
+	__u8 local_only;    /* listeners reachable from this machine only; loopback to own ones */
+	__u8 pad;
 };
 
 #define WD_VIOLATION_DENY 0
@@ -384,7 +407,9 @@ struct wd_stash {
 #define WD_GATE_READ 0x1
 #define WD_GATE_WRITE 0x2
 #define WD_GATE_EXEC 0x4
-#define WD_GATE_GLOB 0x100 /* path is an fnmatch pattern (FNM_EXTMATCH), not a prefix */
+#define WD_GATE_GLOB 0x100   /* path is an fnmatch pattern (FNM_EXTMATCH), not a prefix */
+#define WD_GATE_EXCEPT 0x200 /* path (and beneath) is not covered by rule `rule`: sent before it \
+			      */
 
 struct wd_cmd_gate {
 	struct wd_header hdr;

@@ -9,7 +9,9 @@
  * Floor file, one directive per line:
  *   handle write | handle exec | scope signal | scope abstract | seccomp | caps
  *   seal | memfd noexec
- *   write PATH   | exec PATH | ro PATH | guard PATH | guard-glob PATTERN
+ *   write PATH   | exec PATH | ro PATH | rw PATH | mask PATH
+ *   guard PATH   | guard-glob PATTERN ('*' crosses '/') | guard-glob-path PATTERN (it does not)
+ *   guard-except PATH (of the guard before it)
  */
 #define _GNU_SOURCE
 #include "floor.h"
@@ -95,10 +97,21 @@ int wd_floor_read(const char *file, struct wd_floor *f)
 			f->memfd_noexec = true;
 		else if (!strcmp(line, "ro") && arg && f->n_ro < WD_FLOOR_MAX_RULES)
 			f->ro_paths[f->n_ro++] = strdup(arg);
-		else if ((!strcmp(line, "guard") || !strcmp(line, "guard-glob")) && arg &&
-			 f->n_guard < WD_FLOOR_MAX_RULES)
-			f->guards[f->n_guard++] = (struct wd_guard){
-			    .pattern = strdup(arg), .glob = !strcmp(line, "guard-glob")};
+		else if (!strcmp(line, "rw") && arg && f->n_rw < WD_FLOOR_MAX_RULES)
+			f->rw_paths[f->n_rw++] = strdup(arg);
+		else if (!strcmp(line, "guard-except") && arg && f->n_guard > 0 &&
+			 f->guards[f->n_guard - 1].n_except < WD_GUARD_MAX_EXCEPT) {
+			struct wd_guard *g = &f->guards[f->n_guard - 1];
+			g->except[g->n_except++] = strdup(arg);
+		} else if (!strcmp(line, "mask") && arg && f->n_mask < WD_FLOOR_MAX_RULES)
+			f->mask_paths[f->n_mask++] = strdup(arg);
+		else if ((!strcmp(line, "guard") || !strcmp(line, "guard-glob") ||
+			  !strcmp(line, "guard-glob-path")) &&
+			 arg && f->n_guard < WD_FLOOR_MAX_RULES)
+			f->guards[f->n_guard++] =
+			    (struct wd_guard){.pattern = strdup(arg),
+					      .glob = strcmp(line, "guard") != 0,
+					      .pathname = !strcmp(line, "guard-glob-path")};
 		else if (!strcmp(line, "write") && arg && f->n_write < WD_FLOOR_MAX_RULES)
 			f->write_paths[f->n_write++] = strdup(arg);
 		else if (!strcmp(line, "exec") && arg && f->n_exec < WD_FLOOR_MAX_RULES)

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #define WD_FLOOR_MAX_RULES 4096
+#define WD_GUARD_MAX_EXCEPT 16
 
 struct wd_floor {
 	bool handle_write;   /* Landlock: writes only beneath write_paths */
@@ -15,13 +16,21 @@ struct wd_floor {
 	bool drop_caps;
 	bool seal;	   /* private mount and PID namespaces, the launcher as init */
 	bool memfd_noexec; /* no executable memfd in the session (vm.memfd_noexec = 2) */
-	size_t n_write, n_exec, n_ro, n_guard;
+	size_t n_write, n_exec, n_ro, n_rw, n_guard, n_mask;
 	char *write_paths[WD_FLOOR_MAX_RULES];
 	char *exec_paths[WD_FLOOR_MAX_RULES];
 	char *ro_paths[WD_FLOOR_MAX_RULES]; /* bound read-only over themselves */
+	char *
+	    rw_paths[WD_FLOOR_MAX_RULES]; /* a rule's exception inside a read-only path: writable */
+	char *mask_paths[WD_FLOOR_MAX_RULES]; /* Unix sockets outside the session: /dev/null over
+						 them */
 	struct wd_guard {
 		char *pattern;
 		bool glob;
+		bool pathname; /* a glob's '*' stops at '/' (it had no '**') */
+		size_t n_except;
+		char
+		    *except[WD_GUARD_MAX_EXCEPT]; /* paths (and beneath) the guard does not cover */
 	} guards[WD_FLOOR_MAX_RULES]; /* never created, moved or linked by the session */
 };
 

@@ -75,6 +75,15 @@ int wd_seal_mounts(const struct wd_floor *f)
 	for (size_t i = 0; i < f->n_ro; i++)
 		if (bind_read_only(f->ro_paths[i]))
 			return -1;
+	/* a rule's exception inside a read-only path: bound again over itself, writable */
+	for (size_t i = 0; i < f->n_rw; i++)
+		if (mount(f->rw_paths[i], f->rw_paths[i], NULL, MS_BIND | MS_REC, NULL) &&
+		    errno != ENOENT)
+			return fail("cannot bind", f->rw_paths[i]);
+	/* a socket under a mask is no socket: connect fails whatever name reaches it */
+	for (size_t i = 0; i < f->n_mask; i++)
+		if (mount("/dev/null", f->mask_paths[i], NULL, MS_BIND, NULL) && errno != ENOENT)
+			return fail("cannot mask", f->mask_paths[i]);
 	return 0;
 }
 

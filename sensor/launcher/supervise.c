@@ -26,6 +26,7 @@
 #include "supervise.h"
 #include "path_match.h"
 #include <errno.h>
+#include <fnmatch.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
@@ -137,20 +138,32 @@ static size_t glob_base_len(const char *glob)
 	return first ? first : 1;
 }
 
+/* T is one of the guard's exceptions, or beneath one. */
+static bool excepted(const struct wd_guard *g, const char *t)
+{
+	for (size_t i = 0; i < g->n_except; i++)
+		if (wd_path_matches(g->except[i], false, t))
+			return true;
+	return false;
+}
+
 /* T is a guarded path, beneath one, or (for a glob) it or an ancestor matches. */
 static bool guarded(const struct wd_floor *f, const char *t)
 {
 	char buf[PATH_MAX];
 	for (size_t i = 0; i < f->n_guard; i++) {
 		const struct wd_guard *g = &f->guards[i];
+		if (excepted(g, t))
+			continue;
 		if (!g->glob) {
 			if (wd_path_matches(g->pattern, false, t))
 				return true;
 			continue;
 		}
 		snprintf(buf, sizeof(buf), "%s", t);
+		int flags = FNM_EXTMATCH | (g->pathname ? FNM_PATHNAME : 0);
 		for (char *end = buf + strlen(buf); end > buf;) {
-			if (wd_path_matches(g->pattern, true, buf))
+			if (fnmatch(g->pattern, buf, flags) == 0)
 				return true;
 			while (end > buf && *--end != '/')
 				;

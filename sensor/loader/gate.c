@@ -61,6 +61,7 @@ struct marked {
 
 struct rule {
 	__u32 session, access, rule, glob;
+	bool except; /* path (a prefix) is not covered by the rule numbered `rule` */
 	char *path;
 };
 
@@ -179,6 +180,18 @@ static int mark(struct wd_gate *g, const char *path, bool dir)
 	return 0;
 }
 
+/* Whether a rule's exception covers path. Called with the lock held, or by the adding thread. */
+static bool excepted(const struct wd_gate *g, __u32 session, __u32 rule, const char *path)
+{
+	for (size_t i = 0; i < g->n_rules; i++) {
+		const struct rule *r = &g->rules[i];
+		if (r->except && r->session == session && r->rule == rule &&
+		    wd_path_matches(r->path, false, path))
+			return true;
+	}
+	return false;
+}
+
 /*
  * A protected file with more than one name: a hardlink made before the
  * session (one made inside it fails, EXDEV, across the floor's read-only
@@ -189,7 +202,8 @@ static void note_linked(struct wd_gate *g, const struct wd_cmd_gate *c, const ch
 {
 	struct stat st;
 	if (lstat(path, &st) || !S_ISREG(st.st_mode) || st.st_nlink < 2 ||
-	    g->n_linked >= MAX_LINKED || mark(g, path, false))
+	    g->n_linked >= MAX_LINKED || excepted(g, c->session, c->rule, path) ||
+	    mark(g, path, false))
 		return;
 	pthread_mutex_lock(&g->lock);
 	g->linked[g->n_linked++] =
@@ -233,7 +247,10 @@ int wd_gate_add(struct wd_gate *g, const struct wd_cmd_gate *c)
 	int err;
 	if (g->n_rules >= MAX_RULES) /* only this thread adds: read without the lock */
 		return -ENOSPC;
-	if (stat(c->base, &st) == 0)
+	bool except = c->access & WD_GATE_EXCEPT;
+	if (except)
+		err = 0; /* nothing to mark: beneath the rule's marks */
+	else if (stat(c->base, &st) == 0)
 		err = S_ISDIR(st.st_mode) ? mark_tree(g, c, c->base, 0) : mark(g, c->base, false);
 	else {
 		/* not there yet: watch its directory for it to appear */
@@ -246,7 +263,7 @@ int wd_gate_add(struct wd_gate *g, const struct wd_cmd_gate *c)
 	}
 	if (err)
 		return err;
-	if (!(c->access & WD_GATE_GLOB))
+	if (!except && !(c->access & WD_GATE_GLOB))
 		note_linked(g, c, c->base); /* a protected file itself */
 	char *path = strndup(c->path, sizeof(c->path));
 	if (!path)
@@ -256,6 +273,7 @@ int wd_gate_add(struct wd_gate *g, const struct wd_cmd_gate *c)
 	    .session = c->session,
 	    .access = c->access & (WD_GATE_READ | WD_GATE_WRITE | WD_GATE_EXEC),
 	    .glob = !!(c->access & WD_GATE_GLOB),
+	    .except = except,
 	    .rule = c->rule,
 	    .path = path,
 	};
@@ -355,8 +373,9 @@ static void decide(struct wd_gate *g, const struct fanotify_event_metadata *m,
 		d.rule = WD_GATE_RULE_DEADLINE;
 	for (size_t i = 0; !late && n > 0 && i < g->n_rules; i++) {
 		const struct rule *r = &g->rules[i];
-		if (r->session == s->session && (r->access & d.access) &&
-		    wd_path_matches(r->path, r->glob, path)) {
+		if (!r->except && r->session == s->session && (r->access & d.access) &&
+		    wd_path_matches(r->path, r->glob, path) &&
+		    !excepted(g, s->session, r->rule, path)) {
 			d.rule = r->rule;
 			break;
 		}

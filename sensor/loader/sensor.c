@@ -39,6 +39,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <bpf/btf.h>
 #include "wire.h"
 #include "sensor.skel.h"
 #include "lsm.skel.h"
@@ -234,10 +235,11 @@ static int put_stats(struct sensor_bpf *skel)
 }
 
 /* Network programs attached to one session's cgroup; their links are pinned. */
-#define NET_PROGS 6
+#define NET_PROGS 11
 #define MAX_ATTACHED 256
 static struct attached {
 	__u32 session;
+	__u64 cgroup_id;
 	char cgroup[512];
 	char pin_dir[512];
 	int freeze_fd; /* opened at attach: freezing never needs a new fd (an RLIMIT_NOFILE of 0
@@ -245,19 +247,75 @@ static struct attached {
 	struct bpf_link *links[NET_PROGS];
 } attached[MAX_ATTACHED];
 
+/* cgroup connect_unix/sendmsg_unix (kernel 6.7+; libbpf 1.1 has no section name for them) */
+#define WD_CGROUP_UNIX_CONNECT 49
+#define WD_CGROUP_UNIX_SENDMSG 50
+static bool unix_hooks;
+
+/* NULL: this kernel has no such hook (the session goes without it, and says so at start). */
 static struct bpf_program *net_prog(struct sensor_bpf *skel, int i, const char **name)
 {
-	static const char *names[NET_PROGS] = {"connect4", "connect6", "sendmsg4",
-					       "sendmsg6", "recvmsg4", "recvmsg6"};
-	struct bpf_program *progs[NET_PROGS] = {skel->progs.wd_connect4, skel->progs.wd_connect6,
-						skel->progs.wd_sendmsg4, skel->progs.wd_sendmsg6,
-						skel->progs.wd_recvmsg4, skel->progs.wd_recvmsg6};
+	static const char *names[NET_PROGS] = {
+	    "connect4", "connect6", "sendmsg4", "sendmsg6",	"recvmsg4",    "recvmsg6",
+	    "bind4",	"bind6",    "ingress",	"connect_unix", "sendmsg_unix"};
+	struct bpf_program *progs[NET_PROGS] = {
+	    skel->progs.wd_connect4,	 skel->progs.wd_connect6,    skel->progs.wd_sendmsg4,
+	    skel->progs.wd_sendmsg6,	 skel->progs.wd_recvmsg4,    skel->progs.wd_recvmsg6,
+	    skel->progs.wd_bind4,	 skel->progs.wd_bind6,	     skel->progs.wd_ingress,
+	    skel->progs.wd_connect_unix, skel->progs.wd_sendmsg_unix};
 	*name = names[i];
+	if (!unix_hooks &&
+	    (progs[i] == skel->progs.wd_connect_unix || progs[i] == skel->progs.wd_sendmsg_unix))
+		return NULL;
 	return progs[i];
 }
 
-static void net_detach(struct attached *a)
+/* The unix hooks' BTF enum values exist on kernels that have them. */
+static void setup_unix_hooks(struct sensor_bpf *skel)
 {
+	struct btf *vm = btf__load_vmlinux_btf();
+	unix_hooks = false;
+	if (vm) {
+		/* enumerators are not types: look for the value in enum bpf_attach_type */
+		__s32 id = btf__find_by_name_kind(vm, "bpf_attach_type", BTF_KIND_ENUM);
+		const struct btf_type *t = id > 0 ? btf__type_by_id(vm, id) : NULL;
+		const struct btf_enum *e = t ? btf_enum(t) : NULL;
+		for (int i = 0; e && i < btf_vlen(t); i++)
+			if (!strcmp(btf__name_by_offset(vm, e[i].name_off),
+				    "BPF_CGROUP_UNIX_CONNECT"))
+				unix_hooks = e[i].val == WD_CGROUP_UNIX_CONNECT;
+		btf__free(vm);
+	}
+	if (unix_hooks) {
+		bpf_program__set_expected_attach_type(skel->progs.wd_connect_unix,
+						      WD_CGROUP_UNIX_CONNECT);
+		bpf_program__set_expected_attach_type(skel->progs.wd_sendmsg_unix,
+						      WD_CGROUP_UNIX_SENDMSG);
+	} else {
+		bpf_program__set_autoload(skel->progs.wd_connect_unix, false);
+		bpf_program__set_autoload(skel->progs.wd_sendmsg_unix, false);
+		logf_("this kernel has no cgroup connect_unix hook (6.7+): Unix sockets unlimited");
+	}
+}
+
+/* Forgets the Unix socket names a session bound (the map is keyed by its cgroup id). */
+static void forget_unix_names(struct sensor_bpf *skel, __u64 cgroup_id)
+{
+	int fd = bpf_map__fd(skel->maps.wd_unix_own);
+	struct wd_unix_key key, next, *prev = NULL;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (prev && prev->id == cgroup_id)
+			bpf_map_delete_elem(fd, prev);
+		key = next;
+		prev = &key;
+	}
+	if (prev && prev->id == cgroup_id)
+		bpf_map_delete_elem(fd, prev);
+}
+
+static void net_detach(struct sensor_bpf *skel, struct attached *a)
+{
+	forget_unix_names(skel, a->cgroup_id);
 	for (int i = 0; i < NET_PROGS; i++) {
 		if (!a->links[i])
 			continue;
@@ -294,6 +352,8 @@ static int net_attach(struct sensor_bpf *skel, const struct wd_cmd_attach *c)
 	if (cg < 0)
 		return -errno;
 	a->session = c->session;
+	struct stat st;
+	a->cgroup_id = fstat(cg, &st) ? 0 : st.st_ino; /* a cgroup2 directory's inode is its id */
 	snprintf(a->cgroup, sizeof(a->cgroup), "%s", c->cgroup);
 	snprintf(a->pin_dir, sizeof(a->pin_dir), "%s", c->pin_dir);
 	a->freeze_fd = openat(cg, "cgroup.freeze", O_WRONLY | O_CLOEXEC);
@@ -303,7 +363,10 @@ static int net_attach(struct sensor_bpf *skel, const struct wd_cmd_attach *c)
 	for (int i = 0; i < NET_PROGS && !err; i++) {
 		const char *name;
 		char pin[600];
-		a->links[i] = bpf_program__attach_cgroup(net_prog(skel, i, &name), cg);
+		struct bpf_program *prog = net_prog(skel, i, &name);
+		if (!prog)
+			continue;
+		a->links[i] = bpf_program__attach_cgroup(prog, cg);
 		if (!a->links[i]) {
 			err = -errno;
 			break;
@@ -313,15 +376,15 @@ static int net_attach(struct sensor_bpf *skel, const struct wd_cmd_attach *c)
 	}
 	close(cg);
 	if (err)
-		net_detach(a);
+		net_detach(skel, a);
 	return err;
 }
 
-static int net_detach_session(__u32 session)
+static int net_detach_session(struct sensor_bpf *skel, __u32 session)
 {
 	for (int i = 0; i < MAX_ATTACHED; i++)
 		if (attached[i].session == session) {
-			net_detach(&attached[i]);
+			net_detach(skel, &attached[i]);
 			return 0;
 		}
 	return -ENOENT;
@@ -329,9 +392,10 @@ static int net_detach_session(__u32 session)
 
 static int map_update(struct sensor_bpf *skel, const struct wd_cmd_map *c)
 {
-	struct bpf_map *map = c->map == WD_MAP_NET_RULES ? skel->maps.wd_net_rules
-			      : c->map == WD_MAP_NET_CFG ? skel->maps.wd_net_cfg
-							 : NULL;
+	struct bpf_map *map = c->map == WD_MAP_NET_RULES    ? skel->maps.wd_net_rules
+			      : c->map == WD_MAP_NET_CFG    ? skel->maps.wd_net_cfg
+			      : c->map == WD_MAP_UNIX_ALLOW ? skel->maps.wd_unix_allow
+							    : NULL;
 	if (!map || bpf_map__key_size(map) > sizeof(c->key) ||
 	    bpf_map__value_size(map) > sizeof(c->value))
 		return -EINVAL;
@@ -357,7 +421,7 @@ static int run_command(struct sensor_bpf *skel, const struct wd_header *h, const
 	case WD_CMD_GATE_CLEAR:
 		return gate ? wd_gate_clear(gate, ((const struct wd_cmd_gate *)frame)->session) : 0;
 	case WD_CMD_NET_DETACH:
-		return net_detach_session(((const struct wd_cmd_attach *)frame)->session);
+		return net_detach_session(skel, ((const struct wd_cmd_attach *)frame)->session);
 	default: return -EINVAL;
 	}
 }
@@ -605,7 +669,7 @@ static __u32 setup_autoattach(struct sensor_bpf *skel)
 	struct bpf_program *prog;
 	__u32 n = 0;
 	bpf_object__for_each_program (prog, skel->obj) {
-		bool cgroup = strncmp(bpf_program__section_name(prog), "cgroup/", 7) == 0;
+		bool cgroup = strncmp(bpf_program__section_name(prog), "cgroup", 6) == 0;
 		bpf_program__set_autoattach(prog, !cgroup);
 		n += !cgroup;
 	}
@@ -708,6 +772,7 @@ int main(int argc, char **argv)
 	bpf_map__set_max_entries(skel->maps.wd_events, (__u32)ringbuf_mb << 20);
 	if ((err = configure_watch(skel)))
 		goto cleanup;
+	setup_unix_hooks(skel);
 	if ((err = sensor_bpf__load(skel))) {
 		logf_("load BPF programs: %s", strerror(-err));
 		goto cleanup;
@@ -741,7 +806,10 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
-	struct wd_ready ready = {.programs = programs, .session_level = level, .lsm = lsm != NULL};
+	struct wd_ready ready = {.programs = programs,
+				 .session_level = level,
+				 .lsm = lsm != NULL,
+				 .unix_hooks = unix_hooks};
 	ready.ringbuf_bytes = (__u32)ringbuf_mb << 20;
 	ready.boot_ns = clock_ns(CLOCK_BOOTTIME);
 	ready.realtime_ns = clock_ns(CLOCK_REALTIME);

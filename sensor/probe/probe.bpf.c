@@ -53,3 +53,21 @@ int probe_sendmsg4(struct bpf_sock_addr *ctx)
 {
 	return 1;
 }
+
+SEC("cgroup/connect4") /* loaded as connect_unix: probe.c sets the attach type */
+int probe_connect_unix(struct bpf_sock_addr *ctx)
+{
+	return 1;
+}
+
+SEC("cgroup/bind4")
+int probe_bind4(struct bpf_sock_addr *ctx)
+{
+	return 1;
+}
+
+SEC("cgroup_skb/ingress")
+int probe_ingress(struct __sk_buff *skb)
+{
+	return 1;
+}

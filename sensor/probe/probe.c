@@ -9,6 +9,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <stddef.h>
 #include <linux/filter.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/fanotify.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -42,8 +45,9 @@ static int silent(enum libbpf_print_level l, const char *f, va_list a)
 	return 0;
 }
 
-/* Loads only @name; attaches it (to @cgroup_fd for cgroup programs). */
-static void probe_prog(const char *probe, const char *name, int cgroup_fd)
+/* Loads only @name (as @attach_type when not 0); attaches it (to @cgroup_fd for cgroup programs).
+ */
+static void probe_prog_as(const char *probe, const char *name, int cgroup_fd, int attach_type)
 {
 	char detail[256];
 	struct probe_bpf *skel = probe_bpf__open();
@@ -58,6 +62,8 @@ static void probe_prog(const char *probe, const char *name, int cgroup_fd)
 		if (me)
 			target = prog;
 	}
+	if (target && attach_type)
+		bpf_program__set_expected_attach_type(target, attach_type);
 	int err = probe_bpf__load(skel);
 	if (err) {
 		snprintf(detail, sizeof(detail), "load refused: %s", strerror(-err));
@@ -76,6 +82,81 @@ static void probe_prog(const char *probe, const char *name, int cgroup_fd)
 		}
 	}
 	probe_bpf__destroy(skel);
+}
+
+static void probe_prog(const char *probe, const char *name, int cgroup_fd)
+{
+	probe_prog_as(probe, name, cgroup_fd, 0);
+}
+
+/*
+ * The sealed room: a child makes private mount and PID namespaces, binds a
+ * directory read-only over itself, and shows a write there fails with EROFS
+ * while its own first child is pid 1.
+ */
+static void probe_namespaces(void)
+{
+	char dir[] = "/tmp/warden-probe-ns-XXXXXX";
+	if (!mkdtemp(dir)) {
+		report("mount-ns", 0, "cannot make a temp dir");
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		char file[64];
+		snprintf(file, sizeof(file), "%s/f", dir);
+		if (unshare(CLONE_NEWNS | CLONE_NEWPID) ||
+		    mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL))
+			_exit(10);
+		if (mount(dir, dir, NULL, MS_BIND, NULL) ||
+		    mount(NULL, dir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL))
+			_exit(11);
+		int fd = open(file, O_WRONLY | O_CREAT, 0600);
+		if (fd >= 0 || errno != EROFS)
+			_exit(12);
+		pid_t init = fork();
+		if (init == 0)
+			_exit(getpid() == 1 ? 0 : 1);
+		int st = 0;
+		waitpid(init, &st, 0);
+		_exit(WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 13);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	int code = WIFEXITED(st) ? WEXITSTATUS(st) : 99;
+	rmdir(dir);
+	report("mount-ns", code == 0 || code == 13,
+	       code == 0 || code == 13 ? "private mount namespace, read-only binds hold (EROFS)"
+	       : code == 10	       ? "cannot unshare mount and PID namespaces"
+				       : "read-only bind does not hold");
+	report("pid-ns", code == 0,
+	       code == 0 ? "private PID namespace, the launcher as pid 1"
+			 : "no private PID namespace");
+}
+
+/* seccomp user notification: the supervisor that decides paths that do not exist yet. */
+static void probe_seccomp_notify(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct sock_filter f[] = {
+		    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+		    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+		    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+		struct sock_fprog prog = {.len = 4, .filter = f};
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+			_exit(1);
+		long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+				  SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+		_exit(fd >= 0 ? 0 : 2);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	int ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	report("seccomp-notify", ok,
+	       ok ? "a listener can be made (the sealed room's supervisor)"
+		  : "SECCOMP_FILTER_FLAG_NEW_LISTENER refused");
 }
 
 static void probe_landlock(void)
@@ -161,12 +242,18 @@ int main(int argc, char **argv)
 	if (cgfd >= 0) {
 		probe_prog("bpf-cgroup-connect4", "probe_connect4", cgfd);
 		probe_prog("bpf-cgroup-sendmsg4", "probe_sendmsg4", cgfd);
+		probe_prog_as("bpf-cgroup-connect-unix", "probe_connect_unix", cgfd,
+			      49 /* BPF_CGROUP_UNIX_CONNECT, kernel 6.7+ */);
+		probe_prog("bpf-cgroup-bind4", "probe_bind4", cgfd);
+		probe_prog("bpf-cgroup-skb", "probe_ingress", cgfd);
 		close(cgfd);
 		rmdir(cg);
 	} else {
 		report("bpf-cgroup-connect4", 0, "cannot create a probe cgroup");
 		report("bpf-cgroup-sendmsg4", 0, "cannot create a probe cgroup");
 	}
+	probe_namespaces();
+	probe_seccomp_notify();
 	probe_landlock();
 	probe_seccomp();
 	probe_fanotify();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { envFileValues, SecretScanner } from './secrets.js';
+import { credentialValues, envFileValues, SecretScanner } from './secrets.js';
 
 // Fake credentials are assembled at run time so no file in the tree looks like a leaked one.
 const body = (n: number, alphabet = 'aZ3kQ9xW2mP7'): string =>
@@ -235,4 +235,35 @@ test('envFileValues reads .env syntax and keeps only the values worth watching',
   ]);
   assert.deepEqual(envFileValues('KEY="never closed\nOTHER_TOKEN=Zq81mmKd0aPl'), ['"never closed', 'Zq81mmKd0aPl']);
   assert.deepEqual(envFileValues(''), []);
+});
+
+test('a known value is found base64-, hex- and URL-encoded, at any offset inside an encoded file', () => {
+  const value = 'Zq8#kP2v/Lm9+Rt4&xW';
+  const s = new SecretScanner();
+  s.addKnownValues([value]);
+  const file = (prefix: string): string => `${prefix}API_TOKEN=${value}\nDEBUG=1\n`;
+  const sent = [
+    ...['', 'x', 'xy', 'xyz'].map((p) => Buffer.from(file(p)).toString('base64')),
+    Buffer.from(file('ab')).toString('base64url'),
+    Buffer.from(file('a')).toString('hex'),
+    Buffer.from(file('a')).toString('hex').toUpperCase(),
+    `https://example.test/?q=${encodeURIComponent(value)}`,
+  ];
+  for (const text of sent) assert.equal(s.scan(`look: ${text} ok`).length, 1, text);
+  const { value: out } = s.redact({ text: `data ${sent[1]} end` });
+  assert.match(JSON.stringify(out), /\[REDACTED:env-value\]/);
+  assert.deepEqual(s.scan(Buffer.from('nothing secret here at all, just prose').toString('base64')), []);
+});
+
+test('credential files: a .netrc password and a private key body are watched, however re-encoded', () => {
+  const pw = 'n3tRc-' + body(14);
+  assert.deepEqual(credentialValues('/root/.netrc', `machine host.test login me password ${pw}\n`), [pw]);
+  const key = [
+    '-----BEGIN OPENSSH PRIVATE KEY-----',
+    body(70, 'b3BlbnNzaC1rZXk+/'),
+    '-----END OPENSSH PRIVATE KEY-----',
+  ];
+  const s = new SecretScanner();
+  s.addKnownValues(credentialValues('/root/.ssh/id_ed25519', key.join('\n')));
+  assert.equal(s.scan(Buffer.from(key.join('\n')).toString('base64')).length, 1);
 });

@@ -99,8 +99,7 @@ export class SecretScanner {
     for (const raw of values) {
       const secret = stripQuotes(raw.trim());
       if (secret.length < MIN_KNOWN_VALUE_LENGTH) continue;
-      this.known.set(secret, { kind, secret });
-      this.known.set(JSON.stringify(secret).slice(1, -1), { kind, secret });
+      for (const form of encodedForms(secret)) this.known.set(form, { kind, secret });
       this.knownChanged = true;
     }
   }
@@ -189,6 +188,28 @@ export class SecretScanner {
   }
 }
 
+/**
+ * The forms a known value may take in a request: as read, JSON-escaped,
+ * URL-encoded, hex, and base64 (standard and URL-safe) at each of the three
+ * alignments it can have inside a longer encoded text (a whole .env file
+ * piped through base64 holds the value at any byte offset).
+ */
+export function encodedForms(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  const forms = new Set([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]);
+  forms.add(bytes.toString('hex'));
+  forms.add(bytes.toString('hex').toUpperCase());
+  for (let k = 0; k < 3; k++) {
+    const b64 = Buffer.concat([Buffer.alloc(k), bytes]).toString('base64');
+    /* only the characters no neighbouring byte shares */
+    const inner = b64.slice(Math.ceil((8 * k) / 6), Math.floor((8 * (k + bytes.length)) / 6));
+    if (inner.length < MIN_KNOWN_VALUE_LENGTH) continue;
+    forms.add(inner);
+    forms.add(inner.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return [...forms];
+}
+
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function addHit(hits: Map<string, SecretHit>, f: Found): void {
@@ -210,6 +231,27 @@ const LOOPBACK_OR_IP = /^(?:localhost|\d{1,3}(?:\.\d{1,3}){3}|\[?[0-9a-f]*:[0-9a
 const URL = /^[a-z][a-z0-9+.-]*:\/\/(?:([^\s/@]*)@)?/i;
 const HOSTNAME = /^[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?$/;
 const PATH = /^(?:~|\.{1,2})?\/[\w./-]*$/;
+
+/**
+ * The values worth watching in a credential file the agent read: a .netrc's
+ * passwords and accounts, a private key's body lines (so the key is found
+ * however it is re-encoded), else a .env file's values.
+ */
+export function credentialValues(path: string, text: string): string[] {
+  if (/(^|\/)[._]netrc$/.test(path)) {
+    const words = text.split(/\s+/);
+    return words.filter(
+      (w, i) => i > 0 && /^(password|passwd|account)$/.test(words[i - 1] ?? '') && w.length >= MIN_KNOWN_VALUE_LENGTH,
+    );
+  }
+  if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text)) {
+    return text
+      .split(/\r?\n/)
+      .filter((l) => /^[A-Za-z0-9+/=]{40,}$/.test(l.trim()))
+      .map((l) => l.trim());
+  }
+  return envFileValues(text);
+}
 
 /**
  * Parses KEY=VALUE lines of a .env file (export prefix, quotes, comments) and

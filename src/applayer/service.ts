@@ -13,7 +13,7 @@ import { findInstructions } from './injection.js';
 import type { ProxyHooks } from './llm/proxy.js';
 import type { LlmRequest } from './llm/turn.js';
 import type { Alert, ToolCall, ToolDecision, Turn } from './records.js';
-import { envFileValues, SecretScanner } from './secrets.js';
+import { credentialValues, SecretScanner } from './secrets.js';
 import { toolActions } from './tool-actions.js';
 
 export const HookInputSchema = z
@@ -47,7 +47,8 @@ const nowUs = (): number => Date.now() * 1000;
 const clip = (s: string, n = RESULT_MAX): string => (s.length > n ? `${s.slice(0, n)}…` : s);
 const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v ?? null));
 /** Files whose values are worth watching for in outbound requests. */
-const SECRET_FILE = /(^|\/)(\.env(\.[\w.-]+)?|\.npmrc|\.pypirc|credentials|\.netrc|secrets?\.(ya?ml|json|env))$/;
+const SECRET_FILE =
+  /(^|\/)(\.env(\.[\w.-]+)?|\.npmrc|\.pypirc|credentials|[._]netrc|secrets?\.(ya?ml|json|env)|id_(rsa|dsa|ecdsa|ed25519)(_sk)?|[\w.-]+\.(pem|key))$/;
 
 export function mcpToolName(server: string, tool: string): string {
   return `mcp__${server}__${tool}`;
@@ -244,7 +245,7 @@ export class AppLayerService {
     if (!SECRET_FILE.test(path) || this.watchedFiles.has(path)) return;
     this.watchedFiles.add(path);
     const text = readFileStart(path, 1 << 20); /* gone, unreadable or not a regular file: nothing to watch */
-    if (text !== undefined) this.scanner.addKnownValues(envFileValues(text));
+    if (text !== undefined) this.scanner.addKnownValues(credentialValues(path, text));
   }
 
   /** `tools/list` from an MCP server: pins each definition; changed ones stay blocked until approved. */

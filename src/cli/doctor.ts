@@ -31,6 +31,12 @@ const ROLES: Record<string, string> = {
   'bpf-kprobe': 'not used',
   'bpf-cgroup-connect4': 'network egress enforcement (fallback to BPF-LSM)',
   'bpf-cgroup-sendmsg4': 'UDP/DNS egress enforcement',
+  'bpf-cgroup-connect-unix': 'Unix sockets outside the session refused (network.unix.allow)',
+  'bpf-cgroup-bind4': 'binds to host-facing addresses refused (network.listen)',
+  'bpf-cgroup-skb': "other hosts cannot call in to the session's listeners",
+  'mount-ns': 'sealed room: protected paths bound read-only; outside Unix sockets masked',
+  'pid-ns': 'sealed room: no pid outside the session can be named',
+  'seccomp-notify': 'sealed room: the supervisor that refuses creating, moving or linking protected paths',
   landlock: 'launch floor: file and exec limits that survive the daemon',
   seccomp: 'launch floor: syscall filter',
   'fanotify-perm': 'file gate: permission decisions on protected paths',
@@ -199,13 +205,30 @@ export async function runDoctor(cfg: Config, json: boolean): Promise<number> {
           ? 'cgroup connect/sendmsg programs'
           : '',
     ],
+    [
+      'local channels',
+      ok('bpf-cgroup-connect-unix') ? 'cgroup connect_unix/sendmsg_unix + masks in the mount namespace' : '',
+    ],
+    ['listeners', ok('bpf-cgroup-bind4') && ok('bpf-cgroup-skb') ? 'cgroup bind4/6 + cgroup_skb ingress' : ''],
     ['files (allow-lists)', ok('landlock') ? 'Landlock launch floor' : ''],
-    ['files (deny-lists)', ok('fanotify-perm') ? 'fanotify permission gate in the sensor' : ''],
-    ['exec', ok('landlock') && ok('fanotify-perm') ? 'Landlock execute + fanotify exec gate' : ''],
+    [
+      'files (deny-lists)',
+      ok('mount-ns') && ok('seccomp-notify') && ok('fanotify-perm')
+        ? 'read-only binds + supervisor (writes, renames, links, new paths); fanotify gate (reads)'
+        : ok('fanotify-perm')
+          ? 'fanotify permission gate in the sensor (opens only)'
+          : '',
+    ],
+    [
+      'exec',
+      ok('landlock') && ok('fanotify-perm') ? 'Landlock execute + fanotify exec gate (by inode), memfd_noexec' : '',
+    ],
     [
       'tamper',
       ok('seccomp') && ok('landlock')
-        ? 'capability drop, seccomp, Landlock scopes' + (ok('bpf-lsm') ? ', BPF-LSM task_kill' : '')
+        ? (ok('pid-ns') ? 'private PID namespace, ' : '') +
+          'capability drop, seccomp, Landlock scopes' +
+          (ok('bpf-lsm') ? ', BPF-LSM task_kill' : '')
         : '',
     ],
     ['quarantine', ok('cgroup-freeze') && ok('cgroup-kill') ? 'cgroup.freeze / cgroup.kill' : ''],

@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import { requestReload } from '../daemon.js';
 import { policyPath } from '../policy/builtin.js';
 import { compilePolicy } from '../policy/compile.js';
+import { ruleMechanisms } from '../enforce/explain.js';
 import { loadPolicy, parsePolicy } from '../policy/load.js';
 import { policyJsonSchema } from '../policy/schema.js';
 import { openStore } from '../session/reconcile.js';
@@ -29,6 +30,10 @@ export function policyCommand(config: () => Config): Command {
       );
       console.log(`  exec: allow ${n(p.exec.allow)}, deny ${n(p.exec.deny)}`);
       console.log(`  network: allow ${n(p.network.allow)}, deny ${n(p.network.deny)}`);
+      console.log('  what holds each rule (kernel without BPF-LSM; warden doctor says what this one has):');
+      const byHow = new Map<string, string[]>();
+      for (const m of ruleMechanisms(p)) byHow.set(m.how, [...(byHow.get(m.how) ?? []), `${m.rule} ${m.text}`]);
+      for (const [how, rules] of byHow) console.log(`    ${how}:\n      ${rules.join('\n      ')}`);
     });
 
   cmd

@@ -200,7 +200,24 @@ export function sessionSummary(s: Session, events: WardenEvent[]): string {
     lines.push(`  monitor only (no policy); Warden protected by ${s.mechanisms.active.join(', ')}`);
   const verdicts = (v: string): number => events.filter((e) => e.decision?.verdict === v).length;
   const [denied, would] = [verdicts('denied'), verdicts('would-deny')];
-  if (denied || would) lines.push(`  decisions: ${denied} denied, ${would} would-deny`);
+  if (denied || would) {
+    lines.push(`  decisions: ${denied} denied, ${would} would-deny`);
+    /* each limit that spoke, and what held it: a mechanism, or nothing (detected only) */
+    const held = new Map<string, number>();
+    for (const e of events) {
+      const d = e.decision;
+      if (d?.verdict !== 'denied' && d?.verdict !== 'would-deny') continue;
+      const how =
+        d.mechanism === 'unenforced'
+          ? red('detected only, nothing stopped it')
+          : d.mechanism === 'audit'
+            ? 'audit mode: recorded, not blocked'
+            : `held by ${d.mechanism}`;
+      const key = `    ${d.verdict} ${d.rule}: ${how}`;
+      held.set(key, (held.get(key) ?? 0) + 1);
+    }
+    for (const [line, n] of held) lines.push(`${line} (${n})`);
+  }
   if (s.lost > 0)
     lines.push(red(`  ${s.lost} events were lost in the kernel (ring buffer full): this record is incomplete`));
   for (const l of s.lingering ?? []) {

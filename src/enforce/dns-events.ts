@@ -40,7 +40,7 @@ export function dnsEventRecorder(
         verdict: q.verdict,
         rule: q.rule,
         mechanism: 'dns-redirect',
-        reason: q.verdict === 'denied' ? `${q.name} is not an allowed name` : `${q.name} may be resolved`,
+        reason: q.reason,
         policy: policy()?.name ?? 'none',
       },
     });

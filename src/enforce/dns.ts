@@ -19,6 +19,8 @@ export interface DnsQueryRecord {
   qtype: string;
   verdict: 'allowed' | 'denied';
   rule: string;
+  /** what the rule says, for people */
+  reason: string;
   answers: string[];
   rcode: string;
   /** the client's source port, to find the process that asked */
@@ -37,16 +39,22 @@ const UPSTREAM_TIMEOUT_MS = 3000;
 export function decideName(
   policy: CompiledPolicy,
   name: string,
-): { verdict: 'allowed' | 'denied'; rule: string; allow: Array<{ rule: NetRule; index: number }> } {
+): {
+  verdict: 'allowed' | 'denied';
+  rule: string;
+  reason: string;
+  allow: Array<{ rule: NetRule; index: number }>;
+} {
   const deny = policy.network.deny.find((r) => domainMatches(r, name));
-  if (deny) return { verdict: 'denied', rule: deny.id, allow: [] };
-  if (policy.network.allow === null) return { verdict: 'allowed', rule: 'default', allow: [] };
+  if (deny) return { verdict: 'denied', rule: deny.id, reason: deny.reason ?? `${name} is never reachable`, allow: [] };
+  const may = `${name} may be resolved`;
+  if (policy.network.allow === null) return { verdict: 'allowed', rule: 'default', reason: may, allow: [] };
   const allow = policy.network.allow
     .map((rule, index) => ({ rule, index }))
     .filter(({ rule }) => domainMatches(rule, name));
   return allow.length
-    ? { verdict: 'allowed', rule: allow[0]?.rule.id ?? '', allow }
-    : { verdict: 'denied', rule: 'network.allow', allow: [] };
+    ? { verdict: 'allowed', rule: allow[0]?.rule.id ?? '', reason: may, allow }
+    : { verdict: 'denied', rule: 'network.allow', reason: `${name} is not an allowed name`, allow: [] };
 }
 
 export class SessionResolver {
@@ -135,8 +143,17 @@ export class SessionResolver {
     const asked = readQuery(msg);
     if (!asked) return undefined;
     const { query, name, qtype } = asked;
-    const d = decideName(this.policy, name);
-    const record = { name, qtype, verdict: d.verdict, rule: d.rule, clientPort, transport };
+    /* a second question (or a record riding along) would carry data past the decision */
+    const extra = (query.questions?.length ?? 0) > 1;
+    const d = extra
+      ? {
+          verdict: 'denied' as const,
+          rule: ONE_QUESTION_RULE,
+          reason: `a query with ${query.questions?.length} questions: Warden's resolver answers one at a time`,
+          allow: [],
+        }
+      : decideName(this.policy, name);
+    const record = { name, qtype, verdict: d.verdict, rule: d.rule, reason: d.reason, clientPort, transport };
     if (d.verdict === 'denied') {
       this.onQuery({ ...record, answers: [], rcode: 'REFUSED' });
       return refuse(query);
@@ -144,7 +161,7 @@ export class SessionResolver {
     let reply: Buffer;
     this.inFlight.add(record);
     try {
-      reply = await this.forward(msg, transport);
+      reply = await this.forward(upstreamQuery(query), transport);
     } catch (e) {
       if (this.inFlight.delete(record))
         this.onQuery({ ...record, answers: [], rcode: `SERVFAIL (${(e as Error).message})` });
@@ -206,6 +223,24 @@ function forwardTcp(msg: Buffer, upstream: Upstream): Promise<Buffer> {
         resolve(buf.subarray(2, 2 + buf.readUInt16BE(0)));
       }
     });
+  });
+}
+
+/** The rule named when a query asks more than one question. */
+export const ONE_QUESTION_RULE = 'warden.dns-one-question';
+
+/**
+ * What goes upstream for a query: its one decided question and nothing else
+ * (no additional or authority records, no EDNS options), so nothing but the
+ * allowed name leaves the machine.
+ */
+export function upstreamQuery(query: dnsPacket.Packet): Buffer {
+  const CHECKING_DISABLED = 1 << 4;
+  return dnsPacket.encode({
+    id: query.id,
+    type: 'query',
+    flags: (query.flags ?? 0) & (dnsPacket.RECURSION_DESIRED | CHECKING_DISABLED),
+    questions: (query.questions ?? []).slice(0, 1),
   });
 }
 

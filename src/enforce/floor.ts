@@ -5,7 +5,7 @@
  * its state, /proc or /sys (cgroups, bpffs, sysctls), no signals out of the
  * session, and the seccomp filter and capability drop.
  */
-import { existsSync, lstatSync, readdirSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompiledPolicy, PathRule } from '../policy/compile.js';
 
@@ -116,11 +116,40 @@ function searchRoots(policy: CompiledPolicy | null): string[] {
   return [...new Set([policy?.workspace, ...bases].filter((b): b is string => !!b))];
 }
 
+/**
+ * The pathname Unix sockets bound on this machine now (/proc/net/unix) that the
+ * policy does not allow: masked in the session, so no route reaches them (a
+ * symlink, a relative name, a moved parent all end at the mask).
+ */
+export function outsideSockets(allow: string[], table = '/proc/net/unix'): string[] {
+  let text: string;
+  try {
+    text = readFileSync(table, 'utf8');
+  } catch {
+    return [];
+  }
+  const found = new Set<string>();
+  for (const line of text.split('\n').slice(1)) {
+    const path = line.trim().split(/\s+/).slice(7).join(' ');
+    if (!path.startsWith('/') || allow.some((a) => beneath(path, a))) continue;
+    try {
+      if (lstatSync(path).isSocket()) found.add(path);
+    } catch {
+      /* unlinked since it was bound */
+    }
+  }
+  return [...found].sort();
+}
+
 export interface SealPlan {
   /** existing protected paths, bound read-only over themselves (parents first) */
   ro: string[];
-  /** never created, moved or linked by the session: literal paths and fnmatch globs */
-  guards: Array<{ pattern: string; glob: boolean }>;
+  /** Unix sockets outside the session the policy does not allow: masked */
+  masks: string[];
+  /** places inside a read-only path that a rule's exception keeps writable: bound again, read-write */
+  rw: string[];
+  /** never created, moved or linked by the session: literal paths and fnmatch globs, each but its exceptions */
+  guards: Array<{ pattern: string; glob: boolean; pathname?: boolean; except: string[] }>;
 }
 
 /**
@@ -129,16 +158,27 @@ export interface SealPlan {
  * read-only in its mount namespace, all of them (existing or not) guarded
  * against being created, moved or linked.
  */
+/* parents before what is beneath them: an inner bind lands on the outer one */
+const byDepth = (a: string, b: string): number => a.split('/').length - b.split('/').length || a.localeCompare(b);
+
 export function sealPlan({ policy, protect }: FloorInput): SealPlan {
   const rules: PathRule[] = policy?.mode === 'enforce' ? [...policy.files.denyWrite, ...policy.files.denyRead] : [];
   const literal = new Set<string>();
-  const globs = new Set<string>();
+  /* fnmatch pattern -> whether its '*' stops at '/' (picomatch's does, unless it was '**') */
+  const globs = new Map<string, boolean>();
   const ro = new Set<string>();
+  const rw = new Set<string>();
+  const except = new Map<string, string[]>();
   for (const p of protect.filter((p) => p !== '/proc' && p !== '/sys')) literal.add(p);
   for (const r of rules) {
-    if (r.base === r.glob) literal.add(r.glob);
-    else {
-      globs.add(toFnmatch(r.glob));
+    const key = r.base === r.glob ? r.glob : toFnmatch(r.glob);
+    if (r.except.length) except.set(key, [...(except.get(key) ?? []), ...r.except]);
+    if (r.base === r.glob) {
+      literal.add(r.glob);
+      for (const e of r.except) if (beneath(e, r.glob) && existsSync(e)) rw.add(real(e));
+    } else {
+      const k = toFnmatch(r.glob);
+      globs.set(k, (globs.get(k) ?? true) && !r.glob.includes('**')); /* crossing '/' wins: it covers more */
       /* `**\/x` anywhere: searched for where the agent can write (the workspace, allowWrite bases) */
       const anywhere = r.glob.startsWith('**');
       for (const m of existingMatches(r, anywhere ? searchRoots(policy) : [r.base])) ro.add(m);
@@ -149,10 +189,17 @@ export function sealPlan({ policy, protect }: FloorInput): SealPlan {
     if (real(p) !== p) literal.add(real(p)); /* a symlinked path: its target is what a bind protects */
   }
   return {
-    ro: [...ro].sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b)),
+    ro: [...ro].sort(byDepth),
+    rw: [...rw].sort(byDepth),
+    masks: policy?.mode === 'enforce' ? outsideSockets(policy.network.unixAllow) : [],
     guards: [
-      ...[...literal].map((pattern) => ({ pattern, glob: false })),
-      ...[...globs].map((pattern) => ({ pattern, glob: true })),
+      ...[...literal].map((pattern) => ({ pattern, glob: false, except: except.get(pattern) ?? [] })),
+      ...[...globs].map(([pattern, pathname]) => ({
+        pattern,
+        glob: true,
+        pathname,
+        except: except.get(pattern) ?? [],
+      })),
     ],
   };
 }
@@ -162,7 +209,12 @@ export function buildFloor({ policy, protect }: FloorInput): string {
   const plan = sealPlan({ policy, protect });
   lines.push('seal', 'memfd noexec');
   for (const p of plan.ro) lines.push(`ro ${p}`);
-  for (const g of plan.guards) lines.push(`${g.glob ? 'guard-glob' : 'guard'} ${g.pattern}`);
+  for (const p of plan.rw) lines.push(`rw ${p}`);
+  for (const p of plan.masks) lines.push(`mask ${p}`);
+  for (const g of plan.guards) {
+    lines.push(`${g.glob ? (g.pathname ? 'guard-glob-path' : 'guard-glob') : 'guard'} ${g.pattern}`);
+    for (const e of g.except) lines.push(`guard-except ${e}`);
+  }
   const enforce = policy?.mode === 'enforce';
   const gated = new Set(gatedSelfProtection({ policy, protect }));
   const guarded = [...new Set(protect.map(real))].filter((p) => !gated.has(p));

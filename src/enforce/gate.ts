@@ -41,7 +41,7 @@ export function compileGate(
   selfPaths: SelfPaths = { write: [], read: [] },
 ): { rules: GateRule[]; ids: string[] } {
   const rule = (p: string): PathRule =>
-    ({ id: SELF_GATE_RULE, pattern: p, glob: p, base: p, matches: () => false }) as PathRule;
+    ({ id: SELF_GATE_RULE, pattern: p, glob: p, base: p, except: [], matches: () => false }) as PathRule;
   const self: Array<[PathRule, number]> = [
     ...selfPaths.write.map((p): [PathRule, number] => [rule(p), Gate.WRITE]),
     ...selfPaths.read.map((p): [PathRule, number] => [rule(p), Gate.READ | Gate.WRITE]),
@@ -56,7 +56,12 @@ export function compileGate(
     );
   /* a `**\/` glob names no directory to mark: the launch floor holds it (read-only binds, the supervisor) */
   const marked = all.filter(([r]) => r.glob.startsWith('/'));
-  return { rules: marked.map(([r, access], i) => gateRule(r, access, i)), ids: marked.map(([r]) => r.id) };
+  /* a rule's exceptions go first, so its marking already knows them */
+  const rules = marked.flatMap(([r, access], i) => [
+    ...r.except.map((path) => ({ access: access | Gate.EXCEPT, rule: i, path, base: path, depth: 0 })),
+    gateRule(r, access, i),
+  ]);
+  return { rules, ids: marked.map(([r]) => r.id) };
 }
 
 /** Installs a session's gate rules; returns the rule ids, indexed as the sensor reports them. */

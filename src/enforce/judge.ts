@@ -5,11 +5,12 @@
  * is `would-deny`; a forbidden action that happened anyway in enforce mode is
  * `would-deny` by `unenforced`, so a gap is never shown as a success.
  */
+import { existsSync } from 'node:fs';
 import type { Decision, WardenEvent } from '../pipeline/events.js';
 import { DEVICES } from './floor.js';
-import { opensForWrite } from '../pipeline/names.js';
+import { isLoopback, opensForWrite } from '../pipeline/names.js';
 import type { Access, CompiledPolicy } from '../policy/compile.js';
-import { decideConnect, decideFile, type Decision as RuleDecision } from '../policy/evaluate.js';
+import { decideConnect, decideFile, decideUnix, type Decision as RuleDecision } from '../policy/evaluate.js';
 
 /* EPERM, EACCES; EROFS, EBUSY and EXDEV from the launch floor's read-only binds */
 const REFUSED = new Set([-1, -13, -30, -16, -18]);
@@ -37,6 +38,7 @@ function refusedBy(e: WardenEvent): string | undefined {
 function mechanismOf(rule: string, e: WardenEvent): string {
   if (rule === DNS_RULE) return 'dns-redirect';
   if (rule.startsWith('files.allowWrite') || rule.startsWith('exec.allow')) return 'landlock';
+  if (rule === 'network.unix') return 'cgroup-unix';
   if (rule.startsWith('network.')) return 'cgroup-sock-addr';
   /* EACCES on an open of a protected path: the supervisor refused its O_CREAT */
   return refusedBy(e) ?? (resultOf(e) === -13 && e.type === 'open' ? 'supervisor' : 'fanotify');
@@ -58,7 +60,14 @@ export const DNS_RULE = 'warden.dns';
 const FD_LINK = /^\/(proc\/(self|thread-self|\d+)(\/task\/\d+)?\/fd|dev\/fd)\/\d+$/;
 const beneath = (p: string, dir: string): boolean => p === dir || p.startsWith(`${dir}/`);
 
+/** The rule named when a bind to another host's interface is refused. */
+export const LISTEN_RULE = 'network.listen';
+
 export class Judge {
+  /* what the session itself listens on: reachable by it whatever the allow list (the kernel knows them too) */
+  private readonly ownPorts = new Set<number>();
+  private readonly ownUnix = new Set<string>();
+
   constructor(
     readonly policy: CompiledPolicy | null,
     /** mechanisms that are really active in this session */
@@ -83,7 +92,10 @@ export class Judge {
       }
     }
     if (!what) return undefined;
-    const refused = resultOf(e) < 0;
+    const result = resultOf(e);
+    /* failed by itself (ENOENT: a tracing file Bun tries at start-up): nothing was attempted against Warden */
+    if (result < 0 && !REFUSED.has(result) && result !== -3) return undefined;
+    const refused = result < 0;
     const mechanism = refusedBy(e) ?? (e.type === 'kill' ? 'landlock-scope' : 'landlock');
     return {
       verdict: refused ? 'denied' : 'would-deny',
@@ -134,17 +146,54 @@ export class Judge {
         return file(e.exe, 'exec');
       case 'exec-failed':
         return file(e.path, 'exec');
+      case 'bind':
+      case 'listen':
+        this.noteOwn(e);
+        if (e.type === 'bind' && policy.network.listen === 'local' && resultOf(e) === -1) {
+          return { verdict: 'denied', rule: LISTEN_RULE, reason: `a listener on ${e.laddr} would face other hosts` };
+        }
+        return undefined;
       case 'connect':
-      case 'send':
+      case 'send': {
+        if (e.family === 'unix') {
+          if (this.ownUnix.has(e.daddr)) return undefined;
+          /* nothing there to reach (glibc asking for an nscd that is not running): no violation */
+          if (resultOf(e) === -1 && e.daddr.startsWith('/') && !existsSync(e.daddr)) return undefined;
+          const d = decideUnix(policy, e.daddr);
+          if (d.verdict === 'allowed' || policy.mode === 'audit' || resultOf(e) === -1) return d;
+          /* reached nothing (a socket masked at start, or none), or one the session bound under another name */
+          return undefined;
+        }
+        if (e.family !== 'ipv4' && e.family !== 'ipv6') return undefined;
         if (this.dnsRedirect() && e.dport === 53) {
           return { verdict: 'allowed', rule: DNS_RULE, reason: "redirected to Warden's resolver" };
         }
-        return e.family === 'ipv4' || e.family === 'ipv6'
-          ? decideConnect(policy, e.daddr, e.dport, this.namesOf(e.daddr))
-          : undefined;
+        const d = decideConnect(policy, e.daddr, e.dport, this.namesOf(e.daddr));
+        if (d.verdict === 'denied' && isLoopback(e.daddr) && this.ownListener(e, policy)) {
+          const none = resultOf(e) === -111; /* ECONNREFUSED: the kernel lets a call to nothing fail by itself */
+          return {
+            verdict: 'allowed',
+            rule: 'default',
+            reason: none ? 'nothing listens there' : "a listener of the session's own",
+          };
+        }
+        return d;
+      }
       default:
         return undefined;
     }
+  }
+
+  private noteOwn(e: Extract<WardenEvent, { type: 'bind' | 'listen' }>): void {
+    if (resultOf(e) < 0) return;
+    if (e.family === 'unix' && e.laddr && !e.laddr.startsWith('@')) this.ownUnix.add(e.laddr);
+    else if (e.lport) this.ownPorts.add(e.lport);
+  }
+
+  /* the kernel lets a session reach loopback listeners it bound: a loopback call it did not refuse is one */
+  private ownListener(e: Extract<WardenEvent, { type: 'connect' | 'send' }>, policy: CompiledPolicy): boolean {
+    if (this.ownPorts.has(e.dport)) return true;
+    return policy.mode === 'enforce' && this.active.has('cgroup-sock-addr') && resultOf(e) !== -1;
   }
 
   /** The decision for an event, or undefined when no rule speaks to it. */
@@ -157,7 +206,10 @@ export class Judge {
     const mechanism = mechanismOf(d.rule, e);
     if (d.verdict === 'allowed') return { ...base, verdict: 'allowed', mechanism };
     if (this.policy.mode === 'audit') return { ...base, verdict: 'would-deny', mechanism: 'audit' };
-    const refused = REFUSED.has(resultOf(e));
+    const result = resultOf(e);
+    /* failed by itself (ENOENT, ECONNREFUSED): it did not happen, and nothing had to stop it */
+    if (result < 0 && !REFUSED.has(result) && result !== -3) return undefined;
+    const refused = REFUSED.has(result);
     if (refused && this.active.has(mechanism)) return { ...base, verdict: 'denied', mechanism };
     return { ...base, verdict: 'would-deny', mechanism: 'unenforced', reason: `${d.reason}; nothing stopped it` };
   }

@@ -7,7 +7,18 @@
 import { rmdirSync, rmSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
 import type { CompiledPolicy, NetRule } from '../policy/compile.js';
-import { MapId, NET_ENTRIES, NetCfg, NetEntry, NetKey, NetVal } from '../sensor/layout.js';
+import { parseNetTarget } from '../policy/schema.js';
+import {
+  MapId,
+  NET_ENTRIES,
+  NetCfg,
+  NetEntry,
+  NetKey,
+  NetVal,
+  UNIX_EXACT,
+  UNIX_SUBTREE,
+  UnixKey,
+} from '../sensor/layout.js';
 import type { Sensor } from '../sensor/sensor.js';
 import { u32le, Writer } from '../sensor/wire.js';
 
@@ -23,6 +34,42 @@ export function removePins(sessionId: string): void {
   } catch {
     /* other sessions' pins are still there, or it never existed */
   }
+}
+
+/* the setting that points each agent CLI at Warden's proxy */
+const BASE_URL_SETTING: Record<string, string> = {
+  anthropic: 'ANTHROPIC_BASE_URL',
+  openai: 'OPENAI_BASE_URL',
+  gemini: 'GOOGLE_GEMINI_BASE_URL',
+};
+
+/**
+ * Deny rules for the model providers' API hosts (the proxy's upstreams): the
+ * agent reaches them only through Warden's proxy, which is outside the session
+ * and scans every request for secrets.
+ */
+export function providerRules(upstreams: Record<string, string>): NetRule[] {
+  return Object.entries(upstreams).flatMap(([provider, url]) => {
+    let host: string;
+    try {
+      const u = new URL(url);
+      host = u.port ? `${u.hostname}:${u.port}` : u.hostname;
+    } catch {
+      return [];
+    }
+    const target = parseNetTarget(host);
+    if (typeof target === 'string') return [];
+    const setting = BASE_URL_SETTING[provider] ?? 'the base-URL setting';
+    return [
+      {
+        id: `warden.provider-direct.${provider}`,
+        target,
+        reason:
+          `${host} is a model provider: the agent reaches it only through Warden's proxy, which ${setting} ` +
+          `points to (leave ${setting} as warden run sets it)`,
+      },
+    ];
+  });
 }
 
 export interface NetEntrySpec {
@@ -105,6 +152,22 @@ export function encodeNetKey(session: number, family: 4 | 6, addr: Uint8Array, p
     .put('addr', padded).bytes;
 }
 
+/** The allow-map keys of one Unix socket rule: the path itself, and everything beneath it. */
+export function encodeUnixRule(session: number, path: string): Array<{ key: Uint8Array; kind: number }> {
+  const key = (p: string): Uint8Array => {
+    const bytes = new TextEncoder().encode(p);
+    if (bytes.length >= 108) throw new Error(`Unix socket path longer than 107 bytes: ${path}`);
+    const padded = new Uint8Array(108);
+    padded.set(bytes);
+    return new Writer(UnixKey).set('id', BigInt(session)).put('path', padded).bytes;
+  };
+  const dir = path === '/' ? '/' : `${path}/`;
+  return [
+    ...(path === '/' ? [] : [{ key: key(path), kind: UNIX_EXACT }]),
+    ...(dir.length < 108 ? [{ key: key(dir), kind: UNIX_SUBTREE }] : []),
+  ];
+}
+
 export function encodeNetVal(entries: NetEntrySpec['entries']): Uint8Array {
   const val = new Writer(NetVal).set('n', entries.length);
   const packed = new Uint8Array(NET_ENTRIES * NetEntry.size);
@@ -122,6 +185,8 @@ export function encodeNetVal(entries: NetEntrySpec['entries']): Uint8Array {
 export class SessionNetPolicy {
   private readonly cidrs: Cidr[];
   private readonly keys = new Map<string, Uint8Array>();
+
+  private readonly unixKeys: Uint8Array[] = [];
 
   constructor(
     private readonly sensor: Sensor,
@@ -142,16 +207,26 @@ export class SessionNetPolicy {
     await this.sensor.mapUpdate(MapId.NET_CFG, u32le(this.session), new Uint8Array(NetCfg.size), true);
     for (const key of this.keys.values()) await this.sensor.mapUpdate(MapId.NET_RULES, key, new Uint8Array(0), true);
     this.keys.clear();
+    for (const key of this.unixKeys) await this.sensor.mapUpdate(MapId.UNIX_ALLOW, key, new Uint8Array(0), true);
+    this.unixKeys.length = 0;
   }
 
   /** Writes the address rules, then the session's switch (enforce, default, DNS port). */
   async install(dnsPort = 0): Promise<void> {
     for (const e of compileNetEntries(this.policy)) await this.put(e);
+    for (const path of this.policy.network.unixAllow) {
+      for (const { key, kind } of encodeUnixRule(this.session, path)) {
+        await this.sensor.mapUpdate(MapId.UNIX_ALLOW, key, Uint8Array.of(kind));
+        this.unixKeys.push(key);
+      }
+    }
     const cfg = new Writer(NetCfg)
       .set('enforce', this.policy.mode === 'enforce' ? 1 : 0)
       .set('default_allow', this.policy.network.allow === null ? 1 : 0)
       .set('dns_port', dnsPort)
-      .set('on_violation', { deny: 0, kill: 1, quarantine: 2 }[this.policy.onViolation]);
+      .set('on_violation', { deny: 0, kill: 1, quarantine: 2 }[this.policy.onViolation])
+      .set('unix_limit', 1)
+      .set('local_only', this.policy.network.listen === 'local' ? 1 : 0);
     await this.sensor.mapUpdate(MapId.NET_CFG, u32le(this.session), cfg.bytes);
   }
 

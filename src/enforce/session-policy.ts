@@ -16,9 +16,13 @@ import { SessionResolver, type DnsQueryRecord } from './dns.js';
 import { installGate, installLsmFiles, removeLsmFiles } from './gate.js';
 import { pinDir, PIN_ROOT, SessionNetPolicy } from './network.js';
 
-/** Whether the policy limits the network at all (else no programs are attached). */
+/**
+ * Whether the policy limits the network (else no programs are attached). An
+ * enforced policy always does: Unix sockets outside the session and calls in
+ * from other hosts are refused unless it allows them.
+ */
 export function enforcesNetwork(policy: CompiledPolicy | null): policy is CompiledPolicy {
-  return policy?.mode === 'enforce' && (policy.network.allow !== null || policy.network.deny.length > 0);
+  return policy?.mode === 'enforce';
 }
 
 export const newSessionKey = (): number => (Math.random() * 0xfffffffe + 1) >>> 0;
@@ -126,8 +130,9 @@ export class SessionPolicy {
     if (policy?.mode === 'enforce') this.mechanisms.add('landlock');
     /* the launch floor's sealed room (sensor/launcher/seal.c, supervise.c) */
     for (const m of ['mount-ns', 'pid-ns', 'supervisor']) this.mechanisms.add(m);
-    if (net) this.mechanisms.add('cgroup-sock-addr');
-    else this.mechanisms.delete('cgroup-sock-addr');
+    for (const m of ['cgroup-sock-addr', 'cgroup-skb', 'cgroup-unix']) this.mechanisms.delete(m);
+    if (net) for (const m of ['cgroup-sock-addr', 'cgroup-skb']) this.mechanisms.add(m);
+    if (net && this.d.sensor.info?.unixHooks) this.mechanisms.add('cgroup-unix');
     if (gated) this.mechanisms.add('fanotify');
     else this.mechanisms.delete('fanotify');
   }

@@ -9,7 +9,8 @@ import { homedir } from 'node:os';
 
 /** Programs agent CLIs run by themselves (matched against the whole argv, joined by spaces). */
 const RUNTIME_EXECS: RegExp[] = [
-  /^(\S*\/)?git( -c \S+)*( -C \S+)? (ls-files|config --get|rev-parse|status|log|diff|remote|branch|show|symbolic-ref|describe|worktree list|check-ignore)\b/,
+  /* repository probes (Claude Code runs `git --no-optional-locks status`, `git config user.name` at start) */
+  /^(\S*\/)?git( -[cC] \S+| --no-optional-locks| --no-pager)* (ls-files|config --get|config (user\.name|user\.email)$|rev-parse|status|log|diff|remote|branch|show|symbolic-ref|describe|worktree list|check-ignore)\b/,
   /^(\S*\/)?rg (--version|--no-config|--files)/,
   /^(\S*\/)?(ba|z)?sh -c (-l )?(SNAPSHOT_FILE=|env$|ps aux \| grep)/,
   /^(\S*\/)?(ba|z)?sh -c (-l )?(command -v|which) \S+$/,

@@ -11,7 +11,7 @@ import type { ToolCall } from '../applayer/records.js';
 import { declaredText } from '../applayer/tool-actions.js';
 import { AgentRuntimeProfile } from './agent-runtime.js';
 import type { WardenEvent } from './events.js';
-import { opensForWrite } from './names.js';
+import { isLoopback, opensForWrite } from './names.js';
 import { nsPids } from './process-table.js';
 
 export interface Finding {
@@ -339,10 +339,6 @@ export class Correlator {
       data: { tool: c.call.name, input: c.call.input, action: what },
     });
   }
-}
-
-function isLoopback(addr: string): boolean {
-  return addr.startsWith('127.') || addr === '::1' || addr.startsWith('::ffff:127.');
 }
 
 function isChange(e: WardenEvent): boolean {

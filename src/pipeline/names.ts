@@ -51,3 +51,8 @@ export function protocolName(sockType: number, protocol: number): string {
   if (protocol === 1 || protocol === 58) return 'icmp';
   return sockType === 3 ? `raw/${protocol}` : String(protocol);
 }
+
+/** 127.0.0.0/8, ::1 and their v4-mapped form. */
+export function isLoopback(addr: string): boolean {
+  return addr.startsWith('127.') || addr === '::1' || addr.startsWith('::ffff:127.');
+}

@@ -4,6 +4,7 @@
  * named rules for decisions. Every rule keeps an id (`files.denyRead[2]`) so
  * each decision can say which rule made it.
  */
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import picomatch from 'picomatch';
@@ -19,12 +20,16 @@ export interface PathRule {
   glob: string;
   /** the longest leading part with no glob: what a kernel mark or Landlock rule can name */
   base: string;
+  /** places the rule does not cover, each with what is beneath it (expanded, absolute) */
+  except: string[];
   matches: (path: string) => boolean;
 }
 
 export interface NetRule {
   id: string;
   target: NetTarget;
+  /** what a deny rule says when it refuses (Warden's own rules); else it says the target is never reachable */
+  reason?: string;
 }
 
 export interface CompiledPolicy {
@@ -34,7 +39,13 @@ export interface CompiledPolicy {
   workspace: string;
   files: { denyRead: PathRule[]; allowWrite: PathRule[] | null; denyWrite: PathRule[] };
   exec: { allow: PathRule[] | null; deny: PathRule[] };
-  network: { allow: NetRule[] | null; deny: NetRule[] };
+  network: {
+    allow: NetRule[] | null;
+    deny: NetRule[];
+    /** pathname Unix sockets reachable besides the session's own (each path and beneath it) */
+    unixAllow: string[];
+    listen: 'local' | 'any';
+  };
   tools: { allow: ToolRule[] | null; deny: ToolRule[]; checkActions: boolean };
   secrets: Policy['secrets'];
   /** the action the policy asks for on a detector's detections */
@@ -68,10 +79,12 @@ export function globBase(glob: string): string {
   return base === '' ? '/' : base;
 }
 
-function pathRule(id: string, pattern: string, ctx: ExpandContext): PathRule {
+function pathRule(id: string, pattern: string, ctx: ExpandContext, exceptions: string[] = []): PathRule {
   const glob = expandPattern(pattern, ctx);
   const literal = !GLOB_CHARS.test(glob);
   const exact = literal ? resolve(glob) : glob;
+  const except = exceptions.map((e) => resolve(expandPattern(e, ctx)));
+  const excepted = (p: string): boolean => except.some((e) => p === e || p.startsWith(e === '/' ? '/' : `${e}/`));
   /* a plain path names itself and everything beneath it */
   const m = literal ? null : picomatch(glob, { dot: true });
   return {
@@ -79,8 +92,22 @@ function pathRule(id: string, pattern: string, ctx: ExpandContext): PathRule {
     pattern,
     glob: exact,
     base: literal ? exact : globBase(glob),
-    matches: literal ? (p) => p === exact || p.startsWith(exact === '/' ? '/' : `${exact}/`) : (p) => m?.(p) === true,
+    except,
+    matches: (p) =>
+      (literal ? p === exact || p.startsWith(exact === '/' ? '/' : `${exact}/`) : m?.(p) === true) && !excepted(p),
   };
+}
+
+type ProtectedEntry = NonNullable<Policy['files']['denyWrite']>[number];
+
+/* a rule written as an object: its exceptions, and whether it holds only for a path that exists now */
+function protectedRules(list: ProtectedEntry[] | undefined, key: string, ctx: ExpandContext): PathRule[] {
+  return (list ?? []).flatMap((entry, i) => {
+    const id = `${key}[${i}]`;
+    if (typeof entry === 'string') return [pathRule(id, entry, ctx)];
+    const rule = pathRule(id, entry.path, ctx, entry.except);
+    return entry.ifExists && !existsSync(rule.glob) ? [] : [rule];
+  });
 }
 
 const rules = (list: string[] | undefined, key: string, ctx: ExpandContext): PathRule[] | null =>
@@ -102,9 +129,9 @@ export function compilePolicy(policy: Policy, ctx: ExpandContext): CompiledPolic
     onViolation: policy.onViolation,
     workspace: ctx.workspace,
     files: {
-      denyRead: rules(policy.files.denyRead, 'files.denyRead', ctx) ?? [],
+      denyRead: protectedRules(policy.files.denyRead, 'files.denyRead', ctx),
       allowWrite: rules(policy.files.allowWrite, 'files.allowWrite', ctx),
-      denyWrite: rules(policy.files.denyWrite, 'files.denyWrite', ctx) ?? [],
+      denyWrite: protectedRules(policy.files.denyWrite, 'files.denyWrite', ctx),
     },
     exec: {
       allow: rules(policy.exec.allow, 'exec.allow', ctx),
@@ -113,6 +140,8 @@ export function compilePolicy(policy: Policy, ctx: ExpandContext): CompiledPolic
     network: {
       allow: netRules(policy.network.allow, 'network.allow'),
       deny: netRules(policy.network.deny, 'network.deny') ?? [],
+      unixAllow: policy.network.unix.allow.map((p) => resolve(expandPattern(p.replace(/\/\*\*$/, ''), ctx))),
+      listen: policy.network.listen,
     },
     tools: {
       allow: compileToolRules(policy.tools.allow, 'tools.allow', ctx),

@@ -60,11 +60,19 @@ export function domainMatches(rule: NetRule, name: string, port?: number): boole
   return t.wildcard ? n.endsWith(`.${t.pattern}`) : n === t.pattern;
 }
 
+/** A pathname Unix socket (`@` first: abstract) a session connects or sends to; its own are allowed by the kernel. */
+export function decideUnix(p: CompiledPolicy, path: string): Decision {
+  if (path === '' || path.startsWith('@')) return allowed();
+  const i = p.network.unixAllow.findIndex((a) => path === a || path.startsWith(a === '/' ? '/' : `${a}/`));
+  if (i >= 0) return allowed(`network.unix.allow[${i}]`, `${path} is reachable`);
+  return denied('network.unix', `${path} is a Unix socket outside the session, not in network.unix.allow`);
+}
+
 /** A connection to addr:port; `names` are the domains that resolved to addr, if known. */
 export function decideConnect(p: CompiledPolicy, addr: string, port: number, names: string[] = []): Decision {
   const hit = (r: NetRule): boolean => ipMatches(r, addr, port) || names.some((n) => domainMatches(r, n, port));
   const d = p.network.deny.find(hit);
-  if (d) return denied(d.id, `${d.target.text} is never reachable`);
+  if (d) return denied(d.id, d.reason ?? `${d.target.text} is never reachable`);
   if (p.network.allow === null) return allowed();
   const a = p.network.allow.find(hit);
   return a ? allowed(a.id, `${a.target.text} is reachable`) : denied('network.allow', 'not an allowed destination');

@@ -12,6 +12,8 @@ const SrtSettingsSchema = z
       .object({
         allowedDomains: z.array(z.string()).optional(),
         deniedDomains: z.array(z.string()).optional(),
+        allowUnixSockets: z.array(z.string()).optional(),
+        allowLocalBinding: z.boolean().optional(),
       })
       .passthrough()
       .optional(),
@@ -40,7 +42,10 @@ function path(p: string): string {
   return `\${workspace}/${p}`;
 }
 
-const HANDLED = { network: ['allowedDomains', 'deniedDomains'], filesystem: ['denyRead', 'allowWrite', 'denyWrite'] };
+const HANDLED = {
+  network: ['allowedDomains', 'deniedDomains', 'allowUnixSockets', 'allowLocalBinding'],
+  filesystem: ['denyRead', 'allowWrite', 'denyWrite'],
+};
 
 export function convertSrt(json: unknown, name: string): Converted {
   const s = SrtSettingsSchema.parse(json);
@@ -53,7 +58,7 @@ export function convertSrt(json: unknown, name: string): Converted {
       if (!(HANDLED[section] as string[]).includes(key)) notes.push(`${section}.${key}: not converted`);
     }
   }
-  const network: Policy['network'] = {};
+  const network: Policy['network'] = { unix: { allow: [...(s.network?.allowUnixSockets ?? [])] }, listen: 'local' };
   const denied = s.network?.deniedDomains ?? [];
   if (s.network?.allowedDomains) network.allow = [...s.network.allowedDomains];
   const deny: string[] = [];

@@ -121,7 +121,10 @@ test('the built-in coding-agent policy is valid and says what it should', () => 
   assert.equal(decideFile(p, '/home/dev/.bashrc', 'write').verdict, 'denied');
   assert.equal(decideFile(p, '/home/dev/proj/.git/hooks/post-checkout', 'write').verdict, 'denied');
   assert.equal(decideFile(p, '/etc/cron.d/job', 'write').verdict, 'denied');
-  assert.equal(decideConnect(p, '127.0.0.1', 3000).verdict, 'allowed');
+  /* loopback only for Warden's proxy and the session's own listeners (the kernel knows those) */
+  assert.equal(decideConnect(p, '127.0.0.1', 3000).verdict, 'denied');
+  assert.equal(p.network.listen, 'local');
+  assert.deepEqual(p.network.unixAllow, []);
   assert.equal(decideConnect(p, '203.0.113.7', 443, ['api.anthropic.com']).verdict, 'allowed');
   assert.equal(decideConnect(p, '203.0.113.7', 443, ['paste.example']).verdict, 'denied');
 });

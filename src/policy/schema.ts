@@ -59,6 +59,40 @@ const NetTargetText = z
   })
   .describe('host[:port], a domain with optional *. prefix, or a CIDR such as 10.0.0.0/8');
 
+/* a path a rule protects: written plainly, or with the places it does not cover */
+const ProtectedPath = z.union([
+  PathPattern,
+  z
+    .object({
+      path: PathPattern,
+      except: z
+        .array(PathPattern)
+        .default([])
+        .describe('places the rule does not cover (each path and beneath it), e.g. the workspace'),
+      ifExists: z
+        .boolean()
+        .default(false)
+        .describe('only if the path exists when the session starts (git init may still create it)'),
+    })
+    .strict()
+    .refine((r) => !r.ifExists || !/[*?[\]{}()!]/.test(r.path.replace('${workspace}', '')), {
+      message: 'ifExists takes a path, not a glob',
+    }),
+]);
+
+/* the kernel matches a Unix socket's name as given: a path and what is beneath it, no other glob */
+const UnixPath = z
+  .string()
+  .min(1)
+  .refine((p) => p.startsWith('/') || p.startsWith('~') || p.startsWith('${workspace}'), {
+    message: 'a Unix socket path must be absolute, or start with ~ or ${workspace}',
+  })
+  .refine((p) => !/[*?[\]{}]/.test(p.replace(/\/\*\*$/, '')), {
+    message: 'a Unix socket rule is a path (and everything beneath it): no glob but a trailing /**',
+  })
+  .refine((p) => p.length < 100, { message: 'a Unix socket path has at most 107 bytes' })
+  .describe('a socket path, or a directory and every socket beneath it (a trailing /** is allowed)');
+
 const ToolName = z.string().min(1).describe('a tool name or glob: Bash, Write, mcp__github__*, *');
 const ToolArgs = z
   .record(z.string(), z.union([z.string(), z.array(z.string()).min(1)]))
@@ -100,9 +134,9 @@ export const PolicySchema = z
       .describe('deny the action; also kill the offending process; or freeze the whole session'),
     files: z
       .object({
-        denyRead: z.array(PathPattern).optional().describe('never readable'),
+        denyRead: z.array(ProtectedPath).optional().describe('never readable'),
         allowWrite: z.array(PathPattern).optional().describe('the only places writable; absent: no limit'),
-        denyWrite: z.array(PathPattern).optional().describe('never writable, even inside allowWrite'),
+        denyWrite: z.array(ProtectedPath).optional().describe('never writable, even inside allowWrite'),
       })
       .strict()
       .default({}),
@@ -117,9 +151,25 @@ export const PolicySchema = z
       .object({
         allow: z.array(NetTargetText).optional().describe('the only destinations reachable; absent: no limit'),
         deny: z.array(NetTargetText).optional().describe('destinations never reachable'),
+        unix: z
+          .object({
+            allow: z
+              .array(UnixPath)
+              .default([])
+              .describe('the pathname Unix sockets reachable besides the session’s own'),
+          })
+          .strict()
+          .default({ allow: [] })
+          .describe('Unix sockets outside the session (docker.sock, D-Bus, ssh-agent): refused unless listed'),
+        listen: z
+          .enum(['local', 'any'])
+          .default('local')
+          .describe(
+            "who may reach the session's listeners: this machine only (binds to other hosts' interfaces refused), or any host",
+          ),
       })
       .strict()
-      .default({}),
+      .default({ unix: { allow: [] }, listen: 'local' }),
     tools: z
       .object({
         allow: z

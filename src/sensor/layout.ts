@@ -125,6 +125,8 @@ export const Net = event('wd_net', [
   ['laddr', 'bytes16'],
   ['backlog', 'u32'],
   ['syscall', 'u32'],
+  ['unix_path', 'bytes108'],
+  ['pad2', 'u32'],
 ]);
 
 export const Signal = event('wd_signal', [
@@ -154,6 +156,8 @@ export const Ready = message('wd_ready', [
   ['ringbuf_bytes', 'u32'],
   ['session_level', 'u32'],
   ['lsm', 'u32'],
+  ['unix_hooks', 'u32'],
+  ['pad', 'u32'],
 ]);
 
 export const Ack = message('wd_ack', [
@@ -191,7 +195,7 @@ export const CmdMap = message('wd_cmd_map', [
   ['cmd_id', 'u64'],
   ['map', 'u32'],
   ['op', 'u32'],
-  ['key', 'bytes64'],
+  ['key', 'bytes128'],
   ['value', 'bytes128'],
 ]);
 
@@ -229,7 +233,9 @@ export const NetCfg = defineStruct('wd_net_cfg', [
   ['default_allow', 'u8'],
   ['dns_port', 'u16'],
   ['on_violation', 'u8'],
-  ['pad', 'bytes3'],
+  ['unix_limit', 'u8'],
+  ['local_only', 'u8'],
+  ['pad', 'u8'],
 ]);
 
 export const CmdGate = message('wd_cmd_gate', [
@@ -253,10 +259,18 @@ export const GateDecision = message('wd_gate_decision', [
 ]);
 
 /** WD_GATE_* */
-export const Gate = { READ: 0x1, WRITE: 0x2, EXEC: 0x4, GLOB: 0x100 } as const;
+export const Gate = { READ: 0x1, WRITE: 0x2, EXEC: 0x4, GLOB: 0x100, EXCEPT: 0x200 } as const;
 
 /** enum wd_map_id */
-export const MapId = { NET_RULES: 1, NET_CFG: 2, PROTECTED_PIDS: 3, LSM_FILES: 4 } as const;
+export const MapId = { NET_RULES: 1, NET_CFG: 2, PROTECTED_PIDS: 3, LSM_FILES: 4, UNIX_ALLOW: 5 } as const;
+
+export const UnixKey = defineStruct('wd_unix_key', [
+  ['id', 'u64'],
+  ['path', 'bytes108'],
+  ['pad', 'u32'],
+]);
+export const UNIX_EXACT = 1;
+export const UNIX_SUBTREE = 2;
 
 export const LsmFileKey = defineStruct('wd_lsm_file_key', [
   ['ino', 'u64'],
@@ -271,6 +285,7 @@ export const LsmFileVal = defineStruct('wd_lsm_file_val', [
 
 /** Every struct the wire carries, for the layout test. */
 export const ALL_STRUCTS: readonly StructLayout[] = [
+  UnixKey,
   LsmFileKey,
   LsmFileVal,
   CmdGate,

@@ -48,6 +48,8 @@ export interface SensorInfo {
   programs: number;
   /** the BPF-LSM programs loaded (this kernel allows BPF-LSM) */
   lsm: boolean;
+  /** cgroup connect_unix/sendmsg_unix programs (kernel 6.7+): pathname Unix sockets limited */
+  unixHooks: boolean;
   ringbufBytes: number;
   bootNs: bigint;
   realtimeNs: bigint;
@@ -158,6 +160,7 @@ export class Sensor {
         this.info = {
           programs: m.programs,
           lsm: m.lsm,
+          unixHooks: m.unixHooks,
           ringbufBytes: m.ringbufBytes,
           bootNs: m.bootNs,
           realtimeNs: m.realtimeNs,

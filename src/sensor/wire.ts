@@ -105,6 +105,7 @@ export type RawMessage =
       ringbufBytes: number;
       sessionLevel: number;
       lsm: boolean;
+      unixHooks: boolean;
     }
   | { kind: 'ack'; cmdType: number; status: number; cmdId: bigint }
   | ({ kind: 'stats'; events: bigint; drops: bigint; truncations: bigint; readErrors: bigint; framesOut: bigint } & {
@@ -322,8 +323,12 @@ function decodeFile(
   };
 }
 
+const AF_UNIX = 1;
+
 function decodeNet(r: Reader, base: Base, type: (typeof NET_TYPES)[keyof typeof NET_TYPES]): RawEvent {
   const family = r.u16('family');
+  /* AF_UNIX: the name the call gave ('@' first: abstract) is the address */
+  const unix = family === AF_UNIX ? cString(r.bytes('unix_path')) : undefined;
   return {
     timeNs: base.timeNs,
     task: base.task,
@@ -336,9 +341,9 @@ function decodeNet(r: Reader, base: Base, type: (typeof NET_TYPES)[keyof typeof 
     family,
     sockType: r.u16('sock_type'),
     protocol: r.u16('protocol'),
-    daddr: ipString(family, r.bytes('daddr')),
+    daddr: unix ?? ipString(family, r.bytes('daddr')),
     dport: r.u16('dport'),
-    laddr: ipString(family, r.bytes('laddr')),
+    laddr: unix ?? ipString(family, r.bytes('laddr')),
     lport: r.u16('lport'),
     backlog: r.u32('backlog'),
   };
@@ -369,6 +374,7 @@ export function decodeFrame(bytes: Uint8Array): RawFrame {
         ringbufBytes: r.u32('ringbuf_bytes'),
         sessionLevel: r.u32('session_level'),
         lsm: r.u32('lsm') === 1,
+        unixHooks: r.u32('unix_hooks') === 1,
       };
     }
     case L.FrameType.ACK: {
