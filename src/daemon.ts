@@ -32,7 +32,7 @@ import {
   type Config,
 } from './config.js';
 import { dnsEventRecorder } from './enforce/dns-events.js';
-import { buildFloor, gatedSelfProtection } from './enforce/floor.js';
+import { buildFloor, gatedSelfProtection, sealPlan } from './enforce/floor.js';
 import { Judge, type SelfProtection } from './enforce/judge.js';
 import { providerRules, removePins } from './enforce/network.js';
 import { SessionEnforcer } from './enforce/session-enforcer.js';
@@ -358,7 +358,14 @@ class SessionRun {
       secrets: selfSecretPaths(this.cfg),
       pids: () => this.wardenPids(),
     };
-    return new Judge(policy, this.policy.mechanisms, self, this.policy.namesOf, () => this.policy.dnsRedirect);
+    return new Judge(
+      policy,
+      this.policy.mechanisms,
+      self,
+      this.policy.namesOf,
+      () => this.policy.dnsRedirect,
+      (path) => this.masked.some((m) => path === m || path.startsWith(`${m}/`)),
+    );
   }
 
   /** The session tracked, its policy in the kernel, its proxy and socket up: what it takes to start the agent. */
@@ -454,9 +461,15 @@ class SessionRun {
   private writeFloor(policy: CompiledPolicy | null): string {
     mkdirSync(runDir(this.cfg), { recursive: true, mode: 0o700 });
     const file = join(runDir(this.cfg), `${this.id}.floor`);
-    writeFileSync(file, buildFloor({ policy, protect: selfProtectedPaths(this.cfg) }), { mode: 0o600 });
+    const input = { policy, protect: selfProtectedPaths(this.cfg) };
+    const plan = sealPlan(input);
+    this.masked = plan.masks;
+    writeFileSync(file, buildFloor(input, plan), { mode: 0o600 });
     return file;
   }
+
+  /* what the floor hides in the session's mount namespace: an open of it reads an empty /dev/null */
+  private masked: string[] = [];
 
   /** `warden policy reload` drops a request file in the run directory. */
   private watchReloads(): void {

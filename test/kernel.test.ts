@@ -62,6 +62,9 @@ cd "${work.path}"
 /bin/cat /etc/hostname > /dev/null
 echo data > a.txt
 /bin/mv a.txt b.txt
+/bin/ln b.txt hard.txt
+/bin/ln -s ../b.txt soft.txt
+/usr/bin/mkfifo fifo
 /bin/rm b.txt
 /bin/sh -c '/bin/sh -c "/bin/true grandchild-marker"'
 /bin/bash -c 'exec 3<>/dev/tcp/127.0.0.1/${tcpPort}'
@@ -131,6 +134,18 @@ exit 3
     assert.equal(unlink.length, 1);
     assert.equal(unlink[0]?.result, 0);
     assert.equal(unlink[0]?.dir, false);
+  });
+
+  test('a hardlink, a symlink and a fifo are reported, each with its new name', (t) => {
+    if (!needKernel(t) || !run) return;
+    const at = (f: string): string => join(work.path, f);
+    const link = ofType(run.events, 'link').find((e) => e.newPath === at('hard.txt'));
+    assert.deepEqual([link?.path, link?.result], [at('b.txt'), 0]);
+    const symlink = ofType(run.events, 'symlink').find((e) => e.path === at('soft.txt'));
+    assert.deepEqual([symlink?.target, symlink?.result], ['../b.txt', 0], 'the link text as written');
+    const fifo = ofType(run.events, 'mknod').find((e) => e.path === at('fifo'));
+    assert.equal(fifo?.result, 0);
+    assert.equal((fifo?.mode ?? 0) & 0o170000, 0o010000, 'S_IFIFO');
   });
 
   test('connects to loopback carry address, port and result', (t) => {

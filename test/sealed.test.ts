@@ -17,6 +17,7 @@ import { compilePolicy } from '../src/policy/compile.js';
 import { loadPolicy, parsePolicy } from '../src/policy/load.js';
 import { policyPath } from '../src/policy/builtin.js';
 import { needKernel, ROOT, stateDir, tempDir, testConfig } from './helpers.js';
+import { Store } from '../src/store/store.js';
 
 const state = stateDir('sealed');
 after(() => state.cleanup());
@@ -331,6 +332,71 @@ exec:
       [],
       'routes by which the denied program ran',
     );
+  } finally {
+    ws.cleanup();
+  }
+});
+
+test('`**/` globs in denyRead and exec.deny hold: existing matches are masked, new ones cannot be made', async (t) => {
+  const setUp = (ws: string): void => {
+    mkdirSync(join(ws, 'deploy', 'prod'), { recursive: true });
+    writeFileSync(join(ws, 'deploy', 'prod', '.env.production'), `TOKEN=${SECRET}\n`);
+    mkdirSync(join(ws, 'tools'));
+    execFileSync('cp', ['/usr/bin/touch', join(ws, 'tools', 'evil-tool')]);
+  };
+  const text = [
+    'cat deploy/prod/.env.production > ./stolen-read',
+    './tools/evil-tool ./ran-tool',
+    'echo TOKEN=new > ./.env.production && cat ./.env.production > ./made-new',
+  ]
+    .map((l) => `( ${l} ) >/dev/null 2>&1`)
+    .join('\n');
+  const outcomes = (ws: string): string[] =>
+    [
+      read(join(ws, 'stolen-read')).includes(SECRET) ? 'read' : '',
+      existsSync(join(ws, 'ran-tool')) ? 'ran' : '',
+      read(join(ws, 'made-new')).includes('new') ? 'made' : '',
+    ].filter(Boolean);
+  const bare = tempDir('globs-bare');
+  try {
+    setUp(bare.path);
+    execFileSync('/bin/sh', ['-c', text], { cwd: bare.path });
+    assert.deepEqual(outcomes(bare.path), ['read', 'ran', 'made'], 'every attempt works without Warden');
+  } finally {
+    bare.cleanup();
+  }
+  if (!needKernel(t)) return;
+  const ws = tempDir('globs-sealed');
+  try {
+    setUp(ws.path);
+    const yaml = `apiVersion: warden.dev/v1
+kind: Policy
+metadata: {name: globs}
+files:
+  denyRead: ["**/.env.production"]
+exec:
+  deny: ["**/evil-tool"]
+`;
+    const policy = compilePolicy(parsePolicy(yaml, 'globs.yaml'), { workspace: ws.path });
+    const run = await runSession(testConfig(state.path), {
+      command: ['/bin/sh', '-c', `cd ${ws.path} && ${text}`],
+      enforcement: { policy, workspace: ws.path },
+    });
+    assert.deepEqual(outcomes(ws.path), [], 'what came about under Warden');
+    assert.equal(
+      read(join(ws.path, 'deploy', 'prod', '.env.production')),
+      `TOKEN=${SECRET}\n`,
+      'the file is untouched',
+    );
+    const store = Store.open(state.path);
+    try {
+      const opened = store
+        .eventsOf(run.session.id)
+        .find((e) => e.type === 'open' && e.path.endsWith('deploy/prod/.env.production'));
+      assert.deepEqual([opened?.decision?.verdict, opened?.decision?.mechanism], ['denied', 'mount-ns']);
+    } finally {
+      store.close();
+    }
   } finally {
     ws.cleanup();
   }

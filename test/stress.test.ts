@@ -243,12 +243,15 @@ describe('the file gate under back-pressure', () => {
     const daemon = await startDaemon(state.path).catch(() => undefined); /* its gate deadline: the default */
     assert.ok(daemon, 'the daemon came up');
     const spaces = Array.from({ length: SESSIONS }, (_, i) => workspace(ws.path, i));
+    const said = spaces.map(() => ''); /* each run's stderr: why a session did not start */
     const env = { ...process.env, WARDEN_STATE_DIR: state.path };
     for (const [i, w] of spaces.entries()) {
       const args = ['run', '-q', '--name', `stress-${i}`, '--policy', w.policy, '-w', w.dir, '--'];
       const cmd = [bin, 'session', join(ws.path, `report${i}.json`), w.dir, w.secret];
       if (i === SESSIONS - 1) cmd.push('--ignore-term');
-      runs.push(spawn(WARDEN, [...args, ...cmd], { env, stdio: 'ignore' }));
+      const run = spawn(WARDEN, [...args, ...cmd], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      run.stderr?.on('data', (d: Buffer) => (said[i] += d.toString()));
+      runs.push(run);
     }
     const deadline = Date.now() + 30_000;
     let rows: SessionRow[] = [];
@@ -257,7 +260,11 @@ describe('the file gate under back-pressure', () => {
       if (rows.filter((r) => r.status === 'running' && r.rootPid !== null).length === SESSIONS) break;
       await sleep(200);
     }
-    assert.equal(rows.filter((r) => r.status === 'running').length, SESSIONS, 'every session started');
+    assert.equal(
+      rows.filter((r) => r.status === 'running').length,
+      SESSIONS,
+      `every session started: ${JSON.stringify(rows.map((r) => [r.name, r.status]))}\n${said.join('\n')}\n${daemon.stderr()}`,
+    );
 
     const before = await metrics(daemon.url, daemon.token);
     const outsiders = Array.from({ length: OUTSIDERS }, () =>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* File operations: open, unlink, rename, mkdir, chmod, truncate. */
+/* File operations: open, unlink, rename, mkdir, chmod, truncate, link, symlink, mknod. */
 #pragma once
 
 struct wd_file_args {
@@ -7,7 +7,8 @@ struct wd_file_args {
 	int dirfd;
 	const char *path;
 	int dirfd2;
-	const char *path2; /* rename's new path */
+	const char *path2; /* rename's, link's and symlink's new name */
+	bool text1;	   /* path is a symlink's text: not resolved against a directory */
 	int fd;		   /* fchmod/ftruncate: the file itself */
 	__u32 flags;
 	__u32 mode;
@@ -47,7 +48,7 @@ static __always_inline int wd_emit_file(struct wd_file_args *a, struct wd_stash 
 			e->walk1_len = wd_put_walk(buf, &off, &p, &flags);
 			flags |= WD_F_RESOLVED;
 		}
-	} else if (e->str1_len > 0 && buf[(sizeof(*e)) & WD_MASK] != '/') {
+	} else if (!a->text1 && e->str1_len > 0 && buf[(sizeof(*e)) & WD_MASK] != '/') {
 		e->walk1_len = wd_put_base(buf, &off, a->dirfd, &flags);
 	}
 	e->str2_len = 0;
@@ -119,6 +120,23 @@ static __always_inline int wd_file_exit(struct wd_stash *s, long ret, __u32 nr)
 		a.type = WD_EV_TRUNCATE, a.path = (void *)g[0], a.length = g[1];
 		break;
 	case WD_SYS_FTRUNCATE: a.type = WD_EV_TRUNCATE, a.fd = g[0], a.length = g[1]; break;
+	case WD_SYS_LINK: a.type = WD_EV_LINK, a.path = (void *)g[0], a.path2 = (void *)g[1]; break;
+	case WD_SYS_LINKAT:
+		a.type = WD_EV_LINK, a.dirfd = g[0], a.path = (void *)g[1];
+		a.dirfd2 = g[2], a.path2 = (void *)g[3], a.flags = g[4];
+		break;
+	case WD_SYS_SYMLINK:
+		a.type = WD_EV_SYMLINK, a.text1 = true, a.path = (void *)g[0],
+		a.path2 = (void *)g[1];
+		break;
+	case WD_SYS_SYMLINKAT:
+		a.type = WD_EV_SYMLINK, a.text1 = true, a.path = (void *)g[0];
+		a.dirfd2 = g[1], a.path2 = (void *)g[2];
+		break;
+	case WD_SYS_MKNOD: a.type = WD_EV_MKNOD, a.path = (void *)g[0], a.mode = g[1]; break;
+	case WD_SYS_MKNODAT:
+		a.type = WD_EV_MKNOD, a.dirfd = g[0], a.path = (void *)g[1], a.mode = g[2];
+		break;
 	case WD_SYS_EXECVE:
 	case WD_SYS_EXECVEAT:
 		if (ret >= 0)

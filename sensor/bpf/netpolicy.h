@@ -103,19 +103,20 @@ static __always_inline bool wd_loopback6(const __u32 *w)
  * at all (the call then fails by itself: refusing it would only make noise,
  * as when `localhost` is tried on ::1 first).
  */
-static __always_inline int wd_own_listener(struct bpf_sock_addr *ctx, bool v6)
+static __always_inline int wd_own_listener(struct bpf_sock_addr *ctx, __u32 ip4, const __u32 *ip6)
 {
 	struct bpf_sock_tuple t = {};
 	struct bpf_sock *sk;
 	__u32 size;
-	if (v6) {
-		t.ipv6.daddr[0] = ctx->user_ip6[0], t.ipv6.daddr[1] = ctx->user_ip6[1];
-		t.ipv6.daddr[2] = ctx->user_ip6[2], t.ipv6.daddr[3] = ctx->user_ip6[3];
+	/* a v4-mapped destination is an IPv4 one: a v6 lookup would miss a v4 listener there */
+	if (ip6) {
+		t.ipv6.daddr[0] = ip6[0], t.ipv6.daddr[1] = ip6[1];
+		t.ipv6.daddr[2] = ip6[2], t.ipv6.daddr[3] = ip6[3];
 		t.ipv6.saddr[3] = bpf_htonl(1);
 		t.ipv6.dport = ctx->user_port;
 		size = sizeof(t.ipv6);
 	} else {
-		t.ipv4.daddr = ctx->user_ip4;
+		t.ipv4.daddr = ip4;
 		t.ipv4.saddr = bpf_htonl(0x7f000001);
 		t.ipv4.dport = ctx->user_port;
 		size = sizeof(t.ipv4);
@@ -144,7 +145,7 @@ static __always_inline int wd_sock_addr4(struct bpf_sock_addr *ctx)
 	__builtin_memcpy(addr, &ip, 4);
 	if (wd_net_decide(session, 4, addr, bpf_ntohs(ctx->user_port)))
 		return 1;
-	return wd_loopback4(ip) && wd_own_listener(ctx, false);
+	return wd_loopback4(ip) && wd_own_listener(ctx, ip, NULL);
 }
 
 static __always_inline int wd_sock_addr6(struct bpf_sock_addr *ctx)
@@ -159,15 +160,16 @@ static __always_inline int wd_sock_addr6(struct bpf_sock_addr *ctx)
 	w[2] = ctx->user_ip6[2], w[3] = ctx->user_ip6[3];
 	__u16 port = bpf_ntohs(ctx->user_port);
 	/* ::ffff:a.b.c.d is an IPv4 destination: judge it as one */
+	bool mapped = w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0x0000ffff);
 	int ok;
-	if (w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0x0000ffff)) {
+	if (mapped) {
 		__builtin_memcpy(addr, &w[3], 4);
 		ok = wd_net_decide(session, 4, addr, port);
 	} else {
 		__builtin_memcpy(addr, w, 16);
 		ok = wd_net_decide(session, 6, addr, port);
 	}
-	return ok || (wd_loopback6(w) && wd_own_listener(ctx, true));
+	return ok || (wd_loopback6(w) && wd_own_listener(ctx, w[3], mapped ? NULL : w));
 }
 
 /*

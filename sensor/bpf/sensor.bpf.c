@@ -141,7 +141,7 @@ int BPF_PROG(wd_sys_exit, struct pt_regs *regs, long ret)
 	if (ret == -1 /* EPERM */ && nr >= WD_SYS_CONNECT && nr <= WD_SYS_SENDMMSG &&
 	    !wd_fd_unix((int)s.args[0]))
 		wd_net_violation(s.session);
-	if (nr <= WD_SYS_FTRUNCATE || nr == WD_SYS_EXECVE || nr == WD_SYS_EXECVEAT)
+	if (nr < WD_SYS_CONNECT || nr == WD_SYS_EXECVE || nr == WD_SYS_EXECVEAT)
 		return wd_file_exit(&s, ret, nr);
 	if (nr <= WD_SYS_ACCEPT4)
 		return wd_net_exit(&s, ret, nr);

@@ -54,6 +54,9 @@ enum wd_frame_type {
 	WD_EV_SETUID = 17,
 	WD_EV_CAPSET = 18,
 	WD_EV_EXEC_FAILED = 19, /* an execve that returned an error (struct wd_file) */
+	WD_EV_LINK = 20,	/* struct wd_file: str1 the existing file, str2 the new name */
+	WD_EV_SYMLINK = 21,	/* struct wd_file: str1 the link's text, str2 the new name */
+	WD_EV_MKNOD = 22,	/* struct wd_file: str1 the new node, mode its type */
 	/* loader messages (loader → stdout) */
 	WD_MSG_READY = 100,
 	WD_MSG_ACK = 101,
@@ -100,6 +103,12 @@ enum wd_syscall {
 	WD_SYS_FCHMODAT2,
 	WD_SYS_TRUNCATE,
 	WD_SYS_FTRUNCATE,
+	WD_SYS_LINK,
+	WD_SYS_LINKAT,
+	WD_SYS_SYMLINK,
+	WD_SYS_SYMLINKAT,
+	WD_SYS_MKNOD,
+	WD_SYS_MKNODAT,
 	WD_SYS_CONNECT,
 	WD_SYS_SENDTO,
 	WD_SYS_SENDMSG,
@@ -407,9 +416,10 @@ struct wd_stash {
 #define WD_GATE_READ 0x1
 #define WD_GATE_WRITE 0x2
 #define WD_GATE_EXEC 0x4
-#define WD_GATE_GLOB 0x100   /* path is an fnmatch pattern (FNM_EXTMATCH), not a prefix */
-#define WD_GATE_EXCEPT 0x200 /* path (and beneath) is not covered by rule `rule`: sent before it \
-			      */
+#define WD_GATE_GLOB 0x100 /* path is an fnmatch pattern (FNM_EXTMATCH), not a prefix */
+#define WD_GATE_EXCEPT                                                            \
+	0x200 /* path (and beneath) is not covered by rule `rule`: sent before it \
+	       */
 
 struct wd_cmd_gate {
 	struct wd_header hdr;

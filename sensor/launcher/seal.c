@@ -62,6 +62,30 @@ static int bind_read_only(const char *path)
 	return 0;
 }
 
+/*
+ * Hides what is at path, read-only: a file (or socket) becomes an empty
+ * /dev/null, a directory an empty tmpfs. A socket under a mask is no socket:
+ * connect fails whatever name reaches it.
+ */
+static int mask(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : fail("cannot look at", path);
+	if (S_ISLNK(st.st_mode))
+		return 0; /* a mount follows it: the floor lists the target too */
+	if (S_ISDIR(st.st_mode)) {
+		if (mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+			  "size=4k,mode=0555"))
+			return fail("cannot mask", path);
+		return 0;
+	}
+	if (mount("/dev/null", path, NULL, MS_BIND, NULL) ||
+	    mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | kept_flags(path), NULL))
+		return fail("cannot mask", path);
+	return 0;
+}
+
 int wd_seal_mounts(const struct wd_floor *f)
 {
 	if (!f->seal)
@@ -80,10 +104,9 @@ int wd_seal_mounts(const struct wd_floor *f)
 		if (mount(f->rw_paths[i], f->rw_paths[i], NULL, MS_BIND | MS_REC, NULL) &&
 		    errno != ENOENT)
 			return fail("cannot bind", f->rw_paths[i]);
-	/* a socket under a mask is no socket: connect fails whatever name reaches it */
 	for (size_t i = 0; i < f->n_mask; i++)
-		if (mount("/dev/null", f->mask_paths[i], NULL, MS_BIND, NULL) && errno != ENOENT)
-			return fail("cannot mask", f->mask_paths[i]);
+		if (mask(f->mask_paths[i]))
+			return -1;
 	return 0;
 }
 

@@ -609,6 +609,15 @@ static const struct {
 #ifdef SYS_chmod
 	{WD_SYS_CHMOD, SYS_chmod},
 #endif
+#ifdef SYS_link
+	{WD_SYS_LINK, SYS_link},
+#endif
+#ifdef SYS_symlink
+	{WD_SYS_SYMLINK, SYS_symlink},
+#endif
+#ifdef SYS_mknod
+	{WD_SYS_MKNOD, SYS_mknod},
+#endif
 #ifdef SYS_fchmodat2
 	{WD_SYS_FCHMODAT2, SYS_fchmodat2},
 #else
@@ -624,6 +633,9 @@ static const struct {
 	{WD_SYS_FCHMODAT, SYS_fchmodat},
 	{WD_SYS_TRUNCATE, SYS_truncate},
 	{WD_SYS_FTRUNCATE, SYS_ftruncate},
+	{WD_SYS_LINKAT, SYS_linkat},
+	{WD_SYS_SYMLINKAT, SYS_symlinkat},
+	{WD_SYS_MKNODAT, SYS_mknodat},
 	{WD_SYS_CONNECT, SYS_connect},
 	{WD_SYS_SENDTO, SYS_sendto},
 	{WD_SYS_SENDMSG, SYS_sendmsg},

@@ -44,6 +44,12 @@ export function describeEvent(e: WardenEvent): string {
       return `rename ${e.path} -> ${e.newPath} = ${outcome(e)}`;
     case 'mkdir':
       return `mkdir ${e.path} mode ${e.mode.toString(8)} = ${outcome(e)}`;
+    case 'link':
+      return `link ${e.path} -> ${e.newPath} = ${outcome(e)}`;
+    case 'symlink':
+      return `symlink ${e.path} -> ${e.target} = ${outcome(e)}`;
+    case 'mknod':
+      return `mknod ${e.path} mode ${e.mode.toString(8)} = ${outcome(e)}`;
     case 'chmod':
       return `chmod ${e.path} mode ${e.mode.toString(8)} = ${outcome(e)}`;
     case 'truncate':

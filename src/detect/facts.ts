@@ -9,6 +9,9 @@ export const HOME = homedir();
 export function writtenPath(e: WardenEvent): string | undefined {
   if (e.type === 'open' && e.result >= 0 && opensForWrite(e.flags)) return e.path;
   if (e.type === 'rename' && e.result >= 0) return e.newPath;
+  /* a new name for other bytes: what it points at is what the next reader gets */
+  if (e.type === 'link' && e.result >= 0) return e.newPath;
+  if (e.type === 'symlink' && e.result >= 0) return e.path;
   if (e.type === 'truncate' && e.result >= 0) return e.path;
   return undefined;
 }

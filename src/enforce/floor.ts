@@ -144,7 +144,10 @@ export function outsideSockets(allow: string[], table = '/proc/net/unix'): strin
 export interface SealPlan {
   /** existing protected paths, bound read-only over themselves (parents first) */
   ro: string[];
-  /** Unix sockets outside the session the policy does not allow: masked */
+  /**
+   * masked in the session (read-only, empty): Unix sockets outside it the policy does not allow, and
+   * existing matches of `**\/` denyRead and exec.deny globs, which the file gate cannot mark
+   */
   masks: string[];
   /** places inside a read-only path that a rule's exception keeps writable: bound again, read-write */
   rw: string[];
@@ -162,7 +165,14 @@ export interface SealPlan {
 const byDepth = (a: string, b: string): number => a.split('/').length - b.split('/').length || a.localeCompare(b);
 
 export function sealPlan({ policy, protect }: FloorInput): SealPlan {
-  const rules: PathRule[] = policy?.mode === 'enforce' ? [...policy.files.denyWrite, ...policy.files.denyRead] : [];
+  const enforce = policy?.mode === 'enforce';
+  const rules: PathRule[] = enforce ? [...policy.files.denyWrite, ...policy.files.denyRead] : [];
+  /* reads and runs the gate cannot see: `**\/` globs name no directory to mark */
+  const unmarkable = enforce
+    ? [...policy.files.denyRead, ...policy.exec.deny].filter((r) => r.glob.startsWith('**'))
+    : [];
+  const masks = new Set<string>();
+  for (const r of unmarkable) for (const m of existingMatches(r, searchRoots(policy))) masks.add(m);
   const literal = new Set<string>();
   /* fnmatch pattern -> whether its '*' stops at '/' (picomatch's does, unless it was '**') */
   const globs = new Map<string, boolean>();
@@ -181,7 +191,7 @@ export function sealPlan({ policy, protect }: FloorInput): SealPlan {
       globs.set(k, (globs.get(k) ?? true) && !r.glob.includes('**')); /* crossing '/' wins: it covers more */
       /* `**\/x` anywhere: searched for where the agent can write (the workspace, allowWrite bases) */
       const anywhere = r.glob.startsWith('**');
-      for (const m of existingMatches(r, anywhere ? searchRoots(policy) : [r.base])) ro.add(m);
+      for (const m of existingMatches(r, anywhere ? searchRoots(policy) : [r.base])) if (!masks.has(m)) ro.add(m);
     }
   }
   for (const p of literal) {
@@ -191,7 +201,7 @@ export function sealPlan({ policy, protect }: FloorInput): SealPlan {
   return {
     ro: [...ro].sort(byDepth),
     rw: [...rw].sort(byDepth),
-    masks: policy?.mode === 'enforce' ? outsideSockets(policy.network.unixAllow) : [],
+    masks: enforce ? [...masks, ...outsideSockets(policy.network.unixAllow)] : [],
     guards: [
       ...[...literal].map((pattern) => ({ pattern, glob: false, except: except.get(pattern) ?? [] })),
       ...[...globs].map(([pattern, pathname]) => ({
@@ -204,9 +214,8 @@ export function sealPlan({ policy, protect }: FloorInput): SealPlan {
   };
 }
 
-export function buildFloor({ policy, protect }: FloorInput): string {
+export function buildFloor({ policy, protect }: FloorInput, plan = sealPlan({ policy, protect })): string {
   const lines = ['# warden launch floor', 'caps', 'seccomp', 'scope signal', 'scope abstract', 'handle write'];
-  const plan = sealPlan({ policy, protect });
   lines.push('seal', 'memfd noexec');
   for (const p of plan.ro) lines.push(`ro ${p}`);
   for (const p of plan.rw) lines.push(`rw ${p}`);

@@ -72,7 +72,8 @@ export async function installGate(
   selfPaths?: SelfPaths,
 ): Promise<string[]> {
   const { rules, ids } = compileGate(policy, selfPaths);
-  for (const r of rules) await sensor.gateAdd({ session, ...r });
+  /* sent at once, carried out in order (a rule's exceptions before it): one round trip */
+  await Promise.all(rules.map((r) => sensor.gateAdd({ session, ...r })));
   return ids;
 }
 

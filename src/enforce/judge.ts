@@ -77,6 +77,8 @@ export class Judge {
     private readonly namesOf: (addr: string) => string[] = () => [],
     /** whether the session's DNS goes to Warden's resolver */
     private readonly dnsRedirect: () => boolean = () => false,
+    /** whether the launch floor masks a path (it is an empty, read-only stand-in in the session) */
+    private readonly masked: (path: string) => boolean = () => false,
   ) {}
 
   /** Tampering with Warden: refused by the floor whatever the policy says. */
@@ -119,8 +121,11 @@ export class Judge {
       case 'mkdir':
       case 'chmod':
       case 'truncate':
+      case 'symlink':
+      case 'mknod':
         return [e.path];
       case 'rename':
+      case 'link':
         return [e.path, e.newPath];
       default:
         return [];
@@ -137,10 +142,18 @@ export class Judge {
       case 'mkdir':
       case 'chmod':
       case 'truncate':
+      case 'symlink':
+      case 'mknod':
         return file(e.path, 'write');
       case 'rename': {
         const from = file(e.path, 'write');
         return from?.verdict === 'denied' ? from : file(e.newPath, 'write');
+      }
+      case 'link': {
+        /* another name for a protected file is a way to change it, or to read it */
+        const from = file(e.path, 'write');
+        const read = from?.verdict === 'denied' ? from : file(e.path, 'read');
+        return read?.verdict === 'denied' ? read : file(e.newPath, 'write');
       }
       case 'exec':
         return file(e.exe, 'exec');
@@ -211,6 +224,15 @@ export class Judge {
     if (result < 0 && !REFUSED.has(result) && result !== -3) return undefined;
     const refused = REFUSED.has(result);
     if (refused && this.active.has(mechanism)) return { ...base, verdict: 'denied', mechanism };
+    const path = 'path' in e && typeof e.path === 'string' ? e.path : e.type === 'exec' ? e.exe : '';
+    if (path && this.masked(path) && this.active.has('mount-ns')) {
+      return {
+        ...base,
+        verdict: 'denied',
+        mechanism: 'mount-ns',
+        reason: `${d.reason}: masked in the session, it reads as empty`,
+      };
+    }
     return { ...base, verdict: 'would-deny', mechanism: 'unenforced', reason: `${d.reason}; nothing stopped it` };
   }
 }

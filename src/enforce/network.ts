@@ -202,21 +202,27 @@ export class SessionNetPolicy {
     return this.sensor.mapUpdate(MapId.NET_RULES, key, encodeNetVal(e.entries));
   }
 
-  /** Removes every entry this session put in the maps. */
+  /**
+   * Removes every entry this session put in the maps. Commands are sent at
+   * once and carried out in order: one round trip, however busy the sensor's
+   * output is with a storm of events.
+   */
   async uninstall(): Promise<void> {
-    await this.sensor.mapUpdate(MapId.NET_CFG, u32le(this.session), new Uint8Array(NetCfg.size), true);
-    for (const key of this.keys.values()) await this.sensor.mapUpdate(MapId.NET_RULES, key, new Uint8Array(0), true);
+    const none = new Uint8Array(0);
+    const sent = [this.sensor.mapUpdate(MapId.NET_CFG, u32le(this.session), new Uint8Array(NetCfg.size), true)];
+    for (const key of this.keys.values()) sent.push(this.sensor.mapUpdate(MapId.NET_RULES, key, none, true));
+    for (const key of this.unixKeys) sent.push(this.sensor.mapUpdate(MapId.UNIX_ALLOW, key, none, true));
     this.keys.clear();
-    for (const key of this.unixKeys) await this.sensor.mapUpdate(MapId.UNIX_ALLOW, key, new Uint8Array(0), true);
     this.unixKeys.length = 0;
+    await Promise.all(sent);
   }
 
-  /** Writes the address rules, then the session's switch (enforce, default, DNS port). */
+  /** Writes the address rules, then the session's switch (enforce, default, DNS port); in order, in one round trip. */
   async install(dnsPort = 0): Promise<void> {
-    for (const e of compileNetEntries(this.policy)) await this.put(e);
+    const sent = compileNetEntries(this.policy).map((e) => this.put(e));
     for (const path of this.policy.network.unixAllow) {
       for (const { key, kind } of encodeUnixRule(this.session, path)) {
-        await this.sensor.mapUpdate(MapId.UNIX_ALLOW, key, Uint8Array.of(kind));
+        sent.push(this.sensor.mapUpdate(MapId.UNIX_ALLOW, key, Uint8Array.of(kind)));
         this.unixKeys.push(key);
       }
     }
@@ -227,7 +233,8 @@ export class SessionNetPolicy {
       .set('on_violation', { deny: 0, kill: 1, quarantine: 2 }[this.policy.onViolation])
       .set('unix_limit', 1)
       .set('local_only', this.policy.network.listen === 'local' ? 1 : 0);
-    await this.sensor.mapUpdate(MapId.NET_CFG, u32le(this.session), cfg.bytes);
+    sent.push(this.sensor.mapUpdate(MapId.NET_CFG, u32le(this.session), cfg.bytes));
+    await Promise.all(sent);
   }
 
   /**

@@ -344,7 +344,14 @@ export class Correlator {
 function isChange(e: WardenEvent): boolean {
   if (e.type === 'open') return opensForWrite(e.flags);
   return (
-    e.type === 'unlink' || e.type === 'rename' || e.type === 'mkdir' || e.type === 'chmod' || e.type === 'truncate'
+    e.type === 'unlink' ||
+    e.type === 'rename' ||
+    e.type === 'mkdir' ||
+    e.type === 'chmod' ||
+    e.type === 'truncate' ||
+    e.type === 'link' ||
+    e.type === 'symlink' ||
+    e.type === 'mknod'
   );
 }
 
@@ -367,6 +374,11 @@ function describe(e: WardenEvent): string {
       return `write to ${e.path}`;
     case 'rename':
       return `rename of ${e.path} to ${e.newPath}`;
+    case 'link':
+      return `link of ${e.path} as ${e.newPath}`;
+    case 'symlink':
+      return `symlink ${e.path} to ${e.target}`;
+    case 'mknod':
     case 'unlink':
     case 'mkdir':
     case 'chmod':

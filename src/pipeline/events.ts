@@ -84,6 +84,13 @@ export const OpenEventSchema = ev('open', {
 export const UnlinkEventSchema = ev('unlink', { path: Path, dir: z.boolean(), ...Result });
 export const RenameEventSchema = ev('rename', { path: Path, newPath: Path, flags: z.number().int(), ...Result });
 export const MkdirEventSchema = ev('mkdir', { path: Path, mode: z.number().int(), ...Result });
+export const LinkEventSchema = ev('link', { path: Path.describe('the existing file'), newPath: Path, ...Result });
+export const SymlinkEventSchema = ev('symlink', {
+  target: z.string().describe("the link's text, as written"),
+  path: Path.describe('the new link'),
+  ...Result,
+});
+export const MknodEventSchema = ev('mknod', { path: Path, mode: z.number().int(), ...Result });
 export const ChmodEventSchema = ev('chmod', { path: Path, mode: z.number().int(), ...Result });
 export const TruncateEventSchema = ev('truncate', { path: Path, length: z.number(), ...Result });
 export const ExecFailedEventSchema = ev('exec-failed', {
@@ -143,6 +150,9 @@ export const EventSchema = z.discriminatedUnion('type', [
   UnlinkEventSchema,
   RenameEventSchema,
   MkdirEventSchema,
+  LinkEventSchema,
+  SymlinkEventSchema,
+  MknodEventSchema,
   ChmodEventSchema,
   TruncateEventSchema,
   ExecFailedEventSchema,

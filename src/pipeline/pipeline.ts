@@ -225,6 +225,12 @@ function fileEvent(raw: Extract<RawEvent, { kind: 'file' }>, c: Common): WardenE
       });
     case 'mkdir':
       return withFields(c, { type: 'mkdir' as const, path, mode: raw.mode, result, error, syscall });
+    case 'link':
+      return withFields(c, { type: 'link' as const, path, newPath: raw.newPath ?? '', result, error, syscall });
+    case 'symlink':
+      return withFields(c, { type: 'symlink' as const, target: path, path: raw.newPath ?? '', result, error, syscall });
+    case 'mknod':
+      return withFields(c, { type: 'mknod' as const, path, mode: raw.mode, result, error, syscall });
     case 'chmod':
       return withFields(c, { type: 'chmod' as const, path, mode: raw.mode, result, error, syscall });
     case 'truncate':

@@ -34,7 +34,8 @@ export type RawEvent =
   | (Base & { kind: 'exit'; exitCode: number })
   | (Base & {
       kind: 'file';
-      type: 'open' | 'unlink' | 'rename' | 'mkdir' | 'chmod' | 'truncate' | 'exec-failed';
+      type:
+        'open' | 'unlink' | 'rename' | 'mkdir' | 'chmod' | 'truncate' | 'exec-failed' | 'link' | 'symlink' | 'mknod';
       syscall: string;
       result: number;
       length: number;
@@ -133,6 +134,9 @@ const FILE_TYPES = {
   [L.FrameType.CHMOD]: 'chmod',
   [L.FrameType.TRUNCATE]: 'truncate',
   [L.FrameType.EXEC_FAILED]: 'exec-failed',
+  [L.FrameType.LINK]: 'link',
+  [L.FrameType.SYMLINK]: 'symlink',
+  [L.FrameType.MKNOD]: 'mknod',
 } as const;
 const NET_TYPES = {
   [L.FrameType.CONNECT]: 'connect',
