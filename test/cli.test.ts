@@ -256,3 +256,32 @@ test('a signal during set-up aborts the session cleanly', async (t) => {
     assert.notEqual(s.status, 'running');
   }
 });
+
+test('a SIGTERM while the agent is being launched still reaches it', async (t) => {
+  if (!needKernel(t)) return;
+  const parent = join(findCgroup2Mount(), 'warden');
+  for (let trial = 0; trial < 5; trial++) {
+    const known = new Set(readdirSync(parent));
+    const child = spawn(WARDEN, ['run', '-q', '--', 'sleep', '30'], {
+      env: { ...process.env, WARDEN_STATE_DIR: state.path },
+      stdio: 'ignore',
+    });
+    /* as soon as the launcher is in the session cgroup: the agent is not exec'd yet */
+    const deadline = Date.now() + 10000;
+    const inside = (): boolean =>
+      readdirSync(parent).some((d) => {
+        if (known.has(d) || d.startsWith('cgroup.')) return false;
+        try {
+          return readFileSync(join(parent, d, 'cgroup.procs'), 'utf8').trim() !== '';
+        } catch {
+          return false;
+        }
+      });
+    while (!inside() && Date.now() < deadline) await sleep(1);
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    assert.equal(code, 143, `trial ${trial}: the agent ended by the SIGTERM, not killed after the grace period`);
+    assert.ok(Date.now() - t0 < 5000, 'ended promptly');
+  }
+});

@@ -99,6 +99,8 @@ export function wardenAsync(
 
 /** The Claude Code binary installed by npm (a devDependency), run directly. */
 export function claudeBinary(): string {
+  /* WARDEN_TEST_CLAUDE: another Claude Code (the latest release) to run the agent tests with */
+  if (process.env.WARDEN_TEST_CLAUDE) return process.env.WARDEN_TEST_CLAUDE;
   const native = join(ROOT, 'node_modules', '@anthropic-ai', 'claude-code-linux-x64', 'claude');
   return existsSync(native) ? native : join(ROOT, 'node_modules', '.bin', 'claude');
 }

@@ -146,6 +146,12 @@ static _Noreturn void agent(const struct wd_floor *f, int sock, char **cmd)
 	if (listener >= 0)
 		close(listener);
 	close(sock);
+	/* init's do-nothing handlers are inherited: a signal forwarded before the exec would be
+	 * caught by one and lost (SIGTERM just after warden run started); the agent's own
+	 * dispositions are the defaults, in force before anything is unblocked */
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		signal(forwarded[i], SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
