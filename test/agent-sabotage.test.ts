@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -239,6 +239,10 @@ test('a benign Claude Code session under the default policy is refused nothing a
           daddr?: string;
         }>(last.stdout).filter((e) => e.decision && e.decision.verdict !== 'allowed');
         assert.deepEqual(refused, [], 'nothing in a benign session is refused or would be');
+        if (process.env.WARDEN_TEST_DUMP)
+          for (const e of jsonLines<{ type: string; argv?: string[]; attribution?: string }>(last.stdout))
+            if (e.type === 'exec' && e.attribution === 'undeclared')
+              appendFileSync(process.env.WARDEN_TEST_DUMP, `${JSON.stringify(e.argv)}\n`);
         const alerts = jsonLines<{ detector: string; message: string }>(
           warden(state, ['alerts', '--last', '--json']).stdout,
         );

@@ -57,7 +57,8 @@ export interface SelfProtection {
 const SELF = 'warden.self-protection';
 /** Port-53 traffic the kernel redirected to Warden's resolver. */
 export const DNS_RULE = 'warden.dns';
-const FD_LINK = /^\/(proc\/(self|thread-self|\d+)(\/task\/\d+)?\/fd|dev\/fd)\/\d+$/;
+/* a file descriptor's own name, or a name beneath a directory's (Bun unlinks /proc/self/fd/15/x.output) */
+const FD_LINK = /^\/(proc\/(self|thread-self|\d+)(\/task\/\d+)?\/fd|dev\/fd)\/\d+(\/|$)/;
 const beneath = (p: string, dir: string): boolean => p === dir || p.startsWith(`${dir}/`);
 
 /** The rule named when a bind to another host's interface is refused. */
@@ -133,8 +134,11 @@ export class Judge {
   }
 
   private rule(e: WardenEvent, policy: CompiledPolicy): RuleDecision | undefined {
+    /* a name through a descriptor names a file the judge cannot see (the kernel decided it) */
     const file = (path: string, access: Access): RuleDecision | undefined =>
-      access === 'write' && DEVICES.some((d) => beneath(path, d)) ? undefined : decideFile(policy, path, access);
+      (access === 'write' && DEVICES.some((d) => beneath(path, d))) || FD_LINK.test(path)
+        ? undefined
+        : decideFile(policy, path, access);
     switch (e.type) {
       case 'open':
         return file(e.path, opensForWrite(e.flags) ? 'write' : 'read');

@@ -13,11 +13,21 @@ test("an agent CLI's own repository probes are its runtime; a change to the repo
   ]) {
     assert.ok(p.isRuntimeExec(line.split(' ')), line);
   }
+  /* the latest Claude Code: a -c value with spaces in it, then a snapshot of the workspace */
+  const arc = 'core.alternateRefsCommand=f() { git --git-dir="$1" for-each-ref --format=\'%(objectname)\'; }; f';
+  for (const sub of [['write-tree'], ['commit-tree', 'e374f83', '-m', 'snapshot'], ['check-ignore', '-z', '--stdin']]) {
+    assert.ok(
+      p.isRuntimeExec(['/usr/bin/git', '-c', 'core.askPass=', '-c', arc, '--literal-pathspecs', ...sub]),
+      sub[0],
+    );
+  }
   for (const line of [
     'git config user.name mallory',
     'git commit -m x',
     'git config core.hooksPath /tmp/h',
     'git push',
+    'git remote add x http://h',
+    'git branch -D main',
   ]) {
     assert.ok(!p.isRuntimeExec(line.split(' ')), line);
   }

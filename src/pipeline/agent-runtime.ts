@@ -9,8 +9,6 @@ import { homedir } from 'node:os';
 
 /** Programs agent CLIs run by themselves (matched against the whole argv, joined by spaces). */
 const RUNTIME_EXECS: RegExp[] = [
-  /* repository probes (Claude Code runs `git --no-optional-locks status`, `git config user.name` at start) */
-  /^(\S*\/)?git( -[cC] \S+| --no-optional-locks| --no-pager)* (ls-files|config --get|config (user\.name|user\.email)$|rev-parse|status|log|diff|remote|branch|show|symbolic-ref|describe|worktree list|check-ignore)\b/,
   /^(\S*\/)?rg (--version|--no-config|--files)/,
   /^(\S*\/)?(ba|z)?sh -c (-l )?(SNAPSHOT_FILE=|env$|ps aux \| grep)/,
   /^(\S*\/)?(ba|z)?sh -c (-l )?(command -v|which) \S+$/,
@@ -28,10 +26,60 @@ function runtimePaths(home: string): RegExp[] {
     ),
     new RegExp(`^${h}/\\.claude\\.json`),
     /^\/tmp\/(claude|codex|gemini|opencode)[^/]*(\/|$)/,
+    /^\/tmp\/cc-socks(\/|$)/ /* the latest Claude Code's sockets between its own processes */,
     /^\/dev\/(null|tty|pts\/\d+|urandom|random|ptmx)$/,
     /^\/proc\//,
     /^\/sys\/kernel\/(debug\/)?tracing\/trace_marker$/ /* runtimes that mark their own traces */,
   ];
+}
+
+/*
+ * git as agent CLIs run it themselves: repository probes at start (`git --no-optional-locks
+ * status`, `git config user.name`), and Claude Code's snapshots of the workspace to show what a
+ * Bash call changed (write-tree, commit-tree into its own git directory under /tmp/claude-*).
+ * Global options (`-c k=v`, whose value may hold spaces, `-C dir`) are skipped, not matched.
+ */
+const GIT_RUNTIME = new Set([
+  'ls-files',
+  'rev-parse',
+  'status',
+  'log',
+  'diff',
+  'diff-tree',
+  'diff-index',
+  'show',
+  'symbolic-ref',
+  'describe',
+  'check-ignore',
+  'cat-file',
+  'ls-tree',
+  'for-each-ref',
+  'merge-base',
+  'write-tree',
+  'commit-tree',
+  'update-index',
+  'hash-object',
+  '--version',
+]);
+
+function isGitRuntime(argv: string[]): boolean {
+  if (!/(^|\/)git$/.test(argv[0] ?? '')) return false;
+  let i = 1;
+  while (i < argv.length) {
+    const a = argv[i] ?? '';
+    if (a === '-c' || a === '-C') i += 2;
+    else if (a.startsWith('--') && a !== '--version' && !a.includes(' ')) i += 1;
+    else break;
+  }
+  const [sub, ...rest] = argv.slice(i);
+  if (!sub) return false;
+  if (GIT_RUNTIME.has(sub)) return true;
+  if (sub === 'config')
+    return rest[0]?.startsWith('--get') === true || (rest.length === 1 && /^user\.(name|email)$/.test(rest[0] ?? ''));
+  if (sub === 'remote') return rest.length === 0 || rest[0] === 'get-url' || rest[0] === '-v';
+  if (sub === 'worktree') return rest[0] === 'list';
+  if (sub === 'branch') return rest.every((r) => r.startsWith('-') && !/^-[dDmMcC]$|^--(delete|move|copy)/.test(r));
+  return false;
 }
 
 export class AgentRuntimeProfile {
@@ -42,6 +90,7 @@ export class AgentRuntimeProfile {
   }
 
   isRuntimeExec(argv: string[]): boolean {
+    if (isGitRuntime(argv)) return true;
     const line = argv.join(' ');
     return RUNTIME_EXECS.some((re) => re.test(line));
   }
