@@ -29,7 +29,8 @@ import {
 } from './helpers.js';
 
 type Timeline = { turns: Array<{ toolCalls: Array<ToolCall & { events: WardenEvent[] }> }>; alerts: Alert[] };
-const CODEX = join(ROOT, 'node_modules', '.bin', 'codex');
+/* WARDEN_TEST_CODEX: another Codex (the latest release) to run this test with */
+const CODEX = process.env.WARDEN_TEST_CODEX ?? join(ROOT, 'node_modules', '.bin', 'codex');
 
 test('Codex under warden run: tool calls through the proxy, linked, refused and flagged', async (t) => {
   if (!needKernel(t)) return;
