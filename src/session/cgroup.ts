@@ -108,11 +108,17 @@ export function freezeCgroup(path: string, frozen: boolean): void {
   writeFileSync(join(path, 'cgroup.freeze'), frozen ? '1' : '0');
 }
 
-/** Removes the cgroup and any child cgroups the session made; they must be empty. */
+/**
+ * Removes the cgroup and any child cgroups the session made; they must be empty. One already gone
+ * is fine: a session's warden run and an operator's `session kill` may both remove it, at once.
+ */
 export function removeCgroup(path: string): void {
-  if (!existsSync(path)) return;
-  for (const ent of readdirSync(path, { withFileTypes: true })) {
-    if (ent.isDirectory()) removeCgroup(join(path, ent.name));
+  try {
+    for (const ent of readdirSync(path, { withFileTypes: true })) {
+      if (ent.isDirectory()) removeCgroup(join(path, ent.name));
+    }
+    rmdirSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
-  rmdirSync(path);
 }
