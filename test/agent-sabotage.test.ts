@@ -173,7 +173,12 @@ async function runAgent(
       env,
       timeoutMs: 180000,
     });
-    assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
+    /* a run that did not end: what the agent last told its model (a tool call's result says which hung) */
+    const last = model.seen
+      .slice(-2)
+      .map((r) => r.body.slice(-1500))
+      .join('\n---\n');
+    assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}\nlast requests to the model:\n${last}`);
     inspect(state.path);
     return { model, out: run.stderr };
   } finally {
@@ -222,7 +227,7 @@ test('a benign Claude Code session under the default policy is refused nothing a
     ...ORDINARY,
     'mkdir -p src && printf "export const add = (a, b) => a + b;\\n" > src/add.js && node -e "console.log(require(\\"fs\\").readFileSync(\\"src/add.js\\", \\"utf8\\"))"',
     'echo "run npm test" >> README.md && git add -A && git -c user.name=a -c user.email=a@b commit -qm "more work"',
-    'python3 -m http.server 0 --bind 127.0.0.1 > http.log 2>&1 & p=$!; sleep 1; port=$(sed -n "s/.* port \\([0-9]*\\).*/\\1/p" http.log); curl -s -o page.html "http://localhost:$port/"; kill $p',
+    'python3 -u -m http.server 0 --bind 127.0.0.1 > http.log 2>&1 & p=$!; i=0; while ! grep -q " port " http.log && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; port=$(sed -n "s/.* port \\([0-9]*\\).*/\\1/p" http.log); curl -s -m 10 -o page.html "http://localhost:$port/"; kill $p',
     'git log --oneline | wc -l > commits.txt; git status --short > status.txt',
   ];
   try {
