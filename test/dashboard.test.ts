@@ -16,6 +16,19 @@ import { needKernel, ROOT, startDaemon, stateDir, tempDir, WARDEN } from './help
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 
+/*
+ * Waits for a condition read through Playwright's locators. page.waitForFunction would
+ * evaluate a string inside the page, which the dashboard's CSP (no 'unsafe-eval') refuses
+ * whenever the condition is not already true at the first look.
+ */
+async function pollPage(ok: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 test('the dashboard shows a session live, its denial, alert and graph, and quarantines it', async (t) => {
   if (!needKernel(t)) return;
   if (!existsSync(CHROMIUM)) {
@@ -79,10 +92,17 @@ test('the dashboard shows a session live, its denial, alert and graph, and quara
   /* live: the row appears, with its alert, without a reload */
   const row = page.locator('tr', { hasText: 'dashboard-agent' });
   await row.waitFor({ timeout: 15000 });
-  await page.waitForFunction(
-    `Number(document.querySelector('tr.status-running [data-testid="alert-count"]')?.textContent ?? 0) > 0`,
-    null,
-    { timeout: 15000 },
+  await pollPage(
+    async () =>
+      Number(
+        (await page
+          .locator('tr.status-running [data-testid="alert-count"]')
+          .first()
+          .textContent({ timeout: 1000 })
+          .catch(() => '0')) ?? 0,
+      ) > 0,
+    15000,
+    'the live row shows its alert',
   );
   await page.screenshot({ path: join(ARTIFACTS, 'dashboard-sessions.png'), fullPage: true });
   const id = (await row.getAttribute('data-session')) ?? '';
@@ -96,8 +116,16 @@ test('the dashboard shows a session live, its denial, alert and graph, and quara
   await page.screenshot({ path: join(ARTIFACTS, 'dashboard-session.png'), fullPage: true });
 
   await page.getByTestId('tab-graph').click();
-  await page.waitForFunction(
-    `Number(document.querySelector('[data-testid="graph"]')?.getAttribute('data-nodes') ?? 0) > 2`,
+  await pollPage(
+    async () =>
+      Number(
+        (await page
+          .getByTestId('graph')
+          .getAttribute('data-nodes', { timeout: 1000 })
+          .catch(() => '0')) ?? 0,
+      ) > 2,
+    30000,
+    'the graph has its nodes',
   );
   const drawn = Number(await page.evaluate('window.wardenGraph?.nodes().length ?? 0'));
   assert.ok(drawn > 2, `the graph has ${drawn} nodes`);
