@@ -117,7 +117,16 @@ export function removeCgroup(path: string): void {
     for (const ent of readdirSync(path, { withFileTypes: true })) {
       if (ent.isDirectory()) removeCgroup(join(path, ent.name));
     }
-    rmdirSync(path);
+    try {
+      rmdirSync(path);
+    } catch (e) {
+      /* EBUSY: its last processes, killed, are still being reaped; a moment, then again */
+      if ((e as NodeJS.ErrnoException).code !== 'EBUSY') throw e;
+      const deadline = Date.now() + 1000;
+      while (isPopulated(path) && Date.now() < deadline)
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+      rmdirSync(path);
+    }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
