@@ -11,7 +11,16 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
-import { needKernel, ROOT, startDaemon, stateDir, tempDir, WARDEN } from './helpers.js';
+import {
+  endLiveSessions,
+  needKernel,
+  ROOT,
+  startDaemon,
+  stateDir,
+  tempDir,
+  WARDEN,
+  type TestDaemon,
+} from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -40,10 +49,16 @@ test('the dashboard shows a session live, its denial, alert and graph, and quara
   const state = stateDir('dashboard');
   const ws = tempDir('dashboard-ws');
   const pdir = tempDir('dashboard-policy');
-  t.after(() => [state, ws, pdir].forEach((d) => d.cleanup()));
+  const up: { daemon?: TestDaemon } = {};
+  /* whatever failed: the daemon stopped, then the sessions it left frozen ended, then the files */
+  t.after(async () => {
+    await up.daemon?.stop();
+    endLiveSessions(state.path);
+    [state, ws, pdir].forEach((d) => d.cleanup());
+  });
   const env = { ...process.env, WARDEN_STATE_DIR: state.path };
   const daemon = await startDaemon(state.path);
-  t.after(() => daemon.stop());
+  up.daemon = daemon;
   const { url, token } = daemon;
   const post = (path: string) =>
     fetch(`${url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
