@@ -18,6 +18,12 @@ const BY_MOUNT = new Set([-30, -16, -18]);
 
 const resultOf = (e: WardenEvent): number => ('result' in e && typeof e.result === 'number' ? e.result : 0);
 
+/* failed by itself (ENOENT, ECONNREFUSED): it did not happen, and nothing had to stop it (ESRCH is the PID namespace's) */
+const failedByItself = (e: WardenEvent): boolean => {
+  const result = resultOf(e);
+  return result < 0 && !REFUSED.has(result) && result !== -3;
+};
+
 /**
  * The mechanism a refused call's error names, where only one gives it: the
  * read-only binds (EROFS, EBUSY, EXDEV), the PID namespace (ESRCH: the pid
@@ -62,7 +68,7 @@ const FD_LINK = /^\/(proc\/(self|thread-self|\d+)(\/task\/\d+)?\/fd|dev\/fd)\/\d
 const beneath = (p: string, dir: string): boolean => p === dir || p.startsWith(`${dir}/`);
 
 /** The rule named when a bind to another host's interface is refused. */
-export const LISTEN_RULE = 'network.listen';
+const LISTEN_RULE = 'network.listen';
 
 export class Judge {
   /* what the session itself listens on: reachable by it whatever the allow list (the kernel knows them too) */
@@ -95,10 +101,9 @@ export class Judge {
       }
     }
     if (!what) return undefined;
-    const result = resultOf(e);
-    /* failed by itself (ENOENT: a tracing file Bun tries at start-up): nothing was attempted against Warden */
-    if (result < 0 && !REFUSED.has(result) && result !== -3) return undefined;
-    const refused = result < 0;
+    /* ENOENT: a tracing file Bun tries at start-up; nothing was attempted against Warden */
+    if (failedByItself(e)) return undefined;
+    const refused = resultOf(e) < 0;
     const mechanism = refusedBy(e) ?? (e.type === 'kill' ? 'landlock-scope' : 'landlock');
     return {
       verdict: refused ? 'denied' : 'would-deny',
@@ -177,9 +182,8 @@ export class Judge {
           /* nothing there to reach (glibc asking for an nscd that is not running): no violation */
           if (resultOf(e) === -1 && e.daddr.startsWith('/') && !existsSync(e.daddr)) return undefined;
           const d = decideUnix(policy, e.daddr);
-          if (d.verdict === 'allowed' || policy.mode === 'audit' || resultOf(e) === -1) return d;
-          /* reached nothing (a socket masked at start, or none), or one the session bound under another name */
-          return undefined;
+          /* let through in enforce mode: a socket the session bound under another name */
+          return d.verdict === 'denied' && policy.mode === 'enforce' && resultOf(e) >= 0 ? undefined : d;
         }
         if (e.family !== 'ipv4' && e.family !== 'ipv6') return undefined;
         if (this.dnsRedirect() && e.dport === 53) {
@@ -187,12 +191,7 @@ export class Judge {
         }
         const d = decideConnect(policy, e.daddr, e.dport, this.namesOf(e.daddr));
         if (d.verdict === 'denied' && isLoopback(e.daddr) && this.ownListener(e, policy)) {
-          const none = resultOf(e) === -111; /* ECONNREFUSED: the kernel lets a call to nothing fail by itself */
-          return {
-            verdict: 'allowed',
-            rule: 'default',
-            reason: none ? 'nothing listens there' : "a listener of the session's own",
-          };
+          return { verdict: 'allowed', rule: 'default', reason: "a listener of the session's own" };
         }
         return d;
       }
@@ -223,10 +222,8 @@ export class Judge {
     const mechanism = mechanismOf(d.rule, e);
     if (d.verdict === 'allowed') return { ...base, verdict: 'allowed', mechanism };
     if (this.policy.mode === 'audit') return { ...base, verdict: 'would-deny', mechanism: 'audit' };
-    const result = resultOf(e);
-    /* failed by itself (ENOENT, ECONNREFUSED): it did not happen, and nothing had to stop it */
-    if (result < 0 && !REFUSED.has(result) && result !== -3) return undefined;
-    const refused = REFUSED.has(result);
+    if (failedByItself(e)) return undefined;
+    const refused = REFUSED.has(resultOf(e));
     if (refused && this.active.has(mechanism)) return { ...base, verdict: 'denied', mechanism };
     const path = 'path' in e && typeof e.path === 'string' ? e.path : e.type === 'exec' ? e.exe : '';
     if (path && this.masked(path) && this.active.has('mount-ns')) {
