@@ -1,11 +1,13 @@
 /**
  * (c) Enforcement costs, in one run: an allowed and a denied connect, and an
  * open of a gated file, inside a session with a policy vs the same loop
- * outside any session; plus the gate's own decision latency.
+ * outside any session; plus the gate's own decision latency. And fork+exec
+ * under a sealed launch floor that denies a program by its bytes, against the
+ * same floor denying none (the relay's exec check is the difference).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../src/config.js';
@@ -53,8 +55,15 @@ export async function enforcementBench(cfg: Config, loadgenBin: string, quick: b
     ['connect denied', ['connect', String(n), String(denied.port), '127.0.0.2']],
     ['open gated file', ['openclose', String(n * 2), join(secrets, 'key')]],
   ];
+  copyFileSync('/usr/bin/touch', join(dir, 'denied'));
+  const plainFloor = join(dir, 'sealed.floor');
+  const contentFloor = join(dir, 'content.floor');
+  writeFileSync(plainFloor, 'seal\n');
+  writeFileSync(contentFloor, `seal\nexec-content ${join(dir, 'denied')}\n`);
+  const EXEC = 'fork+exec, a program denied by its bytes (vs none)';
+  const execArgs = ['forkexec', String(quick ? 200 : 1000)];
   const results = new Map<string, { inside: LoadResult[]; outside: LoadResult[] }>();
-  for (const [name] of ops) results.set(name, { inside: [], outside: [] });
+  for (const [name] of [...ops, [EXEC]]) results.set(name as string, { inside: [], outside: [] });
   const gate: number[] = [];
   try {
     for (let r = 0; r < rounds; r++) {
@@ -66,6 +75,11 @@ export async function enforcementBench(cfg: Config, loadgenBin: string, quick: b
           results.get(name)?.inside.push(await loadgen(cfg.launchBin, [s.cg.path, loadgenBin, ...args]));
           await s.drain();
         }
+        /* both under the sealed floor: 'outside' denies nothing, 'inside' denies a program by content */
+        const floor = (f: string) => ['--floor', f, s.cg.path, loadgenBin, ...execArgs];
+        results.get(EXEC)?.outside.push(await loadgen(cfg.launchBin, floor(plainFloor)));
+        results.get(EXEC)?.inside.push(await loadgen(cfg.launchBin, floor(contentFloor)));
+        await s.drain();
         gate.push(...s.gateLatencies);
       } finally {
         await s.stop();

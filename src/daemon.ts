@@ -33,6 +33,7 @@ import {
 } from './config.js';
 import { dnsEventRecorder } from './enforce/dns-events.js';
 import { buildFloor, gatedSelfProtection, sealPlan } from './enforce/floor.js';
+import { DeniedPrograms } from './enforce/exec-content.js';
 import { Judge, type SelfProtection } from './enforce/judge.js';
 import { providerRules, removePins } from './enforce/network.js';
 import { SessionEnforcer } from './enforce/session-enforcer.js';
@@ -365,6 +366,7 @@ class SessionRun {
       this.policy.namesOf,
       () => this.policy.dnsRedirect,
       (path) => this.masked.some((m) => path === m || path.startsWith(`${m}/`)),
+      (path) => this.programs.identify(path),
     );
   }
 
@@ -464,12 +466,15 @@ class SessionRun {
     const input = { policy, protect: selfProtectedPaths(this.cfg) };
     const plan = sealPlan(input);
     this.masked = plan.masks;
+    this.programs = new DeniedPrograms(plan.execContent);
     writeFileSync(file, buildFloor(input, plan), { mode: 0o600 });
     return file;
   }
 
   /* what the floor hides in the session's mount namespace: an open of it reads an empty /dev/null */
   private masked: string[] = [];
+  /* the denied programs whose bytes the floor refuses to run under any name */
+  private programs = new DeniedPrograms([]);
 
   /** `warden policy reload` drops a request file in the run directory. */
   private watchReloads(): void {

@@ -282,7 +282,7 @@ test('from inside a session, no process outside it can be named', async (t) => {
   }
 });
 
-test('a denied program runs by no route: not directly, through ld.so, a copy, a hardlink or a memfd', async (t) => {
+test('a denied program runs by no route: not directly, through ld.so, a copy, a hardlink, a memfd, or its bytes found elsewhere', async (t) => {
   const routes = [
     './bin/tool ./ran-direct',
     '/lib64/ld-linux-x86-64.so.2 ./bin/tool ./ran-ldso',
@@ -290,12 +290,37 @@ test('a denied program runs by no route: not directly, through ld.so, a copy, a 
     `python3 -c 'open("tool-py", "wb").write(open("bin/tool", "rb").read())' && chmod +x ./tool-py && ./tool-py ./ran-py`,
     './bin/tool-link ./ran-link',
     `python3 -c 'import os; fd = os.memfd_create("t"); os.write(fd, open("bin/tool", "rb").read()); os.execv("/proc/self/fd/%d" % fd, ["t", "ran-memfd"])'`,
+    /* the same bytes, not read from the denied file: a copy kept elsewhere, a package, a loader of one's own */
+    './spare/tool ./ran-spare',
+    'cp ./spare/tool ./spare-copy && ./spare-copy ./ran-spare-copy',
+    'mkdir unpacked && tar -xf spare.tar -C unpacked && ./unpacked/spare/tool ./ran-unpacked',
+    '/lib64/ld-linux-x86-64.so.2 ./spare/tool ./ran-spare-ldso',
+    'cp /lib64/ld-linux-x86-64.so.2 ./my-ld && ./my-ld ./spare/tool ./ran-my-ld',
+    `printf '#!%s/spare/tool\\n' "$PWD" > by-shebang && chmod +x by-shebang && ./by-shebang ./ran-shebang`,
+    'cp ./spare/tool /dev/shm/wd-spare-$$ && /dev/shm/wd-spare-$$ ./ran-shm; rm -f /dev/shm/wd-spare-$$',
   ];
-  const outcomes = ['ran-direct', 'ran-ldso', 'ran-copy', 'ran-py', 'ran-link', 'ran-memfd'];
+  const outcomes = [
+    'ran-direct',
+    'ran-ldso',
+    'ran-copy',
+    'ran-py',
+    'ran-link',
+    'ran-memfd',
+    'ran-spare',
+    'ran-spare-copy',
+    'ran-unpacked',
+    'ran-spare-ldso',
+    'ran-my-ld',
+    'ran-shebang',
+    'ran-shm',
+  ];
   const setUp = (ws: string): void => {
     mkdirSync(join(ws, 'bin'));
+    mkdirSync(join(ws, 'spare'));
     execFileSync('cp', ['/usr/bin/touch', join(ws, 'bin', 'tool')]);
     linkSync(join(ws, 'bin', 'tool'), join(ws, 'bin', 'tool-link')); /* another name, from before the session */
+    execFileSync('cp', ['/usr/bin/touch', join(ws, 'spare', 'tool')]); /* the same bytes, another file */
+    execFileSync('tar', ['-cf', 'spare.tar', 'spare'], { cwd: ws });
   };
   const text = routes.map((r) => `( ${r} ) >/dev/null 2>&1`).join('\n');
   const bare = tempDir('exec-bare');
@@ -323,8 +348,10 @@ exec:
   deny: ["\${workspace}/bin/tool"]
 `;
     const policy = compilePolicy(parsePolicy(yaml, 'exec.yaml'), { workspace: ws.path });
+    /* other programs still run, dynamic and scripts alike */
+    const ordinary = `/bin/sh -c 'cat /dev/null && python3 -c "open(\\"ran-ordinary\\", \\"w\\")"'`;
     await runSession(testConfig(state.path), {
-      command: ['/bin/sh', '-c', `cd ${ws.path} && ${text}`],
+      command: ['/bin/sh', '-c', `cd ${ws.path} && ${text}\n${ordinary}`],
       enforcement: { policy, workspace: ws.path },
     });
     assert.deepEqual(
@@ -332,6 +359,7 @@ exec:
       [],
       'routes by which the denied program ran',
     );
+    assert.ok(existsSync(join(ws.path, 'ran-ordinary')), 'an ordinary program ran');
   } finally {
     ws.cleanup();
   }

@@ -114,6 +114,9 @@ int wd_floor_read(const char *file, struct wd_floor *f)
 					      .pathname = !strcmp(line, "guard-glob-path")};
 		else if (!strcmp(line, "write") && arg && f->n_write < WD_FLOOR_MAX_RULES)
 			f->write_paths[f->n_write++] = strdup(arg);
+		else if (!strcmp(line, "exec-content") && arg &&
+			 f->n_exec_content < WD_FLOOR_MAX_RULES)
+			f->exec_content[f->n_exec_content++] = strdup(arg);
 		else if (!strcmp(line, "exec") && arg && f->n_exec < WD_FLOOR_MAX_RULES)
 			f->exec_paths[f->n_exec++] = strdup(arg);
 		else {

@@ -16,14 +16,15 @@ struct wd_floor {
 	bool drop_caps;
 	bool seal;	   /* private mount and PID namespaces, the launcher as init */
 	bool memfd_noexec; /* no executable memfd in the session (vm.memfd_noexec = 2) */
-	size_t n_write, n_exec, n_ro, n_rw, n_guard, n_mask;
+	size_t n_write, n_exec, n_ro, n_rw, n_guard, n_mask, n_exec_content;
 	char *write_paths[WD_FLOOR_MAX_RULES];
 	char *exec_paths[WD_FLOOR_MAX_RULES];
 	char *ro_paths[WD_FLOOR_MAX_RULES]; /* bound read-only over themselves */
 	char *
 	    rw_paths[WD_FLOOR_MAX_RULES]; /* a rule's exception inside a read-only path: writable */
-	char *mask_paths[WD_FLOOR_MAX_RULES]; /* Unix sockets outside the session: /dev/null over
-						 them */
+	char *mask_paths[WD_FLOOR_MAX_RULES];	/* Unix sockets outside the session: /dev/null over
+						   them */
+	char *exec_content[WD_FLOOR_MAX_RULES]; /* denied programs: their bytes run under no name */
 	struct wd_guard {
 		char *pattern;
 		bool glob;

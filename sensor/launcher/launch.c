@@ -10,7 +10,8 @@
  *
  * A sealed floor (`seal`) runs the agent in private mount and PID namespaces,
  * as three processes:
- *   warden-launch (outside)  the relay: forwards signals, exits as the agent did
+ *   warden-launch (outside)  the relay: forwards signals, exits as the agent did,
+ *                            checks each run against the denied programs' bytes
  *     init (pid 1 inside)    its own /proc, reaps orphans, supervises creating calls
  *       the agent (pid 2)    seccomp, then exec
  * No pid outside the session can be named from inside it: not Warden's, not
@@ -19,6 +20,7 @@
  * forwarded, so none arrives twice.
  */
 #define _GNU_SOURCE
+#include "content.h"
 #include "floor.h"
 #include "seal.h"
 #include "supervise.h"
@@ -246,7 +248,10 @@ static int sealed(const struct wd_floor *f, const char *cgroup, char **cmd)
 	int report[2];
 	relayed_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	if (wd_seal_mounts(f) || pipe2(report, O_CLOEXEC))
+	/* the denied programs are read before the namespace masks any, and its mounts are
+	 * watched before anything runs in it; all before the relay is the session's */
+	int runs = wd_content_open(f);
+	if (runs == -2 || wd_seal_mounts(f) || wd_content_watch(runs) || pipe2(report, O_CLOEXEC))
 		return 126;
 	pid_t init_pid = fork();
 	if (init_pid < 0) {
@@ -263,10 +268,20 @@ static int sealed(const struct wd_floor *f, const char *cgroup, char **cmd)
 		return 126;
 	}
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	struct pollfd fds[2] = {{.fd = sfd, .events = POLLIN}, {.fd = report[0], .events = POLLIN}};
+	struct pollfd fds[3] = {{.fd = sfd, .events = POLLIN},
+				{.fd = report[0], .events = POLLIN},
+				{.fd = runs, .events = POLLIN}};
 	for (;;) {
-		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+		if (poll(fds, 3, -1) < 0 && errno != EINTR)
 			return 126;
+		if (fds[2].revents && wd_content_answer(runs)) {
+			/* never leave a run waiting on a check that cannot answer: end the session
+			 */
+			fprintf(stderr, "warden-launch: exec check failed: %s\n", strerror(errno));
+			kill(init_pid, SIGKILL);
+			close(runs);
+			fds[2].fd = -1;
+		}
 		if (fds[1].revents) {
 			int st;
 			if (read(report[0], &st, sizeof(st)) == sizeof(st))

@@ -44,8 +44,8 @@ export function ruleMechanisms(p: CompiledPolicy): RuleMechanism[] {
       r.id,
       r.pattern,
       anywhere(r)
-        ? 'detected only (the file gate cannot mark a **/ glob)'
-        : 'the fanotify gate refuses running and reading it (so no copy, no ld.so), by inode; executable memfds refused',
+        ? 'matches in the workspace and writable places masked, their bytes refused a run under any name (the launch floor); elsewhere detected only'
+        : 'the fanotify gate refuses running and reading it, by path and inode; the launch floor refuses its bytes under any other name and the loader run as a program; executable memfds refused',
     );
   }
   const net = (rule: string, text: string, deny: boolean): void =>

@@ -5,9 +5,10 @@
  * its state, /proc or /sys (cgroups, bpffs, sysctls), no signals out of the
  * session, and the seccomp filter and capability drop.
  */
-import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompiledPolicy, PathRule } from '../policy/compile.js';
+import { LOADERS } from './exec-content.js';
 
 /** Devices every program writes to; writable under any policy. */
 export const DEVICES = [
@@ -22,7 +23,6 @@ export const DEVICES = [
 ];
 
 /** ELF interpreters: execve opens them for execute, so an exec allow-list must name them. */
-const INTERPRETERS = ['/lib64/ld-linux-x86-64.so.2', '/lib/ld-linux-aarch64.so.1', '/lib/ld-linux.so.2'];
 
 export interface FloorInput {
   policy: CompiledPolicy | null;
@@ -153,6 +153,24 @@ export interface SealPlan {
   rw: string[];
   /** never created, moved or linked by the session: literal paths and fnmatch globs, each but its exceptions */
   guards: Array<{ pattern: string; glob: boolean; pathname?: boolean; except: string[] }>;
+  /** the denied programs that exist: their bytes are refused a run under any name (the relay checks each exec) */
+  execContent: string[];
+}
+
+/** The regular files an exec.deny rule names now, by their real paths. */
+function deniedPrograms(policy: CompiledPolicy): string[] {
+  const found = new Set<string>();
+  for (const r of policy.exec.deny) {
+    const roots = r.glob.startsWith('**') ? searchRoots(policy) : [r.base];
+    for (const p of r.base === r.glob ? [r.glob] : existingMatches(r, roots)) {
+      try {
+        if (statSync(p).isFile()) found.add(real(p));
+      } catch {
+        /* not there: nothing to compare with */
+      }
+    }
+  }
+  return [...found].sort();
 }
 
 /**
@@ -211,6 +229,7 @@ export function sealPlan({ policy, protect }: FloorInput): SealPlan {
         except: except.get(pattern) ?? [],
       })),
     ],
+    execContent: enforce ? deniedPrograms(policy) : [],
   };
 }
 
@@ -220,6 +239,7 @@ export function buildFloor({ policy, protect }: FloorInput, plan = sealPlan({ po
   for (const p of plan.ro) lines.push(`ro ${p}`);
   for (const p of plan.rw) lines.push(`rw ${p}`);
   for (const p of plan.masks) lines.push(`mask ${p}`);
+  for (const p of plan.execContent) lines.push(`exec-content ${p}`);
   for (const g of plan.guards) {
     lines.push(`${g.glob ? (g.pathname ? 'guard-glob-path' : 'guard-glob') : 'guard'} ${g.pattern}`);
     for (const e of g.except) lines.push(`guard-except ${e}`);
@@ -234,7 +254,7 @@ export function buildFloor({ policy, protect }: FloorInput, plan = sealPlan({ po
   if (enforce && policy.exec.allow) {
     lines.push('handle exec');
     for (const r of policy.exec.allow) lines.push(`exec ${real(r.base)}`);
-    for (const i of INTERPRETERS) if (existsSync(i)) lines.push(`exec ${real(i)}`);
+    for (const i of LOADERS) if (existsSync(i)) lines.push(`exec ${real(i)}`);
   }
   return lines.join('\n') + '\n';
 }

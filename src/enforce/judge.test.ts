@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { WardenEvent } from '../pipeline/events.js';
 import { Judge } from './judge.js';
+import { compilePolicy } from '../policy/compile.js';
+import { parsePolicy } from '../policy/load.js';
+import type { Identity } from './exec-content.js';
 
 const judge = new Judge(null, new Set(), { paths: ['/proc', '/opt/warden'], pids: () => [] });
 const chmod = (path: string, result = 0): WardenEvent => ({ type: 'chmod', path, mode: 0o755, result }) as never;
@@ -24,4 +27,37 @@ test('a write to /proc itself, or to Warden, is still tampering', () => {
   assert.equal(judge.judge(chmod('/proc/self/fdinfo/3'))?.verdict, 'would-deny');
   const refused = judge.judge(chmod('/opt/warden/bin/warden', -30));
   assert.deepEqual([refused?.verdict, refused?.mechanism], ['denied', 'mount-ns']);
+});
+
+test('a run refused for its bytes names the denied program it copies, or the loader run as a program', () => {
+  const policy = compilePolicy(
+    parsePolicy(
+      'apiVersion: warden.dev/v1\nkind: Policy\nmetadata: {name: p}\nexec:\n  deny: [/usr/bin/curl]\n',
+      'p.yaml',
+    ),
+    { workspace: '/w' },
+  );
+  const identify = (path: string): Identity | undefined =>
+    path === '/w/c'
+      ? { program: '/usr/bin/curl' }
+      : path === '/lib64/ld-linux-x86-64.so.2'
+        ? { loader: path }
+        : undefined;
+  const j = new Judge(
+    policy,
+    new Set(['fanotify']),
+    { paths: [], pids: () => [] },
+    undefined,
+    undefined,
+    undefined,
+    identify,
+  );
+  const failed = (path: string, result: number): WardenEvent => ({ type: 'exec-failed', path, result }) as never;
+  const copy = j.judge(failed('/w/c', -1));
+  assert.deepEqual([copy?.verdict, copy?.rule, copy?.mechanism], ['denied', 'exec.deny[0]', 'fanotify']);
+  assert.match(copy?.reason ?? '', /has the bytes of \/usr\/bin\/curl/);
+  const loader = j.judge(failed('/lib64/ld-linux-x86-64.so.2', -1));
+  assert.deepEqual([loader?.verdict, loader?.rule], ['denied', 'exec.deny']);
+  assert.equal(j.judge(failed('/w/c', -2)), undefined, 'not there: it failed by itself');
+  assert.equal(j.judge(failed('/w/other', -1)), undefined, 'refused for no reason Warden knows: no decision');
 });

@@ -6,6 +6,7 @@
  * `would-deny` by `unenforced`, so a gap is never shown as a success.
  */
 import { existsSync } from 'node:fs';
+import type { Identity } from './exec-content.js';
 import type { Decision, WardenEvent } from '../pipeline/events.js';
 import { DEVICES } from './floor.js';
 import { isLoopback, opensForWrite } from '../pipeline/names.js';
@@ -86,7 +87,28 @@ export class Judge {
     private readonly dnsRedirect: () => boolean = () => false,
     /** whether the launch floor masks a path (it is an empty, read-only stand-in in the session) */
     private readonly masked: (path: string) => boolean = () => false,
+    /** which denied program (or loader) a file is by its bytes: the launch floor refuses running those */
+    private readonly identify: (path: string) => Identity | undefined = () => undefined,
   ) {}
+
+  /* a run the floor refused by its bytes (EPERM where no rule names the path): which program it was */
+  private byContent(
+    e: Extract<WardenEvent, { type: 'exec-failed' }>,
+    policy: CompiledPolicy,
+  ): RuleDecision | undefined {
+    if (resultOf(e) !== -1 || policy.mode !== 'enforce') return undefined;
+    const id = this.identify(e.path);
+    if (!id) return undefined;
+    if ('loader' in id) {
+      return {
+        verdict: 'denied',
+        rule: 'exec.deny',
+        reason: `${e.path} is the dynamic loader, run as a program: refused while programs are denied (it would run any file unchecked)`,
+      };
+    }
+    const d = decideFile(policy, id.program, 'exec');
+    return { verdict: 'denied', rule: d.rule, reason: `${e.path} has the bytes of ${id.program}: ${d.reason}` };
+  }
 
   /** Tampering with Warden: refused by the floor whatever the policy says. */
   private selfProtection(e: WardenEvent): Decision | undefined {
@@ -166,8 +188,10 @@ export class Judge {
       }
       case 'exec':
         return file(e.exe, 'exec');
-      case 'exec-failed':
-        return file(e.path, 'exec');
+      case 'exec-failed': {
+        const d = file(e.path, 'exec');
+        return d?.verdict === 'denied' ? d : (this.byContent(e, policy) ?? d);
+      }
       case 'bind':
       case 'listen':
         this.noteOwn(e);
