@@ -3,12 +3,13 @@
  * exec.deny by content. The file gate refuses a denied program by its paths
  * and inode, and refuses reading it, so it cannot be copied from there; but
  * the same bytes may be elsewhere already (a package cache, another prefix, a
- * download). The relay, which is in the session's mount namespace and outside
- * its PID namespace (nothing inside can name it), marks every mount of that
- * namespace for FAN_OPEN_EXEC_PERM and refuses an exec whose file has a denied
- * program's bytes: same size, then the same bytes, compared through the
- * descriptors (never an open of a marked file). Processes outside the session
- * do not use these mounts: they never wait for it.
+ * download). The relay, in the session's mount namespace with its privileges
+ * still whole, marks every mount of that namespace for FAN_OPEN_EXEC_PERM;
+ * init (pid 1 of the session, which nothing inside can signal, trace or
+ * outlive) answers. It refuses an exec whose file has a denied program's
+ * bytes: the same size, then the same bytes, compared through the descriptors
+ * (never an open of a marked file). Processes outside the session do not use
+ * these mounts: they never wait for it.
  *
  * Running the system's dynamic loader as a program (`ld.so FILE`) maps FILE
  * with a plain open, which no exec check sees, so it is refused while

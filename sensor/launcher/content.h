@@ -13,5 +13,5 @@
 int wd_content_open(const struct wd_floor *f);
 /* Once the namespace is built, before anything runs in it: marks its every mount. 0 or -1. */
 int wd_content_watch(int group);
-/* Answers the group's pending exec events. 0, or -1 when the group failed. */
+/* Answers the group's pending exec events (init does). 0, or -1 when the group failed. */
 int wd_content_answer(int group);

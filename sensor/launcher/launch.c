@@ -10,9 +10,9 @@
  *
  * A sealed floor (`seal`) runs the agent in private mount and PID namespaces,
  * as three processes:
- *   warden-launch (outside)  the relay: forwards signals, exits as the agent did,
+ *   warden-launch (outside)  the relay: forwards signals, exits as the agent did
+ *     init (pid 1 inside)    its own /proc, reaps orphans, supervises creating calls,
  *                            checks each run against the denied programs' bytes
- *     init (pid 1 inside)    its own /proc, reaps orphans, supervises creating calls
  *       the agent (pid 2)    seccomp, then exec
  * No pid outside the session can be named from inside it: not Warden's, not
  * any other process on the host. Signals a terminal sends reach the agent by
@@ -167,7 +167,8 @@ static void ignore(int sig)
 
 /* pid 1 of the session: reaps, forwards, supervises; reports the agent's status on `report`.
  * Its set-up is done before it joins the session cgroup: none of it is the agent's doing. */
-static _Noreturn void init(const struct wd_floor *f, const char *cgroup, int report, char **cmd)
+static _Noreturn void init(const struct wd_floor *f, const char *cgroup, int report, int runs,
+			   char **cmd)
 {
 	int sp[2];
 	/* not dumpable: the agent (no CAP_SYS_PTRACE) can neither trace the supervisor nor
@@ -192,6 +193,8 @@ static _Noreturn void init(const struct wd_floor *f, const char *cgroup, int rep
 	if (child == 0) {
 		close(sp[0]);
 		close(report);
+		if (runs >= 0)
+			close(runs);
 		agent(f, sp[1], cmd);
 	}
 	close(sp[1]);
@@ -207,12 +210,18 @@ static _Noreturn void init(const struct wd_floor *f, const char *cgroup, int rep
 	sigset_t set;
 	relayed_signals(&set);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	struct pollfd fds[2] = {{.fd = sfd, .events = POLLIN}, {.fd = listener, .events = POLLIN}};
+	struct pollfd fds[3] = {{.fd = sfd, .events = POLLIN},
+				{.fd = listener, .events = POLLIN},
+				{.fd = runs, .events = POLLIN}};
 	for (;;) {
-		if (poll(fds, listener >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+		if (poll(fds, 3, -1) < 0 && errno != EINTR)
 			_exit(126);
+		/* a run never waits on a check that cannot answer: init's end ends the session */
+		if (fds[2].revents && wd_content_answer(runs))
+			_exit(126);
+		/* a closed listener: every notified call now fails (ENOSYS) */
 		if (fds[1].revents & POLLIN && wd_supervise(listener, f))
-			listener = -1; /* closed: every notified call now fails (ENOSYS) */
+			fds[1].fd = listener = -1;
 		if (!(fds[0].revents & POLLIN))
 			continue;
 		struct signalfd_siginfo si;
@@ -260,28 +269,20 @@ static int sealed(const struct wd_floor *f, const char *cgroup, char **cmd)
 	}
 	if (init_pid == 0) {
 		close(report[0]);
-		init(f, cgroup, report[1], cmd);
+		init(f, cgroup, report[1], runs, cmd);
 	}
 	close(report[1]);
+	if (runs >= 0)
+		close(runs); /* init's: it lives as long as anything in the session */
 	if (join_cgroup(cgroup)) {
 		kill(init_pid, SIGKILL);
 		return 126;
 	}
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	struct pollfd fds[3] = {{.fd = sfd, .events = POLLIN},
-				{.fd = report[0], .events = POLLIN},
-				{.fd = runs, .events = POLLIN}};
+	struct pollfd fds[2] = {{.fd = sfd, .events = POLLIN}, {.fd = report[0], .events = POLLIN}};
 	for (;;) {
-		if (poll(fds, 3, -1) < 0 && errno != EINTR)
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
 			return 126;
-		if (fds[2].revents && wd_content_answer(runs)) {
-			/* never leave a run waiting on a check that cannot answer: end the session
-			 */
-			fprintf(stderr, "warden-launch: exec check failed: %s\n", strerror(errno));
-			kill(init_pid, SIGKILL);
-			close(runs);
-			fds[2].fd = -1;
-		}
 		if (fds[1].revents) {
 			int st;
 			if (read(report[0], &st, sizeof(st)) == sizeof(st))
