@@ -63,7 +63,7 @@ export async function enforcementBench(cfg: Config, loadgenBin: string, quick: b
   const EXEC = 'fork+exec, a program denied by its bytes (vs none)';
   const execArgs = ['forkexec', String(quick ? 200 : 1000)];
   const results = new Map<string, { inside: LoadResult[]; outside: LoadResult[] }>();
-  for (const [name] of [...ops, [EXEC]]) results.set(name as string, { inside: [], outside: [] });
+  for (const name of [...ops.map(([op]) => op), EXEC]) results.set(name, { inside: [], outside: [] });
   const gate: number[] = [];
   try {
     for (let r = 0; r < rounds; r++) {

@@ -22,8 +22,6 @@ export const DEVICES = [
   '/dev/urandom',
 ];
 
-/** ELF interpreters: execve opens them for execute, so an exec allow-list must name them. */
-
 export interface FloorInput {
   policy: CompiledPolicy | null;
   /** paths the agent may never write, whatever the policy: Warden's own */
@@ -254,6 +252,7 @@ export function buildFloor({ policy, protect }: FloorInput, plan = sealPlan({ po
   if (enforce && policy.exec.allow) {
     lines.push('handle exec');
     for (const r of policy.exec.allow) lines.push(`exec ${real(r.base)}`);
+    /* execve opens a program's ELF interpreter for execute: an exec allow-list must name it */
     for (const i of LOADERS) if (existsSync(i)) lines.push(`exec ${real(i)}`);
   }
   return lines.join('\n') + '\n';
