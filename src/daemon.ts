@@ -287,7 +287,7 @@ class SessionRun {
         this.cg.path,
         host.pipeline,
         () => this.policy.policy,
-        (e) => this.enforcer?.handle(e),
+        (e) => this.handle(e) /* to the detectors too: an encoded label is exfiltration */,
       ),
     });
     if (opts.enforcement) {

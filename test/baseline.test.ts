@@ -19,8 +19,8 @@ test('an agent baseline: learnt, deviations explained, a policy suggested, a slo
     state.cleanup();
     ws.cleanup();
   });
-  const run = (script: string) => {
-    const r = warden(state.path, ['run', '-q', '--agent', 'builder', '-w', ws.path, '--', 'bash', '-c', script]);
+  const run = (script: string, agent = 'builder') => {
+    const r = warden(state.path, ['run', '-q', '--agent', agent, '-w', ws.path, '--', 'bash', '-c', script]);
     assert.equal(r.status, 0, r.stderr);
     return jsonLines<{ id: string }>(warden(state.path, ['sessions', '--json', '-n', '1']).stdout)[0]?.id ?? '';
   };
@@ -71,4 +71,11 @@ test('an agent baseline: learnt, deviations explained, a policy suggested, a slo
   const slow = per[2]?.find((a) => a.detector === 'slow-burn');
   assert.ok(slow, `the third session crossed the line: ${JSON.stringify(per.map((p) => p.map((a) => a.detector)))}`);
   assert.match(slow.message, /203\.0\.113\.7:443.*adds up to 24 over 3 sessions \(this one: 8\)/);
+
+  /* from a new agent's first session, before any baseline is learnt */
+  const fresh = [run(burn, 'newcomer'), run(burn, 'newcomer'), run(burn, 'newcomer')];
+  const third = jsonLines<Alert>(warden(state.path, ['alerts', '-s', fresh[2] ?? '', '--json']).stdout);
+  const early = third.find((a) => a.detector === 'slow-burn');
+  assert.ok(early, `a new agent's slow burn: ${JSON.stringify(third.map((a) => a.detector))}`);
+  assert.match(early.message, /203\.0\.113\.7:443, never a destination of newcomer, adds up to 24 over 3 sessions/);
 });

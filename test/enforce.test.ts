@@ -43,7 +43,7 @@ async function session(policyYaml: string | null, workspace: string, script: str
   const result = await runSession(testConfig(state.path), { command: cmd, enforcement: { policy } });
   const store = Store.open(state.path);
   try {
-    return { ...result, events: store.eventsOf(result.session.id) };
+    return { ...result, events: store.eventsOf(result.session.id), alerts: store.app.alertsOf(result.session.id) };
   } finally {
     store.close();
   }
@@ -567,6 +567,23 @@ echo fine > ${home.path}/notes; ${tool} ${ws.path}/ran; } > ${out} 2>&1`,
     for (const r of ['files.denyRead[0] fanotify', 'files.denyWrite[0] mount-ns', 'exec.deny[0] fanotify']) {
       assert.ok(rules.has(r), `${r} in ${[...rules].join(', ')}`);
     }
+    /* each refused attempt is an alert: one per rule and process, the secret read the gravest */
+    const violations = run.alerts.filter((a) => a.detector === 'policy.violation');
+    const key = violations.find((a) => a.message.includes('.ssh/id_ed25519'));
+    assert.ok(key, `the refused key read is an alert: ${JSON.stringify(run.alerts.map((a) => a.message))}`);
+    assert.equal(key.severity, 'high');
+    assert.match(
+      key.message,
+      /attempted a read of a file the policy keeps secret: open of \S+id_ed25519, forbidden by files\.denyRead\[0\]; refused by fanotify/,
+    );
+    assert.ok(
+      violations.some((a) => /files\.denyWrite\[0\]/.test(a.message)),
+      'the protected rc file too',
+    );
+    assert.ok(
+      violations.some((a) => /exec\.deny\[0\]/.test(a.message)),
+      'the denied program too',
+    );
     const gated = denied.filter((e) => e.decision?.mechanism === 'fanotify' && e.type === 'open');
     assert.ok(
       gated.length > 0 && gated.every((e) => (e.decision?.latencyUs ?? -1) > 0),

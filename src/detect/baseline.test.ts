@@ -8,6 +8,7 @@ const facts = (f: Partial<SessionFacts>): SessionFacts => ({
   reads: new Set(),
   writes: new Set(),
   destinations: new Set(),
+  reached: new Set(),
   tools: new Set(),
   execs: 10,
   writeCount: 5,
@@ -28,6 +29,7 @@ test('a new destination inside otherwise familiar work still scores as one', () 
     binaries: new Set(['/usr/bin/git', '/usr/bin/node']),
     writes: new Set(['${workspace}/src/*.ts']),
     destinations: new Set(['registry.npmjs.org:443']),
+    reached: new Set(['registry.npmjs.org:443']),
     tools: new Set(['Bash', 'Edit']),
   });
   const p = learnProfile('dev', [usual, usual, usual]);
@@ -45,4 +47,11 @@ test('a new destination inside otherwise familiar work still scores as one', () 
   assert.ok(homeWrite.score > wsWrite.score, 'a write outside the workspace counts for more');
   const burst = scoreSession(p, facts({ ...usual, execs: 400 }));
   assert.ok(burst.deviations.some((d) => d.kind === 'rate'));
+});
+
+test('a destination only ever refused is not learnt as normal', () => {
+  const tried = facts({ destinations: new Set(['203.0.113.9:4444']) });
+  const p = learnProfile('dev', [tried, tried, tried]);
+  assert.deepEqual(p.destinations, {});
+  assert.ok(scoreSession(p, tried).deviations.some((d) => d.kind === 'destination'));
 });

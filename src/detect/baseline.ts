@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { WardenEvent } from '../pipeline/events.js';
-import { HOME, isEgress, readPath, writtenPath } from './facts.js';
+import { HOME, isCompletedEgress, isEgress, readPath, writtenPath } from './facts.js';
 
 export const ProfileSchema = z.object({
   agent: z.string(),
@@ -30,7 +30,10 @@ export interface SessionFacts {
   binaries: Set<string>;
   reads: Set<string>;
   writes: Set<string>;
+  /** where it tried to reach (refused attempts too) */
   destinations: Set<string>;
+  /** where it did reach: only these become normal for the agent when a baseline is learnt */
+  reached: Set<string>;
   tools: Set<string>;
   execs: number;
   writeCount: number;
@@ -74,6 +77,7 @@ export function factsOf(
     reads: new Set(),
     writes: new Set(),
     destinations: new Set(),
+    reached: new Set(),
     tools: new Set(tools),
     execs: 0,
     writeCount: 0,
@@ -98,6 +102,7 @@ export function factsOf(
       const host = dnsNames.get(e.daddr) ?? names(e.daddr)[0] ?? e.daddr;
       const dest = `${host}:${e.dport}`;
       f.destinations.add(dest);
+      if (isCompletedEgress(e)) f.reached.add(dest);
       f.egress.set(dest, (f.egress.get(dest) ?? 0) + (e.type === 'send' ? e.bytes : 1));
     }
   }
@@ -130,7 +135,7 @@ export function learnProfile(agent: string, sessions: SessionFacts[]): Profile {
     countInto(p.binaries, s.binaries);
     countInto(p.reads, s.reads);
     countInto(p.writes, s.writes);
-    countInto(p.destinations, s.destinations);
+    countInto(p.destinations, s.reached);
     countInto(p.tools, s.tools);
   }
   return p;

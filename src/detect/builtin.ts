@@ -6,6 +6,7 @@ import execWritten from './detectors/exec-written/index.js';
 import instructionPoisoning from './detectors/instruction-poisoning/index.js';
 import monitorTampering from './detectors/monitor-tampering/index.js';
 import persistence from './detectors/persistence/index.js';
+import policyViolation from './detectors/policy-violation/index.js';
 import privilegeEscalation from './detectors/privilege-escalation/index.js';
 import retryLoop from './detectors/retry-loop/index.js';
 import secretExfil from './detectors/secret-exfil/index.js';
@@ -26,4 +27,5 @@ export const BUILTIN_DETECTORS: DetectorFactory[] = [
   execWritten,
   instructionPoisoning,
   retryLoop,
+  policyViolation,
 ];

@@ -66,11 +66,11 @@ function outlived(s: Session, isRuntime: (pid: number) => boolean): NewAlert[] {
 export function reviewSession(store: Store, s: Session, isRuntime: (pid: number) => boolean = () => false): NewAlert[] {
   const lingering = outlived(s, isRuntime);
   if (!s.agent) return lingering;
+  /* no baseline yet (a new agent): no deviation to score, but egress adds up from its first session */
   const profile = store.baselines.get(s.agent);
-  if (!profile) return lingering;
   const facts = sessionFacts(store, s);
-  const { score, deviations } = scoreSession(profile, facts);
   const out: NewAlert[] = [...lingering];
+  const { score, deviations } = profile ? scoreSession(profile, facts) : { score: 0, deviations: [] };
   if (score >= DEVIATION_ALERT) {
     out.push({
       detector: 'baseline.deviation',
@@ -98,7 +98,7 @@ export function reviewSession(store: Store, s: Session, isRuntime: (pid: number)
     }
   }
   for (const [dest, amount] of facts.egress) {
-    if (profile.destinations[dest]) continue;
+    if (profile?.destinations[dest]) continue;
     const key = `egress:${dest}`;
     const acc = store.baselines.add(s.agent, key, amount);
     if (acc.total >= SLOW_BURN_EGRESS && amount < SLOW_BURN_EGRESS && !acc.alerted) {
@@ -106,7 +106,7 @@ export function reviewSession(store: Store, s: Session, isRuntime: (pid: number)
       out.push({
         detector: 'slow-burn',
         severity: 'high',
-        message: `egress to ${dest}, outside ${s.agent}'s baseline, adds up to ${acc.total} over ${acc.sessions} sessions (this one: ${amount})`,
+        message: `egress to ${dest}, ${profile ? `outside ${s.agent}'s baseline` : `never a destination of ${s.agent}`}, adds up to ${acc.total} over ${acc.sessions} sessions (this one: ${amount})`,
         toolCallId: null,
         eventIds: [],
         data: { key, total: acc.total, sessions: acc.sessions },

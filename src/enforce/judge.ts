@@ -20,9 +20,10 @@ const BY_MOUNT = new Set([-30, -16, -18]);
 const resultOf = (e: WardenEvent): number => ('result' in e && typeof e.result === 'number' ? e.result : 0);
 
 /* failed by itself (ENOENT, ECONNREFUSED): it did not happen, and nothing had to stop it (ESRCH is the PID namespace's) */
-const failedByItself = (e: WardenEvent): boolean => {
+export const failedByItself = (e: WardenEvent): boolean => {
   const result = resultOf(e);
-  return result < 0 && !REFUSED.has(result) && result !== -3;
+  /* EINPROGRESS: a connect under way, not failed */
+  return result < 0 && !REFUSED.has(result) && result !== -3 && result !== -115;
 };
 
 /**
@@ -245,8 +246,9 @@ export class Judge {
     const base = { rule: d.rule, reason: d.reason, policy: this.policy.name };
     const mechanism = mechanismOf(d.rule, e);
     if (d.verdict === 'allowed') return { ...base, verdict: 'allowed', mechanism };
-    if (this.policy.mode === 'audit') return { ...base, verdict: 'would-deny', mechanism: 'audit' };
+    /* failed by itself (ENOENT): nothing happened that a policy had to stop, in audit mode as in enforce */
     if (failedByItself(e)) return undefined;
+    if (this.policy.mode === 'audit') return { ...base, verdict: 'would-deny', mechanism: 'audit' };
     const refused = REFUSED.has(resultOf(e));
     if (refused && this.active.has(mechanism)) return { ...base, verdict: 'denied', mechanism };
     const path = 'path' in e && typeof e.path === 'string' ? e.path : e.type === 'exec' ? e.exe : '';

@@ -5,7 +5,7 @@
  */
 import type { WardenEvent } from '../../../pipeline/events.js';
 import type { Detector } from '../../detector.js';
-import { HOME, isEgress, readPath } from '../../facts.js';
+import { HOME, isCompletedEgress, isEgress, readPath } from '../../facts.js';
 
 const SECRET = new RegExp(
   [
@@ -25,14 +25,44 @@ const ENCODED_LABEL = /(^|\.)([a-z0-9+/=_-]{32,})\./i;
 
 export default function secretExfil(): Detector {
   let secretRead: WardenEvent | undefined;
+  /* outside connections still open, by the pid that made them: a channel ready before any secret */
+  const held = new Map<number, WardenEvent & { type: 'connect' }>();
+  const parentOf = new Map<number, number>();
+  /** A connection the reader, or a process it descends from (whose sockets it inherits), holds open. */
+  const channelOf = (pid: number): (WardenEvent & { type: 'connect' }) | undefined => {
+    let p: number | undefined = pid;
+    for (let depth = 0; p !== undefined && depth < 64; depth++) {
+      const c = held.get(p);
+      if (c) return c;
+      p = parentOf.get(p);
+    }
+    return undefined;
+  };
   return {
     id: 'secret-exfil',
     severity: 'critical',
     tags: ['exfiltration'],
-    description: 'a credential or .env file read, then a connection, datagram or encoded DNS name leaving the machine',
+    description:
+      'a credential or .env file read, then a connection, datagram or encoded DNS name leaving the machine; or read while a connection out is held open',
     event(e) {
+      parentOf.set(e.pid, e.ppid);
+      if (e.type === 'exit') held.delete(e.pid);
+      if (e.type === 'connect' && isCompletedEgress(e) && e.dport !== 53) held.set(e.pid, e);
       const read = readPath(e);
-      if (read && SECRET.test(read) && !read.endsWith('.pub') && !PUBLIC_CERT.test(read)) secretRead ??= e;
+      const secret = read !== undefined && SECRET.test(read) && !read.endsWith('.pub') && !PUBLIC_CERT.test(read);
+      if (secret) secretRead ??= e;
+      const channel = secret ? channelOf(e.pid) : undefined;
+      if (channel && read) {
+        /* connected first, read after: no egress event follows (a write on a connected socket is not traced) */
+        return [
+          {
+            message: `${read} was read by ${e.comm} (pid ${e.pid}) while ${channel.comm} (pid ${channel.pid}) held a connection to ${channel.daddr}:${channel.dport}, opened before it: the secret can leave over it unseen`,
+            events: [channel, e],
+            key: `${channel.daddr}:${channel.dport}`,
+            data: { secret: read, destination: `${channel.daddr}:${channel.dport}` },
+          },
+        ];
+      }
       if (e.type === 'dns' && ENCODED_LABEL.test(e.name)) {
         const first = secretRead;
         return [
