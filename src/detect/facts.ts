@@ -42,3 +42,11 @@ export function program(e: Extract<WardenEvent, { type: 'exec' }>): string {
 }
 
 export const base = (p: string): string => p.split('/').pop() ?? p;
+
+/**
+ * Inside an installed dependency tree (a venv's or the system's site-packages, node_modules, a
+ * vendored copy): the package manager's bytes, not the project's tests or code. pip's vendored
+ * auth.py in a new venv is no backdoor, and removing the venv is no test tampering.
+ */
+const DEPENDENCY_TREE = /\/(node_modules|site-packages|dist-packages|__pycache__|\.tox|\.nox)\//;
+export const inDependencyTree = (path: string): boolean => DEPENDENCY_TREE.test(path);

@@ -3,9 +3,15 @@
  * hooks, CI workflows, package install scripts, auth code.
  */
 import type { Detector } from '../../detector.js';
-import { base, writtenPath } from '../../facts.js';
+import { base, inDependencyTree, writtenPath } from '../../facts.js';
 
-const PLACES: Array<{ what: string; re: RegExp; severity?: 'critical' | 'high' | 'medium' }> = [
+const PLACES: Array<{
+  what: string;
+  re: RegExp;
+  severity?: 'critical' | 'high' | 'medium';
+  /** the project's own code only: the same names fill installed packages */
+  projectOnly?: boolean;
+}> = [
   { what: 'SSH authorized keys', re: /\/\.ssh\/(authorized_keys2?|config|rc)$/, severity: 'critical' },
   {
     what: 'a shell start-up file',
@@ -20,11 +26,13 @@ const PLACES: Array<{ what: string; re: RegExp; severity?: 'critical' | 'high' |
     what: 'a package install script',
     re: /\/(setup\.py|setup\.cfg|build\.rs|\.npmrc|install\.sh|postinstall\.[cm]?js)$/,
     severity: 'medium',
+    projectOnly: true,
   },
   {
     what: 'authentication code',
     re: /\/[^/]*(auth|login|passw(or)?d|session|token|permission|acl)[^/]*\.(ts|js|py|go|rb|java|rs|php)$/i,
     severity: 'medium',
+    projectOnly: true,
   },
   {
     what: 'the system sudoers or PAM configuration',
@@ -42,7 +50,7 @@ export default function backdoorWrite(): Detector {
     event(e) {
       const path = writtenPath(e);
       if (!path || base(path).startsWith('.#')) return undefined;
-      const hit = PLACES.find((p) => p.re.test(path));
+      const hit = PLACES.find((p) => p.re.test(path) && !(p.projectOnly && inDependencyTree(path)));
       if (!hit) return undefined;
       return [
         {
