@@ -4,18 +4,16 @@
  * Refused or not, the attempt is the finding: an agent doing its work never
  * reaches for what its policy walls off. One alert per rule and process, so
  * a retry loop is one alert. A refusal for Warden's own lack of time (the
- * gate's deadline) is no attempt of the agent's.
+ * gate's deadline) is no attempt of the agent's; tampering with Warden itself
+ * is monitor-tampering's alert, not a second one here.
  */
 import type { Decision, WardenEvent } from '../../../pipeline/events.js';
 import type { Detector, Pathway, Severity } from '../../detector.js';
 import { failedByItself } from '../../../enforce/judge.js';
 import { GATE_DEADLINE_RULE } from '../../../enforce/session-enforcer.js';
 
-/* a process's own entries in /proc (a runtime naming its threads): refused, but nothing of Warden's */
-const ownProc = (e: WardenEvent): boolean => {
-  const m = 'path' in e && typeof e.path === 'string' ? /^\/proc\/(self|thread-self|\d+)\/(?!fd\/)/.exec(e.path) : null;
-  return m !== null && (m[1] === 'self' || m[1] === 'thread-self' || Number(m[1]) === e.pid);
-};
+/* what monitor-tampering alerts on, with its own exceptions (a runtime naming its threads) */
+const SELF_RULE = 'warden.self-protection';
 
 interface Family {
   severity: Severity;
@@ -27,8 +25,6 @@ interface Family {
 /* by the rule that spoke: credentials and Warden itself first, then where the agent reached */
 function familyOf(d: Decision): Family {
   const r = d.rule;
-  if (r === 'warden.self-protection')
-    return { severity: 'critical', tags: ['monitor-tampering'], noun: 'tampering with Warden' };
   if (r.startsWith('files.denyRead'))
     return { severity: 'high', tags: ['exfiltration'], noun: 'a read of a file the policy keeps secret' };
   if (r.startsWith('files.denyWrite') || r.startsWith('files.allowWrite'))
@@ -64,20 +60,21 @@ export default function policyViolation(): Detector {
   return {
     id: 'policy.violation',
     severity: 'high',
-    tags: ['exfiltration', 'monitor-tampering', 'untrusted-execution'],
+    tags: ['exfiltration', 'backdoor', 'untrusted-execution'],
     description:
       'an action the policy forbids, attempted (refused, or in audit mode let through): one alert per rule and process',
     event(e) {
       const d = e.decision;
-      if (!d || (d.verdict !== 'denied' && d.verdict !== 'would-deny') || d.rule === GATE_DEADLINE_RULE)
-        return undefined;
+      if (!d || (d.verdict !== 'denied' && d.verdict !== 'would-deny')) return undefined;
+      if (d.rule === GATE_DEADLINE_RULE || d.rule === SELF_RULE) return undefined;
       /* a lookup of a forbidden name reaches nothing (agent CLIs look up their telemetry hosts): the
-       * connect that would follow is the attempt; an encoded name is secret-exfil's */
-      if (e.type === 'dns' || failedByItself(e) || ownProc(e)) return undefined;
+       * connect that would follow is the attempt; an encoded name is secret-exfil's. A call that failed
+       * by itself gets no decision today; traces recorded by an older judge still carry one */
+      if (e.type === 'dns' || failedByItself(e)) return undefined;
       const f = familyOf(d);
       const held =
         d.verdict === 'denied'
-          ? `refused by ${d.mechanism ?? 'the kernel'}`
+          ? `refused by ${d.mechanism}`
           : `not stopped (${d.mechanism === 'audit' ? 'audit mode' : 'nothing enforced it'})`;
       return [
         {

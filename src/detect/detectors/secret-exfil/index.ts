@@ -45,23 +45,24 @@ export default function secretExfil(): Detector {
     description:
       'a credential or .env file read, then a connection, datagram or encoded DNS name leaving the machine; or read while a connection out is held open',
     event(e) {
-      parentOf.set(e.pid, e.ppid);
+      /* the forker is whose sockets a child holds, whoever its parent is later */
+      if (e.type === 'fork') parentOf.set(e.childPid, e.pid);
       if (e.type === 'exit') held.delete(e.pid);
       if (e.type === 'connect' && isCompletedEgress(e) && e.dport !== 53) held.set(e.pid, e);
       const read = readPath(e);
-      const secret = read !== undefined && SECRET.test(read) && !read.endsWith('.pub') && !PUBLIC_CERT.test(read);
-      if (secret) secretRead ??= e;
-      const channel = secret ? channelOf(e.pid) : undefined;
-      if (channel && read) {
+      if (read && SECRET.test(read) && !read.endsWith('.pub') && !PUBLIC_CERT.test(read)) {
+        secretRead ??= e;
+        const channel = channelOf(e.pid);
         /* connected first, read after: no egress event follows (a write on a connected socket is not traced) */
-        return [
-          {
-            message: `${read} was read by ${e.comm} (pid ${e.pid}) while ${channel.comm} (pid ${channel.pid}) held a connection to ${channel.daddr}:${channel.dport}, opened before it: the secret can leave over it unseen`,
-            events: [channel, e],
-            key: `${channel.daddr}:${channel.dport}`,
-            data: { secret: read, destination: `${channel.daddr}:${channel.dport}` },
-          },
-        ];
+        if (channel)
+          return [
+            {
+              message: `${read} was read by ${e.comm} (pid ${e.pid}) while ${channel.comm} (pid ${channel.pid}) held a connection to ${channel.daddr}:${channel.dport}, opened before it: the secret can leave over it unseen`,
+              events: [channel, e],
+              key: `${channel.daddr}:${channel.dport}`,
+              data: { secret: read, destination: `${channel.daddr}:${channel.dport}` },
+            },
+          ];
       }
       if (e.type === 'dns' && ENCODED_LABEL.test(e.name)) {
         const first = secretRead;
