@@ -389,6 +389,7 @@ class SessionRun {
       rootPid: null,
       agent: this.opts.agent ?? basename(this.opts.command[0] ?? 'agent'),
       owner: processIdentity(),
+      proxyPort: this.proxyPort,
     });
     const floor = this.opts.enforcement ? this.writeFloor(this.opts.enforcement.policy) : undefined;
     this.recordPolicy();

@@ -282,20 +282,33 @@ sessionOptions(program.command('record-trace'))
       workspace?: string;
       out: string;
     }) => {
-      const { traceOf } = await import('../detect/corpus.js');
+      const { traceOf, writtenFiles } = await import('../detect/corpus.js');
       const { writeFileSync } = await import('node:fs');
+      const { homedir } = await import('node:os');
       const { gzipSync } = await import('node:zlib');
       if (o.label !== 'benign' && o.label !== 'attack') throw new UsageError('--label is benign or attack');
       withStore((store) => {
         const s = pickSession(store, o);
         const root = store.processesOf(s.id).find((p) => p.pid === s.rootPid);
-        const trace = traceOf(store.eventsOf(s.id), {
+        const events = store.eventsOf(s.id);
+        const trace = traceOf(events, {
           label: o.label as 'benign' | 'attack',
           agent: o.agent ?? null,
           description: o.description,
           expect: o.expect.split(',').filter(Boolean),
           workspace: o.workspace ? resolve(o.workspace) : null,
           wardenPids: root ? [root.ppid] : [],
+          runtimePorts: s.proxyPort ? [s.proxyPort] : [],
+          toolCalls: store.app.toolCallsOf(s.id).map((c) => ({
+            id: c.id,
+            name: c.name,
+            input: c.input,
+            sources: c.sources,
+            startedUs: c.startedUs,
+            endedUs: c.endedUs,
+          })),
+          files: writtenFiles(events),
+          home: homedir(),
         });
         const text = JSON.stringify(trace) + '\n';
         writeFileSync(o.out, o.out.endsWith('.gz') ? gzipSync(text) : text);

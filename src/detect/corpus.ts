@@ -11,6 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { EventSchema, type WardenEvent } from '../pipeline/events.js';
 import { openFlagNames } from '../pipeline/names.js';
+import { writtenPath } from './facts.js';
 
 export const TraceSchema = z.object({
   label: z.enum(['benign', 'attack']),
@@ -21,8 +22,26 @@ export const TraceSchema = z.object({
   workspace: z.string().nullable().default(null),
   files: z.record(z.string(), z.string()).default({}).describe('file contents as detectors would read them'),
   wardenPids: z.array(z.number().int()).default([1]).describe("Warden's own pids while the session ran"),
+  runtimePorts: z
+    .array(z.number().int())
+    .default([])
+    .describe("loopback ports of the session's LLM proxy: the agent's own model traffic"),
+  toolCalls: z
+    .array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        input: z.unknown(),
+        sources: z.array(z.enum(['llm', 'hook', 'mcp'])).default(['llm']),
+        startedUs: z.number().int(),
+        endedUs: z.number().int().nullable(),
+      }),
+    )
+    .default([])
+    .describe('the tool calls the agent made, so a replay can attribute the events afresh'),
   events: z.array(z.record(z.string(), z.unknown())),
 });
+export type TraceToolCall = z.infer<typeof TraceSchema>['toolCalls'][number];
 
 export interface Trace {
   name: string;
@@ -34,6 +53,8 @@ export interface Trace {
   workspace: string | null;
   files: Map<string, string>;
   wardenPids: number[];
+  runtimePorts: number[];
+  toolCalls: TraceToolCall[];
   events: WardenEvent[];
 }
 
@@ -55,8 +76,23 @@ const SYSCALL: Record<string, string> = {
 const FLAGS: Record<string, number> = { r: 0, w: 0o1101, a: 0o2101, rw: 0o102 };
 
 const home = homedir();
+/* Recorded traces name the home directory they ran in as HOME_MARK, anywhere in a string (argv
+ * too); authored ones write a leading ~. Both become this machine's home, as the detectors know it. */
+const HOME_MARK = '{{home}}';
 const tilde = (v: unknown): unknown =>
-  typeof v === 'string' ? v.replace(/^~(?=\/|$)/, home) : Array.isArray(v) ? v.map(tilde) : v;
+  typeof v === 'string'
+    ? v.replace(/^~(?=\/|$)/, home).replaceAll(HOME_MARK, home)
+    : Array.isArray(v)
+      ? v.map(tilde)
+      : v;
+/** `v` with every mention of `dir` (a home directory) as HOME_MARK, for a trace that loads on any machine. */
+function marked(v: unknown, dir: string): unknown {
+  if (typeof v === 'string') return v === dir ? HOME_MARK : v.replaceAll(`${dir}/`, `${HOME_MARK}/`);
+  if (Array.isArray(v)) return v.map((x) => marked(x, dir));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [marked(k, dir) as string, marked(x, dir)]));
+  return v;
+}
 
 /** One terse event -> a full event. Recorded traces are already full and pass through. */
 function expand(
@@ -126,6 +162,8 @@ export function loadTrace(file: string, root: string): Trace {
     workspace: t.workspace === null ? null : String(tilde(t.workspace)),
     files: new Map(Object.entries(t.files).map(([k, v]) => [String(tilde(k)), v])),
     wardenPids: t.wardenPids,
+    runtimePorts: t.runtimePorts,
+    toolCalls: t.toolCalls.map((c) => ({ ...c, input: tilde(c.input) })),
     events: t.events.map((raw, i) => {
       try {
         return expand(raw, i, name, t0, execs);
@@ -136,7 +174,7 @@ export function loadTrace(file: string, root: string): Trace {
   };
 }
 
-/** A stored session as a recorded trace (full events; Warden's pid from the session's launch). */
+/** A stored session as a recorded trace: full events, its tool calls, the files it left written. */
 export function traceOf(
   events: WardenEvent[],
   opts: {
@@ -146,21 +184,48 @@ export function traceOf(
     expect: string[];
     workspace: string | null;
     wardenPids: number[];
+    runtimePorts: number[];
+    toolCalls: TraceToolCall[];
+    files: Record<string, string>;
+    /** the home directory the session ran with: written as HOME_MARK */
+    home: string;
   },
 ): z.input<typeof TraceSchema> {
+  const h = opts.home.replace(/\/+$/, '');
+  const mark = <T>(v: T): T => (h ? (marked(v, h) as T) : v);
   return {
     label: opts.label,
     source: 'recorded',
     agent: opts.agent,
     description: opts.description,
     expect: opts.expect,
-    workspace: opts.workspace,
+    workspace: mark(opts.workspace),
     wardenPids: opts.wardenPids,
+    runtimePorts: opts.runtimePorts,
+    toolCalls: mark(opts.toolCalls),
+    files: mark(opts.files),
     events: events.map((e) => {
-      const { id: _id, ...rest } = e;
-      return rest;
+      /* the live session's attribution is not kept: a replay attributes afresh */
+      const { id: _id, attribution: _a, toolCallId: _t, ...rest } = e;
+      return mark(rest);
     }),
   };
+}
+
+/** What the files a session wrote hold now (small regular files only): detectors that judge content read them. */
+export function writtenFiles(events: WardenEvent[], maxBytes = 64 << 10, maxFiles = 300): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of events) {
+    const p = writtenPath(e);
+    if (!p || p in out || Object.keys(out).length >= maxFiles) continue;
+    try {
+      const st = statSync(p);
+      if (st.isFile() && st.size <= maxBytes) out[p] = readFileSync(p, 'utf8');
+    } catch {
+      /* gone since, or unreadable: the detector will not find it either */
+    }
+  }
+  return out;
 }
 
 export function loadCorpus(dir: string): Trace[] {

@@ -1,12 +1,29 @@
 /**
- * `warden eval`: every detector over the labeled corpus. Per detector:
- * recall on the attacks that should set it off, precision over everything it
- * fired on, and its false-positive rate on benign sessions.
+ * `warden eval`: everything that alerts, over the labeled corpus. Each trace
+ * is replayed as a live session is run: its tool calls opened and closed at
+ * their times, each event attributed afresh by the correlator (whose findings
+ * are alerts), then judged by every detector. Scored per detector (recall,
+ * precision, false-positive rate), per agent CLI (false alerts per benign
+ * session by severity, recall, alerts that name their tool call) and per
+ * pathway; the baseline's anomaly score by its AUC.
  */
-import type { DetectorContext, DetectorFactory } from './detector.js';
+import type { ToolCall } from '../applayer/records.js';
+import { Correlator } from '../pipeline/correlate.js';
+import type { WardenEvent } from '../pipeline/events.js';
+import type { DetectorContext, DetectorFactory, Severity } from './detector.js';
 import { DetectionEngine } from './engine.js';
 import type { Trace } from './corpus.js';
 import { factsOf, learnProfile, scoreSession, type SessionFacts } from './baseline.js';
+
+/** The correlator's findings, scored alongside the detectors. */
+export const CORRELATOR_FINDINGS = ['undeclared-action', 'intent-mismatch'];
+
+export interface ReplayedAlert {
+  detector: string;
+  severity: Severity;
+  message: string;
+  toolCallId: string | null;
+}
 
 export interface DetectorScore {
   detector: string;
@@ -21,6 +38,36 @@ export interface DetectorScore {
   fpr: number | null;
 }
 
+export interface AgentScore {
+  agent: string;
+  benign: number;
+  /** alerts on benign sessions, by severity: medium and above, and low */
+  falseSerious: number;
+  falseLow: number;
+  falsePerSession: number | null;
+  attacks: number;
+  detected: number;
+  recall: number | null;
+  /** of the expected alerts on its attacks, the share that name the tool call behind them */
+  namedToolCall: number | null;
+}
+
+export interface PathwayScore {
+  pathway: string;
+  attacks: number;
+  detected: number;
+  recall: number | null;
+}
+
+export interface TraceResult {
+  trace: string;
+  label: string;
+  agent: string | null;
+  expect: string[];
+  fired: string[];
+  alerts: ReplayedAlert[];
+}
+
 export interface EvalResult {
   /** how well the baseline anomaly score ranks attacks above benign sessions (0.5: chance); null without both */
   baselineAuc: number | null;
@@ -29,25 +76,59 @@ export interface EvalResult {
   attacks: number;
   benign: number;
   scores: DetectorScore[];
+  agents: AgentScore[];
+  pathways: PathwayScore[];
   /** what fired on each trace, for reading mistakes */
-  fired: Array<{ trace: string; label: string; expect: string[]; fired: string[] }>;
+  fired: TraceResult[];
 }
 
-export function firedOn(trace: Trace, factories: DetectorFactory[]): string[] {
+const SERIOUS: Severity[] = ['medium', 'high', 'critical'];
+
+function toolCall(trace: Trace, c: Trace['toolCalls'][number]): ToolCall {
+  return { ...c, sessionId: trace.name, turn: null, result: null, decision: null };
+}
+
+/** Every alert the trace raises when replayed through the correlator and the detectors, in order. */
+export function replay(trace: Trace, factories: DetectorFactory[]): ReplayedAlert[] {
   const ctx: DetectorContext = {
     wardenPids: () => trace.wardenPids,
     wardenPaths: ['/opt/warden', '/var/lib/warden'],
     workspace: trace.workspace,
     readFile: (p) => trace.files.get(p),
   };
+  const names = new Map<string, Set<string>>();
+  const correlator = new Correlator({ namesOf: (addr) => [...(names.get(addr) ?? [])] });
+  for (const port of trace.runtimePorts) correlator.runtimePorts.add(port);
   const engine = new DetectionEngine(factories, ctx);
-  const fired = new Set<string>();
-  engine.onDetection = (d) => fired.add(d.detector);
-  for (const e of trace.events) {
+  const alerts: ReplayedAlert[] = [];
+  const keep = (a: ReplayedAlert): void => void alerts.push(a);
+  correlator.onFinding = (f) => keep(f);
+  engine.onDetection = (d) => keep(d);
+  /* the calls' opening and closing, in time, between the events they came between */
+  const marks = trace.toolCalls
+    .flatMap((c) => {
+      const call = toolCall(trace, c);
+      const opened = { t: c.startedUs, at: () => correlator.started(call) };
+      return c.endedUs === null ? [opened] : [opened, { t: c.endedUs, at: () => correlator.ended(call) }];
+    })
+    .sort((a, b) => a.t - b.t);
+  let next = 0;
+  for (const original of trace.events) {
+    while (next < marks.length && (marks[next]?.t ?? Infinity) <= original.timeUs) marks[next++]?.at();
+    const e = structuredClone(original) as WardenEvent;
+    if (e.type === 'dns')
+      for (const a of e.answers) names.set(a, (names.get(a) ?? new Set()).add(e.name.replace(/\.$/, '')));
+    correlator.handle(e);
     engine.handle(e);
+    correlator.flush();
     engine.flush();
   }
-  return [...fired].sort();
+  return alerts;
+}
+
+/** The ids of what alerted on the trace (detectors and correlator findings), sorted. */
+export function firedOn(trace: Trace, factories: DetectorFactory[]): string[] {
+  return [...new Set(replay(trace, factories).map((a) => a.detector))].sort();
 }
 
 const ratio = (a: number, b: number): number | null => (b === 0 ? null : a / b);
@@ -55,12 +136,21 @@ const ratio = (a: number, b: number): number | null => (b === 0 ? null : a / b);
 /**
  * The baseline's anomaly score, per agent with recorded benign sessions: each
  * benign session of the agent against a baseline of its other sessions (leave
- * one out), each attack against a baseline of all of them. AUC is how often an
- * attack outscores a benign session (0.5: chance), over every such agent.
+ * one out), each attack of the same agent (or, unnamed, any attack) against a
+ * baseline of all of them. AUC is how often an attack outscores a benign
+ * session (0.5: chance), over every such agent.
  */
 export function baselineAuc(corpus: Trace[]): { auc: number | null; scores: EvalResult['baselineScores'] } {
-  const facts = new Map(corpus.map((t) => [t.name, factsOf(t.events, [], t.workspace)]));
-  const attacks = corpus.filter((t) => t.label === 'attack');
+  const facts = new Map(
+    corpus.map((t) => [
+      t.name,
+      factsOf(
+        t.events,
+        t.toolCalls.map((c) => c.name),
+        t.workspace,
+      ),
+    ]),
+  );
   const agents = [...new Set(corpus.flatMap((t) => (t.label === 'benign' && t.agent ? [t.agent] : [])))];
   const scores: EvalResult['baselineScores'] = [];
   let wins = 0;
@@ -68,6 +158,7 @@ export function baselineAuc(corpus: Trace[]): { auc: number | null; scores: Eval
   for (const agent of agents) {
     const benign = corpus.filter((t) => t.label === 'benign' && t.agent === agent);
     if (benign.length < 3) continue;
+    const attacks = corpus.filter((t) => t.label === 'attack' && (t.agent === null || t.agent === agent));
     const profile = (without: string | null) =>
       learnProfile(
         agent,
@@ -91,22 +182,11 @@ export function baselineAuc(corpus: Trace[]): { auc: number | null; scores: Eval
   return { auc: pairs ? wins / pairs : null, scores };
 }
 
-export function evaluate(
-  corpus: Trace[],
-  factories: DetectorFactory[],
-  onProgress: (n: number, total: number) => void = () => undefined,
-): EvalResult {
-  const ids = new DetectionEngine(factories, {
-    wardenPids: () => [],
-    wardenPaths: [],
-    workspace: null,
-    readFile: () => undefined,
-  }).ids;
-  const fired = corpus.map((t, i) => {
-    onProgress(i + 1, corpus.length);
-    return { trace: t.name, label: t.label, expect: t.expect, fired: firedOn(t, factories) };
-  });
-  const scores = ids.map((id): DetectorScore => {
+const detected = (f: TraceResult): boolean => f.expect.length > 0 && f.expect.every((id) => f.fired.includes(id));
+
+function detectorScores(ids: string[], fired: TraceResult[]): DetectorScore[] {
+  const benign = fired.filter((f) => f.label === 'benign').length;
+  return ids.map((id): DetectorScore => {
     let tp = 0;
     let fn = 0;
     let fp = 0;
@@ -116,12 +196,11 @@ export function evaluate(
       const hit = f.fired.includes(id);
       if (expected && hit) tp++;
       else if (expected) fn++;
-      else if (hit) {
+      else if (hit && f.label === 'benign') {
         fp++;
-        if (f.label === 'benign') benignFp++;
-      }
+        benignFp++;
+      } else if (hit && !f.expect.length) fp++;
     }
-    const benign = fired.filter((f) => f.label === 'benign').length;
     return {
       detector: id,
       attacks: tp + fn,
@@ -135,6 +214,53 @@ export function evaluate(
       fpr: ratio(benignFp, benign),
     };
   });
+}
+
+function agentScores(fired: TraceResult[]): AgentScore[] {
+  const agents = [...new Set(fired.map((f) => f.agent ?? 'authored'))].sort();
+  return agents.map((agent): AgentScore => {
+    const mine = fired.filter((f) => (f.agent ?? 'authored') === agent);
+    const benign = mine.filter((f) => f.label === 'benign');
+    const attacks = mine.filter((f) => f.label === 'attack');
+    const falseAlerts = benign.flatMap((f) => f.alerts);
+    const falseSerious = falseAlerts.filter((a) => SERIOUS.includes(a.severity)).length;
+    const expected = attacks.flatMap((f) => f.alerts.filter((a) => f.expect.includes(a.detector)));
+    return {
+      agent,
+      benign: benign.length,
+      falseSerious,
+      falseLow: falseAlerts.length - falseSerious,
+      falsePerSession: ratio(falseAlerts.length, benign.length),
+      attacks: attacks.length,
+      detected: attacks.filter(detected).length,
+      recall: ratio(attacks.filter(detected).length, attacks.length),
+      namedToolCall: ratio(expected.filter((a) => a.toolCallId !== null).length, expected.length),
+    };
+  });
+}
+
+function pathwayScores(fired: TraceResult[]): PathwayScore[] {
+  const attacks = fired.filter((f) => f.label === 'attack' && f.expect.length);
+  const pathways = [...new Set(attacks.map((f) => f.expect[0] as string))].sort();
+  return pathways.map((pathway) => {
+    const mine = attacks.filter((f) => f.expect[0] === pathway);
+    const n = mine.filter(detected).length;
+    return { pathway, attacks: mine.length, detected: n, recall: ratio(n, mine.length) };
+  });
+}
+
+export function evaluate(
+  corpus: Trace[],
+  factories: DetectorFactory[],
+  onProgress: (n: number, total: number) => void = () => undefined,
+): EvalResult {
+  const ids = [...factories.map((f) => f().id), ...CORRELATOR_FINDINGS];
+  const fired = corpus.map((t, i): TraceResult => {
+    onProgress(i + 1, corpus.length);
+    const alerts = replay(t, factories);
+    const ids = [...new Set(alerts.map((a) => a.detector))].sort();
+    return { trace: t.name, label: t.label, agent: t.agent, expect: t.expect, fired: ids, alerts };
+  });
   const { auc, scores: baselineScores } = baselineAuc(corpus);
   return {
     baselineAuc: auc,
@@ -142,7 +268,9 @@ export function evaluate(
     traces: corpus.length,
     attacks: corpus.filter((t) => t.label === 'attack').length,
     benign: corpus.filter((t) => t.label === 'benign').length,
-    scores,
+    scores: detectorScores(ids, fired),
+    agents: agentScores(fired),
+    pathways: pathwayScores(fired),
     fired,
   };
 }

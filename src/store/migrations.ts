@@ -139,4 +139,11 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       ALTER TABLE sessions ADD COLUMN owner TEXT;     -- boot id/pid/start ticks of its warden run or daemon
     `,
   },
+  {
+    version: 7,
+    name: "sessions: the LLM proxy's port, where the agent's own model traffic goes (a replay needs it)",
+    sql: `
+      ALTER TABLE sessions ADD COLUMN proxy_port INTEGER;
+    `,
+  },
 ];

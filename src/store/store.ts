@@ -36,6 +36,7 @@ export const SessionSchema = z.object({
     .string()
     .nullable()
     .describe('the process that keeps the session (boot/pid/start); null: none does (released unwatched)'),
+  proxyPort: z.number().int().nullable().describe("the loopback port of the session's LLM proxy"),
   lingering: z
     .array(z.object({ pid: z.number().int(), comm: z.string(), argv: z.array(z.string()), action: z.string() }))
     .nullable(),
@@ -66,6 +67,7 @@ function sessionFromRow(r: Row): Session {
     policy: (r.policy as string | null) ?? null,
     agent: (r.agent as string | null) ?? null,
     owner: (r.owner as string | null) ?? null,
+    proxyPort: (r.proxy_port as number | null) ?? null,
     mechanisms: r.mechanisms ? JSON.parse(String(r.mechanisms)) : null,
   });
 }
@@ -161,12 +163,13 @@ export class Store {
       | 'mechanisms'
       | 'agent'
       | 'owner'
-    > & { agent?: string | null; owner?: string | null },
+      | 'proxyPort'
+    > & { agent?: string | null; owner?: string | null; proxyPort?: number | null },
   ): void {
     this.db
       .prepare(
-        `INSERT INTO sessions (id, name, command, cwd, cgroup, cgroup_id, status, started_us, root_pid, agent, owner)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO sessions (id, name, command, cwd, cgroup, cgroup_id, status, started_us, root_pid, agent, owner, proxy_port)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         s.id,
@@ -180,6 +183,7 @@ export class Store {
         s.rootPid,
         s.agent ?? null,
         s.owner ?? null,
+        s.proxyPort ?? null,
       );
   }
 
@@ -198,6 +202,7 @@ export class Store {
         | 'policy'
         | 'mechanisms'
         | 'owner'
+        | 'proxyPort'
       >
     >,
   ): void {
@@ -215,6 +220,7 @@ export class Store {
       policy: 'policy',
       mechanisms: 'mechanisms',
       owner: 'owner',
+      proxyPort: 'proxy_port',
     };
     for (const [k, v] of Object.entries(f)) {
       const col = map[k];

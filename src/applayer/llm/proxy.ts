@@ -96,8 +96,12 @@ function route(url: string, up: Upstreams): { provider: Provider; target: URL; p
       return { provider, target: join(base, rest), path: rest.split('?')[0] ?? rest };
     }
   }
-  return { provider: 'anthropic', target: join(up.anthropic, url), path: url.split('?')[0] ?? url };
+  /* Anthropic's API lives under /v1; clients made for a base URL that holds it (the AI SDK's, as in
+   * opencode) send `/messages` to a base without it */
+  const anthropic = ANTHROPIC_BARE.test(url) ? `/v1${url}` : url;
+  return { provider: 'anthropic', target: join(up.anthropic, anthropic), path: anthropic.split('?')[0] ?? anthropic };
 }
+const ANTHROPIC_BARE = /^\/(messages|models|complete)(\/|\?|$)/;
 
 function join(base: string, rest: string): URL {
   const b = new URL(base);
