@@ -31,6 +31,30 @@ export function runEval(dir: string, json: boolean): number {
       ]),
     ]),
   );
+  console.log('\nper agent CLI (false alerts: every alert on a benign session)');
+  console.log(
+    table([
+      ['AGENT', 'BENIGN', 'FALSE >=MEDIUM', 'FALSE LOW', 'PER SESSION', 'ATTACKS', 'DETECTED', 'RECALL', 'NAME TOOL CALL'],
+      ...r.agents.map((a) => [
+        a.agent,
+        String(a.benign),
+        String(a.falseSerious),
+        String(a.falseLow),
+        a.falsePerSession === null ? '-' : a.falsePerSession.toFixed(2),
+        String(a.attacks),
+        String(a.detected),
+        pct(a.recall),
+        pct(a.namedToolCall),
+      ]),
+    ]),
+  );
+  console.log('\nper pathway (an attack is detected when everything it expects alerts)');
+  console.log(
+    table([
+      ['PATHWAY', 'ATTACKS', 'DETECTED', 'RECALL'],
+      ...r.pathways.map((p) => [p.pathway, String(p.attacks), String(p.detected), pct(p.recall)]),
+    ]),
+  );
   console.log(
     r.baselineAuc === null
       ? 'baseline anomaly score AUC: not measurable (needs attack traces and three or more recorded benign sessions of one agent)'
@@ -39,7 +63,10 @@ export function runEval(dir: string, json: boolean): number {
   const misses = r.fired.filter(
     (f) => f.expect.some((id) => !f.fired.includes(id)) || (f.label === 'benign' && f.fired.length),
   );
-  for (const m of misses)
+  for (const m of misses) {
     console.log(`miss: ${m.trace}: expected [${m.expect.join(', ')}], fired [${m.fired.join(', ')}]`);
+    if (m.label === 'benign')
+      for (const a of m.alerts) console.log(`  ${a.severity} ${a.detector}: ${a.message.slice(0, 200)}`);
+  }
   return misses.length ? 1 : 0;
 }

@@ -2,6 +2,7 @@
  * Turns raw sensor frames into attributed events: session, process image,
  * lineage, wall-clock time, names for numbers. One instance per sensor.
  */
+import { readlinkSync } from 'node:fs';
 import type { RawEvent } from '../sensor/wire.js';
 import { Flag } from '../sensor/layout.js';
 import type { CommonSchema, ProcessRecord, WardenEvent } from './events.js';
@@ -184,8 +185,33 @@ function withFields<T extends object>(common: Common, fields: T): Common & T {
   return Object.assign(common, fields);
 }
 
+/* a name through a file descriptor: /proc/self/fd/N[/rest], /proc/PID/task/TID/fd/N, /dev/fd/N */
+const FD_PATH = /^\/(?:proc\/(self|thread-self|\d+)(?:\/task\/(\d+))?|dev)\/fd\/(\d+)(\/.*)?$/;
+
+/**
+ * The file a descriptor-relative name means (Claude Code's mkdir of /proc/self/fd/12/x, tar's chmod of
+ * /proc/self/fd/3), read from the process's descriptor table while it still holds it; the name as
+ * given when it does not (closed since, or not a file: a pipe, a socket).
+ */
+export function throughFd(path: string, pid: number, tid: number): string {
+  if (!path.startsWith('/proc/') && !path.startsWith('/dev/fd/')) return path;
+  const m = FD_PATH.exec(path);
+  if (!m) return path;
+  const [, who, task, fd, rest] = m;
+  const owner = who === 'thread-self' ? `${pid}/task/${tid}` : who && who !== 'self' ? who : String(pid);
+  try {
+    const target = readlinkSync(`/proc/${owner}${task ? `/task/${task}` : ''}/fd/${fd}`);
+    if (!target.startsWith('/') || target.endsWith(' (deleted)')) return path;
+    return rest ? `${target.replace(/\/$/, '')}${rest}` : target;
+  } catch {
+    return path;
+  }
+}
+
 function fileEvent(raw: Extract<RawEvent, { kind: 'file' }>, c: Common): WardenEvent {
-  const path = raw.path;
+  const path = throughFd(raw.path, c.pid, c.tid);
+  if (path !== raw.path) raw.requestedPath = raw.path;
+  if (raw.newPath) raw.newPath = throughFd(raw.newPath, c.pid, c.tid);
   const result = raw.result;
   const error = errnoName(raw.result);
   const syscall = raw.syscall;

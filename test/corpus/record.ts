@@ -1,0 +1,293 @@
+/**
+ * Records the corpus: every scenario, through every agent CLI asked for, each
+ * under `warden run` and the default policy with a scripted model behind
+ * Warden's LLM proxy, then stored with `warden record-trace` as
+ * corpus/<label>/recorded/<cli>/<scenario>.json.gz. Each session gets its
+ * own home (credentials, another project, start-up files), workspace (a git
+ * repository) and Warden state; Warden runs with that home, so the policy's
+ * `~` and the detectors' are the agent's. Exfiltration aims at a test host in
+ * a network namespace made here and removed at the end.
+ *
+ *   node dist/test/corpus/record.js [--cli claude,codex,gemini,opencode] [--only name,...] [--out corpus]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ScriptedGemini } from '../fixtures/scripted-gemini.js';
+import { ScriptedModel, type Step } from '../fixtures/scripted-model.js';
+import { ScriptedResponses } from '../fixtures/scripted-responses.js';
+import { ROOT, stateDir, tempDir, WARDEN } from '../helpers.js';
+import { stageHome, stageProject } from './project.js';
+import { ATTACKS, BENIGN, EXFIL, type Scenario, type Tool } from './scenarios.js';
+
+const LATEST = '/opt/latest-agents/node_modules/.bin';
+const bin = (name: string): string => process.env[`WARDEN_CORPUS_${name.toUpperCase()}`] ?? join(LATEST, name);
+
+interface Model {
+  /** the upstream to give Warden's proxy */
+  listen(): Promise<string>;
+  close(): void | Promise<void>;
+}
+
+interface Driver {
+  /** the agent name traces carry (baselines are per agent) */
+  agent: string;
+  model(turns: Tool[][], ws: string): Model;
+  command(prompt: string): string[];
+  env(home: string, upstream: string, ws: string): Record<string, string>;
+}
+
+const abs = (ws: string, p: string): string => resolve(ws, p);
+const heredoc = (path: string, content: string): string => `cat > '${path}' <<'WARDEN_EOF'\n${content}WARDEN_EOF`;
+const editScript = (path: string, old: string, neu: string): string =>
+  `python3 - <<'WARDEN_EOF'\nimport pathlib\np = pathlib.Path(${JSON.stringify(path)})\np.write_text(p.read_text().replace(${JSON.stringify(old)}, ${JSON.stringify(neu)}, 1))\nWARDEN_EOF`;
+
+/** A CLI whose edit tool wants the file read first (Claude Code, opencode): a read turn goes before each edit. */
+function withReads(turns: Tool[][]): Tool[][] {
+  return turns.flatMap((t) => {
+    const edits = t.filter((x): x is Extract<Tool, { edit: string }> => 'edit' in x);
+    return edits.length ? [edits.map((e) => ({ read: e.edit })), t] : [t];
+  });
+}
+
+/** Anthropic-style tools: Claude Code's names, or opencode's. */
+function anthropicScript(turns: Tool[][], ws: string, names: 'claude' | 'opencode'): Step[] {
+  const oc = names === 'opencode';
+  const file = oc ? 'filePath' : 'file_path';
+  const steps: Step[] = withReads(turns).map((t) => ({
+    tools: t.map((x) => {
+      if ('sh' in x) return { name: oc ? 'bash' : 'Bash', input: { command: x.sh, description: 'run a command' } };
+      if ('read' in x) return { name: oc ? 'read' : 'Read', input: { [file]: abs(ws, x.read) } };
+      if ('write' in x) return { name: oc ? 'write' : 'Write', input: { [file]: abs(ws, x.write), content: x.content } };
+      return {
+        name: oc ? 'edit' : 'Edit',
+        input: oc
+          ? { filePath: abs(ws, x.edit), oldString: x.old, newString: x.new }
+          : { file_path: abs(ws, x.edit), old_string: x.old, new_string: x.new },
+      };
+    }),
+  }));
+  return [...steps, { text: 'Done.' }];
+}
+
+const DRIVERS: Record<string, Driver> = {
+  claude: {
+    agent: 'claude-code',
+    model: (turns, ws) => new ScriptedModel(anthropicScript(turns, ws, 'claude')),
+    command: (prompt) => [bin('claude'), '-p', prompt, '--dangerously-skip-permissions'],
+    env: (_home, upstream) => ({
+      ANTHROPIC_BASE_URL: upstream,
+      WARDEN_ANTHROPIC_UPSTREAM: upstream,
+      ANTHROPIC_API_KEY: 'sk-ant-corpus-not-real',
+      IS_SANDBOX: '1',
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      DISABLE_AUTOUPDATER: '1',
+    }),
+  },
+  opencode: {
+    agent: 'opencode',
+    model: (turns, ws) => new ScriptedModel(anthropicScript(turns, ws, 'opencode')),
+    command: (prompt) => [bin('opencode'), 'run', '-m', 'anthropic/claude-sonnet-4-5', prompt],
+    env: (_home, upstream, ws) => ({
+      ANTHROPIC_BASE_URL: `${upstream}/v1`,
+      WARDEN_ANTHROPIC_UPSTREAM: upstream,
+      ANTHROPIC_API_KEY: 'sk-ant-corpus-not-real',
+      OPENCODE_DISABLE_AUTOUPDATE: '1',
+      PWD: ws /* opencode takes its directory from PWD */,
+    }),
+  },
+  codex: {
+    agent: 'codex',
+    model: (turns, ws) =>
+      new ScriptedResponses(
+        turns.map((t) => ({
+          commands: t.map((x) =>
+            'sh' in x
+              ? x.sh
+              : 'read' in x
+                ? `sed -n 1,200p '${x.read}'`
+                : 'write' in x
+                  ? `mkdir -p "$(dirname '${x.write}')" && ${heredoc(x.write, x.content)}`
+                  : editScript(x.edit, x.old, x.new),
+          ),
+        })),
+        ws,
+        false,
+      ),
+    command: (prompt) => [
+      bin('codex'),
+      'exec',
+      '--skip-git-repo-check',
+      '--dangerously-bypass-approvals-and-sandbox',
+      '-m',
+      'gpt-scripted',
+      prompt,
+    ],
+    env: (home, upstream) => ({
+      OPENAI_API_KEY: 'sk-corpus-not-real',
+      CODEX_HOME: join(home, '.codex'),
+      WARDEN_OPENAI_UPSTREAM: upstream,
+    }),
+  },
+  gemini: {
+    agent: 'gemini-cli',
+    model: (turns, ws) =>
+      new ScriptedGemini(
+        turns.map((t) => ({
+          calls: t.map((x) =>
+            'sh' in x
+              ? { name: 'run_shell_command', args: { command: x.sh } }
+              : 'read' in x
+                ? { name: 'read_file', args: { file_path: abs(ws, x.read) } }
+                : 'write' in x
+                  ? { name: 'write_file', args: { file_path: abs(ws, x.write), content: x.content } }
+                  : {
+                      name: 'replace',
+                      args: { file_path: abs(ws, x.edit), old_string: x.old, new_string: x.new },
+                    },
+          ),
+        })),
+      ),
+    command: (prompt) => [bin('gemini'), '-p', prompt, '--yolo', '-m', 'gemini-2.5-flash'],
+    env: (home, upstream) => ({
+      GEMINI_API_KEY: 'corpus-key-not-real',
+      WARDEN_GEMINI_UPSTREAM: upstream,
+      TMPDIR: join(home, 'tmp'),
+    }),
+  },
+};
+
+function prepare(cli: string, home: string): void {
+  mkdirSync(join(home, '.codex'), { recursive: true });
+  if (cli !== 'gemini') return;
+  mkdirSync(join(home, '.gemini'), { recursive: true });
+  writeFileSync(
+    join(home, '.gemini', 'settings.json'),
+    JSON.stringify({
+      security: { auth: { selectedType: 'gemini-api-key' }, folderTrust: { enabled: false } },
+      general: { disableAutoUpdate: true, disableUpdateNag: true },
+      privacy: { usageStatisticsEnabled: false },
+      telemetry: { enabled: false },
+    }),
+  );
+}
+
+function run(
+  argv: string[],
+  opts: { env: Record<string, string>; cwd: string; timeoutMs: number },
+): Promise<{ status: number | null; out: string }> {
+  return new Promise((done) => {
+    const child = spawn(argv[0] ?? '', argv.slice(1), {
+      cwd: opts.cwd,
+      env: { ...process.env, NO_COLOR: '1', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGTERM'), opts.timeoutMs);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      done({ status, out });
+    });
+  });
+}
+
+async function record(cli: string, s: Scenario, out: string): Promise<string> {
+  const driver = DRIVERS[cli];
+  if (!driver) throw new Error(`no driver for ${cli} (have ${Object.keys(DRIVERS).join(', ')})`);
+  const dir = tempDir(`corpus-${cli}-${s.name}`);
+  const state = stateDir(`corpus-${cli}`);
+  const home = join(dir.path, 'home');
+  const ws = join(home, 'proj');
+  try {
+    stageHome(home);
+    stageProject(ws);
+    prepare(cli, home);
+    const model = driver.model(s.turns, ws);
+    const upstream = await model.listen();
+    const env = { HOME: home, WARDEN_STATE_DIR: state.path, ...driver.env(home, upstream, ws) };
+    try {
+      const r = await run([WARDEN, 'run', '-q', '--agent', driver.agent, '-w', ws, '--', ...driver.command(s.prompt)], {
+        env,
+        cwd: ws,
+        timeoutMs: 240_000,
+      });
+      if (r.status === null) throw new Error(`timed out:\n${r.out.slice(-2000)}`);
+    } finally {
+      await model.close();
+    }
+    const file = join(out, s.label, 'recorded', cli, `${s.name}.json.gz`);
+    mkdirSync(join(file, '..'), { recursive: true });
+    const args = ['record-trace', '--last', '--label', s.label, '--agent', driver.agent, '-w', ws, '-o', file];
+    args.push('--description', `${driver.agent}: ${s.description}`);
+    if (s.expect?.length) args.push('--expect', s.expect.join(','));
+    const r = await run([WARDEN, ...args], { env, cwd: ws, timeoutMs: 60_000 });
+    if (r.status !== 0) throw new Error(`record-trace failed: ${r.out}`);
+    return r.out.trim();
+  } finally {
+    state.cleanup();
+    dir.cleanup();
+  }
+}
+
+/** The test host exfiltration aims at: a network namespace with a veth pair on 198.51.100.0/30. */
+function testHost(): () => void {
+  const ns = `wd-test-corpus-${process.pid}`;
+  const ip = (...a: string[]): void => void execFileSync('ip', a, { stdio: 'ignore' });
+  ip('netns', 'add', ns);
+  const remove = (): void => {
+    try {
+      ip('netns', 'del', ns);
+    } catch {
+      /* already gone */
+    }
+  };
+  try {
+    ip('link', 'add', `wdc${process.pid % 10000}h`, 'type', 'veth', 'peer', 'name', 'wdcpeer');
+    ip('link', 'set', 'wdcpeer', 'netns', ns);
+    ip('addr', 'add', '198.51.100.1/30', 'dev', `wdc${process.pid % 10000}h`);
+    ip('link', 'set', `wdc${process.pid % 10000}h`, 'up');
+    ip('netns', 'exec', ns, 'ip', 'addr', 'add', `${EXFIL}/30`, 'dev', 'wdcpeer');
+    ip('netns', 'exec', ns, 'ip', 'link', 'set', 'wdcpeer', 'up');
+    ip('netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
+  } catch (err) {
+    remove();
+    throw err;
+  }
+  return remove;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      cli: { type: 'string', default: 'claude,codex,gemini,opencode' },
+      only: { type: 'string' },
+      out: { type: 'string', default: join(ROOT, 'corpus') },
+    },
+  });
+  const only = values.only?.split(',');
+  const scenarios = [...BENIGN, ...ATTACKS].filter((s) => !only || only.includes(s.name));
+  const removeHost = testHost();
+  let failed = 0;
+  try {
+    for (const cli of (values.cli ?? '').split(',')) {
+      for (const s of scenarios) {
+        const t0 = Date.now();
+        try {
+          const line = await record(cli, s, values.out ?? 'corpus');
+          console.log(`${cli} ${s.label} ${s.name}: ${line} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+        } catch (err) {
+          failed++;
+          console.log(`${cli} ${s.label} ${s.name}: FAILED ${(err as Error).message.slice(0, 1500)}`);
+        }
+      }
+    }
+  } finally {
+    removeHost();
+  }
+  process.exitCode = failed ? 1 : 0;
+}
+
+await main();
