@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ToolCall } from '../applayer/records.js';
 import { Correlator, type Finding } from './correlate.js';
@@ -126,13 +128,21 @@ test('actions no tool call explains are undeclared; housekeeping is not', () => 
   const sent = feed(connect('nc1', 16, '10.0.0.9', 4444));
   feed(connect('nc1', 16, '10.0.0.9', 4444)); /* once per process and kind of action */
   assert.equal(sent.attribution, 'undeclared');
+  /* a write no call explains is undeclared, and left to the detectors that judge writes */
   const agentWrite = feed(openW('agent', 10, '/home/dev/.bashrc'));
   assert.equal(agentWrite.attribution, 'undeclared');
+  const key = feed({ ...openW('agent', 10, join(homedir(), '.ssh', 'id_ed25519')), flags: 0 } as WardenEvent);
+  assert.equal(key.attribution, 'undeclared');
   assert.deepEqual(
-    findings.map((f) => f.detector),
-    ['undeclared-action', 'undeclared-action', 'undeclared-action'],
+    findings.map((f) => [f.detector, f.events[0]?.type]),
+    [
+      ['undeclared-action', 'exec'],
+      ['undeclared-action', 'connect'],
+      ['undeclared-action', 'open'],
+    ],
   );
-  assert.match(findings[0]?.message ?? '', /exec of nc/);
+  assert.match(findings[0]?.message ?? '', /exec of nc.*: a network tool that no tool call ran/);
+  assert.match(findings[2]?.message ?? '', /no tool call asked for a credential/);
 });
 
 test("a file tool's own write by the agent process is linked to the call by its path", () => {

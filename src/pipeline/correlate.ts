@@ -11,7 +11,7 @@ import type { ToolCall } from '../applayer/records.js';
 import { declaredText } from '../applayer/tool-actions.js';
 import { AgentRuntimeProfile } from './agent-runtime.js';
 import type { WardenEvent } from './events.js';
-import { isLoopback, opensForWrite } from './names.js';
+import { isCredentialPath, isLoopback, opensForWrite } from './names.js';
 import { nsPids } from './process-table.js';
 
 export interface Finding {
@@ -268,6 +268,7 @@ export class Correlator {
       const served = this.openMcpCall(e.timeUs);
       if (served) return { kind: 'tool-call', call: served };
       if (this.profile.isRuntimePath(path)) return { kind: 'agent-runtime' };
+      if (e.type === 'open' && !opensForWrite(e.flags) && isCredentialPath(path)) return { kind: 'undeclared' };
       if (!isChange(e)) return undefined; /* reads of libraries, configs, the workspace: not judged */
       return { kind: 'undeclared' };
     }
@@ -280,7 +281,7 @@ export class Correlator {
     }
     if (e.type === 'dns') return { kind: 'agent-runtime' };
     if (e.type === 'kill' || e.type === 'ptrace' || e.type === 'setuid' || e.type === 'capset') {
-      if (e.type === 'kill' && (e.signal === 0 || this.ownTarget(e.pid, Math.abs(e.target)))) {
+      if (e.type === 'kill' && (e.signal === 0 || this.ownTarget(e))) {
         return { kind: 'agent-runtime' };
       }
       return { kind: 'undeclared' };
@@ -292,19 +293,27 @@ export class Correlator {
    * A process of the session, or a thread of the sender (runtimes signal their own threads, e.g. for GC).
    * From a sealed session's PID namespace every pid it can name is the session's own.
    */
-  private ownTarget(pid: number, target: number): boolean {
-    return this.sessionPids.has(target) || existsSync(`/proc/${pid}/task/${target}`) || nsPids(pid).length > 1;
+  private ownTarget(e: Extract<WardenEvent, { type: 'kill' }>): boolean {
+    /* decided once, while the processes are there to look at, and kept on the event for replays */
+    if (e.targetInSession === undefined) {
+      const target = Math.abs(e.target);
+      e.targetInSession =
+        this.sessionPids.has(target) || existsSync(`/proc/${e.pid}/task/${target}`) || nsPids(e.pid).length > 1;
+    }
+    return e.targetInSession;
   }
 
+
   private reportUndeclared(e: WardenEvent): void {
-    if (!isSignificant(e)) return;
+    const why = undeclaredHarm(e, (k) => this.ownTarget(k));
+    if (!why) return;
     const key = `u:${e.execId}:${e.type}`;
     if (this.reported.has(key)) return;
     this.reported.add(key);
     this.pending.push({
       detector: 'undeclared-action',
-      severity: e.type === 'exec' || e.type === 'connect' || e.type === 'send' ? 'high' : 'medium',
-      message: `${describe(e)} by ${e.comm} (pid ${e.pid}) with no tool call behind it`,
+      severity: 'high',
+      message: `${describe(e)} by ${e.comm} (pid ${e.pid}) with no tool call behind it: ${why}`,
       toolCallId: null,
       events: [e],
       data: { type: e.type, execId: e.execId },
@@ -355,12 +364,40 @@ function isChange(e: WardenEvent): boolean {
   );
 }
 
-function isSignificant(e: WardenEvent): boolean {
-  /* a change that did not happen (mkdir of what exists) is no action; a refused one is */
-  if ('result' in e && typeof e.result === 'number' && e.result < 0 && !e.decision) return false;
-  if (e.type === 'exec' || e.type === 'connect' || e.type === 'send') return true;
-  if (e.type === 'kill' || e.type === 'ptrace' || e.type === 'setuid' || e.type === 'capset') return true;
-  return isChange(e);
+/**
+ * Why an action no tool call explains is not the agent's own upkeep, if it is not. Upkeep writes
+ * state, runs git and probes, and talks to the model through Warden's proxy; it does not reach
+ * other machines, credentials or other processes. What writes and runs do is judged by the
+ * detectors whoever did it, so it is not judged twice here.
+ */
+function undeclaredHarm(
+  e: WardenEvent,
+  ownTarget: (e: Extract<WardenEvent, { type: 'kill' }>) => boolean,
+): string | undefined {
+  /* a change that did not happen is no action; a refused one is */
+  if ('result' in e && typeof e.result === 'number' && e.result < 0 && !e.decision && e.result !== -115) return undefined;
+  switch (e.type) {
+    case 'connect':
+    case 'send':
+      if ((e.family !== 'ipv4' && e.family !== 'ipv6') || isLoopback(e.daddr) || e.dport === 53) return undefined;
+      return "an agent's own traffic goes to its model through Warden's proxy, not to other machines";
+    case 'open':
+      return isCredentialPath(e.path) ? 'no tool call asked for a credential' : undefined;
+    case 'exec': {
+      const prog = (e.argv[0] ?? e.exe).split('/').pop() ?? '';
+      return NET_TOOLS.test(prog) ? 'a network tool that no tool call ran' : undefined;
+    }
+    case 'kill':
+    case 'ptrace':
+      return e.type === 'ptrace' || (e.signal !== 0 && !ownTarget(e))
+        ? 'a process outside the session, reached by no tool call'
+        : undefined;
+    case 'setuid':
+    case 'capset':
+      return 'privilege changed with no tool call behind it';
+    default:
+      return undefined;
+  }
 }
 
 function describe(e: WardenEvent): string {

@@ -113,6 +113,10 @@ export const AcceptEventSchema = ev('accept', { ...Addr, ...Remote, ...Local, ..
 export const KillEventSchema = ev('kill', {
   target: z.number().int().describe('pid/tid named; <= 0 addresses a process group'),
   signal: z.number().int(),
+  targetInSession: z
+    .boolean()
+    .optional()
+    .describe("the target was one of the session's own processes or threads when the signal was sent"),
   ...Result,
 });
 export const PtraceEventSchema = ev('ptrace', { target: z.number().int(), request: z.number().int(), ...Result });

@@ -1,5 +1,5 @@
 /** Names for numbers the kernel reports: errno, open flags, address families. */
-import { constants } from 'node:os';
+import { constants, homedir } from 'node:os';
 
 const errnoNames = new Map<number, string>();
 for (const [name, n] of Object.entries(constants.errno)) if (!errnoNames.has(n)) errnoNames.set(n, name);
@@ -56,3 +56,14 @@ export function protocolName(sockType: number, protocol: number): string {
 export function isLoopback(addr: string): boolean {
   return addr.startsWith('127.') || addr === '::1' || addr.startsWith('::ffff:127.');
 }
+
+const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Where credentials live: the home's key and token stores, private keys, the shadow files. */
+const CREDENTIAL = new RegExp(
+  [
+    `^${esc(homedir())}/\\.(ssh|aws|gnupg|azure|kube|docker/config\\.json|netrc|git-credentials|pgpass|config/gcloud|config/gh/hosts\\.yml)(/|$)`,
+    '(^|/)(id_rsa|id_ed25519|id_ecdsa|id_dsa)$',
+    '^/etc/(shadow|gshadow|ssl/private/)',
+  ].join('|'),
+);
+export const isCredentialPath = (path: string): boolean => CREDENTIAL.test(path) && !path.endsWith('.pub');

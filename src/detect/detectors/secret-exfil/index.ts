@@ -5,18 +5,19 @@
  */
 import type { WardenEvent } from '../../../pipeline/events.js';
 import type { Detector } from '../../detector.js';
-import { HOME, isCompletedEgress, isEgress, readPath } from '../../facts.js';
+import { isCredentialPath } from '../../../pipeline/names.js';
+import { isCompletedEgress, isEgress, readPath } from '../../facts.js';
 
-const SECRET = new RegExp(
+/* besides credentials: .env files, keys and secrets files by their names */
+const SECRET_FILE = new RegExp(
   [
-    `^${HOME}/\\.(ssh|aws|gnupg|azure|kube|docker/config\\.json|netrc|git-credentials|pgpass|config/gcloud|config/gh/hosts\\.yml)`,
     '(^|/)\\.env(\\.[\\w.-]+)?$',
-    '(^|/)(id_rsa|id_ed25519|id_ecdsa)(\\.pub)?$',
     '\\.(pem|key|p12|pfx)$',
     '(^|/)(credentials|secrets?)(\\.(json|ya?ml|toml))?$',
-    '^/etc/(shadow|gshadow|ssl/private/)',
   ].join('|'),
 );
+const isSecret = (p: string): boolean =>
+  (isCredentialPath(p) || SECRET_FILE.test(p)) && !p.endsWith('.pub') && !PUBLIC_CERT.test(p);
 /** Public certificates and CA bundles: .pem, but nothing secret. */
 const PUBLIC_CERT =
   /^\/(etc\/ssl\/certs|etc\/pki\/ca-trust|usr\/share|usr\/lib\/ssl|usr\/local\/share\/ca-certificates)\/|(^|[-_./])(ca|certs?|bundle|chain|fullchain)([-_.]|$)[^/]*$/i;
@@ -50,7 +51,7 @@ export default function secretExfil(): Detector {
       if (e.type === 'exit') held.delete(e.pid);
       if (e.type === 'connect' && isCompletedEgress(e) && e.dport !== 53) held.set(e.pid, e);
       const read = readPath(e);
-      if (read && SECRET.test(read) && !read.endsWith('.pub') && !PUBLIC_CERT.test(read)) {
+      if (read && isSecret(read)) {
         secretRead ??= e;
         const channel = channelOf(e.pid);
         /* connected first, read after: no egress event follows (a write on a connected socket is not traced) */
