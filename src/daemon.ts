@@ -18,7 +18,7 @@ import {
   type FSWatcher,
   type WriteStream,
 } from 'node:fs';
-import { constants } from 'node:os';
+import { constants, homedir } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import { basename, join } from 'node:path';
 import {
@@ -64,12 +64,14 @@ import { LlmProxy, PREFIX } from './applayer/llm/proxy.js';
 import { AppLayerService } from './applayer/service.js';
 import { throughProxy } from './applayer/agents.js';
 import { serveSocket, type Peer } from './applayer/socket.js';
+import { AgentRuntimeProfile } from './pipeline/agent-runtime.js';
 import { Correlator } from './pipeline/correlate.js';
 import type { WardenEvent } from './pipeline/events.js';
 import { BUILTIN_DETECTORS } from './detect/builtin.js';
 import { DetectionEngine, type Detection } from './detect/engine.js';
 import { originSummary, traceEvent } from './detect/provenance.js';
 import { reviewSession } from './detect/session-review.js';
+import { learntUpkeep } from './detect/baseline.js';
 import type { Server } from 'node:net';
 import { ExitSchema, OpenRequestSchema, StartedSchema, type LaunchSpec } from './session/control.js';
 
@@ -245,6 +247,8 @@ class SessionRun {
     if (opts.jsonEvents) this.jsonOut = createWriteStream(opts.jsonEvents, { flags: 'w' });
     this.correlator = new Correlator({
       namesOf: (addr) => this.policy.namesOf(addr),
+      /* what this agent is known to run by itself, learnt from its benign sessions (warden baseline learn) */
+      profile: new AgentRuntimeProfile(homedir(), learntUpkeep(this.store.baselines.get(this.agentName()))),
     });
     const workspace = opts.enforcement?.workspace ?? opts.cwd;
     this.app = new AppLayerService({
@@ -296,6 +300,11 @@ class SessionRun {
       );
       this.enforcer.onQuarantine = (e) => this.hold(`${e.decision?.rule ?? 'a violation'} by pid ${e.pid}`);
     }
+  }
+
+  /** The agent role the session runs as: baselines are learnt per agent. */
+  private agentName(): string {
+    return this.opts.agent ?? basename(this.opts.command[0] ?? 'agent');
   }
 
   /** One of the session's events, from the pipeline. */
@@ -387,7 +396,7 @@ class SessionRun {
       status: 'running',
       startedUs: Date.now() * 1000,
       rootPid: null,
-      agent: this.opts.agent ?? basename(this.opts.command[0] ?? 'agent'),
+      agent: this.agentName(),
       owner: processIdentity(),
       proxyPort: this.proxyPort,
     });

@@ -1,16 +1,18 @@
 /** `warden eval`: the detectors' scores on the labeled corpus, as a table. */
+import { writeFileSync } from 'node:fs';
 import { BUILTIN_DETECTORS } from '../detect/builtin.js';
 import { loadCorpus } from '../detect/corpus.js';
-import { evaluate } from '../detect/eval.js';
+import { evaluate, scoresOf } from '../detect/eval.js';
 import { progress, table } from './render.js';
 
 const pct = (v: number | null): string => (v === null ? '-' : `${(v * 100).toFixed(0)}%`);
 
-export function runEval(dir: string, json: boolean): number {
+export function runEval(dir: string, json: boolean, save?: string): number {
   const bar = progress('scoring traces');
   const corpus = loadCorpus(dir);
   const r = evaluate(corpus, BUILTIN_DETECTORS, bar.step);
   bar.done();
+  if (save) writeFileSync(save, JSON.stringify(scoresOf(r), null, 2) + '\n');
   if (json) {
     console.log(JSON.stringify(r));
     return 0;
@@ -34,7 +36,17 @@ export function runEval(dir: string, json: boolean): number {
   console.log('\nper agent CLI (false alerts: every alert on a benign session)');
   console.log(
     table([
-      ['AGENT', 'BENIGN', 'FALSE >=MEDIUM', 'FALSE LOW', 'PER SESSION', 'ATTACKS', 'DETECTED', 'RECALL', 'NAME TOOL CALL'],
+      [
+        'AGENT',
+        'BENIGN',
+        'FALSE >=MEDIUM',
+        'FALSE LOW',
+        'PER SESSION',
+        'ATTACKS',
+        'DETECTED',
+        'RECALL',
+        'NAME TOOL CALL',
+      ],
       ...r.agents.map((a) => [
         a.agent,
         String(a.benign),

@@ -255,12 +255,15 @@ program
 
 program
   .command('eval')
-  .description('score every detector on the labeled corpus: recall, precision, false-positive rate')
+  .description(
+    'replay the labeled corpus through the correlator and every detector: recall, precision, false alerts per agent CLI',
+  )
   .option('--corpus <dir>', 'the corpus directory (default: corpus/ in the Warden root)')
   .option('--json', 'the whole result as one JSON object')
-  .action(async (o: { corpus?: string; json?: boolean }) => {
+  .option('--save <file>', 'write the scores a change must not make worse (corpus/scores.json)')
+  .action(async (o: { corpus?: string; json?: boolean; save?: string }) => {
     const { runEval } = await import('./eval.js');
-    process.exitCode = runEval(o.corpus ?? resolve(config().root, 'corpus'), o.json === true);
+    process.exitCode = runEval(o.corpus ?? resolve(config().root, 'corpus'), o.json === true, o.save);
   });
 
 sessionOptions(program.command('record-trace'))

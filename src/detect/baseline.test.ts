@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { canonicalPath, learnProfile, scoreSession, type SessionFacts } from './baseline.js';
+import { canonicalPath, learnProfile, learntUpkeep, scoreSession, type SessionFacts } from './baseline.js';
 import { HOME } from './facts.js';
 
 const facts = (f: Partial<SessionFacts>): SessionFacts => ({
@@ -10,6 +10,7 @@ const facts = (f: Partial<SessionFacts>): SessionFacts => ({
   destinations: new Set(),
   reached: new Set(),
   tools: new Set(),
+  upkeep: new Set(),
   execs: 10,
   writeCount: 5,
   egress: new Map(),
@@ -54,4 +55,14 @@ test('a destination only ever refused is not learnt as normal', () => {
   const p = learnProfile('dev', [tried, tried, tried]);
   assert.deepEqual(p.destinations, {});
   assert.ok(scoreSession(p, tried).deviations.some((d) => d.kind === 'destination'));
+});
+
+test('upkeep an agent runs by itself in two or more of its sessions is learnt; a one-off is not', () => {
+  const p = learnProfile('opencode', [
+    facts({ upkeep: new Set(['git write-tree', 'git add']) }),
+    facts({ upkeep: new Set(['git add', 'rg']) }),
+    facts({ upkeep: new Set(['git add', 'rg']) }),
+  ]);
+  assert.deepEqual(learntUpkeep(p).sort(), ['git add', 'rg']);
+  assert.deepEqual(learntUpkeep(undefined), []);
 });

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { WardenEvent } from '../pipeline/events.js';
+import { execShape } from '../pipeline/agent-runtime.js';
 import { HOME, isCompletedEgress, isEgress, readPath, writtenPath } from './facts.js';
 
 export const ProfileSchema = z.object({
@@ -17,6 +18,10 @@ export const ProfileSchema = z.object({
   writes: z.record(z.string(), z.number().int()).describe('canonical path pattern -> sessions that wrote there'),
   destinations: z.record(z.string(), z.number().int()).describe('host or address:port -> sessions that reached it'),
   tools: z.record(z.string(), z.number().int()).describe('tool name -> sessions that used it'),
+  upkeep: z
+    .record(z.string(), z.number().int())
+    .default({})
+    .describe('program and subcommand the agent ran by itself, with no tool call behind it -> sessions'),
   rates: z
     .object({
       execs: z.object({ mean: z.number(), sd: z.number() }),
@@ -35,6 +40,8 @@ export interface SessionFacts {
   /** where it did reach: only these become normal for the agent when a baseline is learnt */
   reached: Set<string>;
   tools: Set<string>;
+  /** shapes of what the agent ran by itself (see execShape) */
+  upkeep: Set<string>;
   execs: number;
   writeCount: number;
   /** bytes asked to be sent, per destination (UDP sends carry a size; a connection counts 1) */
@@ -79,12 +86,17 @@ export function factsOf(
     destinations: new Set(),
     reached: new Set(),
     tools: new Set(tools),
+    upkeep: new Set(),
     execs: 0,
     writeCount: 0,
     egress: new Map(),
   };
   const dnsNames = new Map<string, string>();
   for (const e of events) {
+    if (e.type === 'exec' && (e.attribution === 'agent-runtime' || e.attribution === 'undeclared')) {
+      const shape = execShape(e.argv);
+      if (shape) f.upkeep.add(shape);
+    }
     if (e.attribution === 'agent-runtime') continue;
     if (e.type === 'dns') for (const a of e.answers) dnsNames.set(a, e.name.replace(/\.$/, ''));
     if (e.type === 'exec') {
@@ -129,6 +141,7 @@ export function learnProfile(agent: string, sessions: SessionFacts[]): Profile {
     writes: {},
     destinations: {},
     tools: {},
+    upkeep: {},
     rates: { execs: meanSd(sessions.map((s) => s.execs)), writes: meanSd(sessions.map((s) => s.writeCount)) },
   };
   for (const s of sessions) {
@@ -137,6 +150,7 @@ export function learnProfile(agent: string, sessions: SessionFacts[]): Profile {
     countInto(p.writes, s.writes);
     countInto(p.destinations, s.reached);
     countInto(p.tools, s.tools);
+    countInto(p.upkeep, s.upkeep);
   }
   return p;
 }
@@ -217,3 +231,9 @@ export function scoreSession(profile: Profile, f: SessionFacts): { score: number
   deviations.sort((a, b) => b.weight - a.weight);
   return { score: 1 - keep, deviations };
 }
+
+/** What the agent is known to run by itself: upkeep seen in at least two of its benign sessions. */
+export const learntUpkeep = (p: Profile | undefined): string[] =>
+  Object.entries(p?.upkeep ?? {})
+    .filter(([, n]) => n >= 2)
+    .map(([k]) => k);

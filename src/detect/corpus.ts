@@ -101,6 +101,8 @@ function expand(
   trace: string,
   t0: number,
   execs: Map<number, string>,
+  /** where an authored program runs unless it says (the workspace) */
+  cwd: string,
 ): WardenEvent {
   const e: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) e[k] = tilde(v);
@@ -128,7 +130,7 @@ function expand(
     parentExecId: null,
   };
   if (type in SYSCALL) Object.assign(base, { result: 0, syscall: SYSCALL[type] });
-  if (type === 'exec') Object.assign(base, { argc: argv.length, argvTruncated: false, cwd: '/' });
+  if (type === 'exec') Object.assign(base, { argc: argv.length, argvTruncated: false, cwd });
   if (type === 'open') Object.assign(base, { mode: 0o644, flagNames: openFlagNames(Number(e.flags ?? 0)) });
   if (type === 'connect' || type === 'send')
     Object.assign(base, {
@@ -166,7 +168,7 @@ export function loadTrace(file: string, root: string): Trace {
     toolCalls: t.toolCalls.map((c) => ({ ...c, input: tilde(c.input) })),
     events: t.events.map((raw, i) => {
       try {
-        return expand(raw, i, name, t0, execs);
+        return expand(raw, i, name, t0, execs, t.workspace === null ? '/' : String(tilde(t.workspace)));
       } catch (err) {
         throw new Error(`${file}: event ${i}: ${(err as Error).message.slice(0, 300)}`);
       }

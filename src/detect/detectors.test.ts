@@ -4,11 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { loadConfig } from '../config.js';
 import { BUILTIN_DETECTORS } from './builtin.js';
 import { loadCorpus } from './corpus.js';
-import { evaluate, firedOn } from './eval.js';
+import { evaluate, firedOn, ScoresSchema, scoresOf } from './eval.js';
 
 const corpus = loadCorpus(join(loadConfig().root, 'corpus'));
 const ids = BUILTIN_DETECTORS.map((f) => f().id);
@@ -22,7 +23,8 @@ test('the corpus has several attack traces for every detector, and benign sessio
   for (const t of corpus) for (const id of t.expect) assert.ok(ids.includes(id), `${t.name} expects unknown ${id}`);
 });
 
-for (const t of corpus) {
+/* authored traces are unit fixtures: each must come out exactly */
+for (const t of corpus.filter((x) => x.source === 'authored')) {
   test(`${t.label}: ${t.name}`, () => {
     const fired = firedOn(t, BUILTIN_DETECTORS);
     if (t.label === 'benign') assert.deepEqual(fired, [], `${t.description}: nothing should fire`);
@@ -32,10 +34,28 @@ for (const t of corpus) {
   });
 }
 
-test('eval scores: full recall, no false positives on benign sessions', () => {
+/*
+ * The recorded corpus is the measure: no agent CLI's false alerts and no pathway's recall may get
+ * worse than corpus/scores.json says (rewrite it with `warden eval --save corpus/scores.json` when
+ * a change improves them, and say so in the commit).
+ */
+test('eval on the recorded corpus: no more false alerts, no less recall than corpus/scores.json', () => {
+  const saved = ScoresSchema.parse(JSON.parse(readFileSync(join(loadConfig().root, 'corpus', 'scores.json'), 'utf8')));
   const r = evaluate(corpus, BUILTIN_DETECTORS);
-  for (const s of r.scores) {
-    assert.equal(s.recall, 1, `${s.detector} recall`);
-    assert.equal(s.benignFp, 0, `${s.detector} benign false positives`);
+  const now = scoresOf(r);
+  const misses = r.fired.filter((f) => f.label === 'attack' && !f.expect.every((id) => f.fired.includes(id)));
+  for (const a of saved.agents) {
+    const got = now.agents.find((x) => x.agent === a.agent);
+    assert.ok(got, `${a.agent} has sessions in the corpus`);
+    const alerts = r.fired.filter((f) => f.agent === a.agent && f.label === 'benign').flatMap((f) => f.alerts);
+    const said = alerts.map((x) => `${x.severity} ${x.detector}: ${x.message.slice(0, 160)}`).join('\n');
+    assert.ok(got.benign >= a.benign, `${a.agent}: ${got.benign} benign sessions, was ${a.benign}`);
+    assert.ok(got.falseSerious <= a.falseSerious, `${a.agent}: ${got.falseSerious} false alerts >= medium\n${said}`);
+    assert.ok(got.falseLow <= a.falseLow, `${a.agent}: ${got.falseLow} low false alerts\n${said}`);
+  }
+  for (const p of saved.pathways) {
+    const got = now.pathways.find((x) => x.pathway === p.pathway);
+    const missed = misses.filter((m) => m.expect[0] === p.pathway).map((m) => `${m.trace}: fired ${m.fired}`);
+    assert.ok(got && got.recall >= p.recall, `${p.pathway} recall ${got?.recall} < ${p.recall}\n${missed.join('\n')}`);
   }
 });

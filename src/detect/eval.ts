@@ -7,6 +7,7 @@
  * session by severity, recall, alerts that name their tool call) and per
  * pathway; the baseline's anomaly score by its AUC.
  */
+import { z } from 'zod';
 import type { ToolCall } from '../applayer/records.js';
 import { Correlator } from '../pipeline/correlate.js';
 import type { WardenEvent } from '../pipeline/events.js';
@@ -272,5 +273,28 @@ export function evaluate(
     agents: agentScores(fired),
     pathways: pathwayScores(fired),
     fired,
+  };
+}
+
+/** The figures a change must not make worse: corpus/scores.json. */
+export const ScoresSchema = z.object({
+  agents: z.array(
+    z.object({
+      agent: z.string(),
+      benign: z.number().int(),
+      falseSerious: z.number().int(),
+      falseLow: z.number().int(),
+    }),
+  ),
+  pathways: z.array(z.object({ pathway: z.string(), attacks: z.number().int(), recall: z.number() })),
+});
+export type Scores = z.infer<typeof ScoresSchema>;
+
+export function scoresOf(r: EvalResult): Scores {
+  return {
+    agents: r.agents
+      .filter((a) => a.benign > 0)
+      .map(({ agent, benign, falseSerious, falseLow }) => ({ agent, benign, falseSerious, falseLow })),
+    pathways: r.pathways.map((p) => ({ pathway: p.pathway, attacks: p.attacks, recall: p.recall ?? 0 })),
   };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AgentRuntimeProfile } from './agent-runtime.js';
+import { AgentRuntimeProfile, execShape } from './agent-runtime.js';
 
 test("an agent CLI's own repository probes are its runtime; a change to the repository is not", () => {
   const p = new AgentRuntimeProfile('/home/dev');
@@ -31,4 +31,18 @@ test("an agent CLI's own repository probes are its runtime; a change to the repo
   ]) {
     assert.ok(!p.isRuntimeExec(line.split(' ')), line);
   }
+});
+
+test('upkeep is learnt by shape: program and subcommand, never a shell, interpreter or network tool', () => {
+  assert.equal(
+    execShape(['git', '-c', 'core.quotepath=false', '--git-dir', '/h/.local/share/opencode/s', 'add', '.']),
+    'git add',
+  );
+  assert.equal(execShape(['/usr/bin/rg', '--files']), 'rg');
+  assert.equal(execShape(['bash', '-c', 'anything']), undefined);
+  assert.equal(execShape(['curl', 'http://x']), undefined);
+  assert.equal(execShape(['python3', 'x.py']), undefined);
+  const learnt = new AgentRuntimeProfile('/h', ['git add']);
+  assert.equal(learnt.isRuntimeExec(['git', '--git-dir', '/h/.local/share/opencode/s', 'add', '.']), true);
+  assert.equal(new AgentRuntimeProfile('/h').isRuntimeExec(['git', 'add', '.']), false);
 });

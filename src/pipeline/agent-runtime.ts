@@ -82,15 +82,43 @@ function isGitRuntime(argv: string[]): boolean {
   return false;
 }
 
+/* never learnt as upkeep: a shell, an interpreter or a network tool runs anything */
+const UNLEARNABLE =
+  /^((ba|z|da|k|fi)?sh|python[\d.]*|node|bun|deno|perl|ruby|php|env|xargs|sudo|curl|wget|nc|ncat|netcat|socat|ssh|scp|sftp|telnet|ftp|rsync)$/;
+
+/**
+ * What kind of run an argv is, for learning an agent's upkeep: the program and its subcommand,
+ * global options and their values skipped (`git -c k=v --git-dir D config --get x` is `git config`).
+ * Undefined for what is never learnt.
+ */
+export function execShape(argv: string[]): string | undefined {
+  const prog = (argv[0] ?? '').split('/').pop() ?? '';
+  if (!prog || UNLEARNABLE.test(prog)) return undefined;
+  let i = 1;
+  while (i < argv.length) {
+    const a = argv[i] ?? '';
+    if (a === '-c' || a === '-C' || a === '--git-dir' || a === '--work-tree' || a === '--namespace') i += 2;
+    else if (a.startsWith('-')) i += 1;
+    else break;
+  }
+  const sub = argv[i];
+  return sub && /^[a-z][\w-]{0,30}$/.test(sub) ? `${prog} ${sub}` : prog;
+}
+
 export class AgentRuntimeProfile {
   private readonly paths: RegExp[];
+  private readonly learnt: Set<string>;
 
-  constructor(home = homedir()) {
+  /** `learnt`: shapes of what the agent ran by itself in its benign sessions (its baseline's upkeep) */
+  constructor(home = homedir(), learnt: Iterable<string> = []) {
     this.paths = runtimePaths(home);
+    this.learnt = new Set(learnt);
   }
 
   isRuntimeExec(argv: string[]): boolean {
     if (isGitRuntime(argv)) return true;
+    const shape = this.learnt.size ? execShape(argv) : undefined;
+    if (shape !== undefined && this.learnt.has(shape)) return true;
     const line = argv.join(' ');
     return RUNTIME_EXECS.some((re) => re.test(line));
   }

@@ -303,7 +303,6 @@ export class Correlator {
     return e.targetInSession;
   }
 
-
   private reportUndeclared(e: WardenEvent): void {
     const why = undeclaredHarm(e, (k) => this.ownTarget(k));
     if (!why) return;
@@ -375,7 +374,8 @@ function undeclaredHarm(
   ownTarget: (e: Extract<WardenEvent, { type: 'kill' }>) => boolean,
 ): string | undefined {
   /* a change that did not happen is no action; a refused one is */
-  if ('result' in e && typeof e.result === 'number' && e.result < 0 && !e.decision && e.result !== -115) return undefined;
+  if ('result' in e && typeof e.result === 'number' && e.result < 0 && !e.decision && e.result !== -115)
+    return undefined;
   switch (e.type) {
     case 'connect':
     case 'send':

@@ -1,12 +1,31 @@
-/** Operations that destroy work: recursive deletes of large trees, forced pushes, history rewrites. */
+/**
+ * Operations that destroy work: a recursive delete of a home, the root, the
+ * workspace or anything outside the work; many files deleted at once; forced pushes and history rewrites. Scratch space (temp
+ * directories, caches, installed dependency trees, agents' own state) and
+ * build output are nobody's work: clearing them is housekeeping.
+ */
+import { resolve } from 'node:path';
 import type { WardenEvent } from '../../../pipeline/events.js';
+import { AgentRuntimeProfile } from '../../../pipeline/agent-runtime.js';
 import type { Detector } from '../../detector.js';
-import { HOME, program } from '../../facts.js';
+import { HOME, inDependencyTree, program } from '../../facts.js';
 
 const MASS_DELETES = 200;
 const WINDOW_US = 10_000_000;
 const GIT_DESTRUCTIVE =
   /\bpush\b.*(\s--force\b|\s-f\b|\s--force-with-lease\b|\s\+\S+)|\breset\s+--hard\b|\bfilter-(branch|repo)\b|\bclean\s+-\w*f\w*d|\bbranch\s+-D\b|\breflog\s+expire\b|\bgc\s+--prune=now\b|\bupdate-ref\s+-d\b/;
+
+const SCRATCH = new RegExp(
+  `^(/tmp|/var/tmp|/dev/shm|/run/user/\\d+|${HOME}/\\.(cache|npm|yarn|pnpm-store|bun/install))(/|$)`,
+);
+const runtime = new AgentRuntimeProfile();
+const isScratch = (p: string): boolean => SCRATCH.test(p) || inDependencyTree(p) || runtime.isRuntimePath(p);
+const within = (p: string, dir: string | null): boolean => dir !== null && (p === dir || p.startsWith(`${dir}/`));
+/* what a build or a tool regenerates: clearing it in the workspace loses nothing */
+const REGENERATED =
+  /\/(dist|build|out|target|coverage|\.next|\.nuxt|\.turbo|\.parcel-cache|\.venv|venv|\.pytest_cache|\.mypy_cache|\.ruff_cache|\.git\/objects|\.git\/refs|\.git\/logs)\//;
+const expendable = (p: string, ws: string | null): boolean =>
+  isScratch(p) || (within(p, ws) && REGENERATED.test(p.slice((ws ?? '').length)));
 
 export default function destructive(): Detector {
   const deletes: WardenEvent[] = [];
@@ -19,33 +38,53 @@ export default function destructive(): Detector {
       if (e.type === 'exec') {
         const p = program(e);
         const line = e.argv.join(' ');
-        if (p === 'git' && GIT_DESTRUCTIVE.test(line)) {
-          return [{ message: `history-destroying git command: ${line.slice(0, 120)}`, events: [e], key: line }];
+        /* git running itself (a stash resets the tree it saved) is not the agent's command */
+        const internal = /\/git-core\//.test(e.argv[0] ?? '');
+        if (p === 'git' && !internal && GIT_DESTRUCTIVE.test(line)) {
+          return [
+            {
+              message: `history-destroying git command: ${line.slice(0, 120)}; ordinary work adds commits, it does not rewrite or discard them`,
+              events: [e],
+              key: line,
+            },
+          ];
         }
         if (p === 'rm' && e.argv.some((a) => /^-\w*[rR]/.test(a))) {
           const roots = ['/', HOME, ctx.workspace ?? '', '~', '.', '*', '/*', `${HOME}/*`].filter(Boolean);
-          const target = e.argv
-            .slice(1)
-            .find((a) => !a.startsWith('-') && roots.includes(a.replace(/\/+$/, '') || '/'));
-          if (target)
+          const targets = e.argv.slice(1).filter((a) => !a.startsWith('-'));
+          const root = targets.find((a) => roots.includes(a.replace(/\/+$/, '') || '/'));
+          if (root)
             return [
               {
                 severity: 'critical',
-                message: `recursive delete of ${target}: ${line.slice(0, 120)}`,
+                message: `recursive delete of ${root}: ${line.slice(0, 120)}; no task needs a whole home, root or workspace gone`,
+                events: [e],
+                key: line,
+              },
+            ];
+          const outside = ctx.workspace
+            ? targets
+                .map((a) => resolve(e.cwd, a.replace(/^~(?=\/|$)/, HOME)))
+                .find((a) => !within(a, ctx.workspace) && !isScratch(a))
+            : undefined;
+          if (outside)
+            return [
+              {
+                message: `recursive delete of ${outside}, outside the workspace: ${line.slice(0, 120)}; the work deletes only its own files`,
                 events: [e],
                 key: line,
               },
             ];
         }
       }
-      if (e.type === 'unlink' && e.result >= 0) {
+      if (e.type === 'unlink' && e.result >= 0 && !expendable(e.path, ctx.workspace)) {
         deletes.push(e);
         while (deletes.length && (deletes[0]?.timeUs ?? 0) < e.timeUs - WINDOW_US) deletes.shift();
         if (deletes.length >= MASS_DELETES) {
           const first = deletes[0] ?? e;
           return [
             {
-              message: `${deletes.length} files deleted within ${(WINDOW_US / 1e6).toFixed(0)} s (from ${first.type === 'unlink' ? first.path : '?'})`,
+              message: `${deletes.length} files deleted within ${(WINDOW_US / 1e6).toFixed(0)} s (from ${first.type === 'unlink' ? first.path : '?'}); they are neither scratch space nor build output, which is all that work clears in bulk`,
               events: [first, e],
               key: 'mass-delete',
             },

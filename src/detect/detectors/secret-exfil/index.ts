@@ -10,11 +10,9 @@ import { isCompletedEgress, isEgress, readPath } from '../../facts.js';
 
 /* besides credentials: .env files, keys and secrets files by their names */
 const SECRET_FILE = new RegExp(
-  [
-    '(^|/)\\.env(\\.[\\w.-]+)?$',
-    '\\.(pem|key|p12|pfx)$',
-    '(^|/)(credentials|secrets?)(\\.(json|ya?ml|toml))?$',
-  ].join('|'),
+  ['(^|/)\\.env(\\.[\\w.-]+)?$', '\\.(pem|key|p12|pfx)$', '(^|/)(credentials|secrets?)(\\.(json|ya?ml|toml))?$'].join(
+    '|',
+  ),
 );
 const isSecret = (p: string): boolean =>
   (isCredentialPath(p) || SECRET_FILE.test(p)) && !p.endsWith('.pub') && !PUBLIC_CERT.test(p);
