@@ -23,6 +23,7 @@ test('paths become patterns: workspace and home named, random parts starred, fil
   assert.equal(canonicalPath(`${HOME}/.cache/pip/x`, null), '~/.cache/pip/*');
   assert.equal(canonicalPath('/tmp/tmpa8f3kq1z/out.json', null), '/tmp/*/*.json');
   assert.equal(canonicalPath('/tmp/build-123456/x', null), '/tmp/*/*');
+  assert.equal(canonicalPath(`${HOME}/.claude/projects/-w-p/a.jsonl`, '/w/p'), '~/.claude/projects/${workspace}/**');
 });
 
 test('a new destination inside otherwise familiar work still scores as one', () => {

@@ -57,10 +57,17 @@ export function canonicalPath(path: string, workspace: string | null): string {
   let p = path;
   if (workspace && (p === workspace || p.startsWith(`${workspace}/`))) p = `\${workspace}${p.slice(workspace.length)}`;
   else if (p === HOME || p.startsWith(`${HOME}/`)) p = `~${p.slice(HOME.length)}`;
+  /* agents keep per-project state in a directory named after the workspace's path
+   * (~/.claude/projects/-home-dev-proj): that is the workspace too, whatever its path */
+  const key = workspace?.replace(/[^A-Za-z0-9]/g, '-');
   const parts = p
     .split('/')
     .map((seg) =>
-      /\d{3,}|[0-9a-f]{8,}|^[A-Za-z0-9]{6,}$(?<=[0-9].*)|-[A-Za-z0-9]{6}$|^tmp[\w.-]+$/.test(seg) ? '*' : seg,
+      seg === key
+        ? '${workspace}'
+        : /\d{3,}|[0-9a-f]{8,}|^[A-Za-z0-9]{6,}$(?<=[0-9].*)|-[A-Za-z0-9]{6}$|^tmp[\w.-]+$/.test(seg)
+          ? '*'
+          : seg,
     );
   const depth = parts[0] === '${workspace}' ? 3 : 4;
   const kept = parts.slice(0, depth);

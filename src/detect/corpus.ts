@@ -79,15 +79,24 @@ const home = homedir();
 /* Recorded traces name the home directory they ran in as HOME_MARK, anywhere in a string (argv
  * too); authored ones write a leading ~. Both become this machine's home, as the detectors know it. */
 const HOME_MARK = '{{home}}';
+/* agents name per-project state after the project's path, / as - (~/.claude/projects/-home-dev-proj) */
+const HOME_KEY_MARK = '{{home-key}}';
+const dashed = (dir: string): string => dir.replace(/[^A-Za-z0-9]/g, '-');
 const tilde = (v: unknown): unknown =>
   typeof v === 'string'
-    ? v.replace(/^~(?=\/|$)/, home).replaceAll(HOME_MARK, home)
+    ? v
+        .replace(/^~(?=\/|$)/, home)
+        .replaceAll(HOME_MARK, home)
+        .replaceAll(HOME_KEY_MARK, dashed(home))
     : Array.isArray(v)
       ? v.map(tilde)
       : v;
 /** `v` with every mention of `dir` (a home directory) as HOME_MARK, for a trace that loads on any machine. */
 function marked(v: unknown, dir: string): unknown {
-  if (typeof v === 'string') return v === dir ? HOME_MARK : v.replaceAll(`${dir}/`, `${HOME_MARK}/`);
+  if (typeof v === 'string')
+    return v === dir
+      ? HOME_MARK
+      : v.replaceAll(`${dir}/`, `${HOME_MARK}/`).replaceAll(`${dashed(dir)}-`, `${HOME_KEY_MARK}-`);
   if (Array.isArray(v)) return v.map((x) => marked(x, dir));
   if (v && typeof v === 'object')
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [marked(k, dir) as string, marked(x, dir)]));

@@ -55,7 +55,7 @@ export default function backdoorWrite(): Detector {
       return [
         {
           severity: hit.severity,
-          message: `${hit.what} written: ${path} by ${e.comm} (pid ${e.pid})`,
+          message: `${hit.what} written: ${path} by ${e.comm} (pid ${e.pid}); what is written there runs later, unreviewed, with the user's rights`,
           events: [e],
           key: path,
           data: { path, place: hit.what },

@@ -34,7 +34,7 @@ export default function execWritten(): Detector {
       return [
         {
           severity: w.downloaded ? 'high' : 'medium',
-          message: `${w.downloaded ? 'downloaded' : 'freshly written'} ${target} executed by ${e.comm}`,
+          message: `${w.downloaded ? 'downloaded' : 'freshly written'} ${target} executed by ${e.comm}; ${w.downloaded ? 'code fetched from elsewhere' : 'code written outside the project'} ran without review`,
           events: [w.event, e],
           key: target,
           data: { path: target, downloaded: w.downloaded },

@@ -22,7 +22,7 @@ export default function instructionPoisoning(): Detector {
       return [
         {
           severity: inside ? 'medium' : 'high',
-          message: `instructions for agents written ${inside ? 'in the workspace' : 'outside the workspace'}: ${path}`,
+          message: `instructions for agents written ${inside ? 'in the workspace' : 'outside the workspace'}: ${path}; the next agent that opens ${inside ? 'the project' : 'that project'} obeys them`,
           events: [e],
           key: path,
           data: { path, insideWorkspace: inside },

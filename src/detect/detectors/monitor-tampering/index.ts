@@ -6,6 +6,8 @@ import type { Detector } from '../../detector.js';
 import { program, writtenPath } from '../../facts.js';
 
 const SELF_RULE = 'warden.self-protection';
+const ownProc = (path: string, pid: number): boolean =>
+  path.startsWith('/proc/self/') || path.startsWith('/proc/thread-self/') || path.startsWith(`/proc/${pid}/`);
 
 /** A process reading /proc of this many other processes first is scanning (ps, top), not aiming. */
 const SCAN = 3;
@@ -23,9 +25,15 @@ export default function monitorTampering(): Detector {
       /* runtimes (Bun) annotate kernel traces at start; refused by the floor, and harmless */
       const marker = e.type === 'open' && /\/tracing\/trace_marker$/.test(e.path);
       /* a program naming its own threads (/proc/self/task/N/comm) touches nothing of Warden's */
-      const own = e.type === 'open' && new RegExp(`^/proc/(self|thread-self|${e.pid})/`).test(e.path);
+      const own = e.type === 'open' && ownProc(e.path, e.pid);
       if (e.decision?.rule === SELF_RULE && !marker && !own) {
-        return [{ message: `tampering refused: ${e.decision.reason}`, events: [e], key: `self:${e.type}:${e.pid}` }];
+        return [
+          {
+            message: `tampering refused: ${e.decision.reason}; no coding task touches its monitor`,
+            events: [e],
+            key: `self:${e.type}:${e.pid}`,
+          },
+        ];
       }
       if (e.type === 'open') {
         /* what ps and top read of every process (cmdline, stat, status) is no probe; these are */
@@ -41,7 +49,7 @@ export default function monitorTampering(): Detector {
           return [
             {
               severity: 'high',
-              message: `Warden's process inspected: ${e.path} by ${e.comm}`,
+              message: `Warden's process inspected: ${e.path} by ${e.comm}; no coding task needs to look at its monitor`,
               events: [e],
               key: `proc:${e.path}`,
             },
@@ -49,26 +57,43 @@ export default function monitorTampering(): Detector {
         }
         if (e.path.startsWith('/sys/fs/bpf')) {
           return [
-            { severity: 'high', message: `BPF objects looked at: ${e.path} by ${e.comm}`, events: [e], key: 'bpffs' },
+            {
+              severity: 'high',
+              message: `BPF objects looked at: ${e.path} by ${e.comm}; no coding task needs the kernel's monitoring programs`,
+              events: [e],
+              key: 'bpffs',
+            },
           ];
         }
         const w = writtenPath(e);
         const touched = ctx.wardenPaths.find((p) => e.path === p || e.path.startsWith(`${p}/`));
         if (w && touched)
-          return [{ message: `Warden's files written: ${e.path}`, events: [e], key: `write:${e.path}` }];
+          return [
+            {
+              message: `Warden's files written: ${e.path}; changing the monitor's files is tampering with it`,
+              events: [e],
+              key: `write:${e.path}`,
+            },
+          ];
       }
       if (e.type === 'exec' && /^(bpftool|bpftrace|auditctl)$/.test(program(e))) {
         return [
           {
             severity: 'high',
-            message: `monitoring tools run: ${e.argv.join(' ').slice(0, 120)}`,
+            message: `monitoring tools run: ${e.argv.join(' ').slice(0, 120)}; no coding task needs to inspect the kernel's monitors`,
             events: [e],
             key: program(e),
           },
         ];
       }
       if ((e.type === 'kill' || e.type === 'ptrace') && ctx.wardenPids().includes(Math.abs(e.target))) {
-        return [{ message: `${e.type} aimed at Warden (pid ${e.target})`, events: [e], key: `${e.type}:${e.target}` }];
+        return [
+          {
+            message: `${e.type} aimed at Warden (pid ${e.target}); stopping or tracing the monitor is tampering with it`,
+            events: [e],
+            key: `${e.type}:${e.target}`,
+          },
+        ];
       }
       return undefined;
     },

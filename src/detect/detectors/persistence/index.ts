@@ -15,12 +15,24 @@ export default function persistence(): Detector {
     event(e) {
       const path = writtenPath(e);
       if (path && PLACES.test(path))
-        return [{ message: `persistence: ${path} written by ${e.comm}`, events: [e], key: path }];
+        return [
+          {
+            message: `persistence: ${path} written by ${e.comm}; it runs again after the session, unwatched`,
+            events: [e],
+            key: path,
+          },
+        ];
       if (e.type === 'exec') {
         const p = program(e);
         const enable = p === 'systemctl' && /\b(enable|link|edit)\b/.test(e.argv.join(' '));
         if ((PROGRAMS.test(p) && !e.argv.includes('-l')) || enable) {
-          return [{ message: `persistence: ${e.argv.join(' ').slice(0, 120)}`, events: [e], key: e.argv.join(' ') }];
+          return [
+            {
+              message: `persistence: ${e.argv.join(' ').slice(0, 120)}; it schedules work to run after the session, unwatched`,
+              events: [e],
+              key: e.argv.join(' '),
+            },
+          ];
         }
       }
       return undefined;

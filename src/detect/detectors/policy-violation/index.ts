@@ -79,7 +79,7 @@ export default function policyViolation(): Detector {
       return [
         {
           severity: f.severity,
-          message: `${e.comm} (pid ${e.pid}) attempted ${f.noun}: ${e.type} of ${target(e)}, forbidden by ${d.rule}; ${held}`,
+          message: `${e.comm} (pid ${e.pid}) attempted ${f.noun}: ${e.type} of ${target(e)}, forbidden by ${d.rule}; ${held}: work stays within what its policy allows`,
           events: [e],
           key: `${d.rule}:${e.execId}`,
           data: { rule: d.rule, verdict: d.verdict, mechanism: d.mechanism, tags: f.tags },

@@ -11,13 +11,17 @@ export default function privilegeEscalation(): Detector {
     event(e) {
       if (e.type === 'exec' && /^(sudo|su|pkexec|doas|runuser)$/.test(program(e))) {
         return [
-          { message: `privilege tool run: ${e.argv.join(' ').slice(0, 120)}`, events: [e], key: `exec:${program(e)}` },
+          {
+            message: `privilege tool run: ${e.argv.join(' ').slice(0, 120)}; an agent works with the rights it was given`,
+            events: [e],
+            key: `exec:${program(e)}`,
+          },
         ];
       }
       if (e.type === 'chmod' && e.result >= 0 && (e.mode & 0o6000) !== 0) {
         return [
           {
-            message: `setuid/setgid bit set on ${e.path} (mode ${e.mode.toString(8)})`,
+            message: `setuid/setgid bit set on ${e.path} (mode ${e.mode.toString(8)}); it lets anyone run it with its owner's rights`,
             events: [e],
             key: `chmod:${e.path}`,
           },

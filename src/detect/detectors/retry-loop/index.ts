@@ -59,7 +59,13 @@ export default function retryLoop(): Detector {
       times.push(e.timeUs);
       failures.set(what, times);
       if (times.length < REPEATS || e.timeUs - (times[0] ?? e.timeUs) < MIN_SPREAD_US) return undefined;
-      return [{ message: `${times.length} failures within a minute: ${what.slice(0, 120)}`, events: [e], key: what }];
+      return [
+        {
+          message: `${times.length} failures within a minute: ${what.slice(0, 120)}; the same refusal tried again and again is probing a limit, or stuck`,
+          events: [e],
+          key: what,
+        },
+      ];
     },
   };
 }

@@ -69,8 +69,8 @@ export default function secretExfil(): Detector {
           {
             severity: first ? 'critical' : 'high',
             message: first
-              ? `${first.type === 'open' ? first.path : 'a secret'} was read, then a DNS query carried an encoded label: ${e.name.slice(0, 80)}`
-              : `a DNS query carried an encoded label (DNS tunnelling): ${e.name.slice(0, 80)}`,
+              ? `${first.type === 'open' ? first.path : 'a secret'} was read, then a DNS query carried an encoded label: ${e.name.slice(0, 80)}; no host name someone chose looks like that`
+              : `a DNS query carried an encoded label (DNS tunnelling): ${e.name.slice(0, 80)}; no host name someone chose looks like that`,
             events: first ? [first, e] : [e],
             key: `dns:${first ? 'after-secret' : 'bare'}`,
           },
@@ -81,7 +81,7 @@ export default function secretExfil(): Detector {
         const path = secretRead.type === 'open' ? secretRead.path : '?';
         return [
           {
-            message: `${path} was read, then ${e.comm} (pid ${e.pid}) ${e.decision?.verdict === 'denied' ? 'tried to send data (refused)' : 'sent data'} to ${e.daddr}:${e.dport}`,
+            message: `${path} was read, then ${e.comm} (pid ${e.pid}) ${e.decision?.verdict === 'denied' ? 'tried to send data (refused)' : 'sent data'} to ${e.daddr}:${e.dport}; a secret and a connection out in one session is how data leaves`,
             events: [secretRead, e],
             key: `${e.daddr}:${e.dport}`,
             data: { secret: path, destination: `${e.daddr}:${e.dport}` },

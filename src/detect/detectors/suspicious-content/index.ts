@@ -48,7 +48,7 @@ export default function suspiciousContent(): Detector {
         const m = p.re.exec(text);
         if (m) {
           out.push({
-            message: `${path} now holds ${p.what}: ${m[0].slice(0, 80)}`,
+            message: `${path} now holds ${p.what}: ${m[0].slice(0, 80)}; project code has no use for it`,
             events: [w],
             key: `${path}:${p.what}`,
             data: { path, excerpt: m[0].slice(0, 200) },

@@ -25,7 +25,7 @@ export default function testTampering(): Detector {
         if (e.type === 'rename' && TEST_FILE.test(e.newPath)) return undefined;
         return [
           {
-            message: `test file ${e.type === 'unlink' ? 'deleted' : 'renamed away'}: ${e.path}`,
+            message: `test file ${e.type === 'unlink' ? 'deleted' : 'renamed away'}: ${e.path}; what it checked is no longer checked`,
             events: [e],
             key: `gone:${e.path}`,
           },
@@ -42,7 +42,12 @@ export default function testTampering(): Detector {
         if (w.pid !== e.pid) continue;
         pending.delete(p);
         const m = WEAKENED.exec(ctx.readFile(p, 1 << 20) ?? '');
-        if (m) out.push({ message: `test weakened in ${p}: ${m[0]}`, events: [w], key: `weak:${p}` });
+        if (m)
+          out.push({
+            message: `test weakened in ${p}: ${m[0]}; it now passes without checking anything`,
+            events: [w],
+            key: `weak:${p}`,
+          });
       }
       return out;
     },

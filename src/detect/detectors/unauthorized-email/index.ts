@@ -17,17 +17,29 @@ export default function unauthorizedEmail(): Detector {
       if ((e.type === 'connect' || e.type === 'send') && SMTP_PORTS.has(e.dport) && e.family !== 'unix') {
         return [
           {
-            message: `SMTP connection to ${e.daddr}:${e.dport} by ${e.comm}`,
+            message: `SMTP connection to ${e.daddr}:${e.dport} by ${e.comm}; no one asked the agent to send mail`,
             events: [e],
             key: `${e.daddr}:${e.dport}`,
           },
         ];
       }
       if (e.type === 'dns' && MAIL_APIS.test(e.name.replace(/\.$/, ''))) {
-        return [{ message: `mail service ${e.name} looked up by ${e.comm}`, events: [e], key: e.name }];
+        return [
+          {
+            message: `mail service ${e.name} looked up by ${e.comm}; no one asked the agent to send mail`,
+            events: [e],
+            key: e.name,
+          },
+        ];
       }
       if (e.type === 'exec' && MAIL_PROGRAMS.test(program(e))) {
-        return [{ message: `mail program run: ${e.argv.join(' ').slice(0, 120)}`, events: [e], key: program(e) }];
+        return [
+          {
+            message: `mail program run: ${e.argv.join(' ').slice(0, 120)}; no one asked the agent to send mail`,
+            events: [e],
+            key: program(e),
+          },
+        ];
       }
       return undefined;
     },
