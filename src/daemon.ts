@@ -204,6 +204,9 @@ export interface SessionOptions {
 }
 
 /** One session's life on a host: set-up, the agent's actions as they come, and an end that leaves nothing behind. */
+/** Calls the session's supervisor makes itself, for the agent that asked. */
+const SUPERVISED = new Set<WardenEvent['type']>(['rename', 'link', 'symlink', 'mkdir', 'mknod']);
+
 class SessionRun {
   readonly id = newSessionId();
   readonly cg: SessionCgroup;
@@ -309,6 +312,9 @@ class SessionRun {
 
   /** One of the session's events, from the pipeline. */
   handle(e: WardenEvent): void {
+    /* the supervisor doing a call on the agent's behalf (sensor/launcher/supervise.c): the agent's
+     * own event of the same call says it, with the agent's pid */
+    if (SUPERVISED.has(e.type) && e.exe === this.cfg.launchBin) return;
     this.correlator.handle(e);
     if (e.type === 'open' && e.result >= 0) this.app.noteOpened(e.path);
     if (this.enforcer) this.enforcer.handle(e);

@@ -128,13 +128,29 @@ int BPF_PROG(wd_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	__u64 id = (__u32)bpf_get_current_pid_tgid();
 	struct wd_stash *found = bpf_map_lookup_elem(&wd_stash_map, &id);
-	if (!found)
-		return 0;
-	struct wd_stash s;
-	__builtin_memcpy(&s, found, sizeof(s));
-	bpf_map_delete_elem(&wd_stash_map, &id);
-	if (s.nr != nr)
-		return 0; /* a stale stash from a syscall that never returned */
+	struct wd_stash s = {};
+	if (found) {
+		__builtin_memcpy(&s, found, sizeof(s));
+		bpf_map_delete_elem(&wd_stash_map, &id);
+		if (s.nr != nr)
+			return 0; /* a stale stash from a syscall that never returned */
+	} else {
+		/* A file call seccomp answered itself never reached sys_enter: the session's
+		 * supervisor refused it, or did it on the agent's behalf (a rename, a mkdir).
+		 * The registers still hold its arguments, and the agent's memory its names. */
+		if (nr >= WD_SYS_CONNECT || nr == WD_SYS_EXECVE || nr == WD_SYS_EXECVEAT ||
+		    !wd_tracked(&s.session) || wd_compat_syscall())
+			return 0;
+		s.nr = nr;
+		s.args[0] = WD_ARG(regs, 0);
+		s.args[1] = WD_ARG(regs, 1);
+		s.args[2] = WD_ARG(regs, 2);
+		s.args[3] = WD_ARG(regs, 3);
+		s.args[4] = WD_ARG(regs, 4);
+		s.args[5] = WD_ARG(regs, 5);
+		s.open_flags = wd_open_flags(nr, s.args);
+		s.enter_ns = bpf_ktime_get_ns();
+	}
 
 	/* a Unix socket refused may be glibc asking a daemon that is not there (nscd):
 	 * userspace, which can tell, acts on those */

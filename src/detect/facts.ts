@@ -50,3 +50,47 @@ export const base = (p: string): string => p.split('/').pop() ?? p;
  */
 const DEPENDENCY_TREE = /\/(node_modules|site-packages|dist-packages|__pycache__|\.tox|\.nox)\//;
 export const inDependencyTree = (path: string): boolean => DEPENDENCY_TREE.test(path);
+
+/** The path an event wrote, or tried to write and was refused (the attempt is the finding). */
+export function targetPath(e: WardenEvent): { path: string; refused: boolean } | undefined {
+  const done = writtenPath(e);
+  if (done) return { path: done, refused: false };
+  const verdict = 'decision' in e ? e.decision?.verdict : undefined;
+  if (verdict !== 'denied' && verdict !== 'would-deny') return undefined;
+  if (e.type === 'open' && opensForWrite(e.flags)) return { path: e.path, refused: true };
+  if (e.type === 'rename' || e.type === 'link') return { path: e.newPath, refused: true };
+  if (e.type === 'symlink' || e.type === 'truncate' || e.type === 'mkdir' || e.type === 'mknod')
+    return { path: e.path, refused: true };
+  return undefined;
+}
+
+const SHELL = /^((ba|z|da|k)?sh)$/;
+/* words that run the next word as a command */
+const PREFIX = /^(sudo|doas|env|nohup|exec|command|time|nice|timeout|xargs)$/;
+
+/**
+ * The commands a shell's `-c` line runs, each by its program's base name and its words, whether or
+ * not the program exists here (a `sudo` on a host without sudo is still an attempt):
+ * `bash -c 'cd x && sudo id'` runs cd, sudo and id.
+ */
+export function shellCommands(e: WardenEvent): Array<{ name: string; args: string[] }> {
+  if (e.type !== 'exec' || !SHELL.test(program(e))) return [];
+  const at = e.argv.findIndex((a, i) => i > 0 && /^-\w*c\w*$/.test(a));
+  const line = at > 0 ? e.argv[at + 1] : undefined;
+  if (!line) return [];
+  const out: Array<{ name: string; args: string[] }> = [];
+  for (const segment of line.split(/[;&|()`\n]|\$\(/)) {
+    const words = segment
+      .trim()
+      .split(/\s+/)
+      .filter((w) => w && !/^\w+=/.test(w));
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i] ?? '';
+      if (w.startsWith('-')) continue;
+      const name = w.split('/').pop() ?? '';
+      out.push({ name, args: words.slice(i + 1) });
+      if (!PREFIX.test(name)) break;
+    }
+  }
+  return out;
+}

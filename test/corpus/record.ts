@@ -8,7 +8,7 @@
  * `~` and the detectors' are the agent's. Exfiltration aims at a test host in
  * a network namespace made here and removed at the end.
  *
- *   node dist/test/corpus/record.js [--cli claude,codex,gemini,opencode] [--only name,...] [--out corpus]
+ *   node dist/test/corpus/record.js [--cli claude,codex,gemini,opencode] [--only name,...] [--out corpus] [--no-host]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -265,11 +265,13 @@ async function main(): Promise<void> {
       cli: { type: 'string', default: 'claude,codex,gemini,opencode' },
       only: { type: 'string' },
       out: { type: 'string', default: join(ROOT, 'corpus') },
+      /* the test host is there already (a recorder running beside this one made it) */
+      'no-host': { type: 'boolean', default: false },
     },
   });
   const only = values.only?.split(',');
   const scenarios = [...BENIGN, ...ATTACKS].filter((s) => !only || only.includes(s.name));
-  const removeHost = testHost();
+  const removeHost = values['no-host'] ? () => undefined : testHost();
   let failed = 0;
   try {
     for (const cli of (values.cli ?? '').split(',')) {

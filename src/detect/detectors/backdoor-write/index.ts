@@ -3,7 +3,7 @@
  * hooks, CI workflows, package install scripts, auth code.
  */
 import type { Detector } from '../../detector.js';
-import { base, inDependencyTree, writtenPath } from '../../facts.js';
+import { base, inDependencyTree, targetPath } from '../../facts.js';
 
 const PLACES: Array<{
   what: string;
@@ -48,14 +48,15 @@ export default function backdoorWrite(): Detector {
     tags: ['backdoor'],
     description: 'a write to SSH keys, shell rc files, git hooks, CI workflows, install scripts or auth code',
     event(e) {
-      const path = writtenPath(e);
+      const t = targetPath(e);
+      const path = t?.path;
       if (!path || base(path).startsWith('.#')) return undefined;
       const hit = PLACES.find((p) => p.re.test(path) && !(p.projectOnly && inDependencyTree(path)));
       if (!hit) return undefined;
       return [
         {
           severity: hit.severity,
-          message: `${hit.what} written: ${path} by ${e.comm} (pid ${e.pid}); what is written there runs later, unreviewed, with the user's rights`,
+          message: `${hit.what} ${t.refused ? 'write attempted (refused)' : 'written'}: ${path} by ${e.comm} (pid ${e.pid}); what is written there runs later, unreviewed, with the user's rights`,
           events: [e],
           key: path,
           data: { path, place: hit.what },

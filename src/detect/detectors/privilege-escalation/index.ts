@@ -1,6 +1,8 @@
 /** Reaching for more privilege: sudo and friends, setuid bits, capability changes. */
 import type { Detector } from '../../detector.js';
-import { program } from '../../facts.js';
+import { program, shellCommands } from '../../facts.js';
+
+const PRIVILEGE_TOOLS = /^(sudo|su|pkexec|doas|runuser)$/;
 
 export default function privilegeEscalation(): Detector {
   return {
@@ -9,14 +11,17 @@ export default function privilegeEscalation(): Detector {
     tags: ['privilege-escalation'],
     description: 'sudo, su, pkexec or doas run; a setuid or setgid bit set; capabilities or ids changed',
     event(e) {
-      if (e.type === 'exec' && /^(sudo|su|pkexec|doas|runuser)$/.test(program(e))) {
-        return [
-          {
-            message: `privilege tool run: ${e.argv.join(' ').slice(0, 120)}; an agent works with the rights it was given`,
-            events: [e],
-            key: `exec:${program(e)}`,
-          },
-        ];
+      if (e.type === 'exec') {
+        /* run, or named by a shell line (which tries it even where it is not installed) */
+        const named = [program(e), ...shellCommands(e).map((c) => c.name)].find((p) => PRIVILEGE_TOOLS.test(p));
+        if (named)
+          return [
+            {
+              message: `privilege tool run: ${e.argv.join(' ').slice(0, 120)}; an agent works with the rights it was given`,
+              events: [e],
+              key: `exec:${named}`,
+            },
+          ];
       }
       if (e.type === 'chmod' && e.result >= 0 && (e.mode & 0o6000) !== 0) {
         return [
