@@ -65,7 +65,7 @@ import { AppLayerService } from './applayer/service.js';
 import { throughProxy } from './applayer/agents.js';
 import { serveSocket, type Peer } from './applayer/socket.js';
 import { AgentRuntimeProfile } from './pipeline/agent-runtime.js';
-import { Correlator } from './pipeline/correlate.js';
+import { Correlator, isLaunchersOwn } from './pipeline/correlate.js';
 import type { WardenEvent } from './pipeline/events.js';
 import { BUILTIN_DETECTORS } from './detect/builtin.js';
 import { DetectionEngine, type Detection } from './detect/engine.js';
@@ -204,9 +204,6 @@ export interface SessionOptions {
 }
 
 /** One session's life on a host: set-up, the agent's actions as they come, and an end that leaves nothing behind. */
-/** Calls the session's supervisor makes itself, for the agent that asked. */
-const SUPERVISED = new Set<WardenEvent['type']>(['rename', 'link', 'symlink', 'mkdir', 'mknod']);
-
 class SessionRun {
   readonly id = newSessionId();
   readonly cg: SessionCgroup;
@@ -312,9 +309,7 @@ class SessionRun {
 
   /** One of the session's events, from the pipeline. */
   handle(e: WardenEvent): void {
-    /* the supervisor doing a call on the agent's behalf (sensor/launcher/supervise.c): the agent's
-     * own event of the same call says it, with the agent's pid */
-    if (SUPERVISED.has(e.type) && e.exe === this.cfg.launchBin) return;
+    if (isLaunchersOwn(e, this.cfg.launchBin)) return;
     this.correlator.handle(e);
     if (e.type === 'open' && e.result >= 0) this.app.noteOpened(e.path);
     if (this.enforcer) this.enforcer.handle(e);

@@ -241,11 +241,12 @@ export function writtenFiles(events: WardenEvent[], maxBytes = 64 << 10, maxFile
 
 export function loadCorpus(dir: string): Trace[] {
   const out: Trace[] = [];
+  /* traces live in folders; files at the top are about the corpus (README.md, scores.json) */
   const walk = (d: string): void => {
     for (const f of readdirSync(d).sort()) {
       const p = join(d, f);
       if (statSync(p).isDirectory()) walk(p);
-      else if (f.endsWith('.json') || f.endsWith('.json.gz')) out.push(loadTrace(p, dir));
+      else if (d !== dir && (f.endsWith('.json') || f.endsWith('.json.gz'))) out.push(loadTrace(p, dir));
     }
   };
   walk(dir);

@@ -9,10 +9,10 @@ import { test } from 'node:test';
 import { loadConfig } from '../config.js';
 import { BUILTIN_DETECTORS } from './builtin.js';
 import { loadCorpus } from './corpus.js';
-import { evaluate, firedOn, ScoresSchema, scoresOf } from './eval.js';
+import { CORRELATOR_FINDINGS, evaluate, firedOn, ScoresSchema, scoresOf } from './eval.js';
 
 const corpus = loadCorpus(join(loadConfig().root, 'corpus'));
-const ids = BUILTIN_DETECTORS.map((f) => f().id);
+const ids = [...BUILTIN_DETECTORS.map((f) => f().id), ...CORRELATOR_FINDINGS];
 
 test('the corpus has several attack traces for every detector, and benign sessions', () => {
   for (const id of ids) {

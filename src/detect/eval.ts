@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import type { ToolCall } from '../applayer/records.js';
-import { Correlator } from '../pipeline/correlate.js';
+import { Correlator, isLaunchersOwn } from '../pipeline/correlate.js';
 import type { WardenEvent } from '../pipeline/events.js';
 import type { DetectorContext, DetectorFactory, Severity } from './detector.js';
 import { DetectionEngine } from './engine.js';
@@ -115,6 +115,7 @@ export function replay(trace: Trace, factories: DetectorFactory[]): ReplayedAler
     .sort((a, b) => a.t - b.t);
   let next = 0;
   for (const original of trace.events) {
+    if (original.exe.endsWith('/warden-launch') && isLaunchersOwn(original, original.exe)) continue;
     while (next < marks.length && (marks[next]?.t ?? Infinity) <= original.timeUs) marks[next++]?.at();
     const e = structuredClone(original) as WardenEvent;
     if (e.type === 'dns')

@@ -47,6 +47,27 @@ const GRACE_US = 1_000_000;
 const MCP_PROXY = /(?:\/warden['"]?|cli\/main\.js) mcp .*?--name (\S+)/;
 const norm = (s: string): string => s.replace(/['"\\\s]/g, '');
 
+const FILE_TYPES = new Set<WardenEvent['type']>([
+  'open',
+  'unlink',
+  'rename',
+  'mkdir',
+  'chmod',
+  'truncate',
+  'link',
+  'symlink',
+  'mknod',
+]);
+
+/**
+ * A file call of Warden's launcher (`launchBin`), not the agent's: setting up the session, or the
+ * supervisor (sensor/launcher/supervise.c) locating and doing a call on the agent's behalf, whose
+ * own event of the same call says it with the agent's pid. Never stored, never judged.
+ */
+export function isLaunchersOwn(e: WardenEvent, launchBin: string): boolean {
+  return FILE_TYPES.has(e.type) && e.exe === launchBin;
+}
+
 export interface CorrelatorOptions {
   /** names an address was resolved from, by the session's DNS */
   namesOf?: (addr: string) => string[];
@@ -124,6 +145,18 @@ export class Correlator {
       /* no model request or tool call yet: launching, or not an agent session at all. What the agent
        * starts now (shell snapshots, helpers) is its own upkeep if it later turns out to be an agent */
       if (e.type === 'exec' && !this.agents.has(e.execId)) this.attribution.set(e.execId, { kind: 'agent-runtime' });
+      /* the agent program setting up its own state as it starts (Gemini CLI saving its settings); a
+       * session that never speaks to a model is judged in full, so only writes to agents' state */
+      const path = 'path' in e ? e.path : undefined;
+      const launching = this.agents.has(e.execId) || this.attribution.get(e.execId)?.kind === 'agent-runtime';
+      if (
+        path !== undefined &&
+        launching &&
+        isChange(e) &&
+        !/^\/(proc|sys|dev)\//.test(path) &&
+        this.profile.isRuntimePath(path)
+      )
+        e.attribution = 'agent-runtime';
       return;
     }
     const decidedHere = !this.attribution.has(e.execId) && this.inherited(e.execId) === undefined;
@@ -325,7 +358,8 @@ export class Correlator {
     if (!c || c.shell === null) return;
     let what: string | undefined;
     if ((e.type === 'connect' || e.type === 'send') && (e.family === 'ipv4' || e.family === 'ipv6')) {
-      if (e.dport === 53 || (e.result < 0 && e.result !== -115)) return; /* DNS, or it never connected */
+      /* DNS, or it failed by itself; refused by policy it is still an attempt */
+      if (e.dport === 53 || (e.result < 0 && e.result !== -115 && !e.decision)) return;
       const names = this.o.namesOf?.(e.daddr) ?? [];
       const addr = e.daddr.replace(/^::ffff:/, '');
       if ([addr, ...names].some((n) => c.declared.includes(n.toLowerCase()))) return;

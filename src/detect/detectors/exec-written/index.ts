@@ -20,7 +20,8 @@ export default function execWritten(): Detector {
     tags: ['untrusted-execution'],
     description: 'a program or script the session wrote or downloaded, then executed',
     event(e, ctx) {
-      if (isEgress(e)) talked.add(e.pid);
+      /* a name lookup downloads nothing */
+      if (isEgress(e) && e.dport !== 53) talked.add(e.pid);
       const path = writtenPath(e);
       if (path && e.attribution !== 'agent-runtime') written.set(path, { event: e, downloaded: talked.has(e.pid) });
       if (e.type !== 'exec') return undefined;

@@ -3,7 +3,7 @@ import type { Detector } from '../../detector.js';
 import { program, shellCommands, targetPath } from '../../facts.js';
 
 const PLACES =
-  /^\/etc\/(cron(tab|\.d|\.daily|\.hourly|\.weekly|\.monthly)|systemd\/system|init\.d|rc\.local|xdg\/autostart)|^\/var\/spool\/(cron|at)|^\/(usr\/)?lib\/systemd\/system|\/\.config\/(systemd|autostart)\/|\/\.local\/share\/systemd\//;
+  /^\/etc\/(cron(tab|\.d|\.daily|\.hourly|\.weekly|\.monthly)|systemd\/system|init\.d|rc\.local|xdg\/autostart)|^\/var\/spool\/(cron|at)|^\/(usr\/)?lib\/systemd\/system|\/\.config\/(systemd|autostart)(\/|$)|\/\.local\/share\/systemd(\/|$)/;
 const PROGRAMS = /^(crontab|at|batch|systemd-run|launchctl)$/;
 
 export default function persistence(): Detector {

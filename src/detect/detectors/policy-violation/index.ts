@@ -71,6 +71,10 @@ export default function policyViolation(): Detector {
        * connect that would follow is the attempt; an encoded name is secret-exfil's. A call that failed
        * by itself gets no decision today; traces recorded by an older judge still carry one */
       if (e.type === 'dns' || failedByItself(e)) return undefined;
+      /* the agent program's own upkeep (Gemini CLI saving its settings, opencode its config) refused
+       * by rules written for the commands it runs: the refusal stands and shows on the event, but
+       * it is no attempt at anything (a tool call writing there is judged as one) */
+      if (e.attribution === 'agent-runtime') return undefined;
       const f = familyOf(d);
       const held =
         d.verdict === 'denied'

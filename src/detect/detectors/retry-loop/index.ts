@@ -46,7 +46,8 @@ export default function retryLoop(): Detector {
         root ??= e.execId;
         argvOf.set(e.execId, e.argv.join(' '));
       }
-      if (e.attribution === 'agent-runtime') return undefined; /* the agent program's own probing */
+      /* the agent program's own probing and snapshots (opencode's git), with no tool call behind them */
+      if (e.attribution === 'agent-runtime' || e.attribution === 'undeclared') return undefined;
       let what: string | undefined;
       if (!agents(e.execId)) return undefined; /* the agent program's own retries, or deep inside a tool */
       if (e.type === 'exit' && e.code !== null && e.code !== 0) what = argvOf.get(e.execId);
