@@ -8,9 +8,10 @@ import type { WardenEvent } from '../../../pipeline/events.js';
 import type { Signal } from '../../detector.js';
 import { targetPath } from '../../facts.js';
 
-/* what an instruction file has no business saying: run fetched code, reach out, hide things, read credentials */
+/* what an instruction file has no business saying: run fetched code, reach a raw address, hide things,
+ * move credentials somewhere */
 const RISKY =
-  /\b(curl|wget|nc|ncat)\b[^\n]*|\|\s*(ba|z)?sh\b|base64\s+-d|ignore (all |any )?(previous|prior) instructions|do not (tell|mention|reveal)|~\/\.(ssh|aws)|\.env\b[^\n]*(send|post|upload)/i;
+  /\b(curl|wget|nc|ncat)\b[^\n]*|\|\s*(ba|z)?sh\b|base64\s+-d|ignore (all |any )?(previous|prior) instructions|do not (tell|mention|reveal)|~\/\.(ssh|aws)|\b(back ?up|copy|send|upload|post|mail)\b[^\n]{0,40}(\.env|\.ssh|\.aws|secrets?|tokens?|credentials?)\b|\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b/i;
 
 function found(e: WardenEvent, path: string, inside: boolean, how: string): Signal {
   return {
