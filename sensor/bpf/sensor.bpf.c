@@ -98,6 +98,21 @@ static __always_inline bool wd_compat_syscall(void)
 #endif
 }
 
+/* A call's number and arguments, from its registers (at sys_enter, or at sys_exit for a call
+ * seccomp answered before sys_enter: its registers still hold them). */
+static __always_inline void wd_stash_call(struct wd_stash *s, struct pt_regs *regs, __u32 nr)
+{
+	s->nr = nr;
+	s->args[0] = WD_ARG(regs, 0);
+	s->args[1] = WD_ARG(regs, 1);
+	s->args[2] = WD_ARG(regs, 2);
+	s->args[3] = WD_ARG(regs, 3);
+	s->args[4] = WD_ARG(regs, 4);
+	s->args[5] = WD_ARG(regs, 5);
+	s->open_flags = wd_open_flags(nr, s->args);
+	s->enter_ns = bpf_ktime_get_ns();
+}
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(wd_sys_enter, struct pt_regs *regs, long native)
 {
@@ -107,15 +122,7 @@ int BPF_PROG(wd_sys_enter, struct pt_regs *regs, long native)
 	if (!nr || !wd_tracked(&s.session) || wd_compat_syscall())
 		return 0;
 	__u64 id = (__u32)bpf_get_current_pid_tgid(); /* the thread id: what fanotify reports */
-	s.nr = nr;
-	s.args[0] = WD_ARG(regs, 0);
-	s.args[1] = WD_ARG(regs, 1);
-	s.args[2] = WD_ARG(regs, 2);
-	s.args[3] = WD_ARG(regs, 3);
-	s.args[4] = WD_ARG(regs, 4);
-	s.args[5] = WD_ARG(regs, 5);
-	s.open_flags = wd_open_flags(nr, s.args);
-	s.enter_ns = bpf_ktime_get_ns();
+	wd_stash_call(&s, regs, nr);
 	bpf_map_update_elem(&wd_stash_map, &id, &s, BPF_ANY);
 	return 0;
 }
@@ -136,20 +143,11 @@ int BPF_PROG(wd_sys_exit, struct pt_regs *regs, long ret)
 			return 0; /* a stale stash from a syscall that never returned */
 	} else {
 		/* A file call seccomp answered itself never reached sys_enter: the session's
-		 * supervisor refused it, or did it on the agent's behalf (a rename, a mkdir).
-		 * The registers still hold its arguments, and the agent's memory its names. */
+		 * supervisor refused it, or did it on the agent's behalf (a rename, a mkdir). */
 		if (nr >= WD_SYS_CONNECT || nr == WD_SYS_EXECVE || nr == WD_SYS_EXECVEAT ||
 		    !wd_tracked(&s.session) || wd_compat_syscall())
 			return 0;
-		s.nr = nr;
-		s.args[0] = WD_ARG(regs, 0);
-		s.args[1] = WD_ARG(regs, 1);
-		s.args[2] = WD_ARG(regs, 2);
-		s.args[3] = WD_ARG(regs, 3);
-		s.args[4] = WD_ARG(regs, 4);
-		s.args[5] = WD_ARG(regs, 5);
-		s.open_flags = wd_open_flags(nr, s.args);
-		s.enter_ns = bpf_ktime_get_ns();
+		wd_stash_call(&s, regs, nr);
 	}
 
 	/* a Unix socket refused may be glibc asking a daemon that is not there (nscd):

@@ -163,6 +163,7 @@ export function loadTrace(file: string, root: string): Trace {
   const t = TraceSchema.parse(JSON.parse((file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8')));
   const execs = new Map<number, string>();
   const t0 = Date.UTC(2026, 0, 1) * 1000;
+  const workspace = t.workspace === null ? null : String(tilde(t.workspace));
   return {
     name,
     label: t.label,
@@ -170,14 +171,14 @@ export function loadTrace(file: string, root: string): Trace {
     agent: t.agent,
     description: t.description,
     expect: t.expect,
-    workspace: t.workspace === null ? null : String(tilde(t.workspace)),
+    workspace,
     files: new Map(Object.entries(t.files).map(([k, v]) => [String(tilde(k)), v])),
     wardenPids: t.wardenPids,
     runtimePorts: t.runtimePorts,
     toolCalls: t.toolCalls.map((c) => ({ ...c, input: tilde(c.input) })),
     events: t.events.map((raw, i) => {
       try {
-        return expand(raw, i, name, t0, execs, t.workspace === null ? '/' : String(tilde(t.workspace)));
+        return expand(raw, i, name, t0, execs, workspace ?? '/');
       } catch (err) {
         throw new Error(`${file}: event ${i}: ${(err as Error).message.slice(0, 300)}`);
       }

@@ -51,6 +51,34 @@ export const base = (p: string): string => p.split('/').pop() ?? p;
 const DEPENDENCY_TREE = /\/(node_modules|site-packages|dist-packages|__pycache__|\.tox|\.nox)\//;
 export const inDependencyTree = (path: string): boolean => DEPENDENCY_TREE.test(path);
 
+/** `path` is `dir` or beneath it (false without a dir). */
+export const within = (path: string, dir: string | null): boolean =>
+  dir !== null && (path === dir || path.startsWith(`${dir}/`));
+
+/**
+ * Files whose content is judged once their writer is done with them: noted at the write, handed
+ * back when the process that wrote them exits (a file read at its open holds nothing yet).
+ */
+export class UntilWriterExits {
+  private readonly pending = new Map<string, WardenEvent>();
+
+  note(path: string, write: WardenEvent): void {
+    this.pending.set(path, write);
+  }
+
+  /** The files the process that `e` ended had written, with their writes; none for any other event. */
+  done(e: WardenEvent): Array<[string, WardenEvent]> {
+    if (e.type !== 'exit') return [];
+    const out: Array<[string, WardenEvent]> = [];
+    for (const [path, w] of this.pending) {
+      if (w.pid !== e.pid) continue;
+      this.pending.delete(path);
+      out.push([path, w]);
+    }
+    return out;
+  }
+}
+
 /** The path an event wrote, or tried to write and was refused (the attempt is the finding). */
 export function targetPath(e: WardenEvent): { path: string; refused: boolean } | undefined {
   const done = writtenPath(e);

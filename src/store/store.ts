@@ -202,7 +202,6 @@ export class Store {
         | 'policy'
         | 'mechanisms'
         | 'owner'
-        | 'proxyPort'
       >
     >,
   ): void {
@@ -220,7 +219,6 @@ export class Store {
       policy: 'policy',
       mechanisms: 'mechanisms',
       owner: 'owner',
-      proxyPort: 'proxy_port',
     };
     for (const [k, v] of Object.entries(f)) {
       const col = map[k];

@@ -14,7 +14,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ScriptedGemini } from '../fixtures/scripted-gemini.js';
+import { ScriptedGemini, type GeminiStep } from '../fixtures/scripted-gemini.js';
 import { ScriptedModel, type Step } from '../fixtures/scripted-model.js';
 import { ScriptedResponses } from '../fixtures/scripted-responses.js';
 import { ROOT, stateDir, tempDir, WARDEN } from '../helpers.js';
@@ -43,6 +43,25 @@ const heredoc = (path: string, content: string): string => `cat > '${path}' <<'W
 const editScript = (path: string, old: string, neu: string): string =>
   `python3 - <<'WARDEN_EOF'\nimport pathlib\np = pathlib.Path(${JSON.stringify(path)})\np.write_text(p.read_text().replace(${JSON.stringify(old)}, ${JSON.stringify(neu)}, 1))\nWARDEN_EOF`;
 
+type AnthropicTool = NonNullable<Step['tools']>[number];
+type GeminiCall = NonNullable<GeminiStep['calls']>[number];
+
+/** One neutral tool call in a CLI's own form: one handler per kind. */
+function as<T>(
+  x: Tool,
+  h: {
+    sh: (command: string) => T;
+    read: (path: string) => T;
+    write: (path: string, content: string) => T;
+    edit: (path: string, old: string, neu: string) => T;
+  },
+): T {
+  if ('sh' in x) return h.sh(x.sh);
+  if ('read' in x) return h.read(x.read);
+  if ('write' in x) return h.write(x.write, x.content);
+  return h.edit(x.edit, x.old, x.new);
+}
+
 /** A CLI whose edit tool wants the file read first (Claude Code, opencode): a read turn goes before each edit. */
 function withReads(turns: Tool[][]): Tool[][] {
   return turns.flatMap((t) => {
@@ -56,17 +75,19 @@ function anthropicScript(turns: Tool[][], ws: string, names: 'claude' | 'opencod
   const oc = names === 'opencode';
   const file = oc ? 'filePath' : 'file_path';
   const steps: Step[] = withReads(turns).map((t) => ({
-    tools: t.map((x) => {
-      if ('sh' in x) return { name: oc ? 'bash' : 'Bash', input: { command: x.sh, description: 'run a command' } };
-      if ('read' in x) return { name: oc ? 'read' : 'Read', input: { [file]: abs(ws, x.read) } };
-      if ('write' in x) return { name: oc ? 'write' : 'Write', input: { [file]: abs(ws, x.write), content: x.content } };
-      return {
-        name: oc ? 'edit' : 'Edit',
-        input: oc
-          ? { filePath: abs(ws, x.edit), oldString: x.old, newString: x.new }
-          : { file_path: abs(ws, x.edit), old_string: x.old, new_string: x.new },
-      };
-    }),
+    tools: t.map((x) =>
+      as<AnthropicTool>(x, {
+        sh: (command) => ({ name: oc ? 'bash' : 'Bash', input: { command, description: 'run a command' } }),
+        read: (p) => ({ name: oc ? 'read' : 'Read', input: { [file]: abs(ws, p) } }),
+        write: (p, content) => ({ name: oc ? 'write' : 'Write', input: { [file]: abs(ws, p), content } }),
+        edit: (p, old, neu) => ({
+          name: oc ? 'edit' : 'Edit',
+          input: oc
+            ? { filePath: abs(ws, p), oldString: old, newString: neu }
+            : { file_path: abs(ws, p), old_string: old, new_string: neu },
+        }),
+      }),
+    ),
   }));
   return [...steps, { text: 'Done.' }];
 }
@@ -103,13 +124,12 @@ const DRIVERS: Record<string, Driver> = {
       new ScriptedResponses(
         turns.map((t) => ({
           commands: t.map((x) =>
-            'sh' in x
-              ? x.sh
-              : 'read' in x
-                ? `sed -n 1,200p '${x.read}'`
-                : 'write' in x
-                  ? `mkdir -p "$(dirname '${x.write}')" && ${heredoc(x.write, x.content)}`
-                  : editScript(x.edit, x.old, x.new),
+            as(x, {
+              sh: (command) => command,
+              read: (p) => `sed -n 1,200p '${p}'`,
+              write: (p, content) => `mkdir -p "$(dirname '${p}')" && ${heredoc(p, content)}`,
+              edit: editScript,
+            }),
           ),
         })),
         ws,
@@ -136,16 +156,15 @@ const DRIVERS: Record<string, Driver> = {
       new ScriptedGemini(
         turns.map((t) => ({
           calls: t.map((x) =>
-            'sh' in x
-              ? { name: 'run_shell_command', args: { command: x.sh } }
-              : 'read' in x
-                ? { name: 'read_file', args: { file_path: abs(ws, x.read) } }
-                : 'write' in x
-                  ? { name: 'write_file', args: { file_path: abs(ws, x.write), content: x.content } }
-                  : {
-                      name: 'replace',
-                      args: { file_path: abs(ws, x.edit), old_string: x.old, new_string: x.new },
-                    },
+            as<GeminiCall>(x, {
+              sh: (command) => ({ name: 'run_shell_command', args: { command } }),
+              read: (p) => ({ name: 'read_file', args: { file_path: abs(ws, p) } }),
+              write: (p, content) => ({ name: 'write_file', args: { file_path: abs(ws, p), content } }),
+              edit: (p, old, neu) => ({
+                name: 'replace',
+                args: { file_path: abs(ws, p), old_string: old, new_string: neu },
+              }),
+            }),
           ),
         })),
       ),

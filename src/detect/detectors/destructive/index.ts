@@ -1,14 +1,15 @@
 /**
  * Operations that destroy work: a recursive delete of a home, the root, the
- * workspace or anything outside the work; many files deleted at once; forced pushes and history rewrites. Scratch space (temp
- * directories, caches, installed dependency trees, agents' own state) and
- * build output are nobody's work: clearing them is housekeeping.
+ * workspace or anything outside the work; many files deleted at once; forced
+ * pushes and history rewrites. Scratch space (temp directories, caches,
+ * installed dependency trees, agents' own state) and build output are nobody's
+ * work: clearing them is housekeeping.
  */
 import { resolve } from 'node:path';
 import type { WardenEvent } from '../../../pipeline/events.js';
 import { AgentRuntimeProfile } from '../../../pipeline/agent-runtime.js';
 import type { Detector } from '../../detector.js';
-import { HOME, inDependencyTree, program } from '../../facts.js';
+import { HOME, inDependencyTree, program, within } from '../../facts.js';
 
 const MASS_DELETES = 200;
 const WINDOW_US = 10_000_000;
@@ -20,7 +21,6 @@ const SCRATCH = new RegExp(
 );
 const runtime = new AgentRuntimeProfile();
 const isScratch = (p: string): boolean => SCRATCH.test(p) || inDependencyTree(p) || runtime.isRuntimePath(p);
-const within = (p: string, dir: string | null): boolean => dir !== null && (p === dir || p.startsWith(`${dir}/`));
 /* what a build or a tool regenerates: clearing it in the workspace loses nothing */
 const REGENERATED =
   /\/(dist|build|out|target|coverage|\.next|\.nuxt|\.turbo|\.parcel-cache|\.venv|venv|\.pytest_cache|\.mypy_cache|\.ruff_cache|\.git\/objects|\.git\/refs|\.git\/logs)\//;

@@ -14,8 +14,7 @@ const SECRET_FILE = new RegExp(
     '|',
   ),
 );
-const isSecret = (p: string): boolean =>
-  (isCredentialPath(p) || SECRET_FILE.test(p)) && !p.endsWith('.pub') && !PUBLIC_CERT.test(p);
+const isSecret = (p: string): boolean => (isCredentialPath(p) || SECRET_FILE.test(p)) && !PUBLIC_CERT.test(p);
 /** Public certificates and CA bundles: .pem, but nothing secret. */
 const PUBLIC_CERT =
   /^\/(etc\/ssl\/certs|etc\/pki\/ca-trust|usr\/share|usr\/lib\/ssl|usr\/local\/share\/ca-certificates)\/|(^|[-_./])(ca|certs?|bundle|chain|fullchain)([-_.]|$)[^/]*$/i;

@@ -2,9 +2,8 @@
  * Tests deleted or weakened: a test file removed or renamed away, or written
  * so that it now skips or asserts nothing (checked once the writer is done).
  */
-import type { WardenEvent } from '../../../pipeline/events.js';
 import type { Detector } from '../../detector.js';
-import { inDependencyTree, writtenPath } from '../../facts.js';
+import { inDependencyTree, UntilWriterExits, writtenPath } from '../../facts.js';
 
 const TEST_FILE =
   /(^|\/)(tests?|__tests__|spec)\/|[._-](test|spec)\.[cm]?[jt]sx?$|(^|\/)test_[^/]+\.py$|_test\.(go|py|rb)$|Test\.java$/;
@@ -14,7 +13,7 @@ const WEAKENED =
   /\b(it|test|describe)\.(skip|todo)\(|\bx(it|describe)\(|@pytest\.mark\.skip|@unittest\.skip|\bt\.Skip\(|\bassert\s+True\b|expect\(\s*true\s*\)\.toBe\(\s*true\s*\)|assert\.ok\(\s*true\s*\)|#\[ignore\]/;
 
 export default function testTampering(): Detector {
-  const pending = new Map<string, WardenEvent>();
+  const written = new UntilWriterExits();
   return {
     id: 'test-tampering',
     severity: 'medium',
@@ -34,14 +33,11 @@ export default function testTampering(): Detector {
       }
       const path = writtenPath(e);
       if (path && isTest(path)) {
-        pending.set(path, e);
+        written.note(path, e);
         return undefined;
       }
-      if (e.type !== 'exit') return undefined;
       const out = [];
-      for (const [p, w] of pending) {
-        if (w.pid !== e.pid) continue;
-        pending.delete(p);
+      for (const [p, w] of written.done(e)) {
         const m = WEAKENED.exec(ctx.readFile(p, 1 << 20) ?? '');
         if (m)
           out.push({
