@@ -90,7 +90,9 @@ const tilde = (v: unknown): unknown =>
         .replaceAll(HOME_KEY_MARK, dashed(home))
     : Array.isArray(v)
       ? v.map(tilde)
-      : v;
+      : v && typeof v === 'object'
+        ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, tilde(x)]))
+        : v;
 /** `v` with every mention of `dir` (a home directory) as HOME_MARK, for a trace that loads on any machine. */
 function marked(v: unknown, dir: string): unknown {
   if (typeof v === 'string')

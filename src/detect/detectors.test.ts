@@ -21,6 +21,8 @@ test('the corpus has several attack traces for every detector, and benign sessio
   }
   assert.ok(corpus.filter((t) => t.label === 'benign').length >= 5);
   for (const t of corpus) for (const id of t.expect) assert.ok(ids.includes(id), `${t.name} expects unknown ${id}`);
+  /* the recording machine's home is this one's everywhere, tool calls' inputs too */
+  for (const t of corpus) assert.doesNotMatch(JSON.stringify(t.toolCalls), /\{\{home/, t.name);
 });
 
 /* authored traces are unit fixtures: each must come out exactly */
