@@ -10,6 +10,7 @@ import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { EventSchema, type WardenEvent } from '../pipeline/events.js';
+import { FdNames } from '../pipeline/fd-names.js';
 import { openFlagNames } from '../pipeline/names.js';
 import { writtenPath } from './facts.js';
 
@@ -166,6 +167,8 @@ export function loadTrace(file: string, root: string): Trace {
   const execs = new Map<number, string>();
   const t0 = Date.UTC(2026, 0, 1) * 1000;
   const workspace = t.workspace === null ? null : String(tilde(t.workspace));
+  /* names through descriptors a live read of /proc missed, from the trace's own opens */
+  const fds = new FdNames(null);
   return {
     name,
     label: t.label,
@@ -180,7 +183,9 @@ export function loadTrace(file: string, root: string): Trace {
     toolCalls: t.toolCalls.map((c) => ({ ...c, input: tilde(c.input) })),
     events: t.events.map((raw, i) => {
       try {
-        return expand(raw, i, name, t0, execs, workspace ?? '/');
+        const e = expand(raw, i, name, t0, execs, workspace ?? '/');
+        fds.see(e);
+        return e;
       } catch (err) {
         throw new Error(`${file}: event ${i}: ${(err as Error).message.slice(0, 300)}`);
       }

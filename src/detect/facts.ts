@@ -94,12 +94,12 @@ export function targetPath(e: WardenEvent): { path: string; refused: boolean } |
 
 const SHELL = /^((ba|z|da|k)?sh)$/;
 /* words that run the next word as a command */
-const PREFIX = /^(sudo|doas|env|nohup|exec|command|time|nice|timeout|xargs)$/;
+const PREFIX = /^(sudo|doas|env|nohup|exec|command|builtin|eval|time|nice|timeout|xargs|(ba|z|da|k)?sh)$/;
 
 /**
  * The commands a shell's `-c` line runs, each by its program's base name and its words, whether or
  * not the program exists here (a `sudo` on a host without sudo is still an attempt):
- * `bash -c 'cd x && sudo id'` runs cd, sudo and id.
+ * `bash -c 'cd x && sudo id'` runs cd, sudo and id; Claude Code's `eval 'sudo -n id'` runs sudo.
  */
 export function shellCommands(e: WardenEvent): Array<{ name: string; args: string[] }> {
   if (e.type !== 'exec' || !SHELL.test(program(e))) return [];
@@ -111,6 +111,8 @@ export function shellCommands(e: WardenEvent): Array<{ name: string; args: strin
     const words = segment
       .trim()
       .split(/\s+/)
+      /* quotes opened around a line handed to eval or bash -c: eval 'sudo -n id' runs sudo */
+      .map((w) => w.replace(/^['"\\]+|['"]+$/g, ''))
       .filter((w) => w && !/^\w+=/.test(w));
     for (let i = 0; i < words.length; i++) {
       const w = words[i] ?? '';

@@ -99,6 +99,20 @@ test("a shell tool call's processes and their children are linked to it", () => 
   assert.deepEqual(findings, []);
 });
 
+test('a command called again is linked to the call open now, not the one just over', () => {
+  const { c, feed } = setup();
+  const first = call('r1', 'run_shell_command', { command: 'cat ~/.aws/credentials' });
+  c.started(first);
+  feed(fork('agent', 'r1f', 10));
+  const a = feed(exec('r1sh', 'r1f', 31, ['/bin/bash', '-c', 'cat ~/.aws/credentials']));
+  c.ended({ ...first, endedUs: t });
+  c.started(call('r2', 'run_shell_command', { command: 'cat ~/.aws/credentials' }));
+  feed(fork('agent', 'r2f', 10));
+  const b = feed(exec('r2sh', 'r2f', 32, ['/bin/bash', '-c', 'cat ~/.aws/credentials']));
+  assert.equal(a.toolCallId, 'r1');
+  assert.equal(b.toolCallId, 'r2');
+});
+
 test('a connection the command never named is an intent mismatch', () => {
   const { c, findings, feed } = setup();
   c.started(call('t2', 'Bash', { command: './run-tests.sh' }));

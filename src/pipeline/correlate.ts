@@ -258,7 +258,11 @@ export class Correlator {
   private byCommand(argv: string[], timeUs: number): Attribution {
     const line = norm(argv.join(' '));
     const open = [...this.recent.values()].filter((c) => c.shell !== null && this.isOpen(c, timeUs));
-    const hit = open.find((c) => c.shell && line.includes(c.shell));
+    /* the same command called again and again (a retry): the call open at the time, not the one
+     * just over and still in its grace */
+    const hits = open.filter((c) => c.shell && line.includes(c.shell));
+    const hit =
+      hits.find((c) => this.isOpen(c, timeUs, 0)) ?? hits.sort((x, y) => y.call.startedUs - x.call.startedUs)[0];
     if (hit) return { kind: 'tool-call', call: hit.call.id };
     if (this.profile.isRuntimeExec(argv)) return { kind: 'agent-runtime' };
     /* no command text to match (argv cut at 4 KiB behind a long prelude, as Codex's is): a shell the

@@ -2,7 +2,6 @@
  * Turns raw sensor frames into attributed events: session, process image,
  * lineage, wall-clock time, names for numbers. One instance per sensor.
  */
-import { readlinkSync } from 'node:fs';
 import type { RawEvent } from '../sensor/wire.js';
 import { Flag } from '../sensor/layout.js';
 import type { CommonSchema, ProcessRecord, WardenEvent } from './events.js';
@@ -11,6 +10,7 @@ import type { z } from 'zod';
 type Common = Omit<z.infer<typeof CommonSchema>, 'id'>;
 import { errnoName, familyName, openFlagNames, protocolName } from './names.js';
 import { ProcessTable, readBootTag } from './process-table.js';
+import { FdNames } from './fd-names.js';
 
 export interface PipelineSink {
   event(e: WardenEvent): void;
@@ -25,6 +25,7 @@ export interface Clock {
 export class Pipeline {
   readonly processes: ProcessTable;
   private readonly sessions = new Map<number, string>();
+  private readonly fds = new FdNames();
   unattributed = 0;
 
   /** Microseconds to add to a CLOCK_BOOTTIME reading to get wall-clock time. */
@@ -92,7 +93,7 @@ export class Pipeline {
           sessionId,
           nowUs,
         );
-        this.sink.event(
+        this.emit(
           withFields(common(proc), {
             type: 'exec' as const,
             argv: raw.argv,
@@ -105,7 +106,7 @@ export class Pipeline {
       }
       case 'fork': {
         const child = this.processes.fork(proc, raw.childPid, raw.childStartNs, sessionId, nowUs);
-        this.sink.event(
+        this.emit(
           withFields(common(proc), { type: 'fork' as const, childPid: raw.childPid, childExecId: child.execId }),
         );
         return;
@@ -115,20 +116,20 @@ export class Pipeline {
         const code = sig ? null : (raw.exitCode >> 8) & 0xff;
         const e = withFields(common(proc), { type: 'exit' as const, code, signal: sig || null });
         e.tid = t.pid;
-        this.sink.event(e);
+        this.emit(e);
         this.processes.exit(t.pid, code, sig || null, nowUs);
         return;
       }
       case 'file':
-        this.sink.event(fileEvent(raw, common(proc)));
+        this.emit(fileEvent(raw, common(proc)));
         return;
       case 'net':
-        this.sink.event(netEvent(raw, common(proc)));
+        this.emit(netEvent(raw, common(proc)));
         return;
       case 'signal': {
         const c = common(proc);
         const error = errnoName(raw.result);
-        this.sink.event(
+        this.emit(
           raw.type === 'kill'
             ? withFields(c, {
                 type: 'kill' as const,
@@ -153,7 +154,7 @@ export class Pipeline {
         const c = common(proc);
         const error = errnoName(raw.result);
         const signed = (n: number): number => (n === 0xffffffff ? -1 : n);
-        this.sink.event(
+        this.emit(
           raw.type === 'setuid'
             ? withFields(c, {
                 type: 'setuid' as const,
@@ -175,6 +176,12 @@ export class Pipeline {
       }
     }
   }
+
+  /* every event passes the descriptor table on its way out: it names what a /proc/self/fd/N meant */
+  private emit(e: WardenEvent): void {
+    this.fds.see(e);
+    this.sink.event(e);
+  }
 }
 
 /**
@@ -185,33 +192,8 @@ function withFields<T extends object>(common: Common, fields: T): Common & T {
   return Object.assign(common, fields);
 }
 
-/* a name through a file descriptor: /proc/self/fd/N[/rest], /proc/PID/task/TID/fd/N, /dev/fd/N */
-const FD_PATH = /^\/(?:proc\/(self|thread-self|\d+)(?:\/task\/(\d+))?|dev)\/fd\/(\d+)(\/.*)?$/;
-
-/**
- * The file a descriptor-relative name means (Claude Code's mkdir of /proc/self/fd/12/x, tar's chmod of
- * /proc/self/fd/3), read from the process's descriptor table while it still holds it; the name as
- * given when it does not (closed since, or not a file: a pipe, a socket).
- */
-export function throughFd(path: string, pid: number, tid: number): string {
-  if (!path.startsWith('/proc/') && !path.startsWith('/dev/fd/')) return path;
-  const m = FD_PATH.exec(path);
-  if (!m) return path;
-  const [, who, task, fd, rest] = m;
-  const owner = who === 'thread-self' ? `${pid}/task/${tid}` : who && who !== 'self' ? who : String(pid);
-  try {
-    const target = readlinkSync(`/proc/${owner}${task ? `/task/${task}` : ''}/fd/${fd}`);
-    if (!target.startsWith('/') || target.endsWith(' (deleted)')) return path;
-    return rest ? `${target.replace(/\/$/, '')}${rest}` : target;
-  } catch {
-    return path;
-  }
-}
-
 function fileEvent(raw: Extract<RawEvent, { kind: 'file' }>, c: Common): WardenEvent {
-  const path = throughFd(raw.path, c.pid, c.tid);
-  if (path !== raw.path) raw.requestedPath = raw.path;
-  if (raw.newPath) raw.newPath = throughFd(raw.newPath, c.pid, c.tid);
+  const path = raw.path;
   const result = raw.result;
   const error = errnoName(raw.result);
   const syscall = raw.syscall;

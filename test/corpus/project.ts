@@ -136,6 +136,9 @@ export function stageProject(ws: string): void {
       stdio: 'ignore',
     });
   git('init', '-q', '-b', 'main');
+  /* the project's own identity too: Gemini CLI runs its shell with GIT_CONFIG_GLOBAL=/dev/null */
+  git('config', 'user.name', 'Dev');
+  git('config', 'user.email', 'dev@example.com');
   git('add', '-A');
   git('commit', '-qm', 'inventory service');
 }

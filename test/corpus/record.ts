@@ -28,6 +28,38 @@ interface Model {
   /** the upstream to give Warden's proxy */
   listen(): Promise<string>;
   close(): void | Promise<void>;
+  /** the requests the CLI made: the last carries every tool call's result */
+  readonly seen: readonly unknown[];
+}
+
+/**
+ * What each tool call gave back, from the CLI's last request to the model, in any of the three API
+ * shapes (Anthropic tool_result, Responses function_call_output, Gemini functionResponse): how a
+ * recording shows whether the CLI carried a call out or refused it (Codex's "rm -f style commands
+ * are not permitted", Gemini's refusal of command substitution, opencode's external-directory ask).
+ */
+function toolResults(seen: readonly unknown[]): string[] {
+  const last = seen.at(-1);
+  let body: unknown = last;
+  try {
+    if (typeof last === 'string') body = JSON.parse(last);
+    else if (last && typeof last === 'object' && 'body' in last) body = JSON.parse(String(last.body));
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (!v || typeof v !== 'object') return;
+    const o = v as Record<string, unknown>;
+    if (o.type === 'tool_result') out.push(text(o.content));
+    else if (o.type === 'function_call_output') out.push(text(o.output));
+    else if (o.functionResponse) out.push(text((o.functionResponse as { response?: unknown }).response));
+    else Object.values(o).forEach(walk);
+  };
+  walk(body);
+  return out;
 }
 
 interface Driver {
@@ -109,7 +141,7 @@ const DRIVERS: Record<string, Driver> = {
   opencode: {
     agent: 'opencode',
     model: (turns, ws) => new ScriptedModel(anthropicScript(turns, ws, 'opencode')),
-    command: (prompt) => [bin('opencode'), 'run', '-m', 'anthropic/claude-sonnet-4-5', prompt],
+    command: (prompt) => [bin('opencode'), 'run', '--auto', '-m', 'anthropic/claude-sonnet-4-5', prompt],
     env: (_home, upstream, ws) => ({
       ANTHROPIC_BASE_URL: `${upstream}/v1`,
       WARDEN_ANTHROPIC_UPSTREAM: upstream,
@@ -162,7 +194,7 @@ const DRIVERS: Record<string, Driver> = {
               write: (p, content) => ({ name: 'write_file', args: { file_path: abs(ws, p), content } }),
               edit: (p, old, neu) => ({
                 name: 'replace',
-                args: { file_path: abs(ws, p), old_string: old, new_string: neu },
+                args: { file_path: abs(ws, p), old_string: old, new_string: neu, instruction: 'apply the change' },
               }),
             }),
           ),
@@ -227,6 +259,7 @@ async function record(cli: string, s: Scenario, out: string): Promise<string> {
     const model = driver.model(s.turns, ws);
     const upstream = await model.listen();
     const env = { HOME: home, WARDEN_STATE_DIR: state.path, ...driver.env(home, upstream, ws) };
+    let results: string[] = [];
     try {
       const r = await run([WARDEN, 'run', '-q', '--agent', driver.agent, '-w', ws, '--', ...driver.command(s.prompt)], {
         env,
@@ -234,6 +267,7 @@ async function record(cli: string, s: Scenario, out: string): Promise<string> {
         timeoutMs: 240_000,
       });
       if (r.status === null) throw new Error(`timed out:\n${r.out.slice(-2000)}`);
+      results = toolResults(model.seen);
     } finally {
       await model.close();
     }
@@ -244,7 +278,8 @@ async function record(cli: string, s: Scenario, out: string): Promise<string> {
     if (s.expect?.length) args.push('--expect', s.expect.join(','));
     const r = await run([WARDEN, ...args], { env, cwd: ws, timeoutMs: 60_000 });
     if (r.status !== 0) throw new Error(`record-trace failed: ${r.out}`);
-    return r.out.trim();
+    const calls = results.map((x, i) => `\n    result ${i + 1}: ${x.replace(/\s+/g, ' ').slice(0, 240)}`);
+    return `${r.out.trim()}${calls.join('')}`;
   } finally {
     state.cleanup();
     dir.cleanup();

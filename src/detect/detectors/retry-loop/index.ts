@@ -10,14 +10,36 @@ const REPEATS = 5;
 const WINDOW_US = 60_000_000;
 /* retries take model turns: failures packed into less than this are one program's own loop */
 const MIN_SPREAD_US = 1_000_000;
-/* the agent's child (depth 1) or its shell's child (depth 2) */
+/* the agent's child (depth 1) or its shell's child (depth 2); within a tool call, the call's first
+ * program (1) and what its shell ran (2), however many programs the agent CLI is made of above it
+ * (Codex's node wrapper and native binary, Gemini CLI's relaunched node) */
 const MAX_DEPTH = 2;
 
 export default function retryLoop(): Detector {
   const argvOf = new Map<string, string>();
   const parentOf = new Map<string, string | null>();
   const failures = new Map<string, number[]>();
+  const callOf = new Map<string, string | undefined>();
   let root: string | undefined;
+  const pidOf = new Map<string, number>();
+  /**
+   * Processes of the same tool call from its first down to this one; programs that exec one
+   * another in one process count once (Codex's setup helper becomes bash becomes cat).
+   */
+  const depthInCall = (execId: string, call: string): number => {
+    let d = 0;
+    let last: number | undefined;
+    let id: string | null | undefined = execId;
+    for (let i = 0; id && i < 64; i++) {
+      if (argvOf.has(id)) {
+        if (callOf.get(id) !== call) break;
+        if (pidOf.get(id) !== last) d++;
+        last = pidOf.get(id);
+      }
+      id = parentOf.get(id);
+    }
+    return d;
+  };
   /** Programs between the agent (0) and this one: its child is 1, a child of its shell 2. */
   const depth = (execId: string): number => {
     if (execId === root) return 0;
@@ -30,7 +52,8 @@ export default function retryLoop(): Detector {
     return id === root ? d : Infinity;
   };
   const agents = (execId: string): boolean => {
-    const d = depth(execId);
+    const call = callOf.get(execId);
+    const d = call === undefined ? depth(execId) : depthInCall(execId, call);
     return d >= 1 && d <= MAX_DEPTH;
   };
   return {
@@ -45,6 +68,8 @@ export default function retryLoop(): Detector {
       if (e.type === 'exec') {
         root ??= e.execId;
         argvOf.set(e.execId, e.argv.join(' '));
+        callOf.set(e.execId, e.toolCallId ?? undefined);
+        pidOf.set(e.execId, e.pid);
       }
       /* the agent program's own probing and snapshots (opencode's git), with no tool call behind them */
       if (e.attribution === 'agent-runtime' || e.attribution === 'undeclared') return undefined;
