@@ -9,9 +9,12 @@ import { resolve } from 'node:path';
 import type { WardenEvent } from '../../../pipeline/events.js';
 import { AgentRuntimeProfile } from '../../../pipeline/agent-runtime.js';
 import type { Detector } from '../../detector.js';
-import { HOME, inDependencyTree, program, within } from '../../facts.js';
+import { HOME, inDependencyTree, program, within, writtenPath } from '../../facts.js';
 
 const MASS_DELETES = 200;
+/* files of someone else's work deleted at once: a tree being removed, by whatever program */
+const OUTSIDE_DELETES = 5;
+const MADE_MAX = 100_000;
 const WINDOW_US = 10_000_000;
 const GIT_DESTRUCTIVE =
   /\bpush\b.*(\s--force\b|\s-f\b|\s--force-with-lease\b|\s\+\S+)|\breset\s+--hard\b|\bfilter-(branch|repo)\b|\bclean\s+-\w*f\w*d|\bbranch\s+-D\b|\breflog\s+expire\b|\bgc\s+--prune=now\b|\bupdate-ref\s+-d\b/;
@@ -29,12 +32,17 @@ const expendable = (p: string, ws: string | null): boolean =>
 
 export default function destructive(): Detector {
   const deletes: WardenEvent[] = [];
+  const outsideDeletes: WardenEvent[] = [];
+  /* what the session made itself (pip's build directories in a TMPDIR of its own): its own to remove */
+  const made = new Set<string>();
   return {
     id: 'destructive',
     severity: 'high',
     tags: ['destructive'],
     description: 'rm -rf of a home, root or workspace tree, many deletes at once, forced pushes and history rewrites',
     event(e, ctx) {
+      const wrote = e.type === 'mkdir' && e.result >= 0 ? e.path : writtenPath(e);
+      if (wrote && made.size < MADE_MAX) made.add(wrote);
       if (e.type === 'exec') {
         const p = program(e);
         const line = e.argv.join(' ');
@@ -75,6 +83,29 @@ export default function destructive(): Detector {
                 key: line,
               },
             ];
+        }
+      }
+      /* however it is done (rm, find -delete, shutil.rmtree, a refused attempt): a tree outside the work going */
+      if (
+        e.type === 'unlink' &&
+        e.attribution !== 'agent-runtime' &&
+        ctx.workspace &&
+        !within(e.path, ctx.workspace) &&
+        !expendable(e.path, ctx.workspace) &&
+        !made.has(e.path)
+      ) {
+        outsideDeletes.push(e);
+        while (outsideDeletes.length && (outsideDeletes[0]?.timeUs ?? 0) < e.timeUs - WINDOW_US) outsideDeletes.shift();
+        if ((e.dir && e.result >= 0) || outsideDeletes.length >= OUTSIDE_DELETES) {
+          const first = outsideDeletes[0] ?? e;
+          outsideDeletes.length = 0;
+          return [
+            {
+              message: `${e.dir ? `directory ${e.path} removed` : `${OUTSIDE_DELETES} files deleted`} outside the workspace (from ${first.type === 'unlink' ? first.path : '?'}); the work deletes only its own files and scratch space`,
+              events: [first, e],
+              key: `outside:${e.dir ? e.path : (first as { path: string }).path}`,
+            },
+          ];
         }
       }
       if (e.type === 'unlink' && e.result >= 0 && !expendable(e.path, ctx.workspace)) {
