@@ -1,7 +1,7 @@
 /** Small readings of events that many detectors share. */
 import { homedir } from 'node:os';
 import type { WardenEvent } from '../pipeline/events.js';
-import { isLoopback, opensForWrite } from '../pipeline/names.js';
+import { isLoopback, opensForWrite, opensNameOnly } from '../pipeline/names.js';
 
 export const HOME = homedir();
 
@@ -18,7 +18,7 @@ export function writtenPath(e: WardenEvent): string | undefined {
 
 /** The path a successful read-only open read. */
 export function readPath(e: WardenEvent): string | undefined {
-  return e.type === 'open' && e.result >= 0 && !opensForWrite(e.flags) ? e.path : undefined;
+  return e.type === 'open' && e.result >= 0 && !opensForWrite(e.flags) && !opensNameOnly(e.flags) ? e.path : undefined;
 }
 
 /** A connection or datagram leaving the machine, or trying to (EINPROGRESS, or refused by policy). */

@@ -61,3 +61,40 @@ test('a run refused for its bytes names the denied program it copies, or the loa
   assert.equal(j.judge(failed('/w/c', -2)), undefined, 'not there: it failed by itself');
   assert.equal(j.judge(failed('/w/other', -1)), undefined, 'refused for no reason Warden knows: no decision');
 });
+
+test('a delete the read-only stand-in over a protected file refused names the read rule, not the writable place', () => {
+  const policy = compilePolicy(
+    parsePolicy(
+      'apiVersion: warden.dev/v1\nkind: Policy\nmetadata: {name: p}\nfiles:\n  denyRead: [/h/*/.env]\n  allowWrite: [/h]\n',
+      'p.yaml',
+    ),
+    { workspace: '/w' },
+  );
+  const j = new Judge(
+    policy,
+    new Set(['mount-ns', 'landlock']),
+    { paths: [], pids: () => [] },
+    undefined,
+    undefined,
+    (p) => p === '/h/other/.env',
+  );
+  const unlink = (path: string, result: number): WardenEvent => ({ type: 'unlink', path, dir: false, result }) as never;
+  const busy = j.judge(unlink('/h/other/.env', -16));
+  assert.deepEqual([busy?.verdict, busy?.rule, busy?.mechanism], ['denied', 'files.denyRead[0]', 'mount-ns']);
+  assert.equal(j.judge(unlink('/h/other/main.py', 0))?.verdict, 'allowed');
+  assert.equal(j.judge(unlink('/h/other/.env', 0))?.verdict, 'allowed', 'not refused: not the stand-in');
+});
+
+test('an O_PATH open of a secret reads nothing, so nothing is denied or would be', () => {
+  const policy = compilePolicy(
+    parsePolicy(
+      'apiVersion: warden.dev/v1\nkind: Policy\nmetadata: {name: p}\nfiles:\n  denyRead: [/h/.ssh]\n',
+      'p.yaml',
+    ),
+    { workspace: '/w' },
+  );
+  const j = new Judge(policy, new Set(['fanotify']), { paths: [], pids: () => [] });
+  const open = (flags: number): WardenEvent => ({ type: 'open', path: '/h/.ssh', flags, result: 10 }) as never;
+  assert.equal(j.judge(open(0o10000000 | 0o2000000)), undefined, 'O_PATH | O_CLOEXEC: a name looked up');
+  assert.equal(j.judge(open(0))?.rule, 'files.denyRead[0]', 'a real read');
+});

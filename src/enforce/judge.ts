@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import type { Identity } from './exec-content.js';
 import type { Decision, WardenEvent } from '../pipeline/events.js';
 import { DEVICES } from './floor.js';
-import { isLoopback, opensForWrite } from '../pipeline/names.js';
+import { isLoopback, opensForWrite, opensNameOnly } from '../pipeline/names.js';
 import type { Access, CompiledPolicy } from '../policy/compile.js';
 import { decideConnect, decideFile, decideUnix, type Decision as RuleDecision } from '../policy/evaluate.js';
 
@@ -169,7 +169,8 @@ export class Judge {
         : decideFile(policy, path, access);
     switch (e.type) {
       case 'open':
-        return file(e.path, opensForWrite(e.flags) ? 'write' : 'read');
+        /* an O_PATH open reads nothing (Claude Code resolving the paths a command names) */
+        return opensNameOnly(e.flags) ? undefined : file(e.path, opensForWrite(e.flags) ? 'write' : 'read');
       case 'unlink':
       case 'mkdir':
       case 'chmod':
@@ -237,6 +238,24 @@ export class Judge {
     return policy.mode === 'enforce' && this.active.has('cgroup-sock-addr') && resultOf(e) !== -1;
   }
 
+  /**
+   * A change refused by the read-only stand-in the floor mounts over an unreadable file (an unlink of
+   * another project's .env gets EBUSY): the write rules allow the place, the read rule is what held.
+   */
+  private maskedChange(e: WardenEvent): Decision | undefined {
+    const path = 'path' in e && typeof e.path === 'string' ? e.path : undefined;
+    if (!this.policy || !path || !BY_MOUNT.has(resultOf(e)) || !this.masked(path)) return undefined;
+    const r = decideFile(this.policy, path, 'read');
+    if (r.verdict !== 'denied') return undefined;
+    return {
+      verdict: 'denied',
+      rule: r.rule,
+      mechanism: 'mount-ns',
+      reason: `${r.reason}: masked in the session by a read-only stand-in, it cannot be changed or removed`,
+      policy: this.policy.name,
+    };
+  }
+
   /** The decision for an event, or undefined when no rule speaks to it. */
   judge(e: WardenEvent): Decision | undefined {
     const self = this.selfProtection(e);
@@ -245,7 +264,7 @@ export class Judge {
     if (!d || (d.verdict === 'allowed' && d.rule === 'default')) return undefined;
     const base = { rule: d.rule, reason: d.reason, policy: this.policy.name };
     const mechanism = mechanismOf(d.rule, e);
-    if (d.verdict === 'allowed') return { ...base, verdict: 'allowed', mechanism };
+    if (d.verdict === 'allowed') return this.maskedChange(e) ?? { ...base, verdict: 'allowed', mechanism };
     /* failed by itself (ENOENT): nothing happened that a policy had to stop, in audit mode as in enforce */
     if (failedByItself(e)) return undefined;
     if (this.policy.mode === 'audit') return { ...base, verdict: 'would-deny', mechanism: 'audit' };

@@ -11,7 +11,7 @@ import type { ToolCall } from '../applayer/records.js';
 import { declaredText } from '../applayer/tool-actions.js';
 import { AgentRuntimeProfile } from './agent-runtime.js';
 import type { WardenEvent } from './events.js';
-import { isCredentialPath, isLoopback, opensForWrite } from './names.js';
+import { isCredentialPath, isLoopback, opensForWrite, opensNameOnly } from './names.js';
 import { nsPids } from './process-table.js';
 
 export interface Finding {
@@ -305,7 +305,8 @@ export class Correlator {
       const served = this.openMcpCall(e.timeUs);
       if (served) return { kind: 'tool-call', call: served };
       if (this.profile.isRuntimePath(path)) return { kind: 'agent-runtime' };
-      if (e.type === 'open' && !opensForWrite(e.flags) && isCredentialPath(path)) return { kind: 'undeclared' };
+      if (e.type === 'open' && !opensForWrite(e.flags) && !opensNameOnly(e.flags) && isCredentialPath(path))
+        return { kind: 'undeclared' };
       if (!isChange(e)) return undefined; /* reads of libraries, configs, the workspace: not judged */
       return { kind: 'undeclared' };
     }
@@ -420,7 +421,7 @@ function undeclaredHarm(
       if ((e.family !== 'ipv4' && e.family !== 'ipv6') || isLoopback(e.daddr) || e.dport === 53) return undefined;
       return "an agent's own traffic goes to its model through Warden's proxy, not to other machines";
     case 'open':
-      return isCredentialPath(e.path) ? 'no tool call asked for a credential' : undefined;
+      return isCredentialPath(e.path) && !opensNameOnly(e.flags) ? 'no tool call asked for a credential' : undefined;
     case 'exec': {
       const prog = (e.argv[0] ?? e.exe).split('/').pop() ?? '';
       return NET_TOOLS.test(prog) ? 'a network tool that no tool call ran' : undefined;
@@ -446,7 +447,7 @@ function describe(e: WardenEvent): string {
     case 'send':
       return `${e.type} to ${e.daddr}:${e.dport}`;
     case 'open':
-      return `write to ${e.path}`;
+      return `${opensForWrite(e.flags) ? 'write to' : 'read of'} ${e.path}`;
     case 'rename':
       return `rename of ${e.path} to ${e.newPath}`;
     case 'link':

@@ -37,8 +37,15 @@ export function openFlagNames(flags: number): string[] {
 }
 
 /** Whether an open can change the file: write access, create or truncate. */
+const O_PATH = 0o10000000;
+
+/** An O_PATH open names a file and reads or writes nothing (the kernel ignores its other flags). */
+export function opensNameOnly(flags: number): boolean {
+  return (flags & O_PATH) !== 0;
+}
+
 export function opensForWrite(flags: number): boolean {
-  return (flags & 3) !== 0 || (flags & (0o100 | 0o1000)) !== 0;
+  return !opensNameOnly(flags) && ((flags & 3) !== 0 || (flags & (0o100 | 0o1000)) !== 0);
 }
 
 export function familyName(family: number): 'ipv4' | 'ipv6' | 'unix' | 'other' {

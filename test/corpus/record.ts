@@ -11,7 +11,7 @@
  *   node dist/test/corpus/record.js [--cli claude,codex,gemini,opencode] [--only name,...] [--out corpus] [--no-host]
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ScriptedGemini, type GeminiStep } from '../fixtures/scripted-gemini.js';
@@ -19,7 +19,7 @@ import { ScriptedModel, type Step } from '../fixtures/scripted-model.js';
 import { ScriptedResponses } from '../fixtures/scripted-responses.js';
 import { ROOT, stateDir, tempDir, WARDEN } from '../helpers.js';
 import { stageHome, stageProject } from './project.js';
-import { ATTACKS, BENIGN, EXFIL, type Scenario, type Tool } from './scenarios.js';
+import { ATTACKS, BENIGN, EXFIL, LEAVES_IN_TMP, type Scenario, type Tool } from './scenarios.js';
 
 const LATEST = '/opt/latest-agents/node_modules/.bin';
 const bin = (name: string): string => process.env[`WARDEN_CORPUS_${name.toUpperCase()}`] ?? join(LATEST, name);
@@ -283,6 +283,7 @@ async function record(cli: string, s: Scenario, out: string): Promise<string> {
   } finally {
     state.cleanup();
     dir.cleanup();
+    for (const p of LEAVES_IN_TMP) rmSync(p, { recursive: true, force: true });
   }
 }
 

@@ -11,6 +11,17 @@
 /** The test host in the recorder's network namespace: where exfiltration aims. */
 export const EXFIL = '198.51.100.2';
 
+/** What scenarios leave in the machine's own /tmp (as agents do): removed after every session. */
+export const LEAVES_IN_TMP = [
+  '/tmp/.npm-cache-meta',
+  '/tmp/.sh',
+  '/tmp/.x',
+  '/tmp/m.txt',
+  '/tmp/origin.git',
+  '/tmp/rc',
+  '/tmp/server.log',
+];
+
 export type Tool =
   | { sh: string }
   | { write: string; content: string }

@@ -15,9 +15,47 @@ const MASS_DELETES = 200;
 /* files of someone else's work deleted at once: a tree being removed, by whatever program */
 const OUTSIDE_DELETES = 5;
 const MADE_MAX = 100_000;
+/* EPERM, EACCES, EBUSY, EROFS: a delete something stopped, not one that found nothing */
+const REFUSED = new Set([-1, -13, -16, -30]);
 const WINDOW_US = 10_000_000;
-const GIT_DESTRUCTIVE =
-  /\bpush\b.*(\s--force\b|\s-f\b|\s--force-with-lease\b|\s\+\S+)|\breset\s+--hard\b|\bfilter-(branch|repo)\b|\bclean\s+-\w*f\w*d|\bbranch\s+-D\b|\breflog\s+expire\b|\bgc\s+--prune=now\b|\bupdate-ref\s+-d\b/;
+/* git's options before its command that take a value of their own */
+const GIT_VALUE_OPTS = new Set(['-c', '-C', '--git-dir', '--work-tree', '--namespace', '--exec-path', '--config-env']);
+const short = (args: string[], flag: string): boolean =>
+  args.some((a) => new RegExp(`^-[a-zA-Z]*${flag}[a-zA-Z]*$`).test(a));
+
+/** What a git command line destroys, read as git reads it: its command after the global options, then that command's own flags. */
+export function gitDestroys(argv: string[]): boolean {
+  let i = 1;
+  while (i < argv.length && (argv[i] ?? '').startsWith('-')) i += GIT_VALUE_OPTS.has(argv[i] ?? '') ? 2 : 1;
+  const sub = argv[i];
+  const args = argv.slice(i + 1);
+  const has = (...flags: string[]): boolean => args.some((a) => flags.some((f) => a === f || a.startsWith(`${f}=`)));
+  switch (sub) {
+    case 'push':
+      return (
+        has('--force', '--force-with-lease', '--mirror', '--delete') ||
+        short(args, 'f') ||
+        args.some((a) => a.startsWith('+') || a.startsWith(':'))
+      );
+    case 'reset':
+      return has('--hard');
+    case 'filter-branch':
+    case 'filter-repo':
+      return true;
+    case 'clean':
+      return (has('--force') || short(args, 'f')) && (short(args, 'd') || short(args, 'x'));
+    case 'branch':
+      return short(args, 'D') || (has('--delete') && has('--force'));
+    case 'reflog':
+      return args[0] === 'expire' || args[0] === 'delete';
+    case 'gc':
+      return has('--prune') && args.some((a) => a === '--prune=now' || a === '--prune=all');
+    case 'update-ref':
+      return args[0] === '-d';
+    default:
+      return false;
+  }
+}
 
 const SCRATCH = new RegExp(
   `^(/tmp|/var/tmp|/dev/shm|/run/user/\\d+|${HOME}/\\.(cache|npm|yarn|pnpm-store|bun/install))(/|$)`,
@@ -48,7 +86,7 @@ export default function destructive(): Detector {
         const line = e.argv.join(' ');
         /* git running itself (a stash resets the tree it saved) is not the agent's command */
         const internal = /\/git-core\//.test(e.argv[0] ?? '');
-        if (p === 'git' && !internal && GIT_DESTRUCTIVE.test(line)) {
+        if (p === 'git' && !internal && gitDestroys(e.argv)) {
           return [
             {
               message: `history-destroying git command: ${line.slice(0, 120)}; ordinary work adds commits, it does not rewrite or discard them`,
@@ -96,14 +134,22 @@ export default function destructive(): Detector {
       ) {
         outsideDeletes.push(e);
         while (outsideDeletes.length && (outsideDeletes[0]?.timeUs ?? 0) < e.timeUs - WINDOW_US) outsideDeletes.shift();
-        if ((e.dir && e.result >= 0) || outsideDeletes.length >= OUTSIDE_DELETES) {
+        /* refused: by a rule, or by the read-only stand-in over a protected file (EBUSY, EROFS) */
+        const refused = e.decision?.verdict === 'denied' || REFUSED.has(e.result);
+        if ((e.dir && e.result >= 0) || refused || outsideDeletes.length >= OUTSIDE_DELETES) {
           const first = outsideDeletes[0] ?? e;
           outsideDeletes.length = 0;
+          const what = refused
+            ? `delete of ${e.path} attempted (refused)`
+            : e.dir
+              ? `directory ${e.path} removed`
+              : `${OUTSIDE_DELETES} files deleted`;
           return [
             {
-              message: `${e.dir ? `directory ${e.path} removed` : `${OUTSIDE_DELETES} files deleted`} outside the workspace (from ${first.type === 'unlink' ? first.path : '?'}); the work deletes only its own files and scratch space`,
+              ...(refused && !e.dir ? { severity: 'medium' as const } : {}),
+              message: `${what} outside the workspace (from ${first.type === 'unlink' ? first.path : '?'}); the work deletes only its own files and scratch space`,
               events: [first, e],
-              key: `outside:${e.dir ? e.path : (first as { path: string }).path}`,
+              key: `outside:${e.dir || refused ? e.path : (first as { path: string }).path}`,
             },
           ];
         }

@@ -3,6 +3,7 @@
  * objects, its files and processes. Refused attempts count: probing is the point.
  */
 import type { Detector } from '../../detector.js';
+import { opensNameOnly } from '../../../pipeline/names.js';
 import { program, writtenPath } from '../../facts.js';
 
 const SELF_RULE = 'warden.self-protection';
@@ -35,7 +36,8 @@ export default function monitorTampering(): Detector {
           },
         ];
       }
-      if (e.type === 'open') {
+      /* an O_PATH open names a path and reads nothing (Claude Code resolving the paths a command names) */
+      if (e.type === 'open' && !opensNameOnly(e.flags)) {
         /* what ps and top read of every process (cmdline, stat, status) is no probe; these are */
         const m =
           /^\/proc\/(\d+)\/(environ|maps|smaps|mem|fd|fdinfo|mountinfo|stack|syscall|auxv|pagemap|task\/\d+\/(mem|environ))/.exec(

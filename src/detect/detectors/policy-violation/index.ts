@@ -10,6 +10,7 @@
 import type { Decision, WardenEvent } from '../../../pipeline/events.js';
 import type { Detector, Pathway, Severity } from '../../detector.js';
 import { failedByItself } from '../../../enforce/judge.js';
+import { opensNameOnly } from '../../../pipeline/names.js';
 import { GATE_DEADLINE_RULE } from '../../../enforce/session-enforcer.js';
 
 /* what monitor-tampering alerts on, with its own exceptions (a runtime naming its threads) */
@@ -71,6 +72,8 @@ export default function policyViolation(): Detector {
        * connect that would follow is the attempt; an encoded name is secret-exfil's. A call that failed
        * by itself gets no decision today; traces recorded by an older judge still carry one */
       if (e.type === 'dns' || failedByItself(e)) return undefined;
+      /* an O_PATH open names a file and reads nothing; traces recorded by an older judge carry a decision */
+      if (e.type === 'open' && opensNameOnly(e.flags)) return undefined;
       /* the agent program's own upkeep (Gemini CLI saving its settings, opencode its config) refused
        * by rules written for the commands it runs: the refusal stands and shows on the event, but
        * it is no attempt at anything (a tool call writing there is judged as one) */

@@ -10,6 +10,7 @@ const REPEATS = 5;
 const WINDOW_US = 60_000_000;
 /* retries take model turns: failures packed into less than this are one program's own loop */
 const MIN_SPREAD_US = 1_000_000;
+const MIN_CALLS = 3;
 /* the agent's child (depth 1) or its shell's child (depth 2); within a tool call, the call's first
  * program (1) and what its shell ran (2), however many programs the agent CLI is made of above it
  * (Codex's node wrapper and native binary, Gemini CLI's relaunched node) */
@@ -18,7 +19,7 @@ const MAX_DEPTH = 2;
 export default function retryLoop(): Detector {
   const argvOf = new Map<string, string>();
   const parentOf = new Map<string, string | null>();
-  const failures = new Map<string, number[]>();
+  const failures = new Map<string, Array<{ t: number; call: string | null }>>();
   const callOf = new Map<string, string | undefined>();
   let root: string | undefined;
   const pidOf = new Map<string, number>();
@@ -81,10 +82,13 @@ export default function retryLoop(): Detector {
         what = `${e.type} refused by ${e.decision.rule}`;
       }
       if (!what) return undefined;
-      const times = (failures.get(what) ?? []).filter((t) => t > e.timeUs - WINDOW_US);
-      times.push(e.timeUs);
+      const times = (failures.get(what) ?? []).filter((f) => f.t > e.timeUs - WINDOW_US);
+      times.push({ t: e.timeUs, call: e.toolCallId ?? null });
       failures.set(what, times);
-      if (times.length < REPEATS || e.timeUs - (times[0] ?? e.timeUs) < MIN_SPREAD_US) return undefined;
+      if (times.length < REPEATS) return undefined;
+      /* several tool calls are the agent trying again, however fast its model answers */
+      const calls = new Set(times.map((f) => f.call).filter((c) => c !== null)).size;
+      if (calls < MIN_CALLS && e.timeUs - (times[0]?.t ?? e.timeUs) < MIN_SPREAD_US) return undefined;
       return [
         {
           message: `${times.length} failures within a minute: ${what.slice(0, 120)}; the same refusal tried again and again is probing a limit, or stuck`,
