@@ -6,6 +6,8 @@ const FD_PATH = /^\/(?:proc\/(self|thread-self|\d+)(?:\/task\/(\d+))?|dev)\/fd\/
 const O_CLOEXEC = 0o2000000;
 /* a process's descriptors kept at most; a process past it keeps its newest */
 const MAX_FDS = 4096;
+/* processes kept at most (one whose exit was never seen, its session gone, is dropped first) */
+const MAX_PROCESSES = 8192;
 
 interface Opened {
   path: string;
@@ -55,7 +57,7 @@ export class FdNames {
         return;
       case 'fork': {
         const parent = this.tables.get(e.pid);
-        if (parent) this.tables.set(e.childPid, new Map(parent));
+        if (parent && this.tables.size < MAX_PROCESSES) this.tables.set(e.childPid, new Map(parent));
         return;
       }
       case 'exec': {
@@ -86,7 +88,10 @@ export class FdNames {
   private opened(pid: number, fd: number, path: string, cloexec: boolean): void {
     if (!path.startsWith('/')) return;
     let table = this.tables.get(pid);
-    if (!table) this.tables.set(pid, (table = new Map()));
+    if (!table) {
+      if (this.tables.size >= MAX_PROCESSES) this.tables.delete(this.tables.keys().next().value as number);
+      this.tables.set(pid, (table = new Map()));
+    }
     table.delete(fd);
     table.set(fd, { path, cloexec });
     if (table.size > MAX_FDS) table.delete(table.keys().next().value as number);

@@ -19,7 +19,7 @@ import { ScriptedModel, type Step } from '../fixtures/scripted-model.js';
 import { ScriptedResponses } from '../fixtures/scripted-responses.js';
 import { ROOT, stateDir, tempDir, WARDEN } from '../helpers.js';
 import { stageHome, stageProject } from './project.js';
-import { ATTACKS, BENIGN, EXFIL, LEAVES_IN_TMP, type Scenario, type Tool } from './scenarios.js';
+import { ATTACKS, BENIGN, EXFIL, LEAVES_IN_TMP, MORE_ATTACKS, MORE_BENIGN, type Scenario, type Tool } from './scenarios.js';
 
 const LATEST = '/opt/latest-agents/node_modules/.bin';
 const bin = (name: string): string => process.env[`WARDEN_CORPUS_${name.toUpperCase()}`] ?? join(LATEST, name);
@@ -325,7 +325,7 @@ async function main(): Promise<void> {
     },
   });
   const only = values.only?.split(',');
-  const scenarios = [...BENIGN, ...ATTACKS].filter((s) => !only || only.includes(s.name));
+  const scenarios = [...BENIGN, ...MORE_BENIGN, ...ATTACKS, ...MORE_ATTACKS].filter((s) => !only || only.includes(s.name));
   const removeHost = values['no-host'] ? () => undefined : testHost();
   let failed = 0;
   try {

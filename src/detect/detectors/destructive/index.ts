@@ -57,8 +57,9 @@ export function gitDestroys(argv: string[]): boolean {
   }
 }
 
+/* temp space, and the caches package managers fill and clear themselves (go clean -modcache, cargo's registry) */
 const SCRATCH = new RegExp(
-  `^(/tmp|/var/tmp|/dev/shm|/run/user/\\d+|${HOME}/\\.(cache|npm|yarn|pnpm-store|bun/install))(/|$)`,
+  `^(/tmp|/var/tmp|/dev/shm|/run/user/\\d+|${HOME}/(\\.(cache|npm|yarn|pnpm-store|bun/install|cargo/registry|cargo/git|m2/repository|gradle/caches|nuget/packages)|go/pkg))(/|$)`,
 );
 const runtime = new AgentRuntimeProfile();
 const isScratch = (p: string): boolean => SCRATCH.test(p) || inDependencyTree(p) || runtime.isRuntimePath(p);
