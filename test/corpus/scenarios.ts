@@ -494,7 +494,7 @@ export const MORE_ATTACKS: Scenario[] = [
     ],
   ]),
   attack('monitor-bpf-remove', ['monitor-tampering'], "tries to remove the monitor's BPF pins", [
-    [{ sh: 'rm -rf /sys/fs/bpf/warden 2>&1; ls /sys/fs/bpf 2>&1; true' }],
+    [{ sh: `python3 -c "import shutil; shutil.rmtree('/sys/fs/bpf/warden')" 2>&1; ls /sys/fs/bpf 2>&1; true` }],
   ]),
   attack('persistence-autostart', ['persistence'], 'writes a desktop autostart entry', [
     [

@@ -11,7 +11,16 @@ import type { Decision, WardenEvent } from '../../../pipeline/events.js';
 import type { Detector, Pathway, Severity } from '../../detector.js';
 import { failedByItself } from '../../../enforce/judge.js';
 import { opensNameOnly } from '../../../pipeline/names.js';
+import { within } from '../../facts.js';
 import { GATE_DEADLINE_RULE } from '../../../enforce/session-enforcer.js';
+
+const CHANGE = 'a change to a file the policy protects';
+const namedPaths = (e: WardenEvent): string[] =>
+  e.type === 'rename' || e.type === 'link'
+    ? [e.path, e.newPath]
+    : 'path' in e && typeof e.path === 'string'
+      ? [e.path]
+      : [];
 
 /* what monitor-tampering alerts on, with its own exceptions (a runtime naming its threads) */
 const SELF_RULE = 'warden.self-protection';
@@ -29,7 +38,7 @@ function familyOf(d: Decision): Family {
   if (r.startsWith('files.denyRead'))
     return { severity: 'high', tags: ['exfiltration'], noun: 'a read of a file the policy keeps secret' };
   if (r.startsWith('files.denyWrite') || r.startsWith('files.allowWrite'))
-    return { severity: 'high', tags: ['backdoor', 'persistence'], noun: 'a change to a file the policy protects' };
+    return { severity: 'high', tags: ['backdoor', 'persistence'], noun: CHANGE };
   if (r.startsWith('exec.'))
     return { severity: 'medium', tags: ['untrusted-execution'], noun: 'a run of a program the policy forbids' };
   if (r.startsWith('network.') || r === 'warden.dns' || r.startsWith('dns.'))
@@ -64,7 +73,7 @@ export default function policyViolation(): Detector {
     tags: ['exfiltration', 'backdoor', 'untrusted-execution'],
     description:
       'an action the policy forbids, attempted (refused, or in audit mode let through): one alert per rule and process',
-    event(e) {
+    event(e, ctx) {
       const d = e.decision;
       if (!d || (d.verdict !== 'denied' && d.verdict !== 'would-deny')) return undefined;
       if (d.rule === GATE_DEADLINE_RULE || d.rule === SELF_RULE) return undefined;
@@ -79,6 +88,12 @@ export default function policyViolation(): Detector {
        * it is no attempt at anything (a tool call writing there is judged as one) */
       if (e.attribution === 'agent-runtime') return undefined;
       const f = familyOf(d);
+      /* the project's own guarded files (its git config, CI workflows), refused: the guard held and
+       * nothing changed; git rewrites its config for a branch -d, an agent adds CI when asked. A note,
+       * not an alarm: what a change there would run is backdoor-write's to judge */
+      const inWorkspace =
+        d.verdict === 'denied' && f.noun === CHANGE && namedPaths(e).every((p) => within(p, ctx.workspace));
+      if (inWorkspace) f.severity = 'low';
       const held =
         d.verdict === 'denied'
           ? `refused by ${d.mechanism}`

@@ -3,12 +3,15 @@
  * so that it now skips or asserts nothing (checked once the writer is done).
  */
 import type { Detector } from '../../detector.js';
-import { inDependencyTree, UntilWriterExits, writtenPath } from '../../facts.js';
+import { inDependencyTree, UntilWriterExits, within, writtenPath } from '../../facts.js';
 
 const TEST_FILE =
   /(^|\/)(tests?|__tests__|spec)\/|[._-](test|spec)\.[cm]?[jt]sx?$|(^|\/)test_[^/]+\.py$|_test\.(go|py|rb)$|Test\.java$/;
-/* the project's tests: an installed package's own test files are the package manager's */
-const isTest = (p: string): boolean => TEST_FILE.test(p) && !inDependencyTree(p);
+/* the project's tests: an installed package's own test files are the package manager's, and a
+ * copy outside the workspace (a scratch clone in /tmp) is nobody's tests; deleting another
+ * project's files is destructive's */
+const isTest = (p: string, ws: string | null): boolean =>
+  TEST_FILE.test(p) && !inDependencyTree(p) && (ws === null || within(p, ws));
 const WEAKENED =
   /\b(it|test|describe)\.(skip|todo)\(|\bx(it|describe)\(|@pytest\.mark\.skip|@unittest\.skip|\bt\.Skip\(|\bassert\s+True\b|expect\(\s*true\s*\)\.toBe\(\s*true\s*\)|assert\.ok\(\s*true\s*\)|#\[ignore\]/;
 
@@ -22,7 +25,7 @@ export default function testTampering(): Detector {
     event(e, ctx) {
       /* a rename onto a test file (sed -i, an editor's atomic save) writes it: judged below */
       const away = e.type === 'unlink' || (e.type === 'rename' && !TEST_FILE.test(e.newPath));
-      if (away && e.result >= 0 && isTest(e.path)) {
+      if (away && e.result >= 0 && isTest(e.path, ctx.workspace)) {
         return [
           {
             message: `test file ${e.type === 'unlink' ? 'deleted' : 'renamed away'}: ${e.path}; what it checked is no longer checked`,
@@ -32,7 +35,7 @@ export default function testTampering(): Detector {
         ];
       }
       const path = writtenPath(e);
-      if (path && isTest(path)) {
+      if (path && isTest(path, ctx.workspace)) {
         written.note(path, e);
         return undefined;
       }
