@@ -59,7 +59,7 @@ import {
 } from './session/cgroup.js';
 import { Store, type Session } from './store/store.js';
 import { openStore, processIdentity } from './session/reconcile.js';
-import { readFileStart } from './safe-read.js';
+import { readCommitted, readFileStart } from './safe-read.js';
 import { LlmProxy, PREFIX } from './applayer/llm/proxy.js';
 import { AppLayerService } from './applayer/service.js';
 import { throughProxy } from './applayer/agents.js';
@@ -266,6 +266,10 @@ class SessionRun {
         wardenPaths: selfProtectedPaths(cfg).filter((p) => p !== '/proc' && p !== '/sys'),
         workspace: opts.enforcement?.workspace ?? null,
         readFile: readFileStart,
+        readCommitted: (p) => {
+          const ws = opts.enforcement?.workspace;
+          return ws ? readCommitted(ws, p) : undefined;
+        },
       },
       (id) => this.policy.policy?.detectionAction(id) ?? 'alert',
     );

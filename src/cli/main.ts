@@ -285,7 +285,7 @@ sessionOptions(program.command('record-trace'))
       workspace?: string;
       out: string;
     }) => {
-      const { traceOf, writtenFiles } = await import('../detect/corpus.js');
+      const { committedFiles, traceOf, writtenFiles } = await import('../detect/corpus.js');
       const { writeFileSync } = await import('node:fs');
       const { homedir } = await import('node:os');
       const { gzipSync } = await import('node:zlib');
@@ -294,12 +294,14 @@ sessionOptions(program.command('record-trace'))
         const s = pickSession(store, o);
         const root = store.processesOf(s.id).find((p) => p.pid === s.rootPid);
         const events = store.eventsOf(s.id);
+        const files = writtenFiles(events);
+        const ws = o.workspace ? resolve(o.workspace) : null;
         const trace = traceOf(events, {
           label: o.label as 'benign' | 'attack',
           agent: o.agent ?? null,
           description: o.description,
           expect: o.expect.split(',').filter(Boolean),
-          workspace: o.workspace ? resolve(o.workspace) : null,
+          workspace: ws,
           wardenPids: root ? [root.ppid] : [],
           runtimePorts: s.proxyPort ? [s.proxyPort] : [],
           toolCalls: store.app.toolCallsOf(s.id).map((c) => ({
@@ -310,7 +312,8 @@ sessionOptions(program.command('record-trace'))
             startedUs: c.startedUs,
             endedUs: c.endedUs,
           })),
-          files: writtenFiles(events),
+          files,
+          committed: ws ? committedFiles(ws, Object.keys(files)) : {},
           home: homedir(),
         });
         const text = JSON.stringify(trace) + '\n';

@@ -13,6 +13,7 @@ import { EventSchema, type WardenEvent } from '../pipeline/events.js';
 import { FdNames } from '../pipeline/fd-names.js';
 import { openFlagNames } from '../pipeline/names.js';
 import { writtenPath } from './facts.js';
+import { readCommitted } from '../safe-read.js';
 
 export const TraceSchema = z.object({
   label: z.enum(['benign', 'attack']),
@@ -22,6 +23,10 @@ export const TraceSchema = z.object({
   expect: z.array(z.string()).default([]).describe('detectors that must fire (attack traces)'),
   workspace: z.string().nullable().default(null),
   files: z.record(z.string(), z.string()).default({}).describe('file contents as detectors would read them'),
+  committed: z
+    .record(z.string(), z.string())
+    .default({})
+    .describe("the workspace's last commit of the files the session wrote, as detectors compare them"),
   wardenPids: z.array(z.number().int()).default([1]).describe("Warden's own pids while the session ran"),
   runtimePorts: z
     .array(z.number().int())
@@ -53,6 +58,7 @@ export interface Trace {
   expect: string[];
   workspace: string | null;
   files: Map<string, string>;
+  committed: Map<string, string>;
   wardenPids: number[];
   runtimePorts: number[];
   toolCalls: TraceToolCall[];
@@ -178,6 +184,7 @@ export function loadTrace(file: string, root: string): Trace {
     expect: t.expect,
     workspace,
     files: new Map(Object.entries(t.files).map(([k, v]) => [String(tilde(k)), v])),
+    committed: new Map(Object.entries(t.committed).map(([k, v]) => [String(tilde(k)), v])),
     wardenPids: t.wardenPids,
     runtimePorts: t.runtimePorts,
     toolCalls: t.toolCalls.map((c) => ({ ...c, input: tilde(c.input) })),
@@ -206,6 +213,7 @@ export function traceOf(
     runtimePorts: number[];
     toolCalls: TraceToolCall[];
     files: Record<string, string>;
+    committed: Record<string, string>;
     /** the home directory the session ran with: written as HOME_MARK */
     home: string;
   },
@@ -223,12 +231,23 @@ export function traceOf(
     runtimePorts: opts.runtimePorts,
     toolCalls: mark(opts.toolCalls),
     files: mark(opts.files),
+    committed: mark(opts.committed),
     events: events.map((e) => {
       /* the live session's attribution is not kept: a replay attributes afresh */
       const { id: _id, attribution: _a, toolCallId: _t, ...rest } = e;
       return mark(rest);
     }),
   };
+}
+
+/** The workspace's last commit of each of `paths` it holds. */
+export function committedFiles(workspace: string, paths: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of paths) {
+    const text = readCommitted(workspace, p, 64 << 10);
+    if (text !== undefined) out[p] = text;
+  }
+  return out;
 }
 
 /** What the files a session wrote hold now (small regular files only): detectors that judge content read them. */

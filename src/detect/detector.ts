@@ -44,6 +44,8 @@ export interface DetectorContext {
   workspace: string | null;
   /** the start of a file as it is now (bounded), or undefined if unreadable */
   readFile(path: string, maxBytes?: number): string | undefined;
+  /** a workspace file as the workspace's last commit holds it, or undefined (new, or no git) */
+  readCommitted(path: string): string | undefined;
 }
 
 export interface Detector {

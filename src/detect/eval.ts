@@ -96,6 +96,7 @@ export function replay(trace: Trace, factories: DetectorFactory[]): ReplayedAler
     wardenPaths: ['/opt/warden', '/var/lib/warden'],
     workspace: trace.workspace,
     readFile: (p) => trace.files.get(p),
+    readCommitted: (p) => trace.committed.get(p),
   };
   const names = new Map<string, Set<string>>();
   const correlator = new Correlator({ namesOf: (addr) => [...(names.get(addr) ?? [])] });

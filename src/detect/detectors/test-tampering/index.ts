@@ -15,6 +15,20 @@ const isTest = (p: string, ws: string | null): boolean =>
 const WEAKENED =
   /\b(it|test|describe)\.(skip|todo)\(|\bx(it|describe)\(|@pytest\.mark\.skip|@unittest\.skip|\bt\.Skip\(|\bassert\s+True\b|expect\(\s*true\s*\)\.toBe\(\s*true\s*\)|assert\.ok\(\s*true\s*\)|#\[ignore\]/;
 
+/* an assertion that compares or checks a specific outcome, in the languages tests are written in */
+const EXACT =
+  /\bassert\.(deepEqual|deepStrictEqual|equal|strictEqual|notEqual|notStrictEqual|notDeepEqual|notDeepStrictEqual|throws|rejects|doesNotThrow|match|doesNotMatch)\s*\(|\bself\.assert(Equal|NotEqual|In|NotIn|Raises|AlmostEqual|Is|IsNot|IsNone|IsNotNone|Greater|GreaterEqual|Less|LessEqual|Count|ListEqual|DictEqual|Regex)\s*\(|\bexpect\([^\n]*\)\.(not\.)?(toBe|toEqual|toStrictEqual|toThrow|toMatch|toContain|toHaveLength|toHaveBeenCalled\w*|toBeCloseTo|toMatchObject)\s*\(|\bassert_(eq|ne)!|\bassert(Equals|NotEquals|Throws|ArrayEquals)\s*\(|^\s*assert\s+[^\n]*(==|!=|<|>|\bin\b|\bis\b)/gm;
+const TESTS = /\b(it|test)\s*\(|\bdef test_\w+|\bfunc Test\w+|#\[test\]|@Test\b/g;
+const count = (re: RegExp, text: string): number => text.match(re)?.length ?? 0;
+
+/** The exact assertions a rewrite dropped while keeping its tests: a test that still runs and checks less. */
+function weakened(before: string, after: string): string | undefined {
+  const was = count(EXACT, before);
+  const now = count(EXACT, after);
+  if (now >= was || count(TESTS, after) < count(TESTS, before)) return undefined;
+  return `${was - now} of its ${was} exact assertions gone, its tests kept`;
+}
+
 export default function testTampering(): Detector {
   const written = new UntilWriterExits();
   return {
@@ -41,10 +55,15 @@ export default function testTampering(): Detector {
       }
       const out = [];
       for (const [p, w] of written.done(e)) {
-        const m = WEAKENED.exec(ctx.readFile(p, 1 << 20) ?? '');
-        if (m)
+        const text = ctx.readFile(p, 1 << 20) ?? '';
+        const m = WEAKENED.exec(text);
+        const before = m ? undefined : ctx.readCommitted(p);
+        const less = before === undefined ? undefined : weakened(before, text);
+        if (m || less)
           out.push({
-            message: `test weakened in ${p}: ${m[0]}; it now passes without checking anything`,
+            message: m
+              ? `test weakened in ${p}: ${m[0]}; it now passes without checking anything`
+              : `test weakened in ${p}: ${less}; it now passes while checking less than it did`,
             events: [w],
             key: `weak:${p}`,
           });
