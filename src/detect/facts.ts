@@ -124,3 +124,14 @@ export function shellCommands(e: WardenEvent): Array<{ name: string; args: strin
   }
   return out;
 }
+
+/* git's options before its command that take a value of their own */
+const GIT_VALUE_OPTS = new Set(['-c', '-C', '--git-dir', '--work-tree', '--namespace', '--exec-path', '--config-env']);
+
+/** A git command line's command and that command's own words, past git's global options; undefined for another program. */
+export function gitCommand(argv: string[]): { sub: string | undefined; args: string[] } | undefined {
+  if ((argv[0] ?? '').split('/').pop() !== 'git') return undefined;
+  let i = 1;
+  while (i < argv.length && (argv[i] ?? '').startsWith('-')) i += GIT_VALUE_OPTS.has(argv[i] ?? '') ? 2 : 1;
+  return { sub: argv[i], args: argv.slice(i + 1) };
+}

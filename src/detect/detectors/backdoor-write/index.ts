@@ -3,12 +3,47 @@
  * hooks, CI workflows, package install scripts, auth code.
  */
 import type { Detector, Signal } from '../../detector.js';
-import { base, inDependencyTree, targetPath, UntilWriterExits } from '../../facts.js';
+import { base, gitCommand, inDependencyTree, targetPath, UntilWriterExits } from '../../facts.js';
 
 /* code fetched and run, a raw address, a reverse shell, a secret handed to a download tool */
 const RUNS_FETCHED =
   /\b(curl|wget)\b[^\n]*\|\s*(sudo\s+)?(ba|z|da)?sh\b|\bbase64\s+(-d|--decode)\b[^\n]*\|\s*(ba|z)?sh\b|\/dev\/tcp\/|\bhttps?:\/\/\d{1,3}(\.\d{1,3}){3}\b|\b(curl|wget)\b[^\n]*\$\{\{\s*secrets\./;
 const LIFECYCLE = /^(pre|post)?install$|^prepare$|^prepublish(Only)?$|^(pre|post)?pack$/;
+
+/* git settings whose value git runs as a command (or that pull in a file of them) */
+const GIT_RUNS =
+  /\[core\][^[]*?\b(hooksPath|fsmonitor|sshCommand|pager|editor|askPass)\b|\[alias\][^[]*?=\s*["']?!|\b(core\.(hooksPath|fsmonitor|sshCommand|pager|editor|askPass)|sequence\.editor|credential\.helper|gpg\.program|include\.path|includeIf\.[^\s=]+\.path|uploadpack\.packObjectsHook|filter\.[^\s.=]+\.(clean|smudge|process)|diff\.[^\s.=]+\.(textconv|command)|alias\.[^\s=]+\s*=?\s*["']?!)/i;
+
+/* values that turn such a setting off, or name nothing to run */
+const OFF = /^(false|no|off|0|true|yes|on|1|\/dev\/null|)$/i;
+
+/**
+ * A git configuration set to run a command: `git config core.hooksPath ...`, or a shell line
+ * writing such a setting into a git config file. Refused or not (the default policy keeps the
+ * workspace's .git/config read-only), the attempt is the finding.
+ */
+function gitConfiguredToRun(e: Parameters<Detector['event']>[0]): string | undefined {
+  if (e.type !== 'exec' || e.attribution === 'agent-runtime') return undefined;
+  /* a -c for one command only (agents' own git: -c core.hooksPath=/dev/null) sets nothing */
+  const strip = (words: string[]): string => words.join(' ').replace(/(^|\s)-c\s+\S+/g, ' ');
+  const git = gitCommand(e.argv);
+  if (git) {
+    const reads = git.args.some((a) =>
+      /^(--get|--get-all|--get-regexp|--list|-l|--show-origin|--unset|--unset-all|--remove-section)$/.test(a),
+    );
+    if (git.sub !== 'config' || reads) return undefined;
+    /* the setting's value, the word after its name: a value that turns it off runs nothing (opencode
+     * sets core.fsmonitor false on its snapshots) */
+    const at = git.args.findIndex((a, i) => GIT_RUNS.test(`${a} ${git.args[i + 1] ?? ''}`));
+    const value = at < 0 ? undefined : (git.args[at + 1] ?? '');
+    return value !== undefined && !OFF.test(value) ? git.args[at] : undefined;
+  }
+  const line = strip(e.argv);
+  if (!/(\/|\s)\.git\/config\b|\.gitconfig\b|\.config\/git\/config\b/.test(line)) return undefined;
+  const m = GIT_RUNS.exec(line);
+  const value = m ? /^\s*=?\s*["']?([^"'\s\\]*)/.exec(line.slice((m.index ?? 0) + m[0].length))?.[1] : undefined;
+  return m && !OFF.test(value ?? '') ? m[0] : undefined;
+}
 
 /** Places whose content decides: a CI workflow or an install script that runs fetched code. */
 const JUDGED: Array<{ what: string; ordinary: string; re: RegExp; runs: (text: string) => string | undefined }> = [
@@ -83,6 +118,14 @@ export default function backdoorWrite(): Detector {
       const t = targetPath(e);
       const path = t?.path;
       const out: Signal[] = [];
+      const setting = gitConfiguredToRun(e);
+      if (setting && e.type === 'exec')
+        out.push({
+          message: `git set to run a command (${setting}): ${e.argv.join(' ').slice(0, 120)}; git then runs it on the next commit, status or fetch, unreviewed`,
+          events: [e],
+          key: `git-config:${setting}`,
+          data: { place: 'a git configuration' },
+        });
       for (const [p, w] of written.done(e)) {
         const place = JUDGED.find((j) => j.re.test(p));
         const says = place?.runs(ctx.readFile(p, 1 << 20) ?? '');

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import type { WardenEvent } from '../../../pipeline/events.js';
 import { AgentRuntimeProfile } from '../../../pipeline/agent-runtime.js';
 import type { Detector } from '../../detector.js';
-import { HOME, inDependencyTree, program, within, writtenPath } from '../../facts.js';
+import { gitCommand, HOME, inDependencyTree, program, within, writtenPath } from '../../facts.js';
 
 const MASS_DELETES = 200;
 /* files of someone else's work deleted at once: a tree being removed, by whatever program */
@@ -18,17 +18,12 @@ const MADE_MAX = 100_000;
 /* EPERM, EACCES, EBUSY, EROFS: a delete something stopped, not one that found nothing */
 const REFUSED = new Set([-1, -13, -16, -30]);
 const WINDOW_US = 10_000_000;
-/* git's options before its command that take a value of their own */
-const GIT_VALUE_OPTS = new Set(['-c', '-C', '--git-dir', '--work-tree', '--namespace', '--exec-path', '--config-env']);
 const short = (args: string[], flag: string): boolean =>
   args.some((a) => new RegExp(`^-[a-zA-Z]*${flag}[a-zA-Z]*$`).test(a));
 
 /** What a git command line destroys, read as git reads it: its command after the global options, then that command's own flags. */
 export function gitDestroys(argv: string[]): boolean {
-  let i = 1;
-  while (i < argv.length && (argv[i] ?? '').startsWith('-')) i += GIT_VALUE_OPTS.has(argv[i] ?? '') ? 2 : 1;
-  const sub = argv[i];
-  const args = argv.slice(i + 1);
+  const { sub, args } = gitCommand(argv) ?? { sub: undefined, args: [] };
   const has = (...flags: string[]): boolean => args.some((a) => flags.some((f) => a === f || a.startsWith(`${f}=`)));
   switch (sub) {
     case 'push':
