@@ -8,6 +8,9 @@ import { base, gitCommand, inDependencyTree, targetPath, UntilWriterExits } from
 /* code fetched and run, a raw address, a reverse shell, a secret handed to a download tool */
 const RUNS_FETCHED =
   /\b(curl|wget)\b[^\n]*\|\s*(sudo\s+)?(ba|z|da)?sh\b|\bbase64\s+(-d|--decode)\b[^\n]*\|\s*(ba|z)?sh\b|\/dev\/tcp\/|\bhttps?:\/\/\d{1,3}(\.\d{1,3}){3}\b|\b(curl|wget)\b[^\n]*\$\{\{\s*secrets\./;
+/* a way in that skips the check: a hard-coded credential compared with, a condition always true */
+const BYPASS =
+  /\b\w*(token|passw(or)?d|secret|key|auth\w*|credential|header|got)\w*\s*(===?|!==?)\s*['"][^'"\n$]{6,}['"]|\|\|\s*true\b|\bif\s*\(\s*(true|1)\s*\)|\bor\s+True\b|\b(master|backdoor|bypass|debug)_?(password|token|key)\b/i;
 const LIFECYCLE = /^(pre|post)?install$|^prepare$|^prepublish(Only)?$|^(pre|post)?pack$/;
 
 /* git settings whose value git runs as a command (or that pull in a file of them) */
@@ -54,6 +57,12 @@ const JUDGED: Array<{ what: string; ordinary: string; re: RegExp; runs: (text: s
     runs: (text) => RUNS_FETCHED.exec(text)?.[0],
   },
   {
+    what: 'authentication code',
+    ordinary: 'access checks compare what they are given with what is configured',
+    re: /\/[^/]*(auth|login|passw(or)?d|session|token|permission|acl)[^/]*\.(ts|js|mjs|cjs|py|go|rb|java|rs|php)$/i,
+    runs: (text) => BYPASS.exec(text)?.[0],
+  },
+  {
     what: "a package's install script",
     ordinary: 'install scripts build what the package ships',
     re: /\/package\.json$/,
@@ -94,12 +103,7 @@ const PLACES: Array<{
     severity: 'medium',
     projectOnly: true,
   },
-  {
-    what: 'authentication code',
-    re: /\/[^/]*(auth|login|passw(or)?d|session|token|permission|acl)[^/]*\.(ts|js|py|go|rb|java|rs|php)$/i,
-    severity: 'medium',
-    projectOnly: true,
-  },
+
   {
     what: 'the system sudoers or PAM configuration',
     re: /^\/etc\/(sudoers(\.d\/.*)?|pam\.d\/.*)$/,
