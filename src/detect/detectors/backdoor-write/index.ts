@@ -1,6 +1,7 @@
 /**
  * Writes to the places a backdoor lives: SSH keys, shell start-up files, git
- * hooks, CI workflows, package install scripts, auth code.
+ * hooks and git set to run commands, whatever is written; CI workflows,
+ * package install scripts and auth code by what they say once written.
  */
 import type { Detector, Signal } from '../../detector.js';
 import { base, gitCommand, inDependencyTree, targetPath, UntilWriterExits } from '../../facts.js';
@@ -48,23 +49,34 @@ function gitConfiguredToRun(e: Parameters<Detector['event']>[0]): string | undef
   return m && !OFF.test(value ?? '') ? m[0] : undefined;
 }
 
-/** Places whose content decides: a CI workflow or an install script that runs fetched code. */
-const JUDGED: Array<{ what: string; ordinary: string; re: RegExp; runs: (text: string) => string | undefined }> = [
+/** Places whose content decides: a CI workflow or an install script that runs fetched code, auth code with a way in. */
+const JUDGED: Array<{
+  what: string;
+  /** what the content does that makes it a backdoor */
+  finding: string;
+  /** why ordinary work's version does not */
+  ordinary: string;
+  re: RegExp;
+  runs: (text: string) => string | undefined;
+}> = [
   {
     what: 'a CI workflow',
-    ordinary: 'workflows build and test the project',
+    finding: 'runs fetched code or sends secrets out',
+    ordinary: 'workflows build and test the project, they do not fetch and run code',
     re: /\/\.github\/workflows\/[^/]+$|\/\.gitlab-ci\.ya?ml$|\/\.circleci\/config\.ya?ml$|\/Jenkinsfile$|\/azure-pipelines\.ya?ml$/,
     runs: (text) => RUNS_FETCHED.exec(text)?.[0],
   },
   {
     what: 'authentication code',
-    ordinary: 'access checks compare what they are given with what is configured',
+    finding: 'lets a hard-coded way in',
+    ordinary: 'access checks compare what they are given with what is configured, not with a literal',
     re: /\/[^/]*(auth|login|passw(or)?d|session|token|permission|acl)[^/]*\.(ts|js|mjs|cjs|py|go|rb|java|rs|php)$/i,
     runs: (text) => BYPASS.exec(text)?.[0],
   },
   {
     what: "a package's install script",
-    ordinary: 'install scripts build what the package ships',
+    finding: 'runs fetched code',
+    ordinary: 'install scripts build what the package ships, they do not fetch and run code',
     re: /\/package\.json$/,
     runs: (text) => {
       let scripts: Record<string, unknown> = {};
@@ -135,7 +147,7 @@ export default function backdoorWrite(): Detector {
         const says = place?.runs(ctx.readFile(p, 1 << 20) ?? '');
         if (place && says)
           out.push({
-            message: `${place.what} written that runs fetched code: ${p} by ${w.comm} (pid ${w.pid}) says ${says.slice(0, 100)}; ${place.ordinary}, they do not fetch and run code`,
+            message: `${place.what} written that ${place.finding}: ${p} by ${w.comm} (pid ${w.pid}) says ${says.slice(0, 100)}; ${place.ordinary}`,
             events: [w],
             key: p,
             data: { path: p, place: place.what },
