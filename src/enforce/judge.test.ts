@@ -6,6 +6,12 @@ import { compilePolicy } from '../policy/compile.js';
 import { parsePolicy } from '../policy/load.js';
 import type { Identity } from './exec-content.js';
 
+/** A policy named p for workspace /w, from the YAML after its header. */
+const policyOf = (body: string) =>
+  compilePolicy(parsePolicy(`apiVersion: warden.dev/v1\nkind: Policy\nmetadata: {name: p}\n${body}`, 'p.yaml'), {
+    workspace: '/w',
+  });
+
 const judge = new Judge(null, new Set(), { paths: ['/proc', '/opt/warden'], pids: () => [] });
 const chmod = (path: string, result = 0): WardenEvent => ({ type: 'chmod', path, mode: 0o755, result }) as never;
 
@@ -30,13 +36,7 @@ test('a write to /proc itself, or to Warden, is still tampering', () => {
 });
 
 test('a run refused for its bytes names the denied program it copies, or the loader run as a program', () => {
-  const policy = compilePolicy(
-    parsePolicy(
-      'apiVersion: warden.dev/v1\nkind: Policy\nmetadata: {name: p}\nexec:\n  deny: [/usr/bin/curl]\n',
-      'p.yaml',
-    ),
-    { workspace: '/w' },
-  );
+  const policy = policyOf('exec:\n  deny: [/usr/bin/curl]\n');
   const identify = (path: string): Identity | undefined =>
     path === '/w/c'
       ? { program: '/usr/bin/curl' }
@@ -63,13 +63,7 @@ test('a run refused for its bytes names the denied program it copies, or the loa
 });
 
 test('a delete the read-only stand-in over a protected file refused names the read rule, not the writable place', () => {
-  const policy = compilePolicy(
-    parsePolicy(
-      'apiVersion: warden.dev/v1\nkind: Policy\nmetadata: {name: p}\nfiles:\n  denyRead: [/h/*/.env]\n  allowWrite: [/h]\n',
-      'p.yaml',
-    ),
-    { workspace: '/w' },
-  );
+  const policy = policyOf('files:\n  denyRead: [/h/*/.env]\n  allowWrite: [/h]\n');
   const j = new Judge(
     policy,
     new Set(['mount-ns', 'landlock']),
@@ -86,13 +80,7 @@ test('a delete the read-only stand-in over a protected file refused names the re
 });
 
 test('an O_PATH open of a secret reads nothing, so nothing is denied or would be', () => {
-  const policy = compilePolicy(
-    parsePolicy(
-      'apiVersion: warden.dev/v1\nkind: Policy\nmetadata: {name: p}\nfiles:\n  denyRead: [/h/.ssh]\n',
-      'p.yaml',
-    ),
-    { workspace: '/w' },
-  );
+  const policy = policyOf('files:\n  denyRead: [/h/.ssh]\n');
   const j = new Judge(policy, new Set(['fanotify']), { paths: [], pids: () => [] });
   const open = (flags: number): WardenEvent => ({ type: 'open', path: '/h/.ssh', flags, result: 10 }) as never;
   assert.equal(j.judge(open(0o10000000 | 0o2000000)), undefined, 'O_PATH | O_CLOEXEC: a name looked up');

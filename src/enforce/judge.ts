@@ -19,6 +19,9 @@ const BY_MOUNT = new Set([-30, -16, -18]);
 
 const resultOf = (e: WardenEvent): number => ('result' in e && typeof e.result === 'number' ? e.result : 0);
 
+/** Refused: the error is one a Warden mechanism (or the floor's read-only binds) gives, not one the call met by itself. */
+export const refusedByError = (e: WardenEvent): boolean => REFUSED.has(resultOf(e));
+
 /* failed by itself (ENOENT, ECONNREFUSED): it did not happen, and nothing had to stop it (ESRCH is the PID namespace's) */
 export const failedByItself = (e: WardenEvent): boolean => {
   const result = resultOf(e);
@@ -268,7 +271,7 @@ export class Judge {
     /* failed by itself (ENOENT): nothing happened that a policy had to stop, in audit mode as in enforce */
     if (failedByItself(e)) return undefined;
     if (this.policy.mode === 'audit') return { ...base, verdict: 'would-deny', mechanism: 'audit' };
-    const refused = REFUSED.has(resultOf(e));
+    const refused = refusedByError(e);
     if (refused && this.active.has(mechanism)) return { ...base, verdict: 'denied', mechanism };
     const path = 'path' in e && typeof e.path === 'string' ? e.path : e.type === 'exec' ? e.exe : '';
     if (path && this.masked(path) && this.active.has('mount-ns')) {

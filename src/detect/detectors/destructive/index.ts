@@ -9,14 +9,13 @@ import { resolve } from 'node:path';
 import type { WardenEvent } from '../../../pipeline/events.js';
 import { AgentRuntimeProfile } from '../../../pipeline/agent-runtime.js';
 import type { Detector } from '../../detector.js';
+import { refusedByError } from '../../../enforce/judge.js';
 import { gitCommand, HOME, inDependencyTree, program, within, writtenPath } from '../../facts.js';
 
 const MASS_DELETES = 200;
 /* files of someone else's work deleted at once: a tree being removed, by whatever program */
 const OUTSIDE_DELETES = 5;
 const MADE_MAX = 100_000;
-/* EPERM, EACCES, EBUSY, EROFS: a delete something stopped, not one that found nothing */
-const REFUSED = new Set([-1, -13, -16, -30]);
 const WINDOW_US = 10_000_000;
 const short = (args: string[], flag: string): boolean =>
   args.some((a) => new RegExp(`^-[a-zA-Z]*${flag}[a-zA-Z]*$`).test(a));
@@ -131,7 +130,7 @@ export default function destructive(): Detector {
         outsideDeletes.push(e);
         while (outsideDeletes.length && (outsideDeletes[0]?.timeUs ?? 0) < e.timeUs - WINDOW_US) outsideDeletes.shift();
         /* refused: by a rule, or by the read-only stand-in over a protected file (EBUSY, EROFS) */
-        const refused = e.decision?.verdict === 'denied' || REFUSED.has(e.result);
+        const refused = e.decision?.verdict === 'denied' || refusedByError(e);
         if ((e.dir && e.result >= 0) || refused || outsideDeletes.length >= OUTSIDE_DELETES) {
           const first = outsideDeletes[0] ?? e;
           outsideDeletes.length = 0;

@@ -20,9 +20,9 @@ export default function retryLoop(): Detector {
   const argvOf = new Map<string, string>();
   const parentOf = new Map<string, string | null>();
   const failures = new Map<string, Array<{ t: number; call: string | null }>>();
-  const callOf = new Map<string, string | undefined>();
+  /* each program image: the tool call it ran for, and its process */
+  const imageOf = new Map<string, { call: string | undefined; pid: number }>();
   let root: string | undefined;
-  const pidOf = new Map<string, number>();
   /**
    * Processes of the same tool call from its first down to this one; programs that exec one
    * another in one process count once (Codex's setup helper becomes bash becomes cat).
@@ -32,10 +32,11 @@ export default function retryLoop(): Detector {
     let last: number | undefined;
     let id: string | null | undefined = execId;
     for (let i = 0; id && i < 64; i++) {
-      if (argvOf.has(id)) {
-        if (callOf.get(id) !== call) break;
-        if (pidOf.get(id) !== last) d++;
-        last = pidOf.get(id);
+      const image = imageOf.get(id);
+      if (image) {
+        if (image.call !== call) break;
+        if (image.pid !== last) d++;
+        last = image.pid;
       }
       id = parentOf.get(id);
     }
@@ -53,7 +54,7 @@ export default function retryLoop(): Detector {
     return id === root ? d : Infinity;
   };
   const agents = (execId: string): boolean => {
-    const call = callOf.get(execId);
+    const call = imageOf.get(execId)?.call;
     const d = call === undefined ? depth(execId) : depthInCall(execId, call);
     return d >= 1 && d <= MAX_DEPTH;
   };
@@ -69,8 +70,7 @@ export default function retryLoop(): Detector {
       if (e.type === 'exec') {
         root ??= e.execId;
         argvOf.set(e.execId, e.argv.join(' '));
-        callOf.set(e.execId, e.toolCallId ?? undefined);
-        pidOf.set(e.execId, e.pid);
+        imageOf.set(e.execId, { call: e.toolCallId ?? undefined, pid: e.pid });
       }
       /* the agent program's own probing and snapshots (opencode's git), with no tool call behind them */
       if (e.attribution === 'agent-runtime' || e.attribution === 'undeclared') return undefined;
