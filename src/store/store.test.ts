@@ -127,3 +127,27 @@ test('a session id prefix finds its session; an ambiguous one is an error', () =
     assert.equal(s.lastSession()?.id, 'abc2');
   });
 });
+
+test('processes opening a new store at once each find it made once', async () => {
+  const { spawn } = await import('node:child_process');
+  const script = `import('${new URL('./store.js', import.meta.url).href}').then((m) => m.Store.open(process.argv[1]).close())`;
+  for (let round = 0; round < 5; round++) {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-store-race-'));
+    try {
+      const codes = await Promise.all(
+        [0, 1, 2, 3].map(
+          () =>
+            new Promise<string>((done) => {
+              const c = spawn(process.execPath, ['-e', script, dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+              let err = '';
+              c.stderr.on('data', (d: Buffer) => (err += d.toString()));
+              c.on('close', (code) => done(code === 0 ? '' : err));
+            }),
+        ),
+      );
+      assert.deepEqual(codes, ['', '', '', ''], codes.join('\n'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});

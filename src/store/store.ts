@@ -128,10 +128,15 @@ export class Store {
   private migrate(): void {
     for (const m of MIGRATIONS) {
       if (m.version <= this.schemaVersion()) continue;
-      this.db.transaction(() => {
-        this.db.exec(m.sql);
-        this.db.pragma(`user_version = ${m.version}`);
-      })();
+      /* the version read again under the write lock: two processes opening a new store at once
+       * (two `warden run`s) both saw 0 above, and the second would create the tables again */
+      this.db
+        .transaction(() => {
+          if (m.version <= this.schemaVersion()) return;
+          this.db.exec(m.sql);
+          this.db.pragma(`user_version = ${m.version}`);
+        })
+        .immediate();
     }
   }
 
