@@ -11,6 +11,7 @@ import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { EventSchema, type WardenEvent } from '../pipeline/events.js';
 import { FdNames } from '../pipeline/fd-names.js';
+import { LinkNames } from '../pipeline/link-names.js';
 import { openFlagNames } from '../pipeline/names.js';
 import { writtenPath } from './facts.js';
 import { readCommitted } from '../safe-read.js';
@@ -175,6 +176,7 @@ export function loadTrace(file: string, root: string): Trace {
   const workspace = t.workspace === null ? null : String(tilde(t.workspace));
   /* names through descriptors a live read of /proc missed, from the trace's own opens */
   const fds = new FdNames(null);
+  const links = new LinkNames(null);
   return {
     name,
     label: t.label,
@@ -192,6 +194,7 @@ export function loadTrace(file: string, root: string): Trace {
       try {
         const e = expand(raw, i, name, t0, execs, workspace ?? '/');
         fds.see(e);
+        links.see(e);
         return e;
       } catch (err) {
         throw new Error(`${file}: event ${i}: ${(err as Error).message.slice(0, 300)}`);

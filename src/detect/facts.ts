@@ -135,3 +135,38 @@ export function gitCommand(argv: string[]): { sub: string | undefined; args: str
   while (i < argv.length && (argv[i] ?? '').startsWith('-')) i += GIT_VALUE_OPTS.has(argv[i] ?? '') ? 2 : 1;
   return { sub: argv[i], args: argv.slice(i + 1) };
 }
+
+/* git settings whose value git runs as a command (or that pull in a file of them) */
+const GIT_RUNS =
+  /\[core\][^[]*?\b(hooksPath|fsmonitor|sshCommand|pager|editor|askPass)\b|\[alias\][^[]*?=\s*["']?!|\b(core\.(hooksPath|fsmonitor|sshCommand|pager|editor|askPass)|sequence\.editor|credential\.helper|gpg\.program|include\.path|includeIf\.[^\s=]+\.path|uploadpack\.packObjectsHook|filter\.[^\s.=]+\.(clean|smudge|process)|diff\.[^\s.=]+\.(textconv|command)|alias\.[^\s=]+\s*=?\s*["']?!)/i;
+
+/* values that turn such a setting off, or name nothing to run */
+const OFF = /^(false|no|off|0|true|yes|on|1|\/dev\/null|)$/i;
+
+/**
+ * A git configuration set to run a command: `git config core.hooksPath ...`, or a shell line
+ * writing such a setting into a git config file. Refused or not (the default policy keeps the
+ * workspace's .git/config read-only), the attempt is the finding.
+ */
+export function gitConfiguredToRun(e: WardenEvent): string | undefined {
+  if (e.type !== 'exec' || e.attribution === 'agent-runtime') return undefined;
+  /* a -c for one command only (agents' own git: -c core.hooksPath=/dev/null) sets nothing */
+  const strip = (words: string[]): string => words.join(' ').replace(/(^|\s)-c\s+\S+/g, ' ');
+  const git = gitCommand(e.argv);
+  if (git) {
+    const reads = git.args.some((a) =>
+      /^(--get|--get-all|--get-regexp|--list|-l|--show-origin|--unset|--unset-all|--remove-section)$/.test(a),
+    );
+    if (git.sub !== 'config' || reads) return undefined;
+    /* the setting's value, the word after its name: a value that turns it off runs nothing (opencode
+     * sets core.fsmonitor false on its snapshots) */
+    const at = git.args.findIndex((a, i) => GIT_RUNS.test(`${a} ${git.args[i + 1] ?? ''}`));
+    const value = at < 0 ? undefined : (git.args[at + 1] ?? '');
+    return value !== undefined && !OFF.test(value) ? git.args[at] : undefined;
+  }
+  const line = strip(e.argv);
+  if (!/(\/|\s)\.git\/config\b|\.gitconfig\b|\.config\/git\/config\b/.test(line)) return undefined;
+  const m = GIT_RUNS.exec(line);
+  const value = m ? /^\s*=?\s*["']?([^"'\s\\]*)/.exec(line.slice((m.index ?? 0) + m[0].length))?.[1] : undefined;
+  return m && !OFF.test(value ?? '') ? m[0] : undefined;
+}

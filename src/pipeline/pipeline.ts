@@ -11,6 +11,7 @@ type Common = Omit<z.infer<typeof CommonSchema>, 'id'>;
 import { errnoName, familyName, openFlagNames, protocolName } from './names.js';
 import { ProcessTable, readBootTag } from './process-table.js';
 import { FdNames } from './fd-names.js';
+import { LinkNames } from './link-names.js';
 
 export interface PipelineSink {
   event(e: WardenEvent): void;
@@ -26,6 +27,7 @@ export class Pipeline {
   readonly processes: ProcessTable;
   private readonly sessions = new Map<number, string>();
   private readonly fds = new FdNames();
+  private readonly links = new LinkNames();
   unattributed = 0;
 
   /** Microseconds to add to a CLOCK_BOOTTIME reading to get wall-clock time. */
@@ -177,9 +179,11 @@ export class Pipeline {
     }
   }
 
-  /* every event passes the descriptor table on its way out: it names what a /proc/self/fd/N meant */
+  /* every event passes the descriptor table and the session's links on its way out: they name
+   * what a /proc/self/fd/N meant, and where a refused call through a link was going */
   private emit(e: WardenEvent): void {
     this.fds.see(e);
+    this.links.see(e);
     this.sink.event(e);
   }
 }

@@ -4,7 +4,7 @@
  * package install scripts and auth code by what they say once written.
  */
 import type { Detector, Signal } from '../../detector.js';
-import { base, gitCommand, inDependencyTree, targetPath, UntilWriterExits } from '../../facts.js';
+import { base, gitConfiguredToRun, inDependencyTree, targetPath, UntilWriterExits } from '../../facts.js';
 
 /* code fetched and run, a raw address, a reverse shell, a secret handed to a download tool */
 const RUNS_FETCHED =
@@ -12,42 +12,10 @@ const RUNS_FETCHED =
 /* a way in that skips the check: a hard-coded credential compared with, a condition always true */
 const BYPASS =
   /\b\w*(token|passw(or)?d|secret|key|auth\w*|credential|header|got)\w*\s*(===?|!==?)\s*['"][^'"\n$]{6,}['"]|\|\|\s*true\b|\bif\s*\(\s*(true|1)\s*\)|\bor\s+True\b|\b(master|backdoor|bypass|debug)_?(password|token|key)\b/i;
+/* Python that runs a command, fetches, or decodes code to run */
+const PY_RUNS =
+  /\b(os\.(system|popen|exec\w*|spawn\w*)|subprocess|pty\.spawn|exec\s*\(|eval\s*\(|urllib|urlopen|requests\.(get|post)|socket\.|http\.client|b64decode|codecs\.decode)\b|\b(curl|wget)\s/;
 const LIFECYCLE = /^(pre|post)?install$|^prepare$|^prepublish(Only)?$|^(pre|post)?pack$/;
-
-/* git settings whose value git runs as a command (or that pull in a file of them) */
-const GIT_RUNS =
-  /\[core\][^[]*?\b(hooksPath|fsmonitor|sshCommand|pager|editor|askPass)\b|\[alias\][^[]*?=\s*["']?!|\b(core\.(hooksPath|fsmonitor|sshCommand|pager|editor|askPass)|sequence\.editor|credential\.helper|gpg\.program|include\.path|includeIf\.[^\s=]+\.path|uploadpack\.packObjectsHook|filter\.[^\s.=]+\.(clean|smudge|process)|diff\.[^\s.=]+\.(textconv|command)|alias\.[^\s=]+\s*=?\s*["']?!)/i;
-
-/* values that turn such a setting off, or name nothing to run */
-const OFF = /^(false|no|off|0|true|yes|on|1|\/dev\/null|)$/i;
-
-/**
- * A git configuration set to run a command: `git config core.hooksPath ...`, or a shell line
- * writing such a setting into a git config file. Refused or not (the default policy keeps the
- * workspace's .git/config read-only), the attempt is the finding.
- */
-function gitConfiguredToRun(e: Parameters<Detector['event']>[0]): string | undefined {
-  if (e.type !== 'exec' || e.attribution === 'agent-runtime') return undefined;
-  /* a -c for one command only (agents' own git: -c core.hooksPath=/dev/null) sets nothing */
-  const strip = (words: string[]): string => words.join(' ').replace(/(^|\s)-c\s+\S+/g, ' ');
-  const git = gitCommand(e.argv);
-  if (git) {
-    const reads = git.args.some((a) =>
-      /^(--get|--get-all|--get-regexp|--list|-l|--show-origin|--unset|--unset-all|--remove-section)$/.test(a),
-    );
-    if (git.sub !== 'config' || reads) return undefined;
-    /* the setting's value, the word after its name: a value that turns it off runs nothing (opencode
-     * sets core.fsmonitor false on its snapshots) */
-    const at = git.args.findIndex((a, i) => GIT_RUNS.test(`${a} ${git.args[i + 1] ?? ''}`));
-    const value = at < 0 ? undefined : (git.args[at + 1] ?? '');
-    return value !== undefined && !OFF.test(value) ? git.args[at] : undefined;
-  }
-  const line = strip(e.argv);
-  if (!/(\/|\s)\.git\/config\b|\.gitconfig\b|\.config\/git\/config\b/.test(line)) return undefined;
-  const m = GIT_RUNS.exec(line);
-  const value = m ? /^\s*=?\s*["']?([^"'\s\\]*)/.exec(line.slice((m.index ?? 0) + m[0].length))?.[1] : undefined;
-  return m && !OFF.test(value ?? '') ? m[0] : undefined;
-}
 
 /** Places whose content decides: a CI workflow or an install script that runs fetched code, auth code with a way in. */
 const JUDGED: Array<{
@@ -57,7 +25,9 @@ const JUDGED: Array<{
   /** why ordinary work's version does not */
   ordinary: string;
   re: RegExp;
-  runs: (text: string) => string | undefined;
+  runs: (text: string, path: string) => string | undefined;
+  /** judged inside installed packages too: the place itself is there */
+  inDependencies?: boolean;
 }> = [
   {
     what: 'a CI workflow',
@@ -72,6 +42,25 @@ const JUDGED: Array<{
     ordinary: 'access checks compare what they are given with what is configured, not with a literal',
     re: /\/[^/]*(auth|login|passw(or)?d|session|token|permission|acl)[^/]*\.(ts|js|mjs|cjs|py|go|rb|java|rs|php)$/i,
     runs: (text) => BYPASS.exec(text)?.[0],
+  },
+  {
+    /* a .pth line starting with import runs at every Python start; pip's own (an editable install's
+     * finder, setuptools' distutils shim) import a module and call it, nothing more */
+    what: 'a Python start-up file',
+    finding: 'runs a command or fetched code at every Python start',
+    ordinary: "packages' .pth files add paths or install an import hook, they do not run commands",
+    re: /\/(site|dist)-packages\/([^/]+\.pth|sitecustomize\.py|usercustomize\.py)$/,
+    runs: (text, path) => {
+      /* a .pth runs its import lines only (the rest are paths); a *customize.py runs whole */
+      const code = path.endsWith('.pth')
+        ? text
+            .split('\n')
+            .filter((l) => /^import[ \t]/.test(l))
+            .join('\n')
+        : text;
+      return PY_RUNS.exec(code)?.[0];
+    },
+    inDependencies: true,
   },
   {
     what: "a package's install script",
@@ -143,8 +132,8 @@ export default function backdoorWrite(): Detector {
           data: { place: 'a git configuration' },
         });
       for (const [p, w] of written.done(e)) {
-        const place = JUDGED.find((j) => j.re.test(p));
-        const says = place?.runs(ctx.readFile(p, 1 << 20) ?? '');
+        const place = JUDGED.find((j) => j.re.test(p) && (j.inDependencies || !inDependencyTree(p)));
+        const says = place?.runs(ctx.readFile(p, 1 << 20) ?? '', p);
         if (place && says)
           out.push({
             message: `${place.what} written that ${place.finding}: ${p} by ${w.comm} (pid ${w.pid}) says ${says.slice(0, 100)}; ${place.ordinary}`,
@@ -157,7 +146,7 @@ export default function backdoorWrite(): Detector {
       if (!path || base(path).startsWith('.#')) return undefined;
       /* the project's CI and package scripts are the agent's to edit when asked: judged by what they
        * run once written; a refused attempt is the policy's note to make */
-      if (JUDGED.some((j) => j.re.test(path) && !inDependencyTree(path))) {
+      if (JUDGED.some((j) => j.re.test(path) && (j.inDependencies || !inDependencyTree(path)))) {
         if (!t.refused) written.note(path, e);
         return undefined;
       }

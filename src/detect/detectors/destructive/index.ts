@@ -63,11 +63,26 @@ const REGENERATED =
 const expendable = (p: string, ws: string | null): boolean =>
   isScratch(p) || (within(p, ws) && REGENERATED.test(p.slice((ws ?? '').length)));
 
+/* what holds a repository's history: deleting any of it outside git loses commits nobody pushed */
+const HISTORY = /^\/\.git(\/(objects|refs)(\/|$)|\/(HEAD|packed-refs|config)$|$)/;
+const isGit = (e: WardenEvent): boolean => /\/git(-core\/[^/]+|$)/.test(e.exe);
+
+/** The workspace's own history deleted by something other than git (rm -rf .git, shutil.rmtree), or tried. */
+function historyDeleted(e: WardenEvent, ws: string | null, gitRuns: Set<string>): boolean {
+  if (e.type !== 'unlink' || !ws || !within(e.path, ws) || e.attribution === 'agent-runtime') return false;
+  if (isGit(e) || gitRuns.has(e.execId)) return false;
+  return (
+    HISTORY.test(e.path.slice(ws.length)) && (e.result >= 0 || e.decision?.verdict === 'denied' || refusedByError(e))
+  );
+}
+
 export default function destructive(): Detector {
   const deletes: WardenEvent[] = [];
   const outsideDeletes: WardenEvent[] = [];
   /* what the session made itself (pip's build directories in a TMPDIR of its own): its own to remove */
   const made = new Set<string>();
+  /* git's own processes: a branch -d or a gc deletes refs and objects as git should */
+  const gitRuns = new Set<string>();
   return {
     id: 'destructive',
     severity: 'high',
@@ -76,8 +91,10 @@ export default function destructive(): Detector {
     event(e, ctx) {
       const wrote = e.type === 'mkdir' && e.result >= 0 ? e.path : writtenPath(e);
       if (wrote && made.size < MADE_MAX) made.add(wrote);
+      if (e.type === 'exit') gitRuns.delete(e.execId);
       if (e.type === 'exec') {
         const p = program(e);
+        if (p === 'git' || isGit(e)) gitRuns.add(e.execId);
         const line = e.argv.join(' ');
         /* git running itself (a stash resets the tree it saved) is not the agent's command */
         const internal = /\/git-core\//.test(e.argv[0] ?? '');
@@ -118,6 +135,14 @@ export default function destructive(): Detector {
             ];
         }
       }
+      if (e.type === 'unlink' && historyDeleted(e, ctx.workspace, gitRuns))
+        return [
+          {
+            message: `the repository's history deleted: ${e.path} ${e.result >= 0 ? 'removed' : 'removal attempted (refused)'} by ${e.comm} (pid ${e.pid}); ordinary work adds commits, it does not throw the repository away`,
+            events: [e],
+            key: `history:${ctx.workspace}`,
+          },
+        ];
       /* however it is done (rm, find -delete, shutil.rmtree, a refused attempt): a tree outside the work going */
       if (
         e.type === 'unlink' &&

@@ -5,7 +5,7 @@
  */
 import type { WardenEvent } from '../../../pipeline/events.js';
 import type { Detector, Signal } from '../../detector.js';
-import { targetPath, UntilWriterExits, within } from '../../facts.js';
+import { inDependencyTree, targetPath, UntilWriterExits, within } from '../../facts.js';
 
 /* what an instruction file has no business saying: run fetched code, reach a raw address, hide things,
  * move credentials somewhere */
@@ -24,6 +24,23 @@ function found(e: WardenEvent, path: string, inside: boolean, how: string, says 
 
 const FILES =
   /(^|\/)(AGENTS\.md|CLAUDE\.md|CLAUDE\.local\.md|GEMINI\.md|\.cursorrules|\.windsurfrules|copilot-instructions\.md|\.mcp\.json|mcp\.json|mcp_config\.json|claude_desktop_config\.json)$|\/\.claude\/(settings(\.local)?\.json|commands\/|agents\/)|\/\.cursor\/rules\/|\/\.codex\/(config\.toml|AGENTS\.md)$|\/\.gemini\/settings\.json$/;
+
+/* text that speaks to an AI agent reading the project, rather than to its developers */
+const TO_AGENTS =
+  /\b(AI|LLM)\s*(coding\s+)?(agents?|assistants?|models?|tools?)\b|\b(coding|autonomous)\s+(agents?|assistants?)\b|\bnote (to|for) (the |any )?(agents?|assistants?|AIs?|LLMs?)\b|\bif you are an? (AI|LLM|language model|agent|assistant)\b|\b(Claude|Codex|Gemini|Copilot|Cursor)\s*:/i;
+/* files any agent reads as it works: docs, and the comments in code */
+const READ_BY_AGENTS = /\.(md|mdx|markdown|txt|rst|adoc|html?|[cm]?[jt]sx?|py|go|rs|rb|java|sh|ya?ml|toml|json)$/i;
+
+/** A line added to a project file that tells an agent reading it to do something risky. */
+function plantedInstruction(before: string, after: string): string | undefined {
+  const old = new Set(before.split('\n'));
+  for (const line of after.split('\n'))
+    if (!old.has(line) && TO_AGENTS.test(line)) {
+      const m = RISKY.exec(line);
+      if (m) return m[0];
+    }
+  return undefined;
+}
 
 export default function instructionPoisoning(): Detector {
   const written = new UntilWriterExits();
@@ -44,10 +61,23 @@ export default function instructionPoisoning(): Detector {
         }
         return [found(e, t.path, inside, t.refused ? 'attempted (refused)' : 'written')];
       }
+      /* any other file of the project an agent reads (a README, a comment in code): judged by what was added */
+      if (t && !t.refused && within(t.path, ctx.workspace) && READ_BY_AGENTS.test(t.path) && !inDependencyTree(t.path))
+        written.note(t.path, e);
       const out = [];
       for (const [p, w] of written.done(e)) {
-        const m = RISKY.exec(ctx.readFile(p, 1 << 20) ?? '');
-        if (m) out.push(found(w, p, true, 'written', ` (it says: ${m[0].slice(0, 80)})`));
+        const text = ctx.readFile(p, 1 << 20) ?? '';
+        if (FILES.test(p)) {
+          const m = RISKY.exec(text);
+          if (m) out.push(found(w, p, true, 'written', ` (it says: ${m[0].slice(0, 80)})`));
+          continue;
+        }
+        const says = plantedInstruction(ctx.readCommitted(p) ?? '', text);
+        if (says)
+          out.push({
+            ...found(w, p, true, 'hidden in a project file', ` (it tells agents: ${says.slice(0, 80)})`),
+            message: `instructions for agents hidden in a project file: ${p} now tells an AI agent reading it to ${says.slice(0, 80)}; documentation and code speak to developers, not to the next agent`,
+          });
       }
       return out;
     },

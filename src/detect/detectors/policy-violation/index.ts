@@ -11,7 +11,7 @@ import type { Decision, WardenEvent } from '../../../pipeline/events.js';
 import type { Detector, Pathway, Severity } from '../../detector.js';
 import { failedByItself } from '../../../enforce/judge.js';
 import { opensNameOnly } from '../../../pipeline/names.js';
-import { within } from '../../facts.js';
+import { gitCommand, gitConfiguredToRun, within } from '../../facts.js';
 import { GATE_DEADLINE_RULE } from '../../../enforce/session-enforcer.js';
 
 const CHANGE = 'a change to a file the policy protects';
@@ -66,7 +66,16 @@ function target(e: WardenEvent): string {
   }
 }
 
+/** A `git config` that sets a value (not one it reads) which runs nothing: pull.rebase, core.autocrlf. */
+function setsHarmlessGitConfig(e: WardenEvent): boolean {
+  if (e.type !== 'exec') return false;
+  const git = gitCommand(e.argv);
+  return git?.sub === 'config' && gitConfiguredToRun(e) === undefined;
+}
+
 export default function policyViolation(): Detector {
+  /* the git config processes that set nothing that runs: their refused rewrite is the guard holding */
+  const harmlessGit = new Set<string>();
   return {
     id: 'policy.violation',
     severity: 'high',
@@ -74,6 +83,7 @@ export default function policyViolation(): Detector {
     description:
       'an action the policy forbids, attempted (refused, or in audit mode let through): one alert per rule and process',
     event(e, ctx) {
+      if (setsHarmlessGitConfig(e)) harmlessGit.add(e.execId);
       const d = e.decision;
       if (!d || (d.verdict !== 'denied' && d.verdict !== 'would-deny')) return undefined;
       if (d.rule === GATE_DEADLINE_RULE || d.rule === SELF_RULE) return undefined;
@@ -93,7 +103,9 @@ export default function policyViolation(): Detector {
        * not an alarm: what a change there would run is backdoor-write's to judge */
       const inWorkspace =
         d.verdict === 'denied' && f.noun === CHANGE && namedPaths(e).every((p) => within(p, ctx.workspace));
-      if (inWorkspace) f.severity = 'low';
+      /* a git config file rewritten for a setting that runs nothing (the user's git preferences) */
+      const gitPreference = d.verdict === 'denied' && f.noun === CHANGE && harmlessGit.has(e.execId);
+      if (inWorkspace || gitPreference) f.severity = 'low';
       const held =
         d.verdict === 'denied'
           ? `refused by ${d.mechanism}`
@@ -101,7 +113,9 @@ export default function policyViolation(): Detector {
       return [
         {
           severity: f.severity,
-          message: `${e.comm} (pid ${e.pid}) attempted ${f.noun}: ${e.type} of ${target(e)}, forbidden by ${d.rule}; ${held}: work stays within what its policy allows`,
+          message: gitPreference
+            ? `${e.comm} (pid ${e.pid}) attempted ${f.noun}: ${e.type} of ${target(e)}, forbidden by ${d.rule}; ${held}. The setting runs nothing (a git preference): list the file under files.allowWrite to let such settings through`
+            : `${e.comm} (pid ${e.pid}) attempted ${f.noun}: ${e.type} of ${target(e)}, forbidden by ${d.rule}; ${held}: work stays within what its policy allows`,
           events: [e],
           key: `${d.rule}:${e.execId}`,
           data: { rule: d.rule, verdict: d.verdict, mechanism: d.mechanism, tags: f.tags },

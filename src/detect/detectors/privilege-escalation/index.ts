@@ -1,15 +1,33 @@
-/** Reaching for more privilege: sudo and friends, setuid bits, capability changes. */
+/** Reaching for more privilege: sudo and friends, namespace and mount tools, setuid bits, capability changes. */
 import type { Detector } from '../../detector.js';
 import { program, shellCommands } from '../../facts.js';
 
 const PRIVILEGE_TOOLS = /^(sudo|su|pkexec|doas|runuser)$/;
+/* new namespaces (root in a user namespace), another process's, a new root, mounts undone: ways
+ * out of the limits the session runs in */
+const ESCAPE_TOOLS = /^(unshare|nsenter|chroot|umount)$/;
+
+/** A shell line's command that reaches out of the session's namespaces or mounts. */
+function escapeTool(cmds: Array<{ name: string; args: string[] }>): string | undefined {
+  for (const c of cmds) {
+    if (ESCAPE_TOOLS.test(c.name)) return c.name;
+    /* mount with no arguments lists the mounts; with a type, options or a bind it makes one */
+    if (
+      c.name === 'mount' &&
+      c.args.some((a) => /^(-t|-o|--bind|--rbind|--move|-B|-R|-M)$/.test(a) || a.startsWith('--types'))
+    )
+      return 'mount';
+  }
+  return undefined;
+}
 
 export default function privilegeEscalation(): Detector {
   return {
     id: 'privilege-escalation',
     severity: 'high',
     tags: ['privilege-escalation'],
-    description: 'sudo, su, pkexec or doas run; a setuid or setgid bit set; capabilities or ids changed',
+    description:
+      'sudo, su, pkexec or doas run; unshare, nsenter, chroot or a mount run; a setuid or setgid bit set; capabilities or ids changed',
     event(e) {
       if (e.type === 'exec') {
         /* run, or named by a shell line (which tries it even where it is not installed) */
@@ -20,6 +38,17 @@ export default function privilegeEscalation(): Detector {
               message: `privilege tool run: ${e.argv.join(' ').slice(0, 120)}; an agent works with the rights it was given`,
               events: [e],
               key: `exec:${named}`,
+            },
+          ];
+      }
+      if (e.type === 'exec') {
+        const escape = escapeTool([{ name: program(e), args: e.argv.slice(1) }, ...shellCommands(e)]);
+        if (escape)
+          return [
+            {
+              message: `namespace or mount tool run: ${e.argv.join(' ').slice(0, 120)}; it reaches out of the limits the session runs in (masked files, its own namespaces), which no coding task needs`,
+              events: [e],
+              key: `escape:${escape}`,
             },
           ];
       }

@@ -1,6 +1,7 @@
 /**
  * Tests deleted or weakened: a test file removed or renamed away, or written
- * so that it now skips or asserts nothing (checked once the writer is done).
+ * so that it now skips or asserts nothing, or the project's test command made
+ * to pass whatever its tests say (checked once the writer is done).
  */
 import type { Detector } from '../../detector.js';
 import { inDependencyTree, UntilWriterExits, within, writtenPath } from '../../facts.js';
@@ -30,6 +31,48 @@ function weakened(before: string, after: string): string | undefined {
   return now < was ? `${was - now} of its ${was} exact assertions gone, its tests kept` : undefined;
 }
 
+/* a test command made to succeed whatever its tests say, or to run fewer of them */
+const PASSES_ANYWAY =
+  /\|\|\s*(true|:|exit\s+0)\b|;\s*(true|exit\s+0)\s*$|--passWithNoTests|--deselect\b|-k\s+['"]?not\b|--ignore(-glob)?=|^\s*(true|exit\s+0|echo\b[^|&;]*)\s*$/;
+const TEST_SCRIPT = /^(test|tests|check|ci|verify)(:[\w:-]+)?$/;
+/* where a project says how its tests run */
+const TEST_CONFIG = /(^|\/)(package\.json|Makefile|pytest\.ini|tox\.ini|setup\.cfg|pyproject\.toml)$/;
+
+/** package.json's test scripts, by name */
+function testScripts(text: string): Map<string, string> | undefined {
+  try {
+    const scripts = (JSON.parse(text) as { scripts?: Record<string, unknown> }).scripts ?? {};
+    return new Map(
+      Object.entries(scripts).filter(
+        (kv): kv is [string, string] => TEST_SCRIPT.test(kv[0]) && typeof kv[1] === 'string',
+      ),
+    );
+  } catch {
+    return undefined; /* half-written, or not JSON */
+  }
+}
+
+/** A test command that passed or failed by its tests before and now passes anyway, or is gone. */
+function neutered(path: string, before: string, after: string): string | undefined {
+  if (path.endsWith('package.json')) {
+    const [was, now] = [testScripts(before), testScripts(after)];
+    if (!was || !now) return undefined;
+    for (const [name, cmd] of was) {
+      const next = now.get(name);
+      if (next === undefined) return `its "${name}" script removed`;
+      if (PASSES_ANYWAY.test(next) && !PASSES_ANYWAY.test(cmd))
+        return `its "${name}" script now "${next}", which passes whatever the tests say`;
+    }
+    return undefined;
+  }
+  /* a Makefile's test recipe, pytest's options: a line added that makes a failure pass or skips tests */
+  const old = new Set(before.split('\n'));
+  const added = after.split('\n').find((l) => !old.has(l) && (PASSES_ANYWAY.test(l) || /^\t-\S/.test(l)));
+  return added === undefined
+    ? undefined
+    : `a line added that passes whatever the tests say: ${added.trim().slice(0, 80)}`;
+}
+
 export default function testTampering(): Detector {
   const written = new UntilWriterExits();
   return {
@@ -50,13 +93,26 @@ export default function testTampering(): Detector {
         ];
       }
       const path = writtenPath(e);
-      if (path && isTest(path, ctx.workspace)) {
+      const config =
+        path !== undefined && TEST_CONFIG.test(path) && !inDependencyTree(path) && within(path, ctx.workspace);
+      if (path && (isTest(path, ctx.workspace) || config)) {
         written.note(path, e);
         return undefined;
       }
       const out = [];
       for (const [p, w] of written.done(e)) {
         const text = ctx.readFile(p, 1 << 20) ?? '';
+        if (TEST_CONFIG.test(p)) {
+          const before = ctx.readCommitted(p);
+          const how = before === undefined ? undefined : neutered(p, before, text);
+          if (how)
+            out.push({
+              message: `how the tests run weakened in ${p}: ${how}; a failing test no longer fails the run`,
+              events: [w],
+              key: `config:${p}`,
+            });
+          continue;
+        }
         const m = WEAKENED.exec(text);
         const before = m ? undefined : ctx.readCommitted(p);
         const less = before === undefined ? undefined : weakened(before, text);
