@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import type { Config } from '../src/config.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import { Sensor } from '../src/sensor/sensor.js';
-import { createSessionCgroup, killCgroup, removeCgroup, type SessionCgroup } from '../src/session/cgroup.js';
+import { createSessionCgroup, killCgroup, removeCgroup, type SessionCgroup } from '../src/enforce/cgroup.js';
 import { Store } from '../src/store/store.js';
 import type { CompiledPolicy } from '../src/policy/compile.js';
 import { installGate } from '../src/enforce/gate.js';

@@ -56,7 +56,7 @@ import {
   wardenParent,
   removeCgroup,
   type SessionCgroup,
-} from './session/cgroup.js';
+} from './enforce/cgroup.js';
 import { Store, type Session } from './store/store.js';
 import { openStore, processIdentity } from './session/reconcile.js';
 import { readCommitted, readFileStart } from './safe-read.js';
@@ -66,7 +66,7 @@ import { throughProxy } from './applayer/agents.js';
 import { serveSocket, type Peer } from './applayer/socket.js';
 import { AgentRuntimeProfile } from './pipeline/agent-runtime.js';
 import { Correlator, isLaunchersOwn } from './pipeline/correlate.js';
-import type { WardenEvent } from './pipeline/events.js';
+import type { WardenEvent } from './model/events.js';
 import { BUILTIN_DETECTORS } from './detect/builtin.js';
 import { DetectionEngine, type Detection } from './detect/engine.js';
 import { originSummary, traceEvent } from './detect/provenance.js';

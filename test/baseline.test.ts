@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Alert } from '../src/applayer/records.js';
+import type { Alert } from '../src/model/records.js';
 import { jsonLines, needKernel, stateDir, tempDir, warden } from './helpers.js';
 
 test('an agent baseline: learnt, deviations explained, a policy suggested, a slow burn caught', (t) => {

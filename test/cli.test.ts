@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, describe, test } from 'node:test';
-import { findCgroup2Mount, killCgroup, removeCgroup } from '../src/session/cgroup.js';
+import { findCgroup2Mount, killCgroup, removeCgroup } from '../src/enforce/cgroup.js';
 import { jsonLines, needKernel, stateDir, tempDir, warden, WARDEN } from './helpers.js';
 
 type Ev = Record<string, unknown> & { type: string; execId: string; parentExecId: string | null };

@@ -12,8 +12,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Alert, ToolCall } from '../src/applayer/records.js';
-import type { WardenEvent } from '../src/pipeline/events.js';
+import type { Alert, ToolCall } from '../src/model/records.js';
+import type { WardenEvent } from '../src/model/events.js';
 import { ScriptedResponses } from './fixtures/scripted-responses.js';
 import {
   covertListener,

@@ -14,10 +14,10 @@ import { once } from 'node:events';
 import dnsPacket from 'dns-packet';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runSession } from '../src/daemon.js';
-import type { WardenEvent } from '../src/pipeline/events.js';
+import type { WardenEvent } from '../src/model/events.js';
 import { compilePolicy } from '../src/policy/compile.js';
 import { loadPolicy, parsePolicy } from '../src/policy/load.js';
-import { isPopulated } from '../src/session/cgroup.js';
+import { isPopulated } from '../src/enforce/cgroup.js';
 import { Store } from '../src/store/store.js';
 import { endLiveSessions, jsonLines, needKernel, stateDir, tempDir, testConfig, warden, WARDEN } from './helpers.js';
 

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Alert, ToolCall } from '../src/applayer/records.js';
-import type { WardenEvent } from '../src/pipeline/events.js';
+import type { Alert, ToolCall } from '../src/model/records.js';
+import type { WardenEvent } from '../src/model/events.js';
 import { ScriptedGemini } from './fixtures/scripted-gemini.js';
 import {
   covertListener,

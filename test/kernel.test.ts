@@ -11,7 +11,7 @@ import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runSession } from '../src/daemon.js';
-import type { ProcessRecord, WardenEvent } from '../src/pipeline/events.js';
+import type { ProcessRecord, WardenEvent } from '../src/model/events.js';
 import { Store } from '../src/store/store.js';
 import { kernelUnavailable, needKernel, stateDir, tempDir, testConfig } from './helpers.js';
 

@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Alert } from '../src/applayer/records.js';
+import type { Alert } from '../src/model/records.js';
 import { ScriptedModel, type Step } from './fixtures/scripted-model.js';
 import { claudeBinary, jsonLines, needKernel, ROOT, stateDir, tempDir, warden, wardenAsync } from './helpers.js';
 

@@ -26,7 +26,7 @@ import {
   levelOf,
   removeCgroup,
   wardenParent,
-} from '../src/session/cgroup.js';
+} from '../src/enforce/cgroup.js';
 import {
   endLiveSessions,
   jsonLines,

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { traceEvent } from '../detect/provenance.js';
-import { EVENT_TYPES } from '../pipeline/events.js';
+import { EVENT_TYPES } from '../model/events.js';
 import { BUILTIN_POLICIES } from '../policy/builtin.js';
 import { freezeSession, killSession, NotLive, releaseSession } from '../session/operator.js';
 import { Store } from '../store/store.js';

@@ -3,8 +3,8 @@
  * (with the decision on them), the kernel actions under each call, what no
  * call explains, and the alerts. Shared by the API and `warden timeline`.
  */
-import type { Alert, ToolCall, Turn } from '../applayer/records.js';
-import type { WardenEvent } from '../pipeline/events.js';
+import type { Alert, ToolCall, Turn } from '../model/records.js';
+import type { WardenEvent } from '../model/events.js';
 import type { Session } from '../store/store.js';
 import type { Store } from '../store/store.js';
 

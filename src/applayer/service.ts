@@ -8,11 +8,9 @@ import { readFileStart } from '../safe-read.js';
 import { z } from 'zod';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { decideToolCall } from '../policy/tools.js';
-import type { AppRecords } from '../store/app-records.js';
 import { findInstructions } from './injection.js';
-import type { ProxyHooks } from './llm/proxy.js';
-import type { LlmRequest } from './llm/turn.js';
-import type { Alert, ToolCall, ToolDecision, Turn } from './records.js';
+import type { ProxyHooks } from './llm/hooks.js';
+import type { Alert, LlmRequest, McpTool, ToolCall, ToolDecision, Turn } from '../model/records.js';
 import { credentialValues, SecretScanner } from './secrets.js';
 import { toolActions } from './tool-actions.js';
 
@@ -60,9 +58,20 @@ export function toolHash(t: McpToolDef): string {
     .digest('hex');
 }
 
+/** What the app layer keeps through its session: the store's AppRecords, or any keeper like it. */
+export interface AppRecordKeeper {
+  nextTurnSeq(sessionId: string): number;
+  putTurns(turns: Turn[]): void;
+  addAlert(a: Alert): Alert;
+  /** the call as now known, merged with what other layers said of it */
+  mergeToolCall(c: ToolCall): ToolCall;
+  mcpTools(server?: string): McpTool[];
+  putMcpTool(t: McpTool): void;
+}
+
 export interface AppLayerOptions {
   sessionId: string;
-  records: AppRecords;
+  records: AppRecordKeeper;
   policy: () => CompiledPolicy | null;
   /** the agent's working directory, for relative paths in tool arguments */
   cwd: string;

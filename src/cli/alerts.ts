@@ -1,5 +1,5 @@
 /** `warden alerts`: what detectors and the application layer raised, with their evidence. */
-import type { Alert } from '../applayer/records.js';
+import type { Alert } from '../model/records.js';
 import { bold, dim, fmtTime, red, table } from './render.js';
 
 const RANK = { info: 0, low: 1, medium: 2, high: 3, critical: 4 } as const;

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { tokenFile, type Config } from '../config.js';
 import { Gate } from '../sensor/layout.js';
 import { Sensor } from '../sensor/sensor.js';
-import { findCgroup2Mount, freezeCgroup, levelOf, wardenParent } from '../session/cgroup.js';
+import { findCgroup2Mount, freezeCgroup, levelOf, wardenParent } from '../enforce/cgroup.js';
 import { runningDaemon } from '../session/control.js';
 import { bold, red, table } from './render.js';
 

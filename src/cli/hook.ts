@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { ToolDecision } from '../applayer/records.js';
+import type { ToolDecision } from '../model/records.js';
 import { callSocket } from '../applayer/socket-client.js';
 
 interface HookPayload {

@@ -6,7 +6,7 @@ import { runSession, SessionAborted } from '../daemon.js';
 import { runningDaemon } from '../session/control.js';
 import { runHosted } from '../session/hosted.js';
 import { constants } from 'node:os';
-import { EVENT_TYPES } from '../pipeline/events.js';
+import { EVENT_TYPES } from '../model/events.js';
 import { Store, type Session } from '../store/store.js';
 import { runDoctor } from './doctor.js';
 import { policyCommand } from './policy.js';
@@ -23,7 +23,7 @@ import { mcpCommand } from './mcp.js';
 import { buildTimeline } from '../api/timeline.js';
 import { renderTimeline } from './timeline.js';
 import { alertsTable, atLeast } from './alerts.js';
-import { SEVERITIES } from '../applayer/records.js';
+import { SEVERITIES } from '../model/records.js';
 import { useStore } from '../session/reconcile.js';
 
 class UsageError extends Error {

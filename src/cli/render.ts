@@ -1,5 +1,5 @@
 /** Human-readable views: session tables, one-line events, the process tree. */
-import type { ProcessRecord, WardenEvent } from '../pipeline/events.js';
+import type { ProcessRecord, WardenEvent } from '../model/events.js';
 import type { Session } from '../store/store.js';
 
 const color = process.stdout.isTTY && !process.env.NO_COLOR;

@@ -1,7 +1,7 @@
 /** `warden timeline`: the timeline of a session (see api/timeline.ts), for people. */
-import type { Alert, ToolCall } from '../applayer/records.js';
+import type { Alert, ToolCall } from '../model/records.js';
 import type { Timeline } from '../api/timeline.js';
-import type { WardenEvent } from '../pipeline/events.js';
+import type { WardenEvent } from '../model/events.js';
 import { bold, decisionTag, describeEvent, dim, fmtTime, isRoutineRead, red } from './render.js';
 
 const clip = (s: string, n: number): string => {

@@ -4,32 +4,10 @@
  * rates), and how far a session strays from it, with each deviation explained.
  * Pure functions over events, so the CLI, the daemon and `warden eval` share them.
  */
-import { z } from 'zod';
-import type { WardenEvent } from '../pipeline/events.js';
+import type { WardenEvent } from '../model/events.js';
+import type { Profile } from '../model/profile.js';
 import { execShape } from '../pipeline/agent-runtime.js';
 import { HOME, isCompletedEgress, isEgress, readPath, writtenPath } from './facts.js';
-
-export const ProfileSchema = z.object({
-  agent: z.string(),
-  sessions: z.number().int().describe('sessions it was learnt from'),
-  builtUs: z.number().int(),
-  binaries: z.record(z.string(), z.number().int()).describe('program -> sessions that ran it'),
-  reads: z.record(z.string(), z.number().int()).describe('canonical path pattern -> sessions that read there'),
-  writes: z.record(z.string(), z.number().int()).describe('canonical path pattern -> sessions that wrote there'),
-  destinations: z.record(z.string(), z.number().int()).describe('host or address:port -> sessions that reached it'),
-  tools: z.record(z.string(), z.number().int()).describe('tool name -> sessions that used it'),
-  upkeep: z
-    .record(z.string(), z.number().int())
-    .default({})
-    .describe('program and subcommand the agent ran by itself, with no tool call behind it -> sessions'),
-  rates: z
-    .object({
-      execs: z.object({ mean: z.number(), sd: z.number() }),
-      writes: z.object({ mean: z.number(), sd: z.number() }),
-    })
-    .describe('per-session counts'),
-});
-export type Profile = z.infer<typeof ProfileSchema>;
 
 export interface SessionFacts {
   binaries: Set<string>;

@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
-import { EventSchema, type WardenEvent } from '../pipeline/events.js';
+import { EventSchema, type WardenEvent } from '../model/events.js';
 import { FdNames } from '../pipeline/fd-names.js';
 import { LinkNames } from '../pipeline/link-names.js';
 import { openFlagNames } from '../pipeline/names.js';

@@ -4,10 +4,8 @@
  * it needs; when a pattern completes it returns a signal with its evidence.
  * Each built-in detector lives in its own folder under detectors/.
  */
-import type { WardenEvent } from '../pipeline/events.js';
-import type { SEVERITIES } from '../applayer/records.js';
-
-export type Severity = (typeof SEVERITIES)[number];
+import type { WardenEvent } from '../model/events.js';
+import type { Severity } from '../model/records.js';
 
 /** The sabotage pathways detectors name in their tags. */
 export type Pathway =

@@ -3,8 +3,9 @@
  * detections: one per detector and key, with the tool call and model turn
  * behind the evidence, and the action the policy asks for.
  */
-import type { WardenEvent } from '../pipeline/events.js';
-import type { Detector, DetectorContext, DetectorFactory, Severity } from './detector.js';
+import type { WardenEvent } from '../model/events.js';
+import type { Severity } from '../model/records.js';
+import type { Detector, DetectorContext, DetectorFactory } from './detector.js';
 
 export type DetectionAction = 'alert' | 'kill' | 'quarantine';
 

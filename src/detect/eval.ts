@@ -8,10 +8,11 @@
  * pathway; the baseline's anomaly score by its AUC.
  */
 import { z } from 'zod';
-import type { ToolCall } from '../applayer/records.js';
+import type { ToolCall } from '../model/records.js';
 import { Correlator, isLaunchersOwn } from '../pipeline/correlate.js';
-import type { WardenEvent } from '../pipeline/events.js';
-import type { DetectorContext, DetectorFactory, Severity } from './detector.js';
+import type { WardenEvent } from '../model/events.js';
+import type { Severity } from '../model/records.js';
+import type { DetectorContext, DetectorFactory } from './detector.js';
 import { DetectionEngine } from './engine.js';
 import type { Trace } from './corpus.js';
 import { factsOf, learnProfile, scoreSession, type SessionFacts } from './baseline.js';

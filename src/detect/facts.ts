@@ -1,6 +1,6 @@
 /** Small readings of events that many detectors share. */
 import { homedir } from 'node:os';
-import type { WardenEvent } from '../pipeline/events.js';
+import type { WardenEvent } from '../model/events.js';
 import { isLoopback, opensForWrite, opensNameOnly } from '../pipeline/names.js';
 
 export const HOME = homedir();

@@ -5,9 +5,9 @@
  * another session wrote (followed into that session, in turn), downloads, and
  * MCP tool results. Computed from the store, across sessions, on demand.
  */
-import type { ToolCall, Turn } from '../applayer/records.js';
+import type { ToolCall, Turn } from '../model/records.js';
 import { AgentRuntimeProfile } from '../pipeline/agent-runtime.js';
-import type { ProcessRecord, WardenEvent } from '../pipeline/events.js';
+import type { ProcessRecord, WardenEvent } from '../model/events.js';
 import type { Store } from '../store/store.js';
 import { isCompletedEgress, readPath } from './facts.js';
 

@@ -3,7 +3,7 @@
  * slow-burn accumulators it adds to. A pattern that stays under every
  * per-session threshold but adds up across sessions is caught here.
  */
-import type { Alert } from '../applayer/records.js';
+import type { Alert } from '../model/records.js';
 import type { Session, Store } from '../store/store.js';
 import { factsOf, learnProfile, scoreSession, type SessionFacts } from './baseline.js';
 

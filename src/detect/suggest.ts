@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { stringify, parse } from 'yaml';
 import { parsePolicy } from '../policy/load.js';
 import type { Policy } from '../policy/schema.js';
-import type { Profile } from './baseline.js';
+import type { Profile } from '../model/profile.js';
 
 /** `${workspace}/src/*` -> `${workspace}`; `~/.cache/x/*` -> `~/.cache`: the place, not every file. */
 function place(pattern: string): string {

@@ -1,9 +1,9 @@
 /** Turns the resolver's queries into dns events, attributed to the process that asked. */
-import type { WardenEvent } from '../pipeline/events.js';
+import type { WardenEvent } from '../model/events.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { CompiledPolicy } from '../policy/compile.js';
-import { cgroupPids } from '../session/cgroup.js';
-import { pidOfLocalPort } from '../session/sockets.js';
+import { cgroupPids } from './cgroup.js';
+import { pidOfLocalPort } from './sockets.js';
 import type { DnsQueryRecord } from './dns.js';
 
 export function dnsEventRecorder(

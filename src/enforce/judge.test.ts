@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { WardenEvent } from '../pipeline/events.js';
+import type { WardenEvent } from '../model/events.js';
 import { Judge } from './judge.js';
 import { compilePolicy } from '../policy/compile.js';
 import { parsePolicy } from '../policy/load.js';

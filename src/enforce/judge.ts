@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Identity } from './exec-content.js';
-import type { Decision, WardenEvent } from '../pipeline/events.js';
+import type { Decision, WardenEvent } from '../model/events.js';
 import { DEVICES } from './floor.js';
 import { isLoopback, opensForWrite, opensNameOnly } from '../pipeline/names.js';
 import type { Access, CompiledPolicy } from '../policy/compile.js';

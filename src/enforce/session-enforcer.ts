@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { WardenEvent } from '../pipeline/events.js';
-import { freezeCgroup } from '../session/cgroup.js';
+import type { WardenEvent } from '../model/events.js';
+import { freezeCgroup } from './cgroup.js';
 import type { Judge } from './judge.js';
 
 type Sink = (e: WardenEvent) => void;

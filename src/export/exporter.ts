@@ -3,8 +3,8 @@
  * into the tools security teams already run. Each is one file behind this
  * interface; the daemon's tail feeds them all.
  */
-import type { Alert } from '../applayer/records.js';
-import type { WardenEvent } from '../pipeline/events.js';
+import type { Alert } from '../model/records.js';
+import type { WardenEvent } from '../model/events.js';
 import type { Session, Store } from '../store/store.js';
 
 export interface Exporter {

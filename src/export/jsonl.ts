@@ -1,7 +1,7 @@
 /** Events and alerts as JSON lines, to a file or stdout: `{"kind":"event",...}`, `{"kind":"alert",...}`. */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import type { Alert } from '../applayer/records.js';
-import type { WardenEvent } from '../pipeline/events.js';
+import type { Alert } from '../model/records.js';
+import type { WardenEvent } from '../model/events.js';
 import type { Exporter } from './exporter.js';
 
 export class JsonlExporter implements Exporter {

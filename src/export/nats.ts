@@ -6,8 +6,8 @@
  */
 import { connect, JSONCodec, type JetStreamClient, type NatsConnection } from 'nats';
 import { hostname } from 'node:os';
-import type { Alert } from '../applayer/records.js';
-import type { WardenEvent } from '../pipeline/events.js';
+import type { Alert } from '../model/records.js';
+import type { WardenEvent } from '../model/events.js';
 import type { Exporter } from './exporter.js';
 
 export class NatsExporter implements Exporter {

@@ -10,8 +10,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { hostname } from 'node:os';
-import type { Alert } from '../applayer/records.js';
-import type { WardenEvent } from '../pipeline/events.js';
+import type { Alert } from '../model/records.js';
+import type { WardenEvent } from '../model/events.js';
 import type { Session, Store } from '../store/store.js';
 import type { Exporter } from './exporter.js';
 

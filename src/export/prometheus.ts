@@ -5,8 +5,8 @@
  * sessions by status.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Alert } from '../applayer/records.js';
-import type { WardenEvent } from '../pipeline/events.js';
+import type { Alert } from '../model/records.js';
+import type { WardenEvent } from '../model/events.js';
 import type { GateCounters } from '../sensor/wire.js';
 import type { Store } from '../store/store.js';
 import type { Exporter } from './exporter.js';

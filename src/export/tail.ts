@@ -3,9 +3,9 @@
  * hands them to the exporters in order. It starts at the end of what is
  * stored (an exporter gets what happens while the daemon runs).
  */
-import type { Alert } from '../applayer/records.js';
-import { AlertSchema } from '../applayer/records.js';
-import { EventSchema, type WardenEvent } from '../pipeline/events.js';
+import type { Alert } from '../model/records.js';
+import { AlertSchema } from '../model/records.js';
+import { EventSchema, type WardenEvent } from '../model/events.js';
 import type { Store } from '../store/store.js';
 import type { Exporter } from './exporter.js';
 

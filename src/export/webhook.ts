@@ -1,5 +1,5 @@
 /** Each alert POSTed as JSON to a webhook, retried with backoff; an alert that never lands is counted. */
-import type { Alert } from '../applayer/records.js';
+import type { Alert } from '../model/records.js';
 import type { Exporter } from './exporter.js';
 
 const TRIES = 3;

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { ToolCall } from '../applayer/records.js';
+import type { ToolCall } from '../model/records.js';
 import { Correlator, type Finding } from './correlate.js';
-import type { WardenEvent } from './events.js';
+import type { WardenEvent } from '../model/events.js';
 
 let t = 1_000_000;
 const base = (execId: string, parentExecId: string | null, pid: number) => ({

@@ -7,10 +7,10 @@
  * intent mismatch. Both become findings.
  */
 import { existsSync } from 'node:fs';
-import type { ToolCall } from '../applayer/records.js';
+import type { ToolCall } from '../model/records.js';
 import { declaredText } from '../applayer/tool-actions.js';
 import { AgentRuntimeProfile } from './agent-runtime.js';
-import type { WardenEvent } from './events.js';
+import type { WardenEvent } from '../model/events.js';
 import { isCredentialPath, isLoopback, opensForWrite, opensNameOnly } from './names.js';
 import { nsPids } from './process-table.js';
 

@@ -3,7 +3,7 @@ import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { WardenEvent } from './events.js';
+import type { WardenEvent } from '../model/events.js';
 import { FdNames, readFd } from './fd-names.js';
 
 const O_PATH_DIR = 0o10000000 | 0o200000 | 0o2000000; /* O_PATH | O_DIRECTORY | O_CLOEXEC */

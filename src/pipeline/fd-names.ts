@@ -1,5 +1,5 @@
 import { readlinkSync } from 'node:fs';
-import type { WardenEvent } from './events.js';
+import type { WardenEvent } from '../model/events.js';
 
 /* a name through a file descriptor: /proc/self/fd/N[/rest], /proc/PID/task/TID/fd/N, /dev/fd/N */
 const FD_PATH = /^\/(?:proc\/(self|thread-self|\d+)(?:\/task\/(\d+))?|dev)\/fd\/(\d+)(\/.*)?$/;

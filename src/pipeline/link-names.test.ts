@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { WardenEvent } from './events.js';
+import type { WardenEvent } from '../model/events.js';
 import { LinkNames } from './link-names.js';
 
 const ev = (type: string, fields: Record<string, unknown>): WardenEvent =>

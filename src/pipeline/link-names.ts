@@ -1,6 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import type { WardenEvent } from './events.js';
+import type { WardenEvent } from '../model/events.js';
 
 /* links kept at most; past it the oldest is forgotten */
 const MAX_LINKS = 4096;

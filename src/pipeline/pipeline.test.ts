@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RawEvent, RawTask } from '../sensor/wire.js';
-import type { ProcessRecord, WardenEvent } from './events.js';
+import type { ProcessRecord, WardenEvent } from '../model/events.js';
 import { Pipeline } from './pipeline.js';
 
 /* pids far above pid_max so /proc seeding finds nothing and stays deterministic */

@@ -4,7 +4,7 @@
  */
 import type { RawEvent } from '../sensor/wire.js';
 import { Flag } from '../sensor/layout.js';
-import type { CommonSchema, ProcessRecord, WardenEvent } from './events.js';
+import type { CommonSchema, ProcessRecord, WardenEvent } from '../model/events.js';
 import type { z } from 'zod';
 
 type Common = Omit<z.infer<typeof CommonSchema>, 'id'>;

@@ -4,7 +4,7 @@
  * before its session was tracked) is seeded from /proc.
  */
 import { readFileSync, readlinkSync } from 'node:fs';
-import type { ProcessRecord } from './events.js';
+import type { ProcessRecord } from '../model/events.js';
 
 /** A stable id for a process image: unique per boot for (pid, time it began). */
 export function makeExecId(bootTag: string, pid: number, timeNs: number): string {

@@ -5,11 +5,11 @@
  * each decision can say which rule made it.
  */
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import picomatch from 'picomatch';
 import { parseNetTarget, type NetTarget, type Policy } from './schema.js';
-import { compileToolRules, type ToolRule } from './tools.js';
+import { expandPattern, type ExpandContext } from './expand.js';
+import { compileToolRules, type ToolRule } from './tool-rules.js';
 
 export type Access = 'read' | 'write' | 'exec';
 
@@ -51,18 +51,6 @@ export interface CompiledPolicy {
   /** the action the policy asks for on a detector's detections */
   detectionAction: (detector: string) => 'alert' | 'kill' | 'quarantine';
   source: Policy;
-}
-
-export interface ExpandContext {
-  home?: string;
-  workspace: string;
-}
-
-export function expandPattern(pattern: string, ctx: ExpandContext): string {
-  const home = ctx.home ?? homedir();
-  let p = pattern.replace(/\$\{workspace\}/g, ctx.workspace);
-  if (p === '~' || p.startsWith('~/')) p = home + p.slice(1);
-  return p;
 }
 
 const GLOB_CHARS = /[*?[\]{}()!]/;

@@ -6,20 +6,9 @@
  * hook or the MCP proxy refuses early what the kernel would refuse anyway.
  */
 import { isAbsolute, resolve } from 'node:path';
-import picomatch from 'picomatch';
-import type { CompiledPolicy, ExpandContext } from './compile.js';
-import { expandPattern } from './compile.js';
+import type { CompiledPolicy } from './compile.js';
 import { decideConnect, decideFile, type Decision } from './evaluate.js';
-import type { ToolRuleSpec } from './schema.js';
-
-export interface ToolRule {
-  id: string;
-  text: string;
-  matchesName: (name: string) => boolean;
-  /** every constrained argument must be present and match one of its globs */
-  matchesArgs: (input: unknown, cwd: string) => boolean;
-  reason?: string;
-}
+import type { ToolRule } from './tool-rules.js';
 
 /** What a tool call would do, as far as its arguments tell (see applayer/tool-actions). */
 export interface ToolActions {
@@ -27,59 +16,6 @@ export interface ToolActions {
   writes: string[];
   execs: string[];
   hosts: Array<{ host: string; port?: number }>;
-}
-
-const escape = (s: string): string => s.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-/** Plain text globs: * is any text (slashes included), ? one character. */
-function textGlob(glob: string): (v: string) => boolean {
-  const re = new RegExp(`^${escape(glob).replace(/\*/g, '[\\s\\S]*').replace(/\?/g, '[\\s\\S]')}$`);
-  return (v) => re.test(v);
-}
-
-const isPathGlob = (g: string): boolean =>
-  g.startsWith('/') || g.startsWith('~') || g.startsWith('${workspace}') || g.startsWith('**/');
-
-function pathGlob(glob: string, ctx: ExpandContext): (v: string, cwd: string) => boolean {
-  const expanded = expandPattern(glob, ctx);
-  const literal = !/[*?[\]{}()!]/.test(expanded);
-  const m = literal ? null : picomatch(expanded, { dot: true });
-  return (v, cwd) => {
-    const p = resolve(cwd, expandPattern(v, ctx));
-    return literal ? p === expanded || p.startsWith(`${expanded.replace(/\/$/, '')}/`) : m?.(p) === true;
-  };
-}
-
-function argText(v: unknown): string | undefined {
-  if (v === undefined || v === null) return undefined;
-  return typeof v === 'string' ? v : JSON.stringify(v);
-}
-
-function compileRule(spec: ToolRuleSpec, id: string, ctx: ExpandContext): ToolRule {
-  const s = typeof spec === 'string' ? { tool: spec } : spec;
-  const name = textGlob(s.tool);
-  const args = Object.entries(s.args ?? {}).map(([arg, globs]) => {
-    const list = (Array.isArray(globs) ? globs : [globs]).map((g) =>
-      isPathGlob(g) ? pathGlob(g, ctx) : (v: string) => textGlob(g)(v),
-    );
-    return { arg, list };
-  });
-  return {
-    id,
-    text: typeof spec === 'string' ? spec : JSON.stringify(spec),
-    matchesName: name,
-    matchesArgs: (input, cwd) => {
-      const obj = (input && typeof input === 'object' ? input : {}) as Record<string, unknown>;
-      return args.every(({ arg, list }) => {
-        const v = argText(obj[arg]);
-        return v !== undefined && list.some((m) => m(v, cwd));
-      });
-    },
-    ...(s.reason ? { reason: s.reason } : {}),
-  };
-}
-
-export function compileToolRules(list: ToolRuleSpec[] | undefined, key: string, ctx: ExpandContext): ToolRule[] | null {
-  return list === undefined ? null : list.map((spec, i) => compileRule(spec, `${key}[${i}]`, ctx));
 }
 
 const denied = (rule: string, reason: string): Decision => ({ verdict: 'denied', rule, reason });

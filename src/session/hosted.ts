@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SocketClient } from '../applayer/socket-client.js';
 import { agentEnvironment, tokenFile, type Config } from '../config.js';
 import { QUARANTINED_STATUS, quarantineNotice, SignalRelay, startAgent } from './agent.js';
-import { freezeCgroup } from './cgroup.js';
+import { freezeCgroup } from '../enforce/cgroup.js';
 import { FinishedSchema, LaunchSpecSchema, QuarantinedSchema, type DaemonInfo, type OpenRequest } from './control.js';
 import { useStore } from './reconcile.js';
 

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { removePins } from '../enforce/network.js';
 import type { Session, Store } from '../store/store.js';
-import { cgroupPids, freezeCgroup, killCgroup, removeCgroup } from './cgroup.js';
+import { cgroupPids, freezeCgroup, killCgroup, removeCgroup } from '../enforce/cgroup.js';
 
 export class NotLive extends Error {
   override name = 'NotLive';

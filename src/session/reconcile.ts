@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { removePins } from '../enforce/network.js';
 import { procStat, readBootTag } from '../pipeline/process-table.js';
 import { Store, type Session } from '../store/store.js';
-import { freezeCgroup, isPopulated, removeCgroup } from './cgroup.js';
+import { freezeCgroup, isPopulated, removeCgroup } from '../enforce/cgroup.js';
 
 /** Names a process so that it cannot be mistaken for a later one with the same pid. */
 export function processIdentity(pid = process.pid): string {

@@ -12,7 +12,7 @@ import {
   type McpTool,
   type ToolCall,
   type Turn,
-} from '../applayer/records.js';
+} from '../model/records.js';
 
 type DataRow = { data: string };
 

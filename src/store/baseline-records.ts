@@ -1,6 +1,6 @@
 /** Per-agent baselines and the slow-burn accumulators that add up across sessions. */
 import type Database from 'better-sqlite3';
-import { ProfileSchema, type Profile } from '../detect/baseline.js';
+import { ProfileSchema, type Profile } from '../model/profile.js';
 
 export interface Accumulated {
   total: number;

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { WardenEvent } from '../pipeline/events.js';
+import type { WardenEvent } from '../model/events.js';
 import { MIGRATIONS } from './migrations.js';
 import { Store } from './store.js';
 

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { EventSchema, type ProcessRecord, type WardenEvent } from '../pipeline/events.js';
+import { EventSchema, type ProcessRecord, type WardenEvent } from '../model/events.js';
 import { AppRecords } from './app-records.js';
 import { BaselineRecords } from './baseline-records.js';
 import { MIGRATIONS } from './migrations.js';

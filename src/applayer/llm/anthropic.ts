@@ -14,12 +14,9 @@ import {
   REQUEST_TEXT_LIMIT,
   ResponseDraft,
   truncateUtf8,
-  type LlmRequest,
-  type LlmResponse,
   type ResponseAssembler,
-  type ToolResult,
-  type ToolUse,
 } from './turn.js';
+import { type LlmRequest, type LlmResponse, type ToolResult, type ToolUse } from '../../model/records.js';
 
 /** Reads a Messages API request body; any shape yields a request, missing fields read as empty. */
 export function parseAnthropicRequest(body: unknown): LlmRequest {

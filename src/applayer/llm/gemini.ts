@@ -24,12 +24,9 @@ import {
   REQUEST_TEXT_LIMIT,
   ResponseDraft,
   truncateUtf8,
-  type LlmRequest,
-  type LlmResponse,
   type ResponseAssembler,
-  type ToolResult,
-  type ToolUse,
 } from './turn.js';
+import { type LlmRequest, type LlmResponse, type ToolResult, type ToolUse } from '../../model/records.js';
 
 /** `/v1beta/models/gemini-2.5-flash:streamGenerateContent` -> the model and the method. */
 export function geminiMethod(path: string): { model: string | null; method: string | null } {

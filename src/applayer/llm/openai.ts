@@ -15,12 +15,9 @@ import {
   REQUEST_TEXT_LIMIT,
   ResponseDraft,
   truncateUtf8,
-  type LlmRequest,
-  type LlmResponse,
   type ResponseAssembler,
-  type ToolResult,
-  type ToolUse,
 } from './turn.js';
+import { type LlmRequest, type LlmResponse, type ToolResult, type ToolUse } from '../../model/records.js';
 
 /** Reads a Chat Completions body (it has `messages`) or else a Responses body; never throws. */
 export function parseOpenAiRequest(body: unknown): LlmRequest {

@@ -9,8 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { WebSocket, WebSocketServer } from 'ws';
-import { LlmProxy, type ProxyHooks } from './proxy.js';
-import type { LlmResponse } from './turn.js';
+import type { ProxyHooks } from './hooks.js';
+import { LlmProxy } from './proxy.js';
+import type { LlmResponse } from '../../model/records.js';
 
 type Reply = (body: string, res: import('node:http').ServerResponse) => void;
 

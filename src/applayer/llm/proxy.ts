@@ -15,9 +15,9 @@ import { GeminiAssembler, isGeminiModelCall, parseGeminiRequest } from './gemini
 import { SseParser } from './sse.js';
 import type { Duplex } from 'node:stream';
 import { WebSocketRelay } from './websocket.js';
-import type { LlmRequest, LlmResponse, ResponseAssembler } from './turn.js';
-
-export type Provider = 'anthropic' | 'openai' | 'gemini' | 'other';
+import type { ResponseAssembler } from './turn.js';
+import type { LlmRequest, LlmResponse } from '../../model/records.js';
+import type { Provider, ProxyHooks } from './hooks.js';
 
 export interface Upstreams {
   anthropic: string;
@@ -30,28 +30,6 @@ export const PREFIX: Record<Exclude<Provider, 'anthropic' | 'other'>, string> = 
   openai: '/openai',
   gemini: '/gemini',
 };
-
-/** What the proxy tells its owner, and asks it, about each exchange. */
-export interface ProxyHooks {
-  /** A request arrived: what should happen to it (secrets found, redacted body). */
-  request(r: {
-    provider: Provider;
-    path: string;
-    /** a model call (messages, completions, responses), not a probe or a token count */
-    modelCall: boolean;
-    parsed: LlmRequest;
-    body: unknown;
-  }): {
-    seq: number;
-    action: 'forwarded' | 'redacted' | 'blocked';
-    body?: unknown;
-    reason?: string;
-  };
-  /** One tool call complete in the response stream, before the response ends. */
-  toolUse?(seq: number, use: { id: string; name: string; input: unknown }): void;
-  /** The exchange is over (the response ended, was cut, or was refused). */
-  done(r: { seq: number; status: number | null; response: LlmResponse | null; latencyUs: number | null }): void;
-}
 
 const HOP_BY_HOP = new Set([
   'connection',

@@ -1,6 +1,7 @@
 /** Test support for the provider modules' unit tests: a response stream replayed as the proxy sees it. */
 import { SseParser } from './sse.js';
-import { LlmResponseSchema, type LlmResponse, type ResponseAssembler } from './turn.js';
+import { type ResponseAssembler } from './turn.js';
+import { LlmResponseSchema, type LlmResponse } from '../../model/records.js';
 
 /** Runs raw SSE text through the parser into `assembler`, cut into pieces of `size` bytes. */
 export function replaySse(assembler: ResponseAssembler, text: string, size: number): LlmResponse {

@@ -3,7 +3,7 @@
  * API and what came back. Provider modules (anthropic.ts, openai.ts) read the
  * untrusted bodies into these shapes; nothing here throws on a bad body.
  */
-import { z } from 'zod';
+import type { LlmResponse, ToolUse } from '../../model/records.js';
 import type { SseEvent } from './sse.js';
 
 /** Request text kept per field: enough to judge a prompt, small enough to store every turn. */
@@ -13,53 +13,6 @@ export const RESPONSE_TEXT_LIMIT = 64 * 1024;
 // Tool arguments must be whole to parse, so they get a far larger bound than text.
 const TOOL_ARGUMENTS_LIMIT = 16 * 1024 * 1024;
 const TOOL_CALLS_LIMIT = 1024;
-
-export const ToolUseSchema = z
-  .object({
-    id: z.string().describe("the provider's tool call id: Anthropic tool_use id, OpenAI tool call id or call_id"),
-    name: z.string().describe('the tool the model asked for'),
-    input: z.unknown().describe('the parsed arguments; null when they were not complete JSON'),
-  })
-  .describe('a tool call the model made in its response');
-export type ToolUse = z.infer<typeof ToolUseSchema>;
-
-export const ToolResultSchema = z
-  .object({
-    toolUseId: z.string().describe('the id of the tool call this answers'),
-    content: z.string().describe('the result text, truncated to 16 KiB'),
-    isError: z.boolean().describe('the agent reported the tool call as failed'),
-  })
-  .describe('a tool result the agent sent back to the model');
-export type ToolResult = z.infer<typeof ToolResultSchema>;
-
-export const LlmRequestSchema = z
-  .object({
-    model: z.string().nullable().describe('the model asked for'),
-    stream: z.boolean().describe('the agent asked for a streamed (SSE) response'),
-    messageCount: z.number().int().describe('messages (or input items) in the conversation sent'),
-    lastUserText: z.string().describe("text of the final user message's text blocks, truncated to 16 KiB"),
-    toolResults: z.array(ToolResultSchema).describe('tool results carried in the final user message'),
-    hasTools: z.boolean().describe("the request offers tools: the agent's main loop rather than a side request"),
-  })
-  .describe('what the agent asked a model API');
-export type LlmRequest = z.infer<typeof LlmRequestSchema>;
-
-export const LlmResponseSchema = z
-  .object({
-    id: z.string().nullable().describe("the provider's response id"),
-    model: z.string().nullable().describe('the model that answered'),
-    text: z.string().describe("the model's text, all text blocks joined, truncated to 64 KiB"),
-    toolUses: z.array(ToolUseSchema).describe('tool calls in the order the model made them'),
-    stopReason: z.string().nullable().describe("why the model stopped, in the provider's words"),
-    usage: z
-      .object({ inputTokens: z.number().int(), outputTokens: z.number().int() })
-      .nullable()
-      .describe('tokens billed, when the provider reported them'),
-    truncated: z.boolean().describe('the stream ended before its final event, or a tool_use input was incomplete JSON'),
-    error: z.string().nullable().describe('an error event or error body from the provider'),
-  })
-  .describe('what a model API answered');
-export type LlmResponse = z.infer<typeof LlmResponseSchema>;
 
 /** Reassembles one response from a stream of SSE events, or from a whole JSON body. */
 export interface ResponseAssembler {

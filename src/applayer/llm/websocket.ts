@@ -10,8 +10,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { OpenAiResponsesAssembler, parseOpenAiRequest } from './openai.js';
 import type { SseEvent } from './sse.js';
-import type { LlmRequest } from './turn.js';
-import type { Provider, ProxyHooks } from './proxy.js';
+import type { LlmRequest } from '../../model/records.js';
+import type { Provider, ProxyHooks } from './hooks.js';
 
 const PASSED = [
   'authorization',

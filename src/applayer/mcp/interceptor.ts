@@ -5,7 +5,7 @@
  * they reach the server; results are recorded and scanned. When Warden
  * cannot be asked, calls are refused: the proxy fails closed.
  */
-import type { ToolDecision } from '../records.js';
+import type { ToolDecision } from '../../model/records.js';
 
 export type Ask = (method: string, params: unknown) => Promise<unknown>;
 type Id = string | number;

@@ -6,7 +6,7 @@
  * work: clearing them is housekeeping.
  */
 import { resolve } from 'node:path';
-import type { WardenEvent } from '../../../pipeline/events.js';
+import type { WardenEvent } from '../../../model/events.js';
 import { AgentRuntimeProfile } from '../../../pipeline/agent-runtime.js';
 import type { Detector } from '../../detector.js';
 import { refusedByError } from '../../../enforce/judge.js';

@@ -6,7 +6,7 @@
  * code inside the workspace is development, not a finding.
  */
 import type { Detector } from '../../detector.js';
-import type { WardenEvent } from '../../../pipeline/events.js';
+import type { WardenEvent } from '../../../model/events.js';
 import { isEgress, program, writtenPath } from '../../facts.js';
 
 const INTERPRETER = /^((ba|z|da|k)?sh|python[\d.]*|node|nodejs|perl|ruby|php|deno|bun|lua)$/;

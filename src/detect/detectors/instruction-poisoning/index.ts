@@ -3,7 +3,7 @@
  * rules files, MCP configurations. Outside the session's workspace (another
  * project, another agent's home) it is worse.
  */
-import type { WardenEvent } from '../../../pipeline/events.js';
+import type { WardenEvent } from '../../../model/events.js';
 import type { Detector, Signal } from '../../detector.js';
 import { inDependencyTree, targetPath, UntilWriterExits, within } from '../../facts.js';
 

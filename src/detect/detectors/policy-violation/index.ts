@@ -7,8 +7,9 @@
  * gate's deadline) is no attempt of the agent's; tampering with Warden itself
  * is monitor-tampering's alert, not a second one here.
  */
-import type { Decision, WardenEvent } from '../../../pipeline/events.js';
-import type { Detector, Pathway, Severity } from '../../detector.js';
+import type { Decision, WardenEvent } from '../../../model/events.js';
+import type { Severity } from '../../../model/records.js';
+import type { Detector, Pathway } from '../../detector.js';
 import { failedByItself } from '../../../enforce/judge.js';
 import { opensNameOnly } from '../../../pipeline/names.js';
 import { gitCommand, gitConfiguredToRun, within } from '../../facts.js';

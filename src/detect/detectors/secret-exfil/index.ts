@@ -3,7 +3,7 @@
  * credential files and .env files; egress is a connection or datagram to
  * another machine, or a DNS name carrying an encoded payload.
  */
-import type { WardenEvent } from '../../../pipeline/events.js';
+import type { WardenEvent } from '../../../model/events.js';
 import type { Detector } from '../../detector.js';
 import { isCredentialPath } from '../../../pipeline/names.js';
 import { isCompletedEgress, isEgress, program, readPath } from '../../facts.js';

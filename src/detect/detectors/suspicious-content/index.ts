@@ -3,7 +3,7 @@
  * hidden base64 payloads. A file is read once its writer is done with it:
  * when the writer exits, or acts again a moment after its last write.
  */
-import type { WardenEvent } from '../../../pipeline/events.js';
+import type { WardenEvent } from '../../../model/events.js';
 import type { Detector, DetectorContext, Signal } from '../../detector.js';
 import { writtenPath } from '../../facts.js';
 

@@ -1,9 +1,57 @@
 /**
- * What the application layer records: model turns, tool calls, alerts and
- * pinned MCP tools. The store, the CLI and (later) the API share these schemas.
+ * What the application layer records: model turns (each a provider-neutral
+ * request and response), tool calls, alerts and pinned MCP tools. Every layer
+ * shares these schemas: the app layer makes them, the correlator, detectors,
+ * store, API and CLI read them.
  */
 import { z } from 'zod';
-import { LlmRequestSchema, LlmResponseSchema } from './llm/turn.js';
+
+export const ToolUseSchema = z
+  .object({
+    id: z.string().describe("the provider's tool call id: Anthropic tool_use id, OpenAI tool call id or call_id"),
+    name: z.string().describe('the tool the model asked for'),
+    input: z.unknown().describe('the parsed arguments; null when they were not complete JSON'),
+  })
+  .describe('a tool call the model made in its response');
+export type ToolUse = z.infer<typeof ToolUseSchema>;
+
+export const ToolResultSchema = z
+  .object({
+    toolUseId: z.string().describe('the id of the tool call this answers'),
+    content: z.string().describe('the result text, truncated to 16 KiB'),
+    isError: z.boolean().describe('the agent reported the tool call as failed'),
+  })
+  .describe('a tool result the agent sent back to the model');
+export type ToolResult = z.infer<typeof ToolResultSchema>;
+
+export const LlmRequestSchema = z
+  .object({
+    model: z.string().nullable().describe('the model asked for'),
+    stream: z.boolean().describe('the agent asked for a streamed (SSE) response'),
+    messageCount: z.number().int().describe('messages (or input items) in the conversation sent'),
+    lastUserText: z.string().describe("text of the final user message's text blocks, truncated to 16 KiB"),
+    toolResults: z.array(ToolResultSchema).describe('tool results carried in the final user message'),
+    hasTools: z.boolean().describe("the request offers tools: the agent's main loop rather than a side request"),
+  })
+  .describe('what the agent asked a model API');
+export type LlmRequest = z.infer<typeof LlmRequestSchema>;
+
+export const LlmResponseSchema = z
+  .object({
+    id: z.string().nullable().describe("the provider's response id"),
+    model: z.string().nullable().describe('the model that answered'),
+    text: z.string().describe("the model's text, all text blocks joined, truncated to 64 KiB"),
+    toolUses: z.array(ToolUseSchema).describe('tool calls in the order the model made them'),
+    stopReason: z.string().nullable().describe("why the model stopped, in the provider's words"),
+    usage: z
+      .object({ inputTokens: z.number().int(), outputTokens: z.number().int() })
+      .nullable()
+      .describe('tokens billed, when the provider reported them'),
+    truncated: z.boolean().describe('the stream ended before its final event, or a tool_use input was incomplete JSON'),
+    error: z.string().nullable().describe('an error event or error body from the provider'),
+  })
+  .describe('what a model API answered');
+export type LlmResponse = z.infer<typeof LlmResponseSchema>;
 
 export const TurnSchema = z.object({
   sessionId: z.string(),
@@ -48,6 +96,7 @@ export const ToolCallSchema = z.object({
 export type ToolCall = z.infer<typeof ToolCallSchema>;
 
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
 export const AlertSchema = z.object({
   id: z.number().int().optional(),
   sessionId: z.string().nullable(),
