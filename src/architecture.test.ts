@@ -24,7 +24,7 @@ export const LAYERS: Record<string, number> = {
   session: 8,
   export: 9,
   api: 9,
-  daemon: 10,
+  host: 10,
   cli: 11,
 };
 

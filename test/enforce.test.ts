@@ -13,7 +13,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import dnsPacket from 'dns-packet';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runSession } from '../src/daemon.js';
+import { runSession } from '../src/host/standalone.js';
 import type { WardenEvent } from '../src/model/events.js';
 import { compilePolicy } from '../src/policy/compile.js';
 import { loadPolicy, parsePolicy } from '../src/policy/load.js';

@@ -10,7 +10,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runSession } from '../src/daemon.js';
+import { runSession } from '../src/host/standalone.js';
 import type { ProcessRecord, WardenEvent } from '../src/model/events.js';
 import { Store } from '../src/store/store.js';
 import { kernelUnavailable, needKernel, stateDir, tempDir, testConfig } from './helpers.js';

@@ -12,7 +12,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { runSession } from '../src/daemon.js';
+import { runSession } from '../src/host/standalone.js';
 import { compilePolicy } from '../src/policy/compile.js';
 import { loadPolicy, parsePolicy } from '../src/policy/load.js';
 import { policyPath } from '../src/policy/builtin.js';

@@ -16,7 +16,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import dnsPacket from 'dns-packet';
-import { runSession } from '../src/daemon.js';
+import { runSession } from '../src/host/standalone.js';
 import { compilePolicy } from '../src/policy/compile.js';
 import { loadPolicy, parsePolicy } from '../src/policy/load.js';
 import { policyPath } from '../src/policy/builtin.js';

@@ -2,7 +2,7 @@
 /** The `warden` command line. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Config } from '../config.js';
-import { runSession, SessionAborted } from '../daemon.js';
+import { runSession, SessionAborted } from '../host/standalone.js';
 import { runningDaemon } from '../session/control.js';
 import { runHosted } from '../session/hosted.js';
 import { constants } from 'node:os';

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { convertSrt, toYaml } from '../policy/import-srt.js';
 import { resolve } from 'node:path';
 import type { Config } from '../config.js';
-import { requestReload } from '../daemon.js';
+import { requestReload } from '../host/reload.js';
 import { policyPath } from '../policy/builtin.js';
 import { compilePolicy } from '../policy/compile.js';
 import { ruleMechanisms } from '../enforce/explain.js';
