@@ -6,11 +6,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { WardenEvent } from '../model/events.js';
 import { freezeCgroup } from './cgroup.js';
 import type { Judge } from './judge.js';
 
 type Sink = (e: WardenEvent) => void;
+
+/* how long a freeze may take to be confirmed before the action says it was not */
+const FREEZE_WAIT_MS = 1000;
 
 /** The rule named on an open the file gate refused because its decision deadline passed. */
 export const GATE_DEADLINE_RULE = 'warden.gate-deadline';
@@ -69,24 +73,50 @@ export class SessionEnforcer {
     if (violated && policy?.mode === 'enforce') this.act(e, decision.rule, policy.onViolation);
   }
 
-  /** Kills the process behind `e` or freezes the session, and records that it did (a violation, or a detection). */
+  /**
+   * Kills the process behind `e` or freezes the session, and records that it did (a violation, or
+   * a detection). A freeze is asked for at once; its confirmation (every task stopped) is awaited
+   * off the event path, so no other session's events wait on it.
+   */
   act(e: WardenEvent, rule: string, action: 'deny' | 'kill' | 'quarantine'): void {
     if (action === 'deny') return;
     if (action === 'quarantine' && this.quarantined) return;
-    let result = 'ok';
     try {
       if (action === 'kill') process.kill(e.pid, 'SIGKILL');
       else {
         freezeCgroup(this.cgroup, true);
-        /* frozen is reported once every task has stopped; bounded wait */
-        const deadline = Date.now() + 1000;
-        while (!frozen(this.cgroup) && Date.now() < deadline);
-        if (!frozen(this.cgroup)) result = 'freeze requested, not confirmed within 1 s';
         this.quarantined = true;
+        void this.confirmFrozen()
+          .then((result) => {
+            this.record(e, rule, action, result);
+            this.onQuarantine?.(e);
+          })
+          /* the session ended meanwhile (its freeze failed, and its store is closed): said, not thrown */
+          .catch((err: Error) => process.stderr.write(`warden: the quarantine could not be recorded: ${err.message}\n`));
+        return;
       }
     } catch (err) {
-      result = (err as NodeJS.ErrnoException).code ?? String(err);
+      this.record(e, rule, action, (err as NodeJS.ErrnoException).code ?? String(err));
+      return;
     }
+    this.record(e, rule, action, 'ok');
+  }
+
+  /** Frozen is reported once every task has stopped: waited for, a millisecond at a time, for at most 1 s. */
+  private async confirmFrozen(): Promise<string> {
+    const deadline = Date.now() + FREEZE_WAIT_MS;
+    try {
+      while (!frozen(this.cgroup)) {
+        if (Date.now() >= deadline) return 'freeze requested, not confirmed within 1 s';
+        await sleep(1);
+      }
+      return 'ok';
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code ?? String(err);
+    }
+  }
+
+  private record(e: WardenEvent, rule: string, action: 'kill' | 'quarantine', result: string): void {
     const nowUs = Date.now() * 1000;
     this.sink({
       sessionId: e.sessionId,
@@ -109,6 +139,5 @@ export class SessionEnforcer {
       latencyUs: Math.max(0, nowUs - e.timeUs),
       result,
     });
-    if (action === 'quarantine' && this.quarantined) this.onQuarantine?.(e);
   }
 }

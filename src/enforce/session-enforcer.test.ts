@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { WardenEvent } from '../model/events.js';
+import { Judge } from './judge.js';
+import { SessionEnforcer } from './session-enforcer.js';
+
+/* a cgroup's control files, as plain files: the freeze is asked for here, "frozen 1" is written by the test */
+function fakeCgroup(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-enforcer-'));
+  writeFileSync(join(dir, 'cgroup.events'), 'populated 1\nfrozen 0\n');
+  writeFileSync(join(dir, 'cgroup.freeze'), '0');
+  return dir;
+}
+
+const event = { sessionId: 's', pid: 42, tid: 42, timeUs: Date.now() * 1000, type: 'open' } as unknown as WardenEvent;
+const judge = new Judge(null, new Set(), { paths: [], secrets: [], pids: () => [] });
+
+test('a quarantine asks for the freeze at once and waits for it off the event path', async () => {
+  const cg = fakeCgroup();
+  try {
+    const sunk: WardenEvent[] = [];
+    const enforcer = new SessionEnforcer(judge, cg, (e) => sunk.push(e));
+    const told = new Promise<void>((resolve) => (enforcer.onQuarantine = () => resolve()));
+    const t0 = Date.now();
+    enforcer.act(event, 'network.allow', 'quarantine');
+    assert.ok(Date.now() - t0 < 100, 'act returned without waiting for the freeze');
+    assert.equal(readFileSync(join(cg, 'cgroup.freeze'), 'utf8'), '1');
+    assert.equal(enforcer.quarantined, true);
+    enforcer.act(event, 'network.allow', 'quarantine'); /* once only */
+    assert.equal(sunk.length, 0, 'recorded once confirmed, not before');
+    writeFileSync(join(cg, 'cgroup.events'), 'populated 1\nfrozen 1\n');
+    await told;
+    assert.equal(sunk.length, 1);
+    const action = sunk[0] as WardenEvent & { type: 'action' };
+    assert.equal(action.type, 'action');
+    assert.equal(action.result, 'ok');
+  } finally {
+    rmSync(cg, { recursive: true, force: true });
+  }
+});
+
+test('a freeze never confirmed is recorded as such after 1 s', async () => {
+  const cg = fakeCgroup();
+  try {
+    const sunk: WardenEvent[] = [];
+    const enforcer = new SessionEnforcer(judge, cg, (e) => sunk.push(e));
+    const told = new Promise<void>((resolve) => (enforcer.onQuarantine = () => resolve()));
+    enforcer.act(event, 'detect.secret-exfil', 'quarantine');
+    await told;
+    assert.match((sunk[0] as WardenEvent & { type: 'action' }).result, /not confirmed within 1 s/);
+  } finally {
+    rmSync(cg, { recursive: true, force: true });
+  }
+});
