@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ALL_STRUCTS, FrameType, Gate, MapId, NET_ENTRIES, SYSCALLS } from '../src/sensor/layout.js';
+import { ALL_STRUCTS, FrameType, Gate, MapId, NET_ENTRIES, SYSCALL_FAMILIES, SYSCALLS } from '../src/sensor/layout.js';
 import { decodeFrame, FrameSplitter, type RawFrame } from '../src/sensor/wire.js';
 import { ROOT, tempDir } from './helpers.js';
 
@@ -42,6 +42,16 @@ function layoutAssertions(): string {
   lines.push(`_Static_assert(WD_NET_ENTRIES == ${NET_ENTRIES}, "WD_NET_ENTRIES");`);
   SYSCALLS.forEach((name, i) => lines.push(`_Static_assert(WD_SYS_${name.toUpperCase()} == ${i}, "WD_SYS_${name}");`));
   lines.push(`_Static_assert(WD_SYS_COUNT == ${SYSCALLS.length}, "every syscall is named in layout.ts");`);
+  /* the sensor dispatches on ranges of the enum: each syscall must fall in its own family's */
+  for (const [family, names] of Object.entries(SYSCALL_FAMILIES))
+    for (const name of names) {
+      const c = `WD_SYS_${name.toUpperCase()}`;
+      lines.push(
+        `_Static_assert(WD_SYS_FAMILY(${c}) == WD_FAM_${family.toUpperCase()}, "${c} is in the ${family} run");`,
+      );
+    }
+  const named = Object.values(SYSCALL_FAMILIES).flat().length;
+  lines.push(`_Static_assert(${named} == WD_SYS_COUNT - 1, "every syscall has a family in layout.ts");`);
   return lines.join('\n') + '\n';
 }
 

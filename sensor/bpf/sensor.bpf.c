@@ -144,22 +144,22 @@ int BPF_PROG(wd_sys_exit, struct pt_regs *regs, long ret)
 	} else {
 		/* A file call seccomp answered itself never reached sys_enter: the session's
 		 * supervisor refused it, or did it on the agent's behalf (a rename, a mkdir). */
-		if (nr >= WD_SYS_CONNECT || nr == WD_SYS_EXECVE || nr == WD_SYS_EXECVEAT ||
-		    !wd_tracked(&s.session) || wd_compat_syscall())
+		if (WD_SYS_FAMILY(nr) != WD_FAM_FILE || !wd_tracked(&s.session) ||
+		    wd_compat_syscall())
 			return 0;
 		wd_stash_call(&s, regs, nr);
 	}
 
 	/* a Unix socket refused may be glibc asking a daemon that is not there (nscd):
 	 * userspace, which can tell, acts on those */
-	if (ret == -1 /* EPERM */ && nr >= WD_SYS_CONNECT && nr <= WD_SYS_SENDMMSG &&
-	    !wd_fd_unix((int)s.args[0]))
+	if (ret == -1 /* EPERM */ && WD_SYS_EGRESS(nr) && !wd_fd_unix((int)s.args[0]))
 		wd_net_violation(s.session);
-	if (nr < WD_SYS_CONNECT || nr == WD_SYS_EXECVE || nr == WD_SYS_EXECVEAT)
-		return wd_file_exit(&s, ret, nr);
-	if (nr <= WD_SYS_ACCEPT4)
-		return wd_net_exit(&s, ret, nr);
-	if (nr <= WD_SYS_PTRACE)
-		return wd_signal_exit(&s, ret, nr);
-	return wd_cred_exit(&s, ret, nr);
+	switch (WD_SYS_FAMILY(nr)) {
+	case WD_FAM_FILE:
+	case WD_FAM_EXEC: return wd_file_exit(&s, ret, nr);
+	case WD_FAM_NET: return wd_net_exit(&s, ret, nr);
+	case WD_FAM_SIGNAL: return wd_signal_exit(&s, ret, nr);
+	case WD_FAM_CRED: return wd_cred_exit(&s, ret, nr);
+	default: return 0;
+	}
 }

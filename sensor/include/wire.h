@@ -135,6 +135,29 @@ enum wd_syscall {
 	WD_SYS_COUNT
 };
 
+/*
+ * The families sys_exit dispatches on (sensor.bpf.c): each is one run of the enum above, in this
+ * order, so a family is told by a range. A syscall added goes inside its family's run; layout.ts
+ * names every syscall's family, and the layout test checks this macro agrees for each.
+ */
+enum wd_sys_family {
+	WD_FAM_NONE = 0,
+	WD_FAM_FILE,   /* [OPEN, MKNODAT] */
+	WD_FAM_NET,    /* [CONNECT, ACCEPT4]; egress first: [CONNECT, SENDMMSG] */
+	WD_FAM_SIGNAL, /* [KILL, PTRACE] */
+	WD_FAM_CRED,   /* [SETUID, CAPSET] */
+	WD_FAM_EXEC,   /* [EXECVE, EXECVEAT] */
+};
+#define WD_SYS_FAMILY(nr)                                            \
+	((nr) == WD_SYS_NONE || (nr) >= WD_SYS_COUNT ? WD_FAM_NONE   \
+	 : (nr) <= WD_SYS_MKNODAT		     ? WD_FAM_FILE   \
+	 : (nr) <= WD_SYS_ACCEPT4		     ? WD_FAM_NET    \
+	 : (nr) <= WD_SYS_PTRACE		     ? WD_FAM_SIGNAL \
+	 : (nr) <= WD_SYS_CAPSET		     ? WD_FAM_CRED   \
+						     : WD_FAM_EXEC)
+/* a call that sends to an address: connect and the send family */
+#define WD_SYS_EGRESS(nr) ((nr) >= WD_SYS_CONNECT && (nr) <= WD_SYS_SENDMMSG)
+
 /* Flags on wd_file.flags_ex, wd_exec.truncated, wd_net.flags_ex. */
 #define WD_F_TRUNC_STR 0x1   /* a string was cut at its bound */
 #define WD_F_TRUNC_PATH 0x2  /* a walked path was cut at its bound */

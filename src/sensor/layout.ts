@@ -401,6 +401,44 @@ export const SYSCALLS = [
   'execveat',
 ] as const;
 
+/**
+ * enum wd_sys_family: what each syscall is, by name. The sensor dispatches on ranges of the enum
+ * (WD_SYS_FAMILY in wire.h), so each family must be one run of SYSCALLS; the layout test checks
+ * the macro gives each syscall the family named here.
+ */
+export const SYSCALL_FAMILIES = {
+  file: [
+    'open',
+    'openat',
+    'openat2',
+    'creat',
+    'unlink',
+    'unlinkat',
+    'rmdir',
+    'rename',
+    'renameat',
+    'renameat2',
+    'mkdir',
+    'mkdirat',
+    'chmod',
+    'fchmod',
+    'fchmodat',
+    'fchmodat2',
+    'truncate',
+    'ftruncate',
+    'link',
+    'linkat',
+    'symlink',
+    'symlinkat',
+    'mknod',
+    'mknodat',
+  ],
+  net: ['connect', 'sendto', 'sendmsg', 'sendmmsg', 'bind', 'listen', 'accept', 'accept4'],
+  signal: ['kill', 'tkill', 'tgkill', 'ptrace'],
+  cred: ['setuid', 'setgid', 'setreuid', 'setregid', 'setresuid', 'setresgid', 'setfsuid', 'setfsgid', 'capset'],
+  exec: ['execve', 'execveat'],
+} as const satisfies Record<string, ReadonlyArray<(typeof SYSCALLS)[number]>>;
+
 /** WD_F_* bits */
 export const Flag = {
   TRUNC_STR: 0x1,
