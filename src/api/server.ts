@@ -114,14 +114,7 @@ export class ApiServer {
       .max(1000)
       .catch(100)
       .parse(url.searchParams.get('limit') ?? 100);
-    const counts = new Map(
-      (
-        this.store.db.prepare('SELECT session_id AS s, COUNT(*) AS n FROM alerts GROUP BY session_id').all() as Array<{
-          s: string;
-          n: number;
-        }>
-      ).map((r) => [r.s, r.n]),
-    );
+    const counts = this.store.counts.alertsBySession();
     return this.store.sessions(limit).map((s) => Object.assign({ alerts: counts.get(s.id) ?? 0 }, this.liveCount(s)));
   }
 
@@ -130,8 +123,7 @@ export class ApiServer {
     if (s.status !== 'running') return s;
     const known = this.o.storedEvents?.(s.id);
     if (known !== undefined) return Object.assign({}, s, { events: known });
-    const n = this.store.db.prepare('SELECT COUNT(*) AS n FROM events WHERE session_id = ?').get(s.id) as { n: number };
-    return Object.assign({}, s, { events: n.n });
+    return Object.assign({}, s, { events: this.store.counts.eventsOf(s.id) });
   }
 
   private events(id: string | undefined, url: URL): unknown {

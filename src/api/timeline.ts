@@ -5,7 +5,7 @@
  */
 import type { Alert, ToolCall, Turn } from '../model/records.js';
 import type { WardenEvent } from '../model/events.js';
-import type { Session } from '../store/store.js';
+import type { Session } from '../model/session.js';
 import type { Store } from '../store/store.js';
 
 export interface Timeline {

@@ -1,6 +1,6 @@
 /** Human-readable views: session tables, one-line events, the process tree. */
 import type { ProcessRecord, WardenEvent } from '../model/events.js';
-import type { Session } from '../store/store.js';
+import type { Session } from '../model/session.js';
 
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint =

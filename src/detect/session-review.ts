@@ -4,7 +4,8 @@
  * per-session threshold but adds up across sessions is caught here.
  */
 import type { Alert } from '../model/records.js';
-import type { Session, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { Session } from '../model/session.js';
 import { factsOf, learnProfile, scoreSession, type SessionFacts } from './baseline.js';
 
 /** Alert when a session strays this far from its agent's baseline (0..1). */

@@ -5,7 +5,8 @@
  */
 import type { Alert } from '../model/records.js';
 import type { WardenEvent } from '../model/events.js';
-import type { Session, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { Session } from '../model/session.js';
 
 export interface Exporter {
   readonly name: string;

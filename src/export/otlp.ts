@@ -12,7 +12,8 @@ import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trac
 import { hostname } from 'node:os';
 import type { Alert } from '../model/records.js';
 import type { WardenEvent } from '../model/events.js';
-import type { Session, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { Session } from '../model/session.js';
 import type { Exporter } from './exporter.js';
 
 const SEVERITY: Record<Alert['severity'], SeverityNumber> = {

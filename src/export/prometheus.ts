@@ -122,7 +122,7 @@ export class PrometheusExporter implements Exporter {
       help: 'events the kernel could not deliver (ring buffer full), summed over recorded sessions',
       registers: [registry],
       collect() {
-        this.set((store.db.prepare('SELECT COALESCE(SUM(lost), 0) AS n FROM sessions').get() as { n: number }).n);
+        this.set(store.counts.lost());
       },
     });
     new Gauge({
@@ -132,10 +132,7 @@ export class PrometheusExporter implements Exporter {
       registers: [registry],
       collect() {
         this.reset();
-        const rows = store.db.prepare('SELECT status, COUNT(*) AS n FROM sessions GROUP BY status').all() as Array<{
-          status: string;
-          n: number;
-        }>;
+        const rows = store.counts.sessionsByStatus();
         for (const r of rows) this.set({ status: r.status }, r.n);
       },
     });

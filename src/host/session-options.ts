@@ -2,7 +2,8 @@
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { Sensor } from '../sensor/sensor.js';
-import type { Session, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { Session } from '../model/session.js';
 
 export type Exit = { code: number | null; signal: NodeJS.Signals | null };
 

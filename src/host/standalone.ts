@@ -3,7 +3,8 @@ import type { ChildProcess } from 'node:child_process';
 import { agentEnvironment, type Config } from '../config.js';
 import type { AppLayerService } from '../applayer/service.js';
 import { quarantineNotice, SignalRelay, startAgent } from '../session/agent.js';
-import type { Session, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { Session } from '../model/session.js';
 import { SensorHost } from './sensor-host.js';
 import type { RunResult, SessionOptions } from './session-options.js';
 

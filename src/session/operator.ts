@@ -4,7 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { removePins } from '../enforce/network.js';
-import type { Session, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { Session } from '../model/session.js';
 import { cgroupPids, freezeCgroup, killCgroup, removeCgroup } from '../enforce/cgroup.js';
 
 export class NotLive extends Error {

@@ -12,7 +12,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removePins } from '../enforce/network.js';
 import { procStat, readBootTag } from '../pipeline/process-table.js';
-import { Store, type Session } from '../store/store.js';
+import { Store } from '../store/store.js';
+import { type Session } from '../model/session.js';
 import { freezeCgroup, isPopulated, removeCgroup } from '../enforce/cgroup.js';
 
 /** Names a process so that it cannot be mistaken for a later one with the same pid. */

@@ -3,9 +3,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import Database from 'better-sqlite3';
 import type { WardenEvent } from '../model/events.js';
 import { MIGRATIONS } from './migrations.js';
 import { Store } from './store.js';
+
+/** The store's database, opened beside it read-only: what its tables hold, past its methods. */
+function peek<T>(dir: string, read: (db: Database.Database) => T): T {
+  const db = new Database(join(dir, 'warden.db'), { readonly: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
 
 function withStore(fn: (s: Store, dir: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'warden-store-'));
@@ -53,15 +64,21 @@ const openEvent = (sessionId: string, path: string): WardenEvent => ({
 });
 
 test('migrations apply from an empty database to the latest version, in WAL mode', () => {
-  withStore((s) => {
+  withStore((s, dir) => {
     assert.equal(s.schemaVersion(), MIGRATIONS.at(-1)?.version);
-    const tables = s.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>;
+    const tables = peek(
+      dir,
+      (db) => db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>,
+    );
     for (const t of ['sessions', 'processes', 'events'])
       assert.ok(
         tables.some((r) => r.name === t),
         t,
       );
-    assert.equal(s.db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(
+      peek(dir, (db) => db.pragma('journal_mode', { simple: true })),
+      'wal',
+    );
   });
 });
 
@@ -95,7 +112,7 @@ test('events are stored in batches and read back through the schema, with ids', 
 });
 
 test('retention deletes old ended sessions and their events, never running ones', () => {
-  withStore((s) => {
+  withStore((s, dir) => {
     const day = 86400e6;
     const now = 100 * day;
     s.createSession(session('old', now - 40 * day));
@@ -112,7 +129,7 @@ test('retention deletes old ended sessions and their events, never running ones'
         .sort(),
       ['new', 'old-running'],
     );
-    const left = s.db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number };
+    const left = peek(dir, (db) => db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number });
     assert.equal(left.n, 0, 'the old session took its events with it');
     assert.equal(s.applyRetention(0, now), 0, '0 keeps everything');
   });

@@ -5,43 +5,12 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { EventSchema, type ProcessRecord, type WardenEvent } from '../model/events.js';
+import { SessionSchema, type Session } from '../model/session.js';
 import { AppRecords } from './app-records.js';
 import { BaselineRecords } from './baseline-records.js';
+import { StoreCounts } from './counts.js';
 import { MIGRATIONS } from './migrations.js';
-
-export const SessionSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  command: z.array(z.string()),
-  cwd: z.string(),
-  cgroup: z.string(),
-  cgroupId: z.string(),
-  status: z.enum(['running', 'ended', 'failed', 'quarantined']),
-  startedUs: z.number().int(),
-  endedUs: z.number().int().nullable(),
-  exitCode: z.number().int().nullable(),
-  exitSignal: z.number().int().nullable(),
-  rootPid: z.number().int().nullable(),
-  events: z.number().int(),
-  lost: z.number().int().describe('events lost in the kernel (ring buffer full) while it ran'),
-  policy: z.string().nullable().describe('policy name; null: monitor only'),
-  mechanisms: z
-    .object({ active: z.array(z.string()), unavailable: z.array(z.string()) })
-    .nullable()
-    .describe('what enforced the session, and what this kernel refused'),
-  agent: z.string().nullable().describe('the agent role the session ran as; baselines are learnt per agent'),
-  owner: z
-    .string()
-    .nullable()
-    .describe('the process that keeps the session (boot/pid/start); null: none does (released unwatched)'),
-  proxyPort: z.number().int().nullable().describe("the loopback port of the session's LLM proxy"),
-  lingering: z
-    .array(z.object({ pid: z.number().int(), comm: z.string(), argv: z.array(z.string()), action: z.string() }))
-    .nullable(),
-});
-export type Session = z.infer<typeof SessionSchema>;
 
 type Row = Record<string, unknown>;
 const BATCH = 2000;
@@ -73,11 +42,13 @@ function sessionFromRow(r: Row): Session {
 }
 
 export class Store {
-  readonly db: Database.Database;
+  private readonly db: Database.Database;
   /** turns, tool calls, alerts and MCP pins */
   readonly app: AppRecords;
   /** per-agent profiles and slow-burn accumulators */
   readonly baselines: BaselineRecords;
+  /** counts for the API and the metrics */
+  readonly counts: StoreCounts;
   private events: WardenEvent[] = [];
   private procs = new Map<string, ProcessRecord>();
   private timer: NodeJS.Timeout | undefined;
@@ -93,6 +64,7 @@ export class Store {
     this.migrate();
     this.app = new AppRecords(this.db, () => this.flush());
     this.baselines = new BaselineRecords(this.db);
+    this.counts = new StoreCounts(this.db);
   }
 
   static open(stateDir: string): Store {
