@@ -3,9 +3,9 @@
  * Each says which errors are its honest refusal of bad input; anything else
  * it throws, or a hang, is a finding.
  */
-import { AnthropicAssembler, parseAnthropicRequest } from '../../src/applayer/llm/anthropic.js';
-import { GeminiAssembler, parseGeminiRequest } from '../../src/applayer/llm/gemini.js';
-import { OpenAiChatAssembler, OpenAiResponsesAssembler, parseOpenAiRequest } from '../../src/applayer/llm/openai.js';
+import { AnthropicAssembler, parseAnthropicRequest } from '../../src/applayer/llm/providers/anthropic.js';
+import { GeminiAssembler, parseGeminiRequest } from '../../src/applayer/llm/providers/gemini.js';
+import { OpenAiChatAssembler, OpenAiResponsesAssembler, parseOpenAiRequest } from '../../src/applayer/llm/providers/openai.js';
 import { SseParser } from '../../src/applayer/llm/sse.js';
 import { parseJson, type ResponseAssembler } from '../../src/applayer/llm/turn.js';
 import { readClientMessage, readServerMessage } from '../../src/applayer/llm/websocket.js';

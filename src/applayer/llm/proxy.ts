@@ -9,27 +9,19 @@ import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import type { ServerResponse } from 'node:http';
-import { AnthropicAssembler, parseAnthropicRequest } from './anthropic.js';
-import { OpenAiChatAssembler, OpenAiResponsesAssembler, parseOpenAiRequest } from './openai.js';
-import { GeminiAssembler, isGeminiModelCall, parseGeminiRequest } from './gemini.js';
+import { PROVIDERS, type ProviderAdapter, type Upstreams } from './providers/index.js';
 import { SseParser } from './sse.js';
 import type { Duplex } from 'node:stream';
 import { WebSocketRelay } from './websocket.js';
 import type { ResponseAssembler } from './turn.js';
 import type { LlmRequest, LlmResponse } from '../../model/records.js';
-import type { Provider, ProxyHooks } from './hooks.js';
-
-export interface Upstreams {
-  anthropic: string;
-  openai: string;
-  gemini: string;
-}
+import type { ProxyHooks } from './hooks.js';
 
 /** Where each provider's traffic enters the proxy. Anthropic's API is served at the root. */
-export const PREFIX: Record<Exclude<Provider, 'anthropic' | 'other'>, string> = {
-  openai: '/openai',
-  gemini: '/gemini',
-};
+export const PREFIX = Object.fromEntries(PROVIDERS.filter((p) => p.prefix).map((p) => [p.id, p.prefix])) as Record<
+  'openai' | 'gemini',
+  string
+>;
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -66,18 +58,19 @@ export interface ProxyOptions {
   ca?: string;
 }
 
-function route(url: string, up: Upstreams): { provider: Provider; target: URL; path: string } {
-  for (const [provider, prefix] of Object.entries(PREFIX) as Array<[Provider, string]>) {
-    if (url === prefix || url.startsWith(`${prefix}/`)) {
-      const base = provider === 'openai' ? up.openai : up.gemini;
-      const rest = url.slice(prefix.length);
-      return { provider, target: join(base, rest), path: rest.split('?')[0] ?? rest };
+function route(url: string, up: Upstreams): { provider: ProviderAdapter; target: URL; path: string } {
+  for (const provider of PROVIDERS) {
+    if (!provider.prefix) continue;
+    if (url === provider.prefix || url.startsWith(`${provider.prefix}/`)) {
+      const rest = url.slice(provider.prefix.length);
+      return { provider, target: join(up[provider.id], rest), path: rest.split('?')[0] ?? rest };
     }
   }
   /* Anthropic's API lives under /v1; clients made for a base URL that holds it (the AI SDK's, as in
    * opencode) send `/messages` to a base without it */
   const anthropic = ANTHROPIC_BARE.test(url) ? `/v1${url}` : url;
-  return { provider: 'anthropic', target: join(up.anthropic, anthropic), path: anthropic.split('?')[0] ?? anthropic };
+  const root = PROVIDERS.find((p) => !p.prefix) as ProviderAdapter;
+  return { provider: root, target: join(up.anthropic, anthropic), path: anthropic.split('?')[0] ?? anthropic };
 }
 const ANTHROPIC_BARE = /^\/(messages|models|complete)(\/|\?|$)/;
 
@@ -87,31 +80,6 @@ function join(base: string, rest: string): URL {
   b.pathname = `${b.pathname.replace(/\/$/, '')}${path ?? ''}`;
   if (query !== undefined) b.search = `?${query}`;
   return b;
-}
-
-/** The assembler for a model call's response; undefined for anything else (probes, token counts). */
-function assemblerFor(provider: Provider, path: string, request: LlmRequest): ResponseAssembler | undefined {
-  if (provider === 'anthropic' && /\/messages$/.test(path)) return new AnthropicAssembler();
-  if (provider === 'openai' && /\/chat\/completions$/.test(path)) return new OpenAiChatAssembler();
-  if (provider === 'openai' && /\/responses$/.test(path)) return new OpenAiResponsesAssembler();
-  if (provider === 'gemini' && isGeminiModelCall(path)) return new GeminiAssembler(request.messageCount);
-  return undefined;
-}
-
-function parseRequest(provider: Provider, path: string, body: unknown): LlmRequest {
-  if (provider === 'anthropic') return parseAnthropicRequest(body);
-  if (provider === 'openai') return parseOpenAiRequest(body);
-  if (provider === 'gemini') return parseGeminiRequest(body, path);
-  return EMPTY_REQUEST;
-}
-
-/** An error body in the provider's own shape, so the agent shows the reason. */
-function errorBody(provider: Provider, status: number, message: string): string {
-  if (provider === 'anthropic') {
-    const type = status === 413 ? 'request_too_large' : status === 502 ? 'api_error' : 'permission_error';
-    return JSON.stringify({ type: 'error', error: { type, message } });
-  }
-  return JSON.stringify({ error: { message, type: 'warden_refused', code: status } });
 }
 
 export class LlmProxy {
@@ -137,7 +105,7 @@ export class LlmProxy {
     const server = createServer((req, res) => this.handle(req, res));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const { provider, target, path } = route(req.url ?? '/', this.opts.upstreams);
-      this.ws.upgrade(req, socket, head, provider, path, target);
+      this.ws.upgrade(req, socket, head, provider.id, path, target);
     });
     server.keepAliveTimeout = 60_000;
     this.server = server;
@@ -179,19 +147,25 @@ export class LlmProxy {
     });
   }
 
-  private refuseOversized(provider: Provider, path: string, res: ServerResponse, size: number): void {
-    const modelCall = assemblerFor(provider, path, EMPTY_REQUEST) !== undefined;
-    const { seq } = this.opts.hooks.request({ provider, path, modelCall, parsed: EMPTY_REQUEST, body: null });
+  private refuseOversized(provider: ProviderAdapter, path: string, res: ServerResponse, size: number): void {
+    const modelCall = provider.assembler(path, EMPTY_REQUEST) !== undefined;
+    const { seq } = this.opts.hooks.request({
+      provider: provider.id,
+      path,
+      modelCall,
+      parsed: EMPTY_REQUEST,
+      body: null,
+    });
     const message = `Warden refused a request of more than ${this.maxRequest} bytes (${size} so far)`;
     res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-    res.end(errorBody(provider, 413, message));
+    res.end(provider.errorBody(413, message));
     this.opts.hooks.done({ seq, status: 413, response: null, latencyUs: null });
   }
 
   private forward(
     req: IncomingMessage,
     res: ServerResponse,
-    provider: Provider,
+    provider: ProviderAdapter,
     target: URL,
     path: string,
     raw: Buffer,
@@ -206,12 +180,18 @@ export class LlmProxy {
         body = raw.toString('utf8'); /* not JSON after all: still scanned as text */
       }
     } else if (raw.length) body = raw.toString('utf8');
-    const parsed = typeof body === 'object' && body !== null ? parseRequest(provider, path, body) : EMPTY_REQUEST;
-    const assembler = assemblerFor(provider, path, parsed);
-    const verdict = this.opts.hooks.request({ provider, path, modelCall: assembler !== undefined, parsed, body });
+    const parsed = typeof body === 'object' && body !== null ? provider.parseRequest(path, body) : EMPTY_REQUEST;
+    const assembler = provider.assembler(path, parsed);
+    const verdict = this.opts.hooks.request({
+      provider: provider.id,
+      path,
+      modelCall: assembler !== undefined,
+      parsed,
+      body,
+    });
     if (verdict.action === 'blocked') {
       res.writeHead(403, { 'content-type': 'application/json' });
-      res.end(errorBody(provider, 403, verdict.reason ?? 'Warden refused this request'));
+      res.end(provider.errorBody(403, verdict.reason ?? 'Warden refused this request'));
       this.opts.hooks.done({ seq: verdict.seq, status: 403, response: null, latencyUs: null });
       return;
     }
@@ -232,7 +212,7 @@ export class LlmProxy {
     up.on('error', (e) => {
       if (!res.headersSent) {
         res.writeHead(502, { 'content-type': 'application/json' });
-        res.end(errorBody(provider, 502, `Warden could not reach ${target.origin}: ${e.message}`));
+        res.end(provider.errorBody(502, `Warden could not reach ${target.origin}: ${e.message}`));
       } else res.destroy();
       this.opts.hooks.done({ seq: verdict.seq, status: 502, response: null, latencyUs });
     });

@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { OpenAiResponsesAssembler, parseOpenAiRequest } from './openai.js';
+import { OpenAiResponsesAssembler, parseOpenAiRequest } from './providers/openai.js';
 import type { SseEvent } from './sse.js';
 import type { LlmRequest } from '../../model/records.js';
 import type { Provider, ProxyHooks } from './hooks.js';

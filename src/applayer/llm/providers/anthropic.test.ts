@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AnthropicAssembler, parseAnthropicRequest } from './anthropic.js';
-import { replaySse } from './testing.js';
-import { LlmRequestSchema, LlmResponseSchema, type LlmResponse } from '../../model/records.js';
+import { replaySse } from '../testing.js';
+import { LlmRequestSchema, LlmResponseSchema, type LlmResponse } from '../../../model/records.js';
 
 const sse = (type: string, data: object): string => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
 

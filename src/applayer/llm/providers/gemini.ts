@@ -12,7 +12,7 @@
  * the responses in order, so the same name is found again for each result.
  */
 import { createHash } from 'node:crypto';
-import type { SseEvent } from './sse.js';
+import type { SseEvent } from '../sse.js';
 import {
   asArray,
   asCount,
@@ -25,8 +25,9 @@ import {
   ResponseDraft,
   truncateUtf8,
   type ResponseAssembler,
-} from './turn.js';
-import { type LlmRequest, type LlmResponse, type ToolResult, type ToolUse } from '../../model/records.js';
+} from '../turn.js';
+import { openAiStyleError, type ProviderAdapter } from './adapter.js';
+import { type LlmRequest, type LlmResponse, type ToolResult, type ToolUse } from '../../../model/records.js';
 
 /** `/v1beta/models/gemini-2.5-flash:streamGenerateContent` -> the model and the method. */
 export function geminiMethod(path: string): { model: string | null; method: string | null } {
@@ -183,3 +184,11 @@ export class GeminiAssembler implements ResponseAssembler {
     this.draft.tools.close(nth); /* told at once: the agent runs it before the response ends */
   }
 }
+
+export const gemini: ProviderAdapter = {
+  id: 'gemini',
+  prefix: '/gemini',
+  parseRequest: (path, body) => parseGeminiRequest(body, path),
+  assembler: (path, request) => (isGeminiModelCall(path) ? new GeminiAssembler(request.messageCount) : undefined),
+  errorBody: openAiStyleError,
+};

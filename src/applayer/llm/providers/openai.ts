@@ -3,7 +3,7 @@
  * and Responses (`/v1/responses`). One request reader serves both; each has
  * its own response assembler because their streams share nothing.
  */
-import type { SseEvent } from './sse.js';
+import type { SseEvent } from '../sse.js';
 import {
   asArray,
   asCount,
@@ -16,8 +16,9 @@ import {
   ResponseDraft,
   truncateUtf8,
   type ResponseAssembler,
-} from './turn.js';
-import { type LlmRequest, type LlmResponse, type ToolResult, type ToolUse } from '../../model/records.js';
+} from '../turn.js';
+import { openAiStyleError, type ProviderAdapter } from './adapter.js';
+import { type LlmRequest, type LlmResponse, type ToolResult, type ToolUse } from '../../../model/records.js';
 
 /** Reads a Chat Completions body (it has `messages`) or else a Responses body; never throws. */
 export function parseOpenAiRequest(body: unknown): LlmRequest {
@@ -246,3 +247,16 @@ export class OpenAiResponsesAssembler implements ResponseAssembler {
     this.draft.outputTokens = asCount(usage.output_tokens) ?? this.draft.outputTokens;
   }
 }
+
+export const openai: ProviderAdapter = {
+  id: 'openai',
+  prefix: '/openai',
+  parseRequest: (_path, body) => parseOpenAiRequest(body),
+  assembler: (path) =>
+    /\/chat\/completions$/.test(path)
+      ? new OpenAiChatAssembler()
+      : /\/responses$/.test(path)
+        ? new OpenAiResponsesAssembler()
+        : undefined,
+  errorBody: openAiStyleError,
+};

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { functionCallId, GeminiAssembler, geminiMethod, isGeminiModelCall, parseGeminiRequest } from './gemini.js';
-import { replaySse } from './testing.js';
-import { LlmRequestSchema, LlmResponseSchema, type LlmResponse, type ToolUse } from '../../model/records.js';
+import { replaySse } from '../testing.js';
+import { LlmRequestSchema, LlmResponseSchema, type LlmResponse, type ToolUse } from '../../../model/records.js';
 
 const data = (chunk: object): string => `data: ${JSON.stringify(chunk)}\r\n\r\n`;
 const candidate = (parts: object[], extra: object = {}) => ({

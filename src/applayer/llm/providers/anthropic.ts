@@ -2,7 +2,7 @@
  * The Anthropic Messages API (`POST /v1/messages`): the request an agent
  * sends, and the response streamed back as SSE or returned as one JSON body.
  */
-import type { SseEvent } from './sse.js';
+import type { SseEvent } from '../sse.js';
 import {
   asArray,
   asCount,
@@ -15,8 +15,9 @@ import {
   ResponseDraft,
   truncateUtf8,
   type ResponseAssembler,
-} from './turn.js';
-import { type LlmRequest, type LlmResponse, type ToolResult, type ToolUse } from '../../model/records.js';
+} from '../turn.js';
+import type { ProviderAdapter } from './adapter.js';
+import { type LlmRequest, type LlmResponse, type ToolResult, type ToolUse } from '../../../model/records.js';
 
 /** Reads a Messages API request body; any shape yields a request, missing fields read as empty. */
 export function parseAnthropicRequest(body: unknown): LlmRequest {
@@ -155,3 +156,14 @@ export class AnthropicAssembler implements ResponseAssembler {
     if (delta.type === 'input_json_delta') this.draft.tools.appendArguments(index, asString(delta.partial_json));
   }
 }
+
+export const anthropic: ProviderAdapter = {
+  id: 'anthropic',
+  prefix: '',
+  parseRequest: (_path, body) => parseAnthropicRequest(body),
+  assembler: (path) => (/\/messages$/.test(path) ? new AnthropicAssembler() : undefined),
+  errorBody: (status, message) => {
+    const type = status === 413 ? 'request_too_large' : status === 502 ? 'api_error' : 'permission_error';
+    return JSON.stringify({ type: 'error', error: { type, message } });
+  },
+};

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OpenAiChatAssembler, OpenAiResponsesAssembler, parseOpenAiRequest } from './openai.js';
-import { replaySse } from './testing.js';
-import { type ResponseAssembler } from './turn.js';
-import { LlmRequestSchema, LlmResponseSchema, type LlmResponse } from '../../model/records.js';
+import { replaySse } from '../testing.js';
+import { type ResponseAssembler } from '../turn.js';
+import { LlmRequestSchema, LlmResponseSchema, type LlmResponse } from '../../../model/records.js';
 
 const data = (payload: object | string): string =>
   `data: ${typeof payload === 'string' ? payload : JSON.stringify(payload)}\n\n`;
