@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileStart } from '../safe-read.js';
-import { z } from 'zod';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { decideToolCall } from '../policy/tools.js';
 import { findInstructions } from './injection.js';
@@ -13,26 +12,7 @@ import type { ProxyHooks } from './llm/hooks.js';
 import type { Alert, LlmRequest, McpTool, ToolCall, ToolDecision, Turn } from '../model/records.js';
 import { credentialValues, SecretScanner } from './secrets.js';
 import { toolActions } from './tool-actions.js';
-
-export const HookInputSchema = z
-  .object({
-    hook_event_name: z.string(),
-    tool_name: z.string(),
-    tool_input: z.unknown(),
-    tool_use_id: z.string().optional(),
-    tool_response: z.unknown().optional(),
-    cwd: z.string().optional(),
-    session_id: z.string().optional(),
-  })
-  .passthrough();
-export type HookInput = z.infer<typeof HookInputSchema>;
-
-export const McpToolDefSchema = z.object({
-  name: z.string(),
-  description: z.string().optional(),
-  inputSchema: z.unknown().optional(),
-});
-export type McpToolDef = z.infer<typeof McpToolDefSchema>;
+import { HookInputSchema, McpCallParams, McpResultParams, McpToolsParams, type McpToolDef } from './app-protocol.js';
 
 /** Who wants to hear of tool calls starting and ending (the correlator). */
 export interface ToolCallListener {
@@ -259,7 +239,7 @@ export class AppLayerService {
 
   /** `tools/list` from an MCP server: pins each definition; changed ones stay blocked until approved. */
   mcpTools(params: unknown): { blocked: Record<string, string> } {
-    const { server, tools } = z.object({ server: z.string(), tools: z.array(McpToolDefSchema) }).parse(params);
+    const { server, tools } = McpToolsParams.parse(params);
     const pins = new Map(this.o.records.mcpTools(server).map((t) => [t.tool, t]));
     const blocked: Record<string, string> = {};
     for (const t of tools) {
@@ -321,15 +301,7 @@ export class AppLayerService {
 
   /** `tools/call` through an MCP proxy: the decision, and the call recorded. */
   mcpCall(params: unknown): { decision: ToolDecision } {
-    const p = z
-      .object({
-        server: z.string(),
-        tool: z.string(),
-        args: z.unknown(),
-        id: z.string(),
-        blocked: z.string().optional(),
-      })
-      .parse(params);
+    const p = McpCallParams.parse(params);
     const name = mcpToolName(p.server, p.tool);
     /* the agent's own record of this call (its hook, the model's tool_use), if there is one: one call, seen twice */
     const id = this.agentRecordOf(name, p.args) ?? `mcp:${p.server}:${p.id}`;
@@ -351,7 +323,7 @@ export class AppLayerService {
 
   /** An MCP tool result: recorded, and scanned for instructions aimed at the model. */
   mcpResult(params: unknown): { tells: string[] } {
-    const p = z.object({ server: z.string(), id: z.string(), text: z.string(), isError: z.boolean() }).parse(params);
+    const p = McpResultParams.parse(params);
     const id = this.mcpIds.get(`${p.server}:${p.id}`) ?? `mcp:${p.server}:${p.id}`;
     this.mcpIds.delete(`${p.server}:${p.id}`);
     const c = this.call(id, '', null, 'mcp');

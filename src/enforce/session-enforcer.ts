@@ -92,7 +92,9 @@ export class SessionEnforcer {
             this.onQuarantine?.(e);
           })
           /* the session ended meanwhile (its freeze failed, and its store is closed): said, not thrown */
-          .catch((err: Error) => process.stderr.write(`warden: the quarantine could not be recorded: ${err.message}\n`));
+          .catch((err: Error) =>
+            process.stderr.write(`warden: the quarantine could not be recorded: ${err.message}\n`),
+          );
         return;
       }
     } catch (err) {

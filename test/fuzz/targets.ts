@@ -5,7 +5,11 @@
  */
 import { AnthropicAssembler, parseAnthropicRequest } from '../../src/applayer/llm/providers/anthropic.js';
 import { GeminiAssembler, parseGeminiRequest } from '../../src/applayer/llm/providers/gemini.js';
-import { OpenAiChatAssembler, OpenAiResponsesAssembler, parseOpenAiRequest } from '../../src/applayer/llm/providers/openai.js';
+import {
+  OpenAiChatAssembler,
+  OpenAiResponsesAssembler,
+  parseOpenAiRequest,
+} from '../../src/applayer/llm/providers/openai.js';
 import { SseParser } from '../../src/applayer/llm/sse.js';
 import { parseJson, type ResponseAssembler } from '../../src/applayer/llm/turn.js';
 import { readClientMessage, readServerMessage } from '../../src/applayer/llm/websocket.js';
