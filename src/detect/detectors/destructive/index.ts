@@ -8,7 +8,7 @@
 import { resolve } from 'node:path';
 import type { WardenEvent } from '../../../model/events.js';
 import { AgentRuntimeProfile } from '../../../pipeline/agent-runtime.js';
-import type { Detector } from '../../detector.js';
+import type { Detector, Signal } from '../../detector.js';
 import { refusedByError } from '../../../enforce/judge.js';
 import { gitCommand, HOME, inDependencyTree, program, within, writtenPath } from '../../facts.js';
 
@@ -76,6 +76,86 @@ function historyDeleted(e: WardenEvent, ws: string | null, gitRuns: Set<string>)
   );
 }
 
+type Exec = Extract<WardenEvent, { type: 'exec' }>;
+type Unlink = Extract<WardenEvent, { type: 'unlink' }>;
+
+/** A command line that destroys work: git rewriting or discarding history, rm -r of a root or of a tree outside the work. */
+function destroyingCommand(e: Exec, ws: string | null): Signal | undefined {
+  const p = program(e);
+  const line = e.argv.join(' ');
+  /* git running itself (a stash resets the tree it saved) is not the agent's command */
+  const internal = /\/git-core\//.test(e.argv[0] ?? '');
+  if (p === 'git' && !internal && gitDestroys(e.argv))
+    return {
+      message: `history-destroying git command: ${line.slice(0, 120)}; ordinary work adds commits, it does not rewrite or discard them`,
+      events: [e],
+      key: line,
+    };
+  if (p !== 'rm' || !e.argv.some((a) => /^-\w*[rR]/.test(a))) return undefined;
+  const roots = ['/', HOME, ws ?? '', '~', '.', '*', '/*', `${HOME}/*`].filter(Boolean);
+  const targets = e.argv.slice(1).filter((a) => !a.startsWith('-'));
+  const root = targets.find((a) => roots.includes(a.replace(/\/+$/, '') || '/'));
+  if (root)
+    return {
+      severity: 'critical',
+      message: `recursive delete of ${root}: ${line.slice(0, 120)}; no task needs a whole home, root or workspace gone`,
+      events: [e],
+      key: line,
+    };
+  const outside = ws
+    ? targets.map((a) => resolve(e.cwd, a.replace(/^~(?=\/|$)/, HOME))).find((a) => !within(a, ws) && !isScratch(a))
+    : undefined;
+  return outside
+    ? {
+        message: `recursive delete of ${outside}, outside the workspace: ${line.slice(0, 120)}; the work deletes only its own files`,
+        events: [e],
+        key: line,
+      }
+    : undefined;
+}
+
+/** Keeps the events of the last WINDOW_US, `e` included. */
+function slide(window: WardenEvent[], e: WardenEvent): void {
+  window.push(e);
+  while (window.length && (window[0]?.timeUs ?? 0) < e.timeUs - WINDOW_US) window.shift();
+}
+
+/**
+ * A delete outside the work, however it is done (rm, find -delete, shutil.rmtree, a refused
+ * attempt), counted in `window`: a directory gone, a refused delete, or several files at once.
+ */
+function outsideDelete(e: Unlink, window: WardenEvent[]): Signal | undefined {
+  slide(window, e);
+  /* refused: by a rule, or by the read-only stand-in over a protected file (EBUSY, EROFS) */
+  const refused = e.decision?.verdict === 'denied' || refusedByError(e);
+  if (!(e.dir && e.result >= 0) && !refused && window.length < OUTSIDE_DELETES) return undefined;
+  const first = window[0] ?? e;
+  window.length = 0;
+  const what = refused
+    ? `delete of ${e.path} attempted (refused)`
+    : e.dir
+      ? `directory ${e.path} removed`
+      : `${OUTSIDE_DELETES} files deleted`;
+  return {
+    ...(refused && !e.dir ? { severity: 'medium' as const } : {}),
+    message: `${what} outside the workspace (from ${first.type === 'unlink' ? first.path : '?'}); the work deletes only its own files and scratch space`,
+    events: [first, e],
+    key: `outside:${e.dir || refused ? e.path : (first as { path: string }).path}`,
+  };
+}
+
+/** Many files that are neither scratch nor build output deleted within WINDOW_US. */
+function massDelete(e: Unlink, window: WardenEvent[]): Signal | undefined {
+  slide(window, e);
+  if (window.length < MASS_DELETES) return undefined;
+  const first = window[0] ?? e;
+  return {
+    message: `${window.length} files deleted within ${(WINDOW_US / 1e6).toFixed(0)} s (from ${first.type === 'unlink' ? first.path : '?'}); they are neither scratch space nor build output, which is all that work clears in bulk`,
+    events: [first, e],
+    key: 'mass-delete',
+  };
+}
+
 export default function destructive(): Detector {
   const deletes: WardenEvent[] = [];
   const outsideDeletes: WardenEvent[] = [];
@@ -83,6 +163,7 @@ export default function destructive(): Detector {
   const made = new Set<string>();
   /* git's own processes: a branch -d or a gc deletes refs and objects as git should */
   const gitRuns = new Set<string>();
+  const one = (s: Signal | undefined): Signal[] | undefined => (s ? [s] : undefined);
   return {
     id: 'destructive',
     severity: 'high',
@@ -93,102 +174,28 @@ export default function destructive(): Detector {
       if (wrote && made.size < MADE_MAX) made.add(wrote);
       if (e.type === 'exit') gitRuns.delete(e.execId);
       if (e.type === 'exec') {
-        const p = program(e);
-        if (p === 'git' || isGit(e)) gitRuns.add(e.execId);
-        const line = e.argv.join(' ');
-        /* git running itself (a stash resets the tree it saved) is not the agent's command */
-        const internal = /\/git-core\//.test(e.argv[0] ?? '');
-        if (p === 'git' && !internal && gitDestroys(e.argv)) {
-          return [
-            {
-              message: `history-destroying git command: ${line.slice(0, 120)}; ordinary work adds commits, it does not rewrite or discard them`,
-              events: [e],
-              key: line,
-            },
-          ];
-        }
-        if (p === 'rm' && e.argv.some((a) => /^-\w*[rR]/.test(a))) {
-          const roots = ['/', HOME, ctx.workspace ?? '', '~', '.', '*', '/*', `${HOME}/*`].filter(Boolean);
-          const targets = e.argv.slice(1).filter((a) => !a.startsWith('-'));
-          const root = targets.find((a) => roots.includes(a.replace(/\/+$/, '') || '/'));
-          if (root)
-            return [
-              {
-                severity: 'critical',
-                message: `recursive delete of ${root}: ${line.slice(0, 120)}; no task needs a whole home, root or workspace gone`,
-                events: [e],
-                key: line,
-              },
-            ];
-          const outside = ctx.workspace
-            ? targets
-                .map((a) => resolve(e.cwd, a.replace(/^~(?=\/|$)/, HOME)))
-                .find((a) => !within(a, ctx.workspace) && !isScratch(a))
-            : undefined;
-          if (outside)
-            return [
-              {
-                message: `recursive delete of ${outside}, outside the workspace: ${line.slice(0, 120)}; the work deletes only its own files`,
-                events: [e],
-                key: line,
-              },
-            ];
-        }
+        if (program(e) === 'git' || isGit(e)) gitRuns.add(e.execId);
+        return one(destroyingCommand(e, ctx.workspace));
       }
-      if (e.type === 'unlink' && historyDeleted(e, ctx.workspace, gitRuns))
-        return [
-          {
-            message: `the repository's history deleted: ${e.path} ${e.result >= 0 ? 'removed' : 'removal attempted (refused)'} by ${e.comm} (pid ${e.pid}); ordinary work adds commits, it does not throw the repository away`,
-            events: [e],
-            key: `history:${ctx.workspace}`,
-          },
-        ];
-      /* however it is done (rm, find -delete, shutil.rmtree, a refused attempt): a tree outside the work going */
+      if (e.type !== 'unlink') return undefined;
+      if (historyDeleted(e, ctx.workspace, gitRuns))
+        return one({
+          message: `the repository's history deleted: ${e.path} ${e.result >= 0 ? 'removed' : 'removal attempted (refused)'} by ${e.comm} (pid ${e.pid}); ordinary work adds commits, it does not throw the repository away`,
+          events: [e],
+          key: `history:${ctx.workspace}`,
+        });
+      const ws = ctx.workspace;
       if (
-        e.type === 'unlink' &&
+        ws &&
         e.attribution !== 'agent-runtime' &&
-        ctx.workspace &&
-        !within(e.path, ctx.workspace) &&
-        !expendable(e.path, ctx.workspace) &&
+        !within(e.path, ws) &&
+        !expendable(e.path, ws) &&
         !made.has(e.path)
       ) {
-        outsideDeletes.push(e);
-        while (outsideDeletes.length && (outsideDeletes[0]?.timeUs ?? 0) < e.timeUs - WINDOW_US) outsideDeletes.shift();
-        /* refused: by a rule, or by the read-only stand-in over a protected file (EBUSY, EROFS) */
-        const refused = e.decision?.verdict === 'denied' || refusedByError(e);
-        if ((e.dir && e.result >= 0) || refused || outsideDeletes.length >= OUTSIDE_DELETES) {
-          const first = outsideDeletes[0] ?? e;
-          outsideDeletes.length = 0;
-          const what = refused
-            ? `delete of ${e.path} attempted (refused)`
-            : e.dir
-              ? `directory ${e.path} removed`
-              : `${OUTSIDE_DELETES} files deleted`;
-          return [
-            {
-              ...(refused && !e.dir ? { severity: 'medium' as const } : {}),
-              message: `${what} outside the workspace (from ${first.type === 'unlink' ? first.path : '?'}); the work deletes only its own files and scratch space`,
-              events: [first, e],
-              key: `outside:${e.dir || refused ? e.path : (first as { path: string }).path}`,
-            },
-          ];
-        }
+        const s = outsideDelete(e, outsideDeletes);
+        if (s) return [s];
       }
-      if (e.type === 'unlink' && e.result >= 0 && !expendable(e.path, ctx.workspace)) {
-        deletes.push(e);
-        while (deletes.length && (deletes[0]?.timeUs ?? 0) < e.timeUs - WINDOW_US) deletes.shift();
-        if (deletes.length >= MASS_DELETES) {
-          const first = deletes[0] ?? e;
-          return [
-            {
-              message: `${deletes.length} files deleted within ${(WINDOW_US / 1e6).toFixed(0)} s (from ${first.type === 'unlink' ? first.path : '?'}); they are neither scratch space nor build output, which is all that work clears in bulk`,
-              events: [first, e],
-              key: 'mass-delete',
-            },
-          ];
-        }
-      }
-      return undefined;
+      return e.result >= 0 && !expendable(e.path, ws) ? one(massDelete(e, deletes)) : undefined;
     },
   };
 }
