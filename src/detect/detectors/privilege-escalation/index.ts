@@ -1,5 +1,6 @@
 /** Reaching for more privilege: sudo and friends, namespace and mount tools, setuid bits, capability changes. */
-import type { Detector } from '../../detector.js';
+import type { WardenEvent } from '../../../model/events.js';
+import type { Detector, Signal } from '../../detector.js';
 import { program, shellCommands } from '../../facts.js';
 
 const PRIVILEGE_TOOLS = /^(sudo|su|pkexec|doas|runuser)$/;
@@ -21,6 +22,26 @@ function escapeTool(cmds: Array<{ name: string; args: string[] }>): string | und
   return undefined;
 }
 
+/** A privilege tool, or a namespace or mount tool, run or named by a shell line (which tries it even where it is not installed). */
+function toolRun(e: Extract<WardenEvent, { type: 'exec' }>): Signal | undefined {
+  const cmds = shellCommands(e);
+  const named = [program(e), ...cmds.map((c) => c.name)].find((p) => PRIVILEGE_TOOLS.test(p));
+  if (named)
+    return {
+      message: `privilege tool run: ${e.argv.join(' ').slice(0, 120)}; an agent works with the rights it was given`,
+      events: [e],
+      key: `exec:${named}`,
+    };
+  const escape = escapeTool([{ name: program(e), args: e.argv.slice(1) }, ...cmds]);
+  return escape
+    ? {
+        message: `namespace or mount tool run: ${e.argv.join(' ').slice(0, 120)}; it reaches out of the limits the session runs in (masked files, its own namespaces), which no coding task needs`,
+        events: [e],
+        key: `escape:${escape}`,
+      }
+    : undefined;
+}
+
 export default function privilegeEscalation(): Detector {
   return {
     id: 'privilege-escalation',
@@ -30,27 +51,8 @@ export default function privilegeEscalation(): Detector {
       'sudo, su, pkexec or doas run; unshare, nsenter, chroot or a mount run; a setuid or setgid bit set; capabilities or ids changed',
     event(e) {
       if (e.type === 'exec') {
-        /* run, or named by a shell line (which tries it even where it is not installed) */
-        const named = [program(e), ...shellCommands(e).map((c) => c.name)].find((p) => PRIVILEGE_TOOLS.test(p));
-        if (named)
-          return [
-            {
-              message: `privilege tool run: ${e.argv.join(' ').slice(0, 120)}; an agent works with the rights it was given`,
-              events: [e],
-              key: `exec:${named}`,
-            },
-          ];
-      }
-      if (e.type === 'exec') {
-        const escape = escapeTool([{ name: program(e), args: e.argv.slice(1) }, ...shellCommands(e)]);
-        if (escape)
-          return [
-            {
-              message: `namespace or mount tool run: ${e.argv.join(' ').slice(0, 120)}; it reaches out of the limits the session runs in (masked files, its own namespaces), which no coding task needs`,
-              events: [e],
-              key: `escape:${escape}`,
-            },
-          ];
+        const s = toolRun(e);
+        if (s) return [s];
       }
       if (e.type === 'chmod' && e.result >= 0 && (e.mode & 0o6000) !== 0) {
         return [
