@@ -51,21 +51,35 @@ function secretSource(e: WardenEvent): string | undefined {
 /** A label too long and too random to be a host name someone chose. */
 const ENCODED_LABEL = /(^|\.)([a-z0-9+/=_-]{32,})\./i;
 
-export default function secretExfil(): Detector {
-  let secretRead: { event: WardenEvent; what: string } | undefined;
-  /* outside connections still open, by the pid that made them: a channel ready before any secret */
-  const held = new Map<number, WardenEvent & { type: 'connect' }>();
-  const parentOf = new Map<number, number>();
+type Connect = WardenEvent & { type: 'connect' };
+
+/** Outside connections still open, by the pid that made them: a channel ready before any secret. */
+class HeldChannels {
+  private readonly held = new Map<number, Connect>();
+  private readonly parentOf = new Map<number, number>();
+
+  see(e: WardenEvent): void {
+    /* the forker is whose sockets a child holds, whoever its parent is later */
+    if (e.type === 'fork') this.parentOf.set(e.childPid, e.pid);
+    if (e.type === 'exit') this.held.delete(e.pid);
+    if (e.type === 'connect' && isCompletedEgress(e) && e.dport !== 53) this.held.set(e.pid, e);
+  }
+
   /** A connection the reader, or a process it descends from (whose sockets it inherits), holds open. */
-  const channelOf = (pid: number): (WardenEvent & { type: 'connect' }) | undefined => {
+  of(pid: number): Connect | undefined {
     let p: number | undefined = pid;
     for (let depth = 0; p !== undefined && depth < 64; depth++) {
-      const c = held.get(p);
+      const c = this.held.get(p);
       if (c) return c;
-      p = parentOf.get(p);
+      p = this.parentOf.get(p);
     }
     return undefined;
-  };
+  }
+}
+
+export default function secretExfil(): Detector {
+  let secretRead: { event: WardenEvent; what: string } | undefined;
+  const channels = new HeldChannels();
   return {
     id: 'secret-exfil',
     severity: 'critical',
@@ -73,14 +87,11 @@ export default function secretExfil(): Detector {
     description:
       'a credential or .env file read, then a connection, datagram or encoded DNS name leaving the machine; or read while a connection out is held open',
     event(e) {
-      /* the forker is whose sockets a child holds, whoever its parent is later */
-      if (e.type === 'fork') parentOf.set(e.childPid, e.pid);
-      if (e.type === 'exit') held.delete(e.pid);
-      if (e.type === 'connect' && isCompletedEgress(e) && e.dport !== 53) held.set(e.pid, e);
+      channels.see(e);
       const read = secretSource(e);
       if (read) {
         secretRead ??= { event: e, what: read };
-        const channel = channelOf(e.pid);
+        const channel = channels.of(e.pid);
         /* connected first, read after: no egress event follows (a write on a connected socket is not traced) */
         if (channel)
           return [
