@@ -128,6 +128,22 @@ export function shellCommands(e: WardenEvent): Array<{ name: string; args: strin
 /* git's options before its command that take a value of their own */
 const GIT_VALUE_OPTS = new Set(['-c', '-C', '--git-dir', '--work-tree', '--namespace', '--exec-path', '--config-env']);
 
+/** The lines of `after` that `before` did not have: what a rewrite added. */
+export function addedLines(before: string, after: string): string[] {
+  const old = new Set(before.split('\n'));
+  return after.split('\n').filter((l) => !old.has(l));
+}
+
+/** A package.json's scripts that are strings, by name; undefined when it is half-written or not JSON. */
+export function packageScripts(text: string): Map<string, string> | undefined {
+  try {
+    const scripts = (JSON.parse(text) as { scripts?: Record<string, unknown> }).scripts ?? {};
+    return new Map(Object.entries(scripts).filter((kv): kv is [string, string] => typeof kv[1] === 'string'));
+  } catch {
+    return undefined;
+  }
+}
+
 /** A git command line's command and that command's own words, past git's global options; undefined for another program. */
 export function gitCommand(argv: string[]): { sub: string | undefined; args: string[] } | undefined {
   if ((argv[0] ?? '').split('/').pop() !== 'git') return undefined;

@@ -66,6 +66,13 @@ export class LinkNames {
   /** The name with every link the session made followed; the last part only if the call follows it. */
   resolve(path: string, followLast: boolean, result: number): string {
     if (!path.startsWith('/')) return path;
+    const resolved = this.links.size ? this.follow(path, followLast) : path;
+    if (resolved !== path || !this.fallback || (result !== EPERM && result !== EACCES)) return resolved;
+    return followLast ? this.fallback(path) : `${this.fallback(dirname(path)).replace(/\/$/, '')}/${basename(path)}`;
+  }
+
+  /** Every link the session made followed, in order, as the kernel would. */
+  private follow(path: string, followLast: boolean): string {
     let parts = path.split('/').filter(Boolean);
     let done = '';
     for (let i = 0, hops = 0; i < parts.length; i++) {
@@ -80,9 +87,7 @@ export class LinkNames {
       done = '';
       i = -1;
     }
-    const resolved = done || '/';
-    if (resolved !== path || !this.fallback || (result !== EPERM && result !== EACCES)) return resolved;
-    return followLast ? this.fallback(path) : `${this.fallback(dirname(path)).replace(/\/$/, '')}/${basename(path)}`;
+    return done || '/';
   }
 
   private learn(link: string, target: string): void {

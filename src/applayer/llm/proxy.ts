@@ -9,6 +9,7 @@ import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import type { ServerResponse } from 'node:http';
+import { anthropic } from './providers/anthropic.js';
 import { PROVIDERS, type ProviderAdapter, type Upstreams } from './providers/index.js';
 import { SseParser } from './sse.js';
 import type { Duplex } from 'node:stream';
@@ -68,9 +69,8 @@ function route(url: string, up: Upstreams): { provider: ProviderAdapter; target:
   }
   /* Anthropic's API lives under /v1; clients made for a base URL that holds it (the AI SDK's, as in
    * opencode) send `/messages` to a base without it */
-  const anthropic = ANTHROPIC_BARE.test(url) ? `/v1${url}` : url;
-  const root = PROVIDERS.find((p) => !p.prefix) as ProviderAdapter;
-  return { provider: root, target: join(up.anthropic, anthropic), path: anthropic.split('?')[0] ?? anthropic };
+  const rooted = ANTHROPIC_BARE.test(url) ? `/v1${url}` : url;
+  return { provider: anthropic, target: join(up.anthropic, rooted), path: rooted.split('?')[0] ?? rooted };
 }
 const ANTHROPIC_BARE = /^\/(messages|models|complete)(\/|\?|$)/;
 

@@ -4,7 +4,14 @@
  * package install scripts and auth code by what they say once written.
  */
 import type { Detector, Signal } from '../../detector.js';
-import { base, gitConfiguredToRun, inDependencyTree, targetPath, UntilWriterExits } from '../../facts.js';
+import {
+  base,
+  gitConfiguredToRun,
+  inDependencyTree,
+  packageScripts,
+  targetPath,
+  UntilWriterExits,
+} from '../../facts.js';
 
 /* code fetched and run, a raw address, a reverse shell, a secret handed to a download tool */
 const RUNS_FETCHED =
@@ -68,21 +75,17 @@ const JUDGED: Array<{
     ordinary: 'install scripts build what the package ships, they do not fetch and run code',
     re: /\/package\.json$/,
     runs: (text) => {
-      let scripts: Record<string, unknown> = {};
-      try {
-        scripts = ((JSON.parse(text) as { scripts?: Record<string, unknown> }).scripts ?? {}) as Record<
-          string,
-          unknown
-        >;
-      } catch {
-        return undefined; /* half-written, or not JSON: nothing npm would run */
-      }
-      for (const [k, v] of Object.entries(scripts))
-        if (LIFECYCLE.test(k) && typeof v === 'string' && RUNS_FETCHED.test(v)) return `"${k}": "${v}"`;
+      /* half-written, or not JSON: nothing npm would run */
+      for (const [k, v] of packageScripts(text) ?? [])
+        if (LIFECYCLE.test(k) && RUNS_FETCHED.test(v)) return `"${k}": "${v}"`;
       return undefined;
     },
   },
 ];
+
+/** The place whose content decides, if `path` is one (in installed packages only those that live there). */
+const judgedPlace = (path: string): (typeof JUDGED)[number] | undefined =>
+  JUDGED.find((j) => j.re.test(path) && (j.inDependencies || !inDependencyTree(path)));
 
 const PLACES: Array<{
   what: string;
@@ -132,7 +135,7 @@ export default function backdoorWrite(): Detector {
           data: { place: 'a git configuration' },
         });
       for (const [p, w] of written.done(e)) {
-        const place = JUDGED.find((j) => j.re.test(p) && (j.inDependencies || !inDependencyTree(p)));
+        const place = judgedPlace(p);
         const says = place?.runs(ctx.readFile(p, 1 << 20) ?? '', p);
         if (place && says)
           out.push({
@@ -146,7 +149,7 @@ export default function backdoorWrite(): Detector {
       if (!path || base(path).startsWith('.#')) return undefined;
       /* the project's CI and package scripts are the agent's to edit when asked: judged by what they
        * run once written; a refused attempt is the policy's note to make */
-      if (JUDGED.some((j) => j.re.test(path) && (j.inDependencies || !inDependencyTree(path)))) {
+      if (judgedPlace(path)) {
         if (!t.refused) written.note(path, e);
         return undefined;
       }

@@ -5,7 +5,7 @@
  */
 import type { WardenEvent } from '../../../model/events.js';
 import type { Detector, Signal } from '../../detector.js';
-import { inDependencyTree, targetPath, UntilWriterExits, within } from '../../facts.js';
+import { addedLines, inDependencyTree, targetPath, UntilWriterExits, within } from '../../facts.js';
 
 /* what an instruction file has no business saying: run fetched code, reach a raw address, hide things,
  * move credentials somewhere */
@@ -33,12 +33,10 @@ const READ_BY_AGENTS = /\.(md|mdx|markdown|txt|rst|adoc|html?|[cm]?[jt]sx?|py|go
 
 /** A line added to a project file that tells an agent reading it to do something risky. */
 function plantedInstruction(before: string, after: string): string | undefined {
-  const old = new Set(before.split('\n'));
-  for (const line of after.split('\n'))
-    if (!old.has(line) && TO_AGENTS.test(line)) {
-      const m = RISKY.exec(line);
-      if (m) return m[0];
-    }
+  for (const line of addedLines(before, after)) {
+    const m = TO_AGENTS.test(line) ? RISKY.exec(line) : null;
+    if (m) return m[0];
+  }
   return undefined;
 }
 
@@ -64,7 +62,7 @@ export default function instructionPoisoning(): Detector {
       /* any other file of the project an agent reads (a README, a comment in code): judged by what was added */
       if (t && !t.refused && within(t.path, ctx.workspace) && READ_BY_AGENTS.test(t.path) && !inDependencyTree(t.path))
         written.note(t.path, e);
-      const out = [];
+      const out: Signal[] = [];
       for (const [p, w] of written.done(e)) {
         const text = ctx.readFile(p, 1 << 20) ?? '';
         if (FILES.test(p)) {
@@ -75,8 +73,11 @@ export default function instructionPoisoning(): Detector {
         const says = plantedInstruction(ctx.readCommitted(p) ?? '', text);
         if (says)
           out.push({
-            ...found(w, p, true, 'hidden in a project file', ` (it tells agents: ${says.slice(0, 80)})`),
+            severity: 'medium',
             message: `instructions for agents hidden in a project file: ${p} now tells an AI agent reading it to ${says.slice(0, 80)}; documentation and code speak to developers, not to the next agent`,
+            events: [w],
+            key: p,
+            data: { path: p, insideWorkspace: true },
           });
       }
       return out;

@@ -114,9 +114,11 @@ export default function policyViolation(): Detector {
       return [
         {
           severity: f.severity,
-          message: gitPreference
-            ? `${e.comm} (pid ${e.pid}) attempted ${f.noun}: ${e.type} of ${target(e)}, forbidden by ${d.rule}; ${held}. The setting runs nothing (a git preference): list the file under files.allowWrite to let such settings through`
-            : `${e.comm} (pid ${e.pid}) attempted ${f.noun}: ${e.type} of ${target(e)}, forbidden by ${d.rule}; ${held}: work stays within what its policy allows`,
+          message: `${e.comm} (pid ${e.pid}) attempted ${f.noun}: ${e.type} of ${target(e)}, forbidden by ${d.rule}; ${held}${
+            gitPreference
+              ? '. The setting runs nothing (a git preference): list the file under files.allowWrite to let such settings through'
+              : ': work stays within what its policy allows'
+          }`,
           events: [e],
           key: `${d.rule}:${e.execId}`,
           data: { rule: d.rule, verdict: d.verdict, mechanism: d.mechanism, tags: f.tags },

@@ -4,7 +4,7 @@
  * to pass whatever its tests say (checked once the writer is done).
  */
 import type { Detector } from '../../detector.js';
-import { inDependencyTree, UntilWriterExits, within, writtenPath } from '../../facts.js';
+import { addedLines, inDependencyTree, packageScripts, UntilWriterExits, within, writtenPath } from '../../facts.js';
 
 const TEST_FILE =
   /(^|\/)(tests?|__tests__|spec)\/|[._-](test|spec)\.[cm]?[jt]sx?$|(^|\/)test_[^/]+\.py$|_test\.(go|py|rb)$|Test\.java$/;
@@ -40,16 +40,8 @@ const TEST_CONFIG = /(^|\/)(package\.json|Makefile|pytest\.ini|tox\.ini|setup\.c
 
 /** package.json's test scripts, by name */
 function testScripts(text: string): Map<string, string> | undefined {
-  try {
-    const scripts = (JSON.parse(text) as { scripts?: Record<string, unknown> }).scripts ?? {};
-    return new Map(
-      Object.entries(scripts).filter(
-        (kv): kv is [string, string] => TEST_SCRIPT.test(kv[0]) && typeof kv[1] === 'string',
-      ),
-    );
-  } catch {
-    return undefined; /* half-written, or not JSON */
-  }
+  const scripts = packageScripts(text);
+  return scripts && new Map([...scripts].filter(([name]) => TEST_SCRIPT.test(name)));
 }
 
 /** A test command that passed or failed by its tests before and now passes anyway, or is gone. */
@@ -66,8 +58,7 @@ function neutered(path: string, before: string, after: string): string | undefin
     return undefined;
   }
   /* a Makefile's test recipe, pytest's options: a line added that makes a failure pass or skips tests */
-  const old = new Set(before.split('\n'));
-  const added = after.split('\n').find((l) => !old.has(l) && (PASSES_ANYWAY.test(l) || /^\t-\S/.test(l)));
+  const added = addedLines(before, after).find((l) => PASSES_ANYWAY.test(l) || /^\t-\S/.test(l));
   return added === undefined
     ? undefined
     : `a line added that passes whatever the tests say: ${added.trim().slice(0, 80)}`;
