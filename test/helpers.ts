@@ -1,6 +1,15 @@
 /** Shared test helpers: kernel-test gating, temp state, running the CLI. */
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -89,12 +98,50 @@ export function wardenAsync(
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.stdin.end(opts.input ?? '');
-    const timer = setTimeout(() => child.kill('SIGTERM'), opts.timeoutMs ?? 120000);
+    const timer = setTimeout(() => {
+      /* a run that did not end says where each of its processes waits, then ends */
+      stderr += `\n[test] timed out; the run's processes:\n${processTree(child.pid ?? 0)}`;
+      child.kill('SIGTERM');
+    }, opts.timeoutMs ?? 120000);
     child.on('close', (status) => {
       clearTimeout(timer);
       resolve({ status, stdout, stderr });
     });
   });
+}
+
+const readProc = (pid: number, file: string): string => {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8').trim();
+  } catch {
+    return '?';
+  }
+};
+
+/**
+ * Every descendant of `root`, one line each: pid, state, the call it is in (/proc/PID/syscall,
+ * its number first), where in the kernel it waits, and its command line; for a hang's report.
+ */
+export function processTree(root: number): string {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readProc(Number(name), 'stat');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+  }
+  const lines: string[] = [];
+  const walk = (pid: number, depth: number): void => {
+    if (lines.length > 200) return;
+    const stat = readProc(pid, 'stat');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    const cmd = readProc(pid, 'cmdline').replaceAll('\0', ' ').slice(0, 160);
+    const call = readProc(pid, 'syscall').split(' ').slice(0, 3).join(' ');
+    lines.push(`${'  '.repeat(depth)}${pid} ${state} syscall=${call} wchan=${readProc(pid, 'wchan')} ${cmd}`);
+    for (const c of children.get(pid) ?? []) walk(c, depth + 1);
+  };
+  walk(root, 0);
+  return lines.join('\n');
 }
 
 /** The Claude Code binary installed by npm (a devDependency), run directly. */

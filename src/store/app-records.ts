@@ -35,7 +35,7 @@ export class AppRecords {
     const ins = this.db.prepare('INSERT OR REPLACE INTO turns (session_id, seq, started_us, data) VALUES (?, ?, ?, ?)');
     this.db.transaction(() => {
       for (const t of turns) ins.run(t.sessionId, t.seq, t.startedUs, JSON.stringify(t));
-    })();
+    }).immediate();
   }
 
   nextTurnSeq(sessionId: string): number {

@@ -15,6 +15,9 @@ import { MIGRATIONS } from './migrations.js';
 type Row = Record<string, unknown>;
 const BATCH = 2000;
 const FLUSH_MS = 50;
+/** how long a process waits for another's lock on the store */
+const BUSY_MS = 5000;
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 function sessionFromRow(r: Row): Session {
   return SessionSchema.parse({
@@ -56,11 +59,10 @@ export class Store {
   onStored: ((events: WardenEvent[]) => void) | undefined;
 
   constructor(path: string) {
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
+    this.db = new Database(path, { timeout: BUSY_MS });
+    this.useWal();
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
     this.migrate();
     this.app = new AppRecords(this.db, () => this.flush());
     this.baselines = new BaselineRecords(this.db);
@@ -90,6 +92,25 @@ export class Store {
       return fn(store);
     } finally {
       store.close();
+    }
+  }
+
+  /**
+   * Turns WAL on. Switching a new database into WAL takes its write lock from a read lock, and
+   * SQLite answers SQLITE_BUSY at once (without its busy handler, which could deadlock there)
+   * when another process is making the same switch, so two `warden run`s opening a new store
+   * at once wait here for each other, up to the same bound as any other lock.
+   */
+  private useWal(): void {
+    const deadline = Date.now() + BUSY_MS;
+    for (;;) {
+      try {
+        this.db.pragma('journal_mode = WAL');
+        return;
+      } catch (e) {
+        if ((e as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw e;
+        Atomics.wait(PAUSE, 0, 0, 5);
+      }
     }
   }
 
@@ -245,22 +266,24 @@ export class Store {
        ON CONFLICT(exec_id) DO UPDATE SET end_us = excluded.end_us, exit_code = excluded.exit_code,
          exit_signal = excluded.exit_signal`,
     );
-    this.db.transaction(() => {
-      for (const p of procs) upProc.run(Object.assign({}, p, { argv: JSON.stringify(p.argv) }));
-      for (const e of events) {
-        /* e.id is still unset here, so JSON leaves it out; no rest-spread on this path */
-        const info = insEvent.run(
-          e.sessionId,
-          e.timeUs,
-          e.type,
-          e.pid,
-          e.execId,
-          e.toolCallId ?? null,
-          JSON.stringify(e),
-        );
-        e.id = Number(info.lastInsertRowid);
-      }
-    })();
+    this.db
+      .transaction(() => {
+        for (const p of procs) upProc.run(Object.assign({}, p, { argv: JSON.stringify(p.argv) }));
+        for (const e of events) {
+          /* e.id is still unset here, so JSON leaves it out; no rest-spread on this path */
+          const info = insEvent.run(
+            e.sessionId,
+            e.timeUs,
+            e.type,
+            e.pid,
+            e.execId,
+            e.toolCallId ?? null,
+            JSON.stringify(e),
+          );
+          e.id = Number(info.lastInsertRowid);
+        }
+      })
+      .immediate();
     this.onStored?.(events);
   }
 
