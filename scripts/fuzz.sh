@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The long fuzzing pass: ./scripts/fuzz.sh [SECONDS]   (per target; default 60)
-# Every TypeScript decoder target (test/fuzz/) and both libFuzzer targets
+# Every TypeScript decoder target (test/fuzz/) and every libFuzzer target
 # (sensor/fuzz/), each for SECONDS; findings are kept in test/fuzz/crashes/
 # and sensor/fuzz/crashes/, and become regression seeds. Exits 1 on a finding.
 set -uo pipefail
@@ -12,7 +12,7 @@ make -s -C sensor fuzz || exit 1
 mkdir -p bench/results
 status=0
 node --enable-source-maps dist/test/fuzz/run.js --seconds "$seconds" --json bench/results/fuzz-ts.json || status=1
-for name in command gate-match; do
+for name in command gate-match git-config; do
   work=$(mktemp -d)
   mkdir -p "sensor/fuzz/crashes/$name"
   out=$(sensor/build/$name-fuzz -max_total_time="$seconds" -timeout=2 -max_len=4200 \

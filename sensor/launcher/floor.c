@@ -12,6 +12,7 @@
  *   write PATH   | exec PATH | ro PATH | rw PATH | mask PATH
  *   guard PATH   | guard-glob PATTERN ('*' crosses '/') | guard-glob-path PATTERN (it does not)
  *   guard-except PATH (of the guard before it)
+ *   git-config PATH (a guarded git config file, changed by content: see gitconfig.c)
  */
 #define _GNU_SOURCE
 #include "floor.h"
@@ -112,6 +113,10 @@ int wd_floor_read(const char *file, struct wd_floor *f)
 			    (struct wd_guard){.pattern = strdup(arg),
 					      .glob = strcmp(line, "guard") != 0,
 					      .pathname = !strcmp(line, "guard-glob-path")};
+		else if (!strcmp(line, "git-config") && arg &&
+			 f->n_git_config < WD_FLOOR_MAX_GIT_CONFIG)
+			f->git_configs[f->n_git_config++] =
+			    (struct wd_git_config){.path = strdup(arg), .fd = -1};
 		else if (!strcmp(line, "write") && arg && f->n_write < WD_FLOOR_MAX_RULES)
 			f->write_paths[f->n_write++] = strdup(arg);
 		else if (!strcmp(line, "exec-content") && arg &&

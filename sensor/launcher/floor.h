@@ -6,6 +6,7 @@
 
 #define WD_FLOOR_MAX_RULES 4096
 #define WD_GUARD_MAX_EXCEPT 16
+#define WD_FLOOR_MAX_GIT_CONFIG 16
 
 struct wd_floor {
 	bool handle_write;   /* Landlock: writes only beneath write_paths */
@@ -33,6 +34,12 @@ struct wd_floor {
 		char
 		    *except[WD_GUARD_MAX_EXCEPT]; /* paths (and beneath) the guard does not cover */
 	} guards[WD_FLOOR_MAX_RULES]; /* never created, moved or linked by the session */
+	size_t n_git_config;
+	struct wd_git_config {
+		char *
+		    path; /* guarded, but a change that runs nothing is let through (gitconfig.c) */
+		int fd;	  /* opened for writing before the read-only binds; -1: none */
+	} git_configs[WD_FLOOR_MAX_GIT_CONFIG];
 };
 
 /* Each returns 0, or -1 after printing why on stderr. */

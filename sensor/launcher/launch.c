@@ -167,8 +167,7 @@ static void ignore(int sig)
 
 /* pid 1 of the session: reaps, forwards, supervises; reports the agent's status on `report`.
  * Its set-up is done before it joins the session cgroup: none of it is the agent's doing. */
-static _Noreturn void init(const struct wd_floor *f, const char *cgroup, int report, int runs,
-			   char **cmd)
+static _Noreturn void init(struct wd_floor *f, const char *cgroup, int report, int runs, char **cmd)
 {
 	int sp[2];
 	/* not dumpable: the agent (no CAP_SYS_PTRACE) can neither trace the supervisor nor
@@ -251,7 +250,7 @@ static _Noreturn void init(const struct wd_floor *f, const char *cgroup, int rep
 }
 
 /* Outside the session's PID namespace: relays signals in, and the agent's status out. */
-static int sealed(const struct wd_floor *f, const char *cgroup, char **cmd)
+static int sealed(struct wd_floor *f, const char *cgroup, char **cmd)
 {
 	sigset_t set;
 	int report[2];

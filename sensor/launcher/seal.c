@@ -86,10 +86,15 @@ static int mask(const char *path)
 	return 0;
 }
 
-int wd_seal_mounts(const struct wd_floor *f)
+int wd_seal_mounts(struct wd_floor *f)
 {
 	if (!f->seal)
 		return 0;
+	/* held for the supervisor before its binds make them read-only: the one way to write a
+	 * change to them that it judged (gone or not a file: nothing to hold) */
+	for (size_t i = 0; i < f->n_git_config; i++)
+		f->git_configs[i].fd =
+		    open(f->git_configs[i].path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (unshare(CLONE_NEWNS | CLONE_NEWPID))
 		return fail("cannot make the session's namespaces", NULL);
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL))

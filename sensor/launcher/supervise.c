@@ -24,6 +24,7 @@
  */
 #define _GNU_SOURCE
 #include "supervise.h"
+#include "gitconfig.h"
 #include "path_match.h"
 #include <errno.h>
 #include <fnmatch.h>
@@ -239,7 +240,108 @@ static int arg_where(const struct call *c, int dirfd, unsigned long long addr, s
 	return err ? err : locate(c->pid, dirfd, path, w);
 }
 
-static int do_rename(const struct wd_floor *f, const struct call *c, int odir, unsigned long long o,
+static struct wd_git_config *git_config(struct wd_floor *f, const char *t)
+{
+	for (size_t i = 0; i < f->n_git_config; i++)
+		if (!strcmp(f->git_configs[i].path, t))
+			return &f->git_configs[i];
+	return NULL;
+}
+
+#define GIT_CONFIG_MAX (256 * 1024)
+
+/* A regular file's bytes (at most GIT_CONFIG_MAX), or NULL. */
+static char *slurp(int fd, size_t *len)
+{
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > GIT_CONFIG_MAX)
+		return NULL;
+	char *buf = malloc((size_t)st.st_size + 1);
+	ssize_t n = buf ? pread(fd, buf, (size_t)st.st_size + 1, 0) : -1;
+	if (n != st.st_size) {
+		free(buf);
+		return NULL;
+	}
+	*len = (size_t)n;
+	return buf;
+}
+
+static bool write_all(int fd, const char *buf, size_t len)
+{
+	if (ftruncate(fd, 0))
+		return false;
+	for (size_t at = 0; at < len;) {
+		ssize_t n = pwrite(fd, buf + at, len - at, (off_t)at);
+		if (n <= 0)
+			return false;
+		at += (size_t)n;
+	}
+	return true;
+}
+
+/*
+ * A rename onto a guarded git config (git's `config.lock` onto `config`): the bytes are read
+ * once and judged, and those bytes are what lands, never the agent's file (which it could change
+ * after the check). Into the file itself when it exists, through the descriptor held for it (from
+ * before the read-only binds, or since the supervisor made it), or linked in new, whole before it
+ * has a name; then the source is removed, as a rename would. Refused, EACCES, when the change sets
+ * something that can run a command.
+ */
+static int rewrite_git_config(struct wd_git_config *g, const struct where *from,
+			      const struct where *to)
+{
+	size_t new_len = 0, old_len = 0;
+	int src = openat(from->dir, from->base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	char *after = slurp(src, &new_len), *before = NULL, why[400];
+	if (src >= 0)
+		close(src);
+	struct stat st, held;
+	bool exists = fstatat(to->dir, to->base, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	int dst = -1, err = 0;
+	if (exists && S_ISREG(st.st_mode)) {
+		/* the file held (bound read-only, or made here), else one the agent may write */
+		if (g->fd >= 0 && fstat(g->fd, &held) == 0 && held.st_dev == st.st_dev &&
+		    held.st_ino == st.st_ino)
+			dst = fcntl(g->fd, F_DUPFD_CLOEXEC, 0);
+		else
+			dst =
+			    openat(to->dir, to->base, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		before = slurp(dst, &old_len);
+	}
+	if (!after || (exists && !before))
+		err = -EACCES; /* not a file, too large, or cannot be read or written: refused */
+	else if (wd_git_config_change(before ? before : "", old_len, after, new_len, why,
+				      sizeof(why)))
+		err = -EACCES;
+	else if (dst >= 0)
+		err = write_all(dst, after, new_len) ? 0 : -EIO;
+	else {
+		/* no file there yet: a new one, whole before it has a name */
+		int tmp = openat(to->dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+		char fdpath[64];
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", tmp);
+		if (tmp < 0 || !write_all(tmp, after, new_len) ||
+		    linkat(AT_FDCWD, fdpath, to->dir, to->base, AT_SYMLINK_FOLLOW))
+			err = errno ? -errno : -EIO;
+		if (!err) {
+			/* held from now on: its next change is written through it, as the file
+			 * gate refuses the supervisor an open of a guarded path for writing */
+			if (g->fd >= 0)
+				close(g->fd);
+			g->fd = tmp;
+		} else if (tmp >= 0)
+			close(tmp);
+	}
+	if (!err && unlinkat(from->dir, from->base, 0))
+		err = -errno;
+	if (dst >= 0)
+		close(dst);
+	free(after);
+	free(before);
+	return err;
+}
+
+static int do_rename(struct wd_floor *f, const struct call *c, int odir, unsigned long long o,
 		     int ndir, unsigned long long n, unsigned flags)
 {
 	struct where from, to;
@@ -252,8 +354,13 @@ static int do_rename(const struct wd_floor *f, const struct call *c, int odir, u
 		close(from.dir);
 		return err;
 	}
-	if (guarded(f, from.abs) || holds_guard(f, from.abs, next, sizeof(next)) ||
-	    guarded(f, to.abs))
+	struct wd_git_config *judged = git_config(f, to.abs);
+	if (guarded(f, from.abs) || holds_guard(f, from.abs, next, sizeof(next)))
+		err = -EACCES;
+	else if (judged && !flags) {
+		err = rewrite_git_config(judged, &from, &to);
+		goto out;
+	} else if (guarded(f, to.abs))
 		err = -EACCES;
 	else if (holds_guard(f, to.abs, next, sizeof(next))) {
 		/* a directory arriving where a guarded path would be inside it */
@@ -268,6 +375,7 @@ static int do_rename(const struct wd_floor *f, const struct call *c, int odir, u
 	}
 	if (!err && syscall(SYS_renameat2, from.dir, from.base, to.dir, to.base, flags))
 		err = -errno;
+out:
 	close(from.dir);
 	close(to.dir);
 	return err;
@@ -357,7 +465,7 @@ static int check_open(const struct wd_floor *f, const struct call *c, int dir, u
 	return err;
 }
 
-static int decide(const struct wd_floor *f, const struct call *c, bool *cont)
+static int decide(struct wd_floor *f, const struct call *c, bool *cont)
 {
 	const unsigned long long *a = c->a;
 	*cont = false;
@@ -393,7 +501,7 @@ static int decide(const struct wd_floor *f, const struct call *c, bool *cont)
 	return 0;
 }
 
-int wd_supervise(int listener, const struct wd_floor *f)
+int wd_supervise(int listener, struct wd_floor *f)
 {
 	struct seccomp_notif *req;
 	struct seccomp_notif_resp *resp;

@@ -4,4 +4,4 @@
 #include "floor.h"
 
 /* Decides one notified call from listener. 0, or -1 when the listener is gone. */
-int wd_supervise(int listener, const struct wd_floor *f);
+int wd_supervise(int listener, struct wd_floor *f);

@@ -33,7 +33,11 @@ export function ruleMechanisms(p: CompiledPolicy): RuleMechanism[] {
   }
   for (const r of p.files.denyWrite) {
     const scope = globbed(r) ? ' (existing matches bound read-only, new ones refused by the supervisor)' : '';
-    add(r.id, r.pattern, `${CHANGES}${scope}`);
+    const judged =
+      r.allowChanges === 'git-config'
+        ? '; except a rewrite git makes (a rename onto it) that the supervisor judges by content to set nothing able to run a command: that one it writes itself'
+        : '';
+    add(r.id, r.pattern, `${CHANGES}${scope}${judged}`);
   }
   for (const r of p.files.allowWrite ?? []) {
     add(r.id, r.pattern, 'Landlock (the launch floor): writes elsewhere refused, for the whole session');

@@ -75,3 +75,20 @@ test('Warden inside a narrower writable place is guarded by the gate, not carved
     'under / the floor carves',
   );
 });
+
+test('a git config whose changes are judged by content is guarded, and named to the supervisor', () => {
+  const text =
+    'apiVersion: warden.dev/v1\nkind: Policy\nmetadata: {name: t}\nfiles:\n  denyWrite:\n' +
+    '    - {path: /w/.git/config, allowChanges: git-config}\n    - /w/.git/hooks\n' +
+    '  denyRead:\n    - {path: /w/.git/config2, allowChanges: git-config}\n';
+  const lines = buildFloor({
+    policy: compilePolicy(parsePolicy(text, 'f.yaml'), { workspace: '/w' }),
+    protect: [],
+  }).split('\n');
+  assert.ok(lines.includes('guard /w/.git/config'), 'still guarded: the supervisor judges it');
+  assert.deepEqual(
+    lines.filter((l) => l.startsWith('git-config ')),
+    ['git-config /w/.git/config'],
+    'a read rule changes nothing, and a rule without allowChanges is not judged',
+  );
+});

@@ -6,7 +6,7 @@
  * session, and the seccomp filter and capability drop.
  */
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { CompiledPolicy, PathRule } from '../policy/compile.js';
 import { LOADERS } from './exec-content.js';
 
@@ -55,6 +55,9 @@ function real(p: string): string {
     return p;
   }
 }
+
+/* the supervisor names a path by its directory's real path: a file that may not exist yet, too */
+const realName = (p: string): string => join(real(dirname(p)), basename(p));
 
 function writableBases(policy: CompiledPolicy | null): string[] {
   const enforce = policy?.mode === 'enforce';
@@ -153,6 +156,8 @@ export interface SealPlan {
   guards: Array<{ pattern: string; glob: boolean; pathname?: boolean; except: string[] }>;
   /** the denied programs that exist: their bytes are refused a run under any name (the relay checks each exec) */
   execContent: string[];
+  /** guarded git config files whose changes the supervisor judges by content (real paths) */
+  gitConfigs: string[];
 }
 
 /** The regular files an exec.deny rule names now, by their real paths. */
@@ -228,6 +233,9 @@ export function sealPlan({ policy, protect }: FloorInput): SealPlan {
       })),
     ],
     execContent: enforce ? deniedPrograms(policy) : [],
+    gitConfigs: enforce
+      ? [...new Set(policy.files.denyWrite.filter((r) => r.allowChanges === 'git-config').map((r) => realName(r.glob)))]
+      : [],
   };
 }
 
@@ -238,6 +246,7 @@ export function buildFloor({ policy, protect }: FloorInput, plan = sealPlan({ po
   for (const p of plan.rw) lines.push(`rw ${p}`);
   for (const p of plan.masks) lines.push(`mask ${p}`);
   for (const p of plan.execContent) lines.push(`exec-content ${p}`);
+  for (const p of plan.gitConfigs) lines.push(`git-config ${p}`);
   for (const g of plan.guards) {
     lines.push(`${g.glob ? (g.pathname ? 'guard-glob-path' : 'guard-glob') : 'guard'} ${g.pattern}`);
     for (const e of g.except) lines.push(`guard-except ${e}`);

@@ -86,3 +86,23 @@ test('an O_PATH open of a secret reads nothing, so nothing is denied or would be
   assert.equal(j.judge(open(0o10000000 | 0o2000000)), undefined, 'O_PATH | O_CLOEXEC: a name looked up');
   assert.equal(j.judge(open(0))?.rule, 'files.denyRead[0]', 'a real read');
 });
+
+test("a git config rewrite the supervisor let through is allowed by it; refused, it is the rule's", () => {
+  const policy = policyOf(
+    'files:\n  denyWrite:\n    - {path: /w/.git/config, allowChanges: git-config}\n    - /w/.git/hooks\n',
+  );
+  const j = new Judge(policy, new Set(['supervisor', 'mount-ns']), { paths: [], pids: () => [] });
+  const rename = (newPath: string, result: number): WardenEvent =>
+    ({ type: 'rename', path: `${newPath}.lock`, newPath, result }) as never;
+  const through = j.judge(rename('/w/.git/config', 0));
+  assert.deepEqual(
+    [through?.verdict, through?.rule, through?.mechanism],
+    ['allowed', 'files.denyWrite[0]', 'supervisor'],
+  );
+  assert.match(through?.reason ?? '', /judged by its content/);
+  const refused = j.judge(rename('/w/.git/config', -13));
+  assert.deepEqual([refused?.verdict, refused?.mechanism], ['denied', 'supervisor']);
+  assert.equal(j.judge(rename('/w/.git/hooks/pre-commit', 0))?.verdict, 'would-deny', 'a rule without allowChanges');
+  const unsupervised = new Judge(policy, new Set(['mount-ns']), { paths: [], pids: () => [] });
+  assert.equal(unsupervised.judge(rename('/w/.git/config', 0))?.verdict, 'would-deny', 'no supervisor judged it');
+});

@@ -17,6 +17,8 @@ import { decideConnect, decideFile, decideUnix, type Decision as RuleDecision } 
 const REFUSED = new Set([-1, -13, -30, -16, -18]);
 const BY_MOUNT = new Set([-30, -16, -18]);
 
+const JUDGED_GIT_CONFIG = 'a change that sets nothing able to run a command, judged by its content';
+
 const resultOf = (e: WardenEvent): number => ('result' in e && typeof e.result === 'number' ? e.result : 0);
 
 /** Refused: the error is one a Warden mechanism (or the floor's read-only binds) gives, not one the call met by itself. */
@@ -114,6 +116,20 @@ export class Judge {
     return { verdict: 'denied', rule: d.rule, reason: `${e.path} has the bytes of ${id.program}: ${d.reason}` };
   }
 
+  /**
+   * A rename onto a git config whose rule judges changes by content, that the supervisor let
+   * through: it judged the bytes and wrote them itself (sensor/launcher/gitconfig.c).
+   */
+  private judgedChange(e: WardenEvent, rule: string, policy: CompiledPolicy): boolean {
+    return (
+      e.type === 'rename' &&
+      resultOf(e) === 0 &&
+      policy.mode === 'enforce' &&
+      this.active.has('supervisor') &&
+      policy.files.denyWrite.some((r) => r.id === rule && r.allowChanges === 'git-config')
+    );
+  }
+
   /** Tampering with Warden: refused by the floor whatever the policy says. */
   private selfProtection(e: WardenEvent): Decision | undefined {
     let what: string | undefined;
@@ -183,7 +199,11 @@ export class Judge {
         return file(e.path, 'write');
       case 'rename': {
         const from = file(e.path, 'write');
-        return from?.verdict === 'denied' ? from : file(e.newPath, 'write');
+        if (from?.verdict === 'denied') return from;
+        const to = file(e.newPath, 'write');
+        return to?.verdict === 'denied' && this.judgedChange(e, to.rule, policy)
+          ? { verdict: 'allowed', rule: to.rule, reason: `${e.newPath}: ${JUDGED_GIT_CONFIG}` }
+          : to;
       }
       case 'link': {
         /* another name for a protected file is a way to change it, or to read it */
@@ -266,7 +286,8 @@ export class Judge {
     const d = this.rule(e, this.policy);
     if (!d || (d.verdict === 'allowed' && d.rule === 'default')) return undefined;
     const base = { rule: d.rule, reason: d.reason, policy: this.policy.name };
-    const mechanism = mechanismOf(d.rule, e);
+    const judged = d.verdict === 'allowed' && this.judgedChange(e, d.rule, this.policy);
+    const mechanism = judged ? 'supervisor' : mechanismOf(d.rule, e);
     if (d.verdict === 'allowed') return this.maskedChange(e) ?? { ...base, verdict: 'allowed', mechanism };
     /* failed by itself (ENOENT): nothing happened that a policy had to stop, in audit mode as in enforce */
     if (failedByItself(e)) return undefined;

@@ -23,6 +23,8 @@ export interface PathRule {
   /** places the rule does not cover, each with what is beneath it (expanded, absolute) */
   except: string[];
   matches: (path: string) => boolean;
+  /** changes judged by content (a denyWrite rule): git-config, see sensor/launcher/gitconfig.c */
+  allowChanges?: 'git-config';
 }
 
 export interface NetRule {
@@ -93,7 +95,8 @@ function protectedRules(list: ProtectedEntry[] | undefined, key: string, ctx: Ex
   return (list ?? []).flatMap((entry, i) => {
     const id = `${key}[${i}]`;
     if (typeof entry === 'string') return [pathRule(id, entry, ctx)];
-    const rule = pathRule(id, entry.path, ctx, entry.except);
+    const judged = key === 'files.denyWrite' ? entry.allowChanges : undefined; /* a read rule changes nothing */
+    const rule = { ...pathRule(id, entry.path, ctx, entry.except), allowChanges: judged };
     return entry.ifExists && !existsSync(rule.glob) ? [] : [rule];
   });
 }

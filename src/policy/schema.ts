@@ -73,10 +73,21 @@ const ProtectedPath = z.union([
         .boolean()
         .default(false)
         .describe('only if the path exists when the session starts (git init may still create it)'),
+      allowChanges: z
+        .enum(['git-config'])
+        .optional()
+        .describe(
+          'git-config: a git config file whose changes are judged by content. A rewrite that sets only what ' +
+            "git's ordinary work sets (a branch, a remote, user.name) is let through; one that sets anything that " +
+            'can run a command (core.hooksPath, an alias with !, a filter, an include) is refused',
+        ),
     })
     .strict()
     .refine((r) => !r.ifExists || !/[*?[\]{}()!]/.test(r.path.replace('${workspace}', '')), {
       message: 'ifExists takes a path, not a glob',
+    })
+    .refine((r) => !r.allowChanges || !/[*?[\]{}()!]/.test(r.path.replace('${workspace}', '')), {
+      message: 'allowChanges takes a path, not a glob',
     }),
 ]);
 

@@ -33,9 +33,11 @@ export class AppRecords {
   /** Several turns in one transaction. */
   putTurns(turns: Turn[]): void {
     const ins = this.db.prepare('INSERT OR REPLACE INTO turns (session_id, seq, started_us, data) VALUES (?, ?, ?, ?)');
-    this.db.transaction(() => {
-      for (const t of turns) ins.run(t.sessionId, t.seq, t.startedUs, JSON.stringify(t));
-    }).immediate();
+    this.db
+      .transaction(() => {
+        for (const t of turns) ins.run(t.sessionId, t.seq, t.startedUs, JSON.stringify(t));
+      })
+      .immediate();
   }
 
   nextTurnSeq(sessionId: string): number {
