@@ -100,7 +100,8 @@ export default function policyViolation(): Detector {
       if (e.attribution === 'agent-runtime') return undefined;
       const f = familyOf(d);
       /* the project's own guarded files (its git config, CI workflows), refused: the guard held and
-       * nothing changed; git rewrites its config for a branch -d, an agent adds CI when asked. A note,
+       * nothing changed; an agent adds CI when asked, git sets a preference the supervisor's list
+       * lacks. A note,
        * not an alarm: what a change there would run is backdoor-write's to judge */
       const inWorkspace =
         d.verdict === 'denied' && f.noun === CHANGE && namedPaths(e).every((p) => within(p, ctx.workspace));
