@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { LlmProxy } from '../src/applayer/llm/proxy.js';
 import { AppLayerService } from '../src/applayer/service.js';
-import { serveSocket } from '../src/applayer/socket.js';
+import { APP } from '../src/rpc/app.js';
+import { serve } from '../src/rpc/server.js';
 import type { Config } from '../src/config.js';
 import { compilePolicy } from '../src/policy/compile.js';
 import { loadPolicy } from '../src/policy/load.js';
@@ -206,7 +207,7 @@ export async function applayerBench(cfg: Config, quick: boolean): Promise<Latenc
   });
   const app = new AppLayerService({ sessionId: 'bench', records: store.app, policy: () => policy, cwd: dir });
   const socketPath = join(dir, 'app.sock');
-  const socket = await serveSocket(socketPath, (m, p) => app.handle(m, p));
+  const socket = await serve(socketPath, APP, app.handlers);
   writeFileSync(join(dir, 'file.txt'), 'hello\n'.repeat(100));
   try {
     const rows = await llmProxyBench(app, quick ? 200 : 1000);

@@ -16,6 +16,7 @@ export const LAYERS: Record<string, number> = {
   'safe-read': 1,
   policy: 2,
   sensor: 2,
+  rpc: 2,
   applayer: 3,
   store: 4,
   pipeline: 5,

@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { callSocket } from '../src/applayer/socket-client.js';
+import { request } from '../src/rpc/client.js';
 import {
   alive,
   covertListener,
@@ -172,7 +172,7 @@ describe('sessions hosted by the daemon', () => {
     const control = join(state.path, 'run', 'control.sock');
     const before = sessions(state.path).length;
     const open = (token: string) =>
-      callSocket(control, 'open', {
+      request(control, 'open', {
         token,
         command: ['true'],
         cwd: '/',
@@ -185,8 +185,8 @@ describe('sessions hosted by the daemon', () => {
         },
       });
     await assert.rejects(open('f'.repeat(64)), /wrong token/);
-    await assert.rejects(callSocket(control, 'open', { command: ['true'] }), /token/);
-    await assert.rejects(callSocket(control, 'started', { pid: 1 }), /open one first/);
+    await assert.rejects(request(control, 'open', { command: ['true'] }), /token/);
+    await assert.rejects(request(control, 'started', { pid: 1 }), /open one first/);
     assert.equal(sessions(state.path).length, before, 'no session was opened');
   });
 

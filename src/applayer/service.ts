@@ -12,7 +12,9 @@ import type { ProxyHooks } from './llm/hooks.js';
 import type { Alert, LlmRequest, McpTool, ToolCall, ToolDecision, Turn } from '../model/records.js';
 import { credentialValues, SecretScanner } from './secrets.js';
 import { toolActions } from './tool-actions.js';
-import { HookInputSchema, McpCallParams, McpResultParams, McpToolsParams, type McpToolDef } from './app-protocol.js';
+import type { z } from 'zod';
+import type { AppProtocol, HookInput, McpCallParams, McpResultParams, McpToolDef, McpToolsParams } from '../rpc/app.js';
+import type { Handlers } from '../rpc/protocol.js';
 
 /** Who wants to hear of tool calls starting and ending (the correlator). */
 export interface ToolCallListener {
@@ -137,8 +139,7 @@ export class AppLayerService {
   }
 
   /** A Claude Code hook (PreToolUse / PostToolUse): the decision, and the call recorded. */
-  hook(params: unknown): { decision: ToolDecision | null } {
-    const h = HookInputSchema.parse(params);
+  hook(h: HookInput): { decision: ToolDecision | null } {
     const id = h.tool_use_id ?? `hook-${createHash('sha256').update(text(h.tool_input)).digest('hex').slice(0, 12)}`;
     const cwd = h.cwd ?? this.o.cwd;
     const c = this.call(id, h.tool_name, h.tool_input, 'hook');
@@ -238,8 +239,7 @@ export class AppLayerService {
   }
 
   /** `tools/list` from an MCP server: pins each definition; changed ones stay blocked until approved. */
-  mcpTools(params: unknown): { blocked: Record<string, string> } {
-    const { server, tools } = McpToolsParams.parse(params);
+  mcpTools({ server, tools }: z.output<typeof McpToolsParams>): { blocked: Record<string, string> } {
     const pins = new Map(this.o.records.mcpTools(server).map((t) => [t.tool, t]));
     const blocked: Record<string, string> = {};
     for (const t of tools) {
@@ -300,8 +300,7 @@ export class AppLayerService {
   }
 
   /** `tools/call` through an MCP proxy: the decision, and the call recorded. */
-  mcpCall(params: unknown): { decision: ToolDecision } {
-    const p = McpCallParams.parse(params);
+  mcpCall(p: z.output<typeof McpCallParams>): { decision: ToolDecision } {
     const name = mcpToolName(p.server, p.tool);
     /* the agent's own record of this call (its hook, the model's tool_use), if there is one: one call, seen twice */
     const id = this.agentRecordOf(name, p.args) ?? `mcp:${p.server}:${p.id}`;
@@ -322,8 +321,7 @@ export class AppLayerService {
   }
 
   /** An MCP tool result: recorded, and scanned for instructions aimed at the model. */
-  mcpResult(params: unknown): { tells: string[] } {
-    const p = McpResultParams.parse(params);
+  mcpResult(p: z.output<typeof McpResultParams>): { tells: string[] } {
     const id = this.mcpIds.get(`${p.server}:${p.id}`) ?? `mcp:${p.server}:${p.id}`;
     this.mcpIds.delete(`${p.server}:${p.id}`);
     const c = this.call(id, '', null, 'mcp');
@@ -344,21 +342,13 @@ export class AppLayerService {
     return { tells: tells.map((x) => x.id) };
   }
 
-  /** The socket's dispatcher. */
-  handle(method: string, params: unknown): unknown {
-    switch (method) {
-      case 'hook':
-        return this.hook(params);
-      case 'mcp.tools':
-        return this.mcpTools(params);
-      case 'mcp.call':
-        return this.mcpCall(params);
-      case 'mcp.result':
-        return this.mcpResult(params);
-      default:
-        throw new Error(`unknown method ${method}`);
-    }
-  }
+  /** What the session's socket serves (rpc/app.ts), each given its parameters parsed. */
+  readonly handlers: Handlers<AppProtocol, unknown> = {
+    hook: (p) => this.hook(p),
+    'mcp.tools': (p) => this.mcpTools(p),
+    'mcp.call': (p) => this.mcpCall(p),
+    'mcp.result': (p) => this.mcpResult(p),
+  };
 }
 
 /** JSON with sorted keys: the same arguments compare equal whatever their key order. */

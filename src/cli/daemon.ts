@@ -8,7 +8,7 @@ import { dashboardFiles } from '../api/static.js';
 import { apiSocket, controlSocket, daemonInfoFile, parseHostPort, runDir, tokenFile, type Config } from '../config.js';
 import { serveControl } from '../host/control-server.js';
 import { SensorHost } from '../host/sensor-host.js';
-import { runningDaemon, type DaemonInfo } from '../session/control.js';
+import { runningDaemon, type DaemonInfo } from '../session/daemon-record.js';
 import type { Exporter } from '../export/exporter.js';
 import { JsonlExporter } from '../export/jsonl.js';
 import { NatsExporter } from '../export/nats.js';

@@ -11,7 +11,7 @@ import { tokenFile, type Config } from '../config.js';
 import { Gate } from '../sensor/layout.js';
 import { Sensor } from '../sensor/sensor.js';
 import { findCgroup2Mount, freezeCgroup, levelOf, wardenParent } from '../enforce/cgroup.js';
-import { runningDaemon } from '../session/control.js';
+import { runningDaemon } from '../session/daemon-record.js';
 import { bold, red, table } from './render.js';
 
 export interface ProbeResult {

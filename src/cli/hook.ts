@@ -8,7 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ToolDecision } from '../model/records.js';
-import { callSocket } from '../applayer/socket-client.js';
+import type { AppProtocol } from '../rpc/app.js';
+import { request } from '../rpc/client.js';
+import type { Result } from '../rpc/protocol.js';
 
 interface HookPayload {
   hook_event_name?: string;
@@ -23,6 +25,24 @@ function deny(reason: string): void {
       hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: reason },
     }) + '\n',
   );
+}
+
+/**
+ * The session's answer, read without zod (loading it would cost every tool call ~45 ms): a
+ * decision with a verdict, or none. Anything else is no answer, and the hook decides by itself.
+ */
+function hookAnswer(v: unknown): Result<AppProtocol, 'hook'> {
+  const d = v && typeof v === 'object' && 'decision' in v ? v.decision : undefined;
+  if (d === null) return { decision: null };
+  if (d && typeof d === 'object' && 'verdict' in d && 'rule' in d && 'reason' in d && 'policy' in d && 'by' in d) {
+    const { verdict, rule, reason, policy, by } = d;
+    const known = verdict === 'allowed' || verdict === 'denied' || verdict === 'would-deny';
+    if (known && [rule, reason, policy, by].every((f) => typeof f === 'string'))
+      return {
+        decision: { verdict, rule: String(rule), reason: String(reason), policy: String(policy), by: String(by) },
+      };
+  }
+  throw new Error(`an answer that is no decision: ${JSON.stringify(v).slice(0, 200)}`);
 }
 
 const explain = (d: ToolDecision): string => `Warden: ${d.reason} (rule ${d.rule} of policy ${d.policy})`;
@@ -73,7 +93,8 @@ export async function runHook(argv: string[]): Promise<void> {
   const socket = process.env.WARDEN_SOCKET; /* set by warden run for its agent */
   if (!socket) return decideLocally(h, policyArg, 'not inside a warden run session');
   try {
-    const answer = (await callSocket(socket, 'hook', h, 3000)) as { decision: ToolDecision | null };
+    /* the agent's payload as it wrote it: the session parses it by the method's schema */
+    const answer = hookAnswer(await request(socket, 'hook', h, 3000));
     if (answer.decision?.verdict === 'denied') deny(explain(answer.decision));
   } catch (e) {
     process.stderr.write(`warden hook: session did not answer: ${(e as Error).message}\n`);

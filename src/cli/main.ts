@@ -3,7 +3,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Config } from '../config.js';
 import { runSession, SessionAborted } from '../host/standalone.js';
-import { runningDaemon } from '../session/control.js';
+import { runningDaemon } from '../session/daemon-record.js';
 import { runHosted } from '../session/hosted.js';
 import { constants } from 'node:os';
 import { EVENT_TYPES } from '../model/events.js';

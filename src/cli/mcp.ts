@@ -9,7 +9,9 @@ import { basename, resolve } from 'node:path';
 import { Command } from 'commander';
 import { McpInterceptor, type Ask } from '../applayer/mcp/interceptor.js';
 import { pipeStdio } from '../applayer/mcp/stdio.js';
-import { SocketClient } from '../applayer/socket-client.js';
+import { APP } from '../rpc/app.js';
+import { RpcClient } from '../rpc/client.js';
+import { localCall } from '../rpc/protocol.js';
 import { parseHostPort, sessionEnv, type Config } from '../config.js';
 import { newSessionId } from '../host/self-protection.js';
 import { runSession } from '../host/standalone.js';
@@ -45,8 +47,7 @@ async function proxyStdio(cfg: Config, command: string[], o: McpFlags): Promise<
     /* inside a session: the server is in its cgroup already; the session decides */
     if (o.policy)
       process.stderr.write(`warden mcp: inside session ${sessionId}: its policy decides, --policy is not used\n`);
-    const client = new SocketClient(socket);
-    const ask: Ask = (m, p) => client.call(m, p);
+    const ask: Ask = new RpcClient(APP, socket).call;
     const [cmd, ...args] = command;
     const child = spawn(cmd ?? '', args, { stdio: ['pipe', 'pipe', 'inherit'] });
     pipeStdio(
@@ -78,7 +79,7 @@ async function proxyStdio(cfg: Config, command: string[], o: McpFlags): Promise<
     stdio: 'pipe',
     enforcement: { policy, workspace },
     onStart: (child, app) => {
-      const ask: Ask = async (m, p) => app.handle(m, p);
+      const ask: Ask = localCall(APP, app.handlers);
       if (!child.stdin || !child.stdout) throw new Error('the MCP server has no stdio pipes');
       pipeStdio(
         new McpInterceptor(server, ask),
@@ -106,8 +107,7 @@ async function proxyHttp(cfg: Config, o: McpFlags & { url: string }): Promise<nu
   let finish = (): void => undefined;
   let id = sessionId ?? '';
   if (socket) {
-    const client = new SocketClient(socket);
-    ask = (m, p) => client.call(m, p);
+    ask = new RpcClient(APP, socket).call;
   } else {
     /* a remote server has no local processes: its session holds its calls, decisions and alerts */
     const store = openStore(cfg.stateDir);
@@ -130,7 +130,7 @@ async function proxyHttp(cfg: Config, o: McpFlags & { url: string }): Promise<nu
         : compilePolicy(loadPolicy(policyPath(cfg.root, o.policy ?? DEFAULT_POLICY)), { workspace });
     store.updateSession(id, { policy: policy ? `${policy.name} (${policy.mode})` : null });
     const app = new AppLayerService({ sessionId: id, records: store.app, policy: () => policy, cwd: workspace });
-    ask = async (m, p) => app.handle(m, p);
+    ask = localCall(APP, app.handlers);
     finish = () => {
       store.updateSession(id, { status: 'ended', endedUs: Date.now() * 1000 });
       store.close();

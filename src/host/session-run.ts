@@ -10,7 +10,8 @@ import { appSocket, runDir, type Config } from '../config.js';
 import { throughProxy } from '../applayer/agents.js';
 import { LlmProxy } from '../applayer/llm/proxy.js';
 import { AppLayerService } from '../applayer/service.js';
-import { serveSocket } from '../applayer/socket.js';
+import { APP } from '../rpc/app.js';
+import { serve } from '../rpc/server.js';
 import { learntUpkeep } from '../detect/baseline.js';
 import type { DetectionEngine, Detection } from '../detect/engine.js';
 import { originSummary, traceEvent } from '../detect/provenance.js';
@@ -39,7 +40,7 @@ import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
 import { loadPolicy } from '../policy/load.js';
 import type { Sensor } from '../sensor/sensor.js';
 import { describePid, QUARANTINED_STATUS } from '../session/agent.js';
-import type { LaunchSpec } from '../session/control.js';
+import type { LaunchSpec } from '../rpc/control.js';
 import { processIdentity } from '../session/reconcile.js';
 import type { Store } from '../store/store.js';
 import type { Session } from '../model/session.js';
@@ -248,7 +249,7 @@ export class SessionRun {
     }
     this.recordPolicy();
     mkdirSync(runDir(this.cfg), { recursive: true, mode: 0o700 });
-    this.socket = await serveSocket(appSocket(this.cfg, this.id), (m, p) => this.app.handle(m, p));
+    this.socket = await serve(appSocket(this.cfg, this.id), APP, this.app.handlers);
     const proxied = throughProxy(this.opts.command, `http://127.0.0.1:${this.proxyPort}`);
     this.launched = true;
     return {

@@ -6,11 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SocketClient } from '../applayer/socket-client.js';
 import { agentEnvironment, tokenFile, type Config } from '../config.js';
 import { QUARANTINED_STATUS, quarantineNotice, SignalRelay, startAgent } from './agent.js';
 import { freezeCgroup } from '../enforce/cgroup.js';
-import { FinishedSchema, LaunchSpecSchema, QuarantinedSchema, type DaemonInfo, type OpenRequest } from './control.js';
+import { CONTROL, QuarantinedSchema, type OpenRequest } from '../rpc/control.js';
+import { RpcClient } from '../rpc/client.js';
+import type { DaemonInfo } from './daemon-record.js';
 import { useStore } from './reconcile.js';
 
 export type HostedRequest = Omit<OpenRequest, 'token' | 'clientPid' | 'cwd' | 'upstreams'>;
@@ -38,7 +39,7 @@ export async function runHosted(
   let ended = false;
   let lost: () => void = () => undefined;
   const gone = new Promise<void>((resolve) => (lost = resolve));
-  const client = new SocketClient(daemon.control, CALL_TIMEOUT_MS, {
+  const client = new RpcClient(CONTROL, daemon.control, CALL_TIMEOUT_MS, {
     ref: true,
     push: (m) => {
       const q = QuarantinedSchema.safeParse(m);
@@ -53,19 +54,17 @@ export async function runHosted(
     } catch (e) {
       throw new Error(`cannot read the daemon's token: ${(e as Error).message}`);
     }
-    const spec = LaunchSpecSchema.parse(
-      await client
-        .call('open', {
-          ...request,
-          token,
-          cwd: process.cwd(),
-          clientPid: process.pid,
-          upstreams: { llm: cfg.llmUpstreams, dns: cfg.dnsUpstream },
-        } satisfies OpenRequest)
-        .catch((e: Error) => {
-          throw new Error(`the warden daemon (pid ${daemon.pid}) did not open the session: ${e.message}`);
-        }),
-    );
+    const spec = await client
+      .call('open', {
+        ...request,
+        token,
+        cwd: process.cwd(),
+        clientPid: process.pid,
+        upstreams: { llm: cfg.llmUpstreams, dns: cfg.dnsUpstream },
+      } satisfies OpenRequest)
+      .catch((e: Error) => {
+        throw new Error(`the warden daemon (pid ${daemon.pid}) did not open the session: ${e.message}`);
+      });
     if (verbose)
       process.stderr.write(`warden: session ${spec.id} is hosted by the warden daemon (pid ${daemon.pid})\n`);
     if (spec.note && verbose !== false) process.stderr.write(`warden: ${spec.note}\n`);
@@ -74,19 +73,18 @@ export async function runHosted(
       ...(spec.floor ? { floor: spec.floor } : {}),
       env: agentEnvironment(spec.env),
     });
-    await client.call('started', { pid: agent.child.pid });
+    const pid = agent.child.pid;
+    if (pid === undefined) throw new Error(`the agent did not start: ${spec.command[0] ?? ''}`);
+    await client.call('started', { pid });
     const first = await Promise.race([
       agent.done.then((exit) => ({ exit })),
       held.then((reason) => ({ reason })),
       gone.then(() => ({ gone: true as const })),
     ]).finally(() => relay.release());
     if ('exit' in first) {
-      const recorded = client.call('exit', first.exit).then(
-        (r) => FinishedSchema.parse(r),
-        (e: Error) => {
-          throw new Error(`the warden daemon did not record the end of session ${spec.id}: ${e.message}`);
-        },
-      );
+      const recorded = client.call('exit', first.exit).catch((e: Error) => {
+        throw new Error(`the warden daemon did not record the end of session ${spec.id}: ${e.message}`);
+      });
       /* the agent has ended; its recording may lag behind a backlog: the daemon finishes it, the user is not kept */
       const waited = await Promise.race([recorded, sleep(RECORD_WAIT_MS, undefined, { ref: false })]);
       if (waited) return waited;

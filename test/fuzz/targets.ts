@@ -13,7 +13,7 @@ import {
 import { SseParser } from '../../src/applayer/llm/sse.js';
 import { parseJson, type ResponseAssembler } from '../../src/applayer/llm/turn.js';
 import { readClientMessage, readServerMessage } from '../../src/applayer/llm/websocket.js';
-import { McpInterceptor } from '../../src/applayer/mcp/interceptor.js';
+import { McpInterceptor, type Ask } from '../../src/applayer/mcp/interceptor.js';
 import { toolActions } from '../../src/applayer/tool-actions.js';
 import { addresses, decideName, rcodeOf, readQuery, refuse, servfail } from '../../src/enforce/dns.js';
 import { compileGate } from '../../src/enforce/gate.js';
@@ -158,7 +158,7 @@ export const TARGETS: FuzzTarget[] = [
         if (method === 'mcp.tools') return { blocked: answers ? { read_file: 'changed' } : {} };
         return {};
       };
-      const mcp = new McpInterceptor('fuzz', ask, { maxMessageBytes: 1 << 14 });
+      const mcp = new McpInterceptor('fuzz', ask as Ask, { maxMessageBytes: 1 << 14 });
       for (const [i, line] of text(d).split('\n').entries()) {
         const v = i % 2 ? await mcp.fromServer(line) : await mcp.fromClient(line);
         for (const out of [v.forward, v.reply])

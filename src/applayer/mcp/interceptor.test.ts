@@ -4,7 +4,8 @@ import { McpInterceptor, sniffId, type Ask } from './interceptor.js';
 
 function fakeSession(opts: { deny?: string; blocked?: Record<string, string>; down?: boolean } = {}) {
   const asked: Array<{ method: string; params: unknown }> = [];
-  const ask: Ask = async (method, params) => {
+  /* answers shaped by hand, as the session would give them (a cast: the fake is not typed per method) */
+  const ask = (async (method: string, params: unknown): Promise<unknown> => {
     asked.push({ method, params });
     if (opts.down) throw new Error('socket gone');
     if (method === 'mcp.tools') return { blocked: opts.blocked ?? {} };
@@ -22,7 +23,7 @@ function fakeSession(opts: { deny?: string; blocked?: Record<string, string>; do
       };
     }
     return {};
-  };
+  }) as Ask;
   return { ask, asked };
 }
 

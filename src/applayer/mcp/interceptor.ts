@@ -6,8 +6,11 @@
  * cannot be asked, calls are refused: the proxy fails closed.
  */
 import type { ToolDecision } from '../../model/records.js';
+import type { AppProtocol } from '../../rpc/app.js';
+import type { Call } from '../../rpc/protocol.js';
 
-export type Ask = (method: string, params: unknown) => Promise<unknown>;
+/** How the proxy asks its session: over the session's socket, or in the process that runs it. */
+export type Ask = Call<AppProtocol>;
 type Id = string | number;
 type Message = {
   jsonrpc?: string;
@@ -95,13 +98,13 @@ export class McpInterceptor {
     let decision: ToolDecision;
     try {
       const blocked = this.blocked.get(p.name);
-      const answer = (await this.ask('mcp.call', {
+      const answer = await this.ask('mcp.call', {
         server: this.server,
         tool: p.name,
         args: p.arguments ?? {},
         id: String(id),
         ...(blocked ? { blocked } : {}),
-      })) as { decision: ToolDecision };
+      });
       decision = answer.decision;
     } catch (e) {
       return {
@@ -163,9 +166,7 @@ export class McpInterceptor {
       }));
     let blocked: Record<string, string>;
     try {
-      blocked = (
-        (await this.ask('mcp.tools', { server: this.server, tools: defs })) as { blocked: Record<string, string> }
-      ).blocked;
+      blocked = (await this.ask('mcp.tools', { server: this.server, tools: defs })).blocked;
     } catch (e) {
       return {
         forward: rpcError(m.id as Id, -32603, `Warden could not check this server's tools: ${(e as Error).message}`),

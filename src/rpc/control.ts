@@ -1,7 +1,6 @@
 /**
- * How `warden run` and the daemon talk when the daemon hosts the session: the
- * daemon's record, and the messages on its control socket (JSON lines, see
- * applayer/socket.ts). One connection is one session:
+ * The daemon's control socket: how `warden run` and the daemon talk when the daemon hosts the
+ * session. One connection is one session:
  *
  *   run -> daemon   open {token, command, policy, ...}   -> the launch spec
  *   run             starts warden-launch itself (its TTY and signals stay local)
@@ -11,31 +10,11 @@
  *
  * A connection that closes before `exit` ends its session as failed (its
  * processes killed); a daemon that goes away leaves the run to freeze it.
+ * Served by host/control-server.ts.
  */
-import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { z } from 'zod';
-import { ConfigSchema, daemonInfoFile, type Config } from '../config.js';
-
-export const DaemonInfoSchema = z.object({
-  pid: z.number().int(),
-  url: z.string().describe('the API on loopback'),
-  socket: z.string().describe('the API on a Unix socket'),
-  control: z.string().describe('where `warden run` asks the daemon to host its session'),
-  tokenFile: z.string(),
-  startedUs: z.number().int(),
-});
-export type DaemonInfo = z.infer<typeof DaemonInfoSchema>;
-
-/** The running daemon, if its record is there and its process alive. */
-export function runningDaemon(cfg: Config): DaemonInfo | undefined {
-  try {
-    const info = DaemonInfoSchema.parse(JSON.parse(readFileSync(daemonInfoFile(cfg), 'utf8')));
-    process.kill(info.pid, 0);
-    return info;
-  } catch {
-    return undefined;
-  }
-}
+import { ConfigSchema } from '../config.js';
 
 export const OpenRequestSchema = z.object({
   token: z.string(),
@@ -71,6 +50,14 @@ export const LaunchSpecSchema = z.object({
 export type LaunchSpec = z.infer<typeof LaunchSpecSchema>;
 
 export const StartedSchema = z.object({ pid: z.number().int() });
-export const ExitSchema = z.object({ code: z.number().int().nullable(), signal: z.string().nullable() });
+const SignalName = z.custom<NodeJS.Signals>((v) => typeof v === 'string' && v in constants.signals, 'a signal name');
+export const ExitSchema = z.object({ code: z.number().int().nullable(), signal: SignalName.nullable() });
 export const FinishedSchema = z.object({ id: z.string(), status: z.number().int() });
 export const QuarantinedSchema = z.object({ event: z.literal('quarantined'), reason: z.string() });
+
+export const CONTROL = {
+  open: { params: OpenRequestSchema, result: LaunchSpecSchema },
+  started: { params: StartedSchema, result: z.null() },
+  exit: { params: ExitSchema, result: FinishedSchema },
+};
+export type ControlProtocol = typeof CONTROL;

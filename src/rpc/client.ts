@@ -1,11 +1,12 @@
 /**
- * The client side of a session's application-layer socket (see socket.ts).
- * Kept free of heavy imports: `warden hook` loads it before every tool call.
+ * The client side of Warden's sockets (see server.ts). Kept free of heavy imports: `warden hook`
+ * loads it before every tool call, so the schemas come from the caller, never from here.
  */
 import { createConnection, type Socket } from 'node:net';
+import { parseResult, type Call, type Params, type Protocol, type Result } from './protocol.js';
 
-/** One request to a session socket. Rejects when the socket cannot be reached or answers too late. */
-export function callSocket(path: string, method: string, params: unknown, timeoutMs = 5000): Promise<unknown> {
+/** One request on a new connection, its answer unread: what the wire carries. */
+export function request(path: string, method: string, params: unknown, timeoutMs = 5000): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const conn = createConnection(path);
     let buf = '';
@@ -36,8 +37,23 @@ export function callSocket(path: string, method: string, params: unknown, timeou
   });
 }
 
+/**
+ * One call on a new connection, its answer read by `read`, which throws on what is not the
+ * method's result: the method's schema, or (for `warden hook`, which cannot pay for loading zod on
+ * every tool call) a reader of its own.
+ */
+export async function callOnce<P extends Protocol, K extends keyof P & string>(
+  path: string,
+  method: K,
+  params: Params<P, K>,
+  read: (answer: unknown) => Result<P, K>,
+  timeoutMs = 5000,
+): Promise<Result<P, K>> {
+  return read(await request(path, method, params, timeoutMs));
+}
+
 /** What a lasting connection hears besides its answers, and whether it keeps Node running. */
-export interface SocketClientOptions {
+export interface ClientOptions {
   /** a message that answers no request (it has an `event` field and no id) */
   push?: (message: { event: string } & Record<string, unknown>) => void;
   /** the connection is gone */
@@ -47,20 +63,21 @@ export interface SocketClientOptions {
 }
 
 /**
- * A lasting connection to a session socket, for a caller with many requests
- * (the MCP proxy, a hosted `warden run`): answers are matched to requests by id.
- * A broken connection fails what is pending and is made anew on the next request.
+ * A lasting connection, for a caller with many requests (the MCP proxy, a hosted `warden run`):
+ * answers are matched to requests by id and parsed by their method's result schema. A broken
+ * connection fails what is pending and is made anew on the next request.
  */
-export class SocketClient {
+export class RpcClient<P extends Protocol> {
   private conn: Socket | undefined;
   private buf = '';
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
 
   constructor(
+    private readonly protocol: P,
     private readonly path: string,
     private readonly timeoutMs = 5000,
-    private readonly events: SocketClientOptions = {},
+    private readonly events: ClientOptions = {},
   ) {}
 
   private connect(): Socket {
@@ -96,14 +113,14 @@ export class SocketClient {
     };
     conn.on('error', fail);
     conn.on('close', () => {
-      fail(new Error(`the session socket ${this.path} closed`));
+      fail(new Error(`the socket ${this.path} closed`));
       this.events.closed?.();
     });
     this.conn = conn;
     return conn;
   }
 
-  call(method: string, params: unknown): Promise<unknown> {
+  readonly call: Call<P> = (method, params) => {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -113,7 +130,13 @@ export class SocketClient {
       this.pending.set(id, {
         resolve: (v) => {
           clearTimeout(timer);
-          resolve(v);
+          try {
+            resolve(parseResult(this.protocol, method, v));
+          } catch (e) {
+            reject(
+              new Error(`${method}: the answer is not what the protocol says: ${(e as Error).message.slice(0, 300)}`),
+            );
+          }
         },
         reject: (e) => {
           clearTimeout(timer);
@@ -122,7 +145,7 @@ export class SocketClient {
       });
       this.connect().write(JSON.stringify({ id, method, params }) + '\n');
     });
-  }
+  };
 
   close(): void {
     this.conn?.end();

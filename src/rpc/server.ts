@@ -1,31 +1,35 @@
 /**
- * The session's application-layer socket: a Unix socket the agent's side
- * (`warden hook`, `warden mcp` inside a session) uses to ask for decisions
- * and hand over records. One JSON object per line each way; every request
- * carries an id and gets exactly one answer.
+ * The server side of Warden's sockets (the daemon's control socket, a session's application-layer
+ * socket): a Unix socket, one JSON object per line each way; every request carries an id and
+ * gets exactly one answer, its parameters parsed by its method's schema first.
  */
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { z } from 'zod';
+import { dispatch, type Handlers, type Protocol } from './protocol.js';
 
-export const RequestSchema = z.object({
+const RequestSchema = z.object({
   id: z.number().int(),
   method: z.string(),
   params: z.unknown(),
 });
+
 /** The connection a request came on: a lasting client (a hosted `warden run`) is told things unasked. */
 export interface Peer {
   /** sends a message that answers no request (it carries no id) */
-  push(message: object): void;
+  push(message: { event: string } & Record<string, unknown>): void;
   /** called once, when the connection is gone */
   onClose(fn: () => void): void;
 }
-export type Handler = (method: string, params: unknown, peer: Peer) => Promise<unknown> | unknown;
 
 const MAX_LINE = 16 << 20;
 
-/** Serves `handler` on a Unix socket at `path`. Malformed lines get an error answer, never a crash. */
-export async function serveSocket(path: string, handler: Handler): Promise<Server> {
+/** Serves `protocol` on a Unix socket at `path`. Malformed lines get an error answer, never a crash. */
+export async function serve<P extends Protocol>(
+  path: string,
+  protocol: P,
+  handlers: Handlers<P, Peer>,
+): Promise<Server> {
   rmSync(path, { force: true });
   const server = createServer((conn) => {
     let buf = '';
@@ -60,7 +64,7 @@ export async function serveSocket(path: string, handler: Handler): Promise<Serve
       return { id: null, error: `malformed request: ${(e as Error).message.slice(0, 200)}` };
     }
     try {
-      return { id: req.id, result: (await handler(req.method, req.params, peer)) ?? null };
+      return { id: req.id, result: (await dispatch(protocol, handlers, req.method, req.params, peer)) ?? null };
     } catch (e) {
       return { id: req.id, error: (e as Error).message };
     }

@@ -1,9 +1,10 @@
 /**
- * What the session's application-layer socket accepts: one schema per method, checked on arrival.
- * `hook` is a Claude Code hook's input as the agent wrote it; the `mcp.*` methods come from
- * `warden mcp`, the MCP proxy inside the session.
+ * The session's application-layer socket: what the agent's side asks (`warden hook`, and
+ * `warden mcp`, the MCP proxy inside the session) and what it is answered. `hook` is a Claude
+ * Code hook's input as the agent wrote it. Served by the session's app layer (applayer/service.ts).
  */
 import { z } from 'zod';
+import { ToolDecisionSchema } from '../model/records.js';
 
 export const HookInputSchema = z
   .object({
@@ -39,3 +40,17 @@ export const McpCallParams = z.object({
 
 /** `mcp.result`: what the server answered */
 export const McpResultParams = z.object({ server: z.string(), id: z.string(), text: z.string(), isError: z.boolean() });
+
+export const APP = {
+  hook: { params: HookInputSchema, result: z.object({ decision: ToolDecisionSchema.nullable() }) },
+  'mcp.tools': {
+    params: McpToolsParams,
+    result: z.object({ blocked: z.record(z.string(), z.string()).describe('tool -> why it is held blocked') }),
+  },
+  'mcp.call': { params: McpCallParams, result: z.object({ decision: ToolDecisionSchema }) },
+  'mcp.result': {
+    params: McpResultParams,
+    result: z.object({ tells: z.array(z.string()).describe('instruction-like text found in the result') }),
+  },
+};
+export type AppProtocol = typeof APP;
