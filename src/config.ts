@@ -99,8 +99,8 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
  * sessions and the daemon share; the launch floor keeps agents from writing any of it. */
 export const runDir = (cfg: Config): string => join(cfg.stateDir, 'run');
 /** `warden policy reload` drops a request here and waits for the result beside it. */
-export const reloadRequest = (cfg: Config, id: string): string => join(runDir(cfg), `${id}.reload`);
-export const reloadResult = (cfg: Config, id: string): string => join(runDir(cfg), `${id}.reload.result`);
+/** A session's own control socket (`warden policy reload`): root's, never the agent's (it is masked, or refused by the kernel) */
+export const sessionSocket = (cfg: Config, id: string): string => join(runDir(cfg), `${id}.ctl`);
 /** The session's application-layer socket (hooks, MCP proxies inside the session). */
 export const appSocket = (cfg: Config, id: string): string => join(runDir(cfg), `${id}.sock`);
 /** The daemon's API token: the API and the session control socket both ask for it. */

@@ -595,6 +595,38 @@ echo fine > ${home.path}/notes; ${tool} ${ws.path}/ran; } > ${out} 2>&1`,
   }
 });
 
+test("the session's own control socket (policy reload) is out of the agent's reach", async (t) => {
+  if (!needKernel(t)) return;
+  const ws = tempDir('control-reach');
+  try {
+    const loose = join(ws.path, 'loose.yaml');
+    writeFileSync(loose, 'apiVersion: warden.dev/v1\nkind: Policy\nmetadata: {name: loose}\nmode: audit\n');
+    /* the agent asks its own session, by the socket's name, to swap in a policy that refuses nothing */
+    const ask = [
+      'import json, os, socket',
+      `path = os.path.join(${JSON.stringify(join(state.path, 'run'))}, os.environ['WARDEN_SESSION'] + '.ctl')`,
+      'try:',
+      '    s = socket.socket(socket.AF_UNIX); s.connect(path)',
+      `    s.send((json.dumps({'id': 1, 'method': 'reload', 'params': {'file': ${JSON.stringify(loose)}, 'workspace': '/'}}) + '\\n').encode())`,
+      "    print('answered', s.recv(4096).decode())",
+      'except OSError as e:',
+      "    print('refused', e.errno)",
+    ].join('\n');
+    const r = warden(state.path, ['run', '-q', '-w', ws.path, '--', 'python3', '-c', ask]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^refused \d+/, r.stdout);
+    assert.doesNotMatch(
+      r.stdout,
+      /^refused 2\b/,
+      'the socket is there (ENOENT would mean the test named the wrong path)',
+    );
+    const s = jsonLines<{ policy: string }>(warden(state.path, ['sessions', '--json', '-n', '1']).stdout)[0];
+    assert.equal(s?.policy, 'coding-agent (enforce)', 'the policy in force stayed');
+  } finally {
+    ws.cleanup();
+  }
+});
+
 test('warden policy reload swaps the policy of a running session; a bad one changes nothing', async (t) => {
   if (!needKernel(t)) return;
   const ws = tempDir('reload');

@@ -2,11 +2,11 @@
  * One session's life on a host: set-up, the agent's actions as they come, and an end that leaves
  * nothing behind. The host (host/sensor-host.ts) owns the sensor, pipeline and store it shares.
  */
-import { createWriteStream, mkdirSync, rmSync, type FSWatcher, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, type WriteStream } from 'node:fs';
 import type { Server } from 'node:net';
 import { constants, homedir } from 'node:os';
 import { basename } from 'node:path';
-import { appSocket, runDir, type Config } from '../config.js';
+import { appSocket, runDir, sessionSocket, type Config } from '../config.js';
 import { throughProxy } from '../applayer/agents.js';
 import { LlmProxy } from '../applayer/llm/proxy.js';
 import { AppLayerService } from '../applayer/service.js';
@@ -46,7 +46,7 @@ import type { Store } from '../store/store.js';
 import type { Session } from '../model/session.js';
 import { sessionDetection } from './detection.js';
 import { agentEnv, floorFile, withWarden, writeFloor } from './launch.js';
-import { watchReloads } from './reload.js';
+import { serveSessionControl } from './reload.js';
 import { newSessionId, selfProtectedPaths, selfSecretPaths } from './self-protection.js';
 import type { Exit, RunResult, SessionHost, SessionOptions } from './session-options.js';
 
@@ -66,7 +66,8 @@ export class SessionRun {
   /* the launch floor is built from the session's first policy (a reload cannot change it):
    * that decides, once, which of Warden's paths the file gate must guard instead */
   private readonly gatedSelf: string[];
-  private reloadWatch: FSWatcher | undefined;
+  /** the session's own control socket: `warden policy reload` */
+  private control: Server | undefined;
   readonly app: AppLayerService;
   readonly correlator: Correlator;
   readonly detection: DetectionEngine;
@@ -242,13 +243,16 @@ export class SessionRun {
       owner: processIdentity(),
       proxyPort: this.proxyPort,
     });
+    mkdirSync(runDir(this.cfg), { recursive: true, mode: 0o700 });
+    /* bound before the floor is written: one of the sockets outside the session it masks */
+    if (this.opts.enforcement)
+      this.control = await serveSessionControl(this.cfg, this.id, (file, workspace) => this.reload(file, workspace));
     let floor: string | undefined;
     if (this.opts.enforcement) {
       const written = writeFloor(this.cfg, this.id, this.opts.enforcement.policy);
       ({ file: floor, masked: this.masked, programs: this.programs } = written);
     }
     this.recordPolicy();
-    mkdirSync(runDir(this.cfg), { recursive: true, mode: 0o700 });
     this.socket = await serve(appSocket(this.cfg, this.id), APP, this.app.handlers);
     const proxied = throughProxy(this.opts.command, `http://127.0.0.1:${this.proxyPort}`);
     this.launched = true;
@@ -268,8 +272,6 @@ export class SessionRun {
   /** The agent runs, as `pid`. */
   started(pid: number | undefined): void {
     this.store.updateSession(this.id, { rootPid: pid ?? null });
-    if (this.opts.enforcement)
-      this.reloadWatch = watchReloads(this.cfg, this.id, (file, workspace) => this.reload(file, workspace));
   }
 
   private recordPolicy(): void {
@@ -288,6 +290,7 @@ export class SessionRun {
 
   /** A policy reload: the new policy in the kernel and in the judge, or an error and the old one kept. */
   private async reload(file: string, workspace: string): Promise<{ name: string; mode: string; notes: string[] }> {
+    if (!this.launched) throw new Error('the session has not started its agent yet');
     const next = withWarden(compilePolicy(loadPolicy(file), { workspace }), this.cfg, this.id, this.proxyPort);
     if (!next) throw new Error('no policy to reload');
     const notes = await this.policy.reload(next);
@@ -369,7 +372,8 @@ export class SessionRun {
   }
 
   private async undo(): Promise<void> {
-    this.reloadWatch?.close();
+    this.control?.close();
+    rmSync(sessionSocket(this.cfg, this.id), { force: true });
     this.socket?.close();
     rmSync(appSocket(this.cfg, this.id), { force: true });
     await this.proxy.close();
