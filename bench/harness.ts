@@ -47,8 +47,7 @@ export class BenchSession {
 
   private constructor(cfg: Config, ringbufMb: number, onGate: (latencyNs: number) => void) {
     this.stateDir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
-    this.store = Store.open(this.stateDir);
-    this.store.onStored = (events) => (this.stored += events.length);
+    this.store = Store.open(this.stateDir, { onStored: (events) => (this.stored += events.length) });
     this.cg = createSessionCgroup(`bench-${process.pid}-${Date.now().toString(36)}`);
     this.store.createSession({
       id: 'bench',

@@ -96,7 +96,7 @@ async function runDaemon(cfg: Config, o: DaemonFlags): Promise<void> {
   );
   const why = await new Promise<string | undefined>((resolve) => {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve(undefined));
-    sensors.onFailed = resolve;
+    void sensors.failure.then(resolve);
   });
   rmSync(daemonInfoFile(cfg), { force: true }); /* no new session registers from here on */
   control.close();

@@ -24,8 +24,6 @@ export class DetectionEngine {
   private readonly detectors: Detector[];
   private readonly seen = new Set<string>();
   private pending: Detection[] = [];
-  /** called with each detection once its events are handed on (see flush) */
-  onDetection: ((d: Detection) => void) | undefined;
 
   constructor(
     factories: DetectorFactory[],
@@ -75,10 +73,10 @@ export class DetectionEngine {
     }
   }
 
-  /** Hands on the detections of the events handled so far. */
-  flush(): void {
+  /** The detections of the events handled so far, each once. */
+  flush(): Detection[] {
     const out = this.pending;
     this.pending = [];
-    for (const d of out) this.onDetection?.(d);
+    return out;
   }
 }

@@ -104,9 +104,6 @@ export function replay(trace: Trace, factories: DetectorFactory[]): ReplayedAler
   for (const port of trace.runtimePorts) correlator.runtimePorts.add(port);
   const engine = new DetectionEngine(factories, ctx);
   const alerts: ReplayedAlert[] = [];
-  const keep = (a: ReplayedAlert): void => void alerts.push(a);
-  correlator.onFinding = (f) => keep(f);
-  engine.onDetection = (d) => keep(d);
   /* the calls' opening and closing, in time, between the events they came between */
   const marks = trace.toolCalls
     .flatMap((c) => {
@@ -124,8 +121,7 @@ export function replay(trace: Trace, factories: DetectorFactory[]): ReplayedAler
       for (const a of e.answers) names.set(a, (names.get(a) ?? new Set()).add(e.name.replace(/\.$/, '')));
     correlator.handle(e);
     engine.handle(e);
-    correlator.flush();
-    engine.flush();
+    alerts.push(...correlator.flush(), ...engine.flush());
   }
   return alerts;
 }

@@ -23,13 +23,12 @@ test('a quarantine asks for the freeze at once and waits for it off the event pa
   try {
     const sunk: WardenEvent[] = [];
     const enforcer = new SessionEnforcer(judge, cg, (e) => sunk.push(e));
-    const told = new Promise<void>((resolve) => (enforcer.onQuarantine = () => resolve()));
     const t0 = Date.now();
-    enforcer.act(event, 'network.allow', 'quarantine');
+    const told = enforcer.act(event, { rule: 'network.allow', action: 'quarantine' });
     assert.ok(Date.now() - t0 < 100, 'act returned without waiting for the freeze');
     assert.equal(readFileSync(join(cg, 'cgroup.freeze'), 'utf8'), '1');
     assert.equal(enforcer.quarantined, true);
-    enforcer.act(event, 'network.allow', 'quarantine'); /* once only */
+    void enforcer.act(event, { rule: 'network.allow', action: 'quarantine' }); /* once only */
     assert.equal(sunk.length, 0, 'recorded once confirmed, not before');
     writeFileSync(join(cg, 'cgroup.events'), 'populated 1\nfrozen 1\n');
     await told;
@@ -47,8 +46,7 @@ test('a freeze never confirmed is recorded as such after 1 s', async () => {
   try {
     const sunk: WardenEvent[] = [];
     const enforcer = new SessionEnforcer(judge, cg, (e) => sunk.push(e));
-    const told = new Promise<void>((resolve) => (enforcer.onQuarantine = () => resolve()));
-    enforcer.act(event, 'detect.secret-exfil', 'quarantine');
+    const told = enforcer.act(event, { rule: 'detect.secret-exfil', action: 'quarantine' });
     await told;
     assert.match((sunk[0] as WardenEvent & { type: 'action' }).result, /not confirmed within 1 s/);
   } finally {

@@ -1,8 +1,8 @@
 /**
  * Enforcement around one session's event stream: every event gets its policy
- * decision, and a violation in enforce mode triggers the policy's
- * onViolation: `kill` the offending process, or `quarantine` (freeze) the
- * whole session. Each action is itself recorded, with its latency.
+ * decision, and a violation in enforce mode is due the policy's onViolation:
+ * `kill` the offending process, or `quarantine` (freeze) the whole session.
+ * Each action is itself recorded, with its latency.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,13 @@ import type { WardenEvent } from '../model/events.js';
 import { freezeCgroup } from './cgroup.js';
 import type { Judge } from './judge.js';
 
-type Sink = (e: WardenEvent) => void;
+type Record = (e: WardenEvent) => void;
+
+/** What a violation is due: the rule it broke, and what the policy says to do about it. */
+export interface Due {
+  rule: string;
+  action: 'deny' | 'kill' | 'quarantine';
+}
 
 /* how long a freeze may take to be confirmed before the action says it was not */
 const FREEZE_WAIT_MS = 1000;
@@ -25,14 +31,13 @@ function frozen(cgroup: string): boolean {
 
 export class SessionEnforcer {
   quarantined = false;
-  /** called once the session is frozen, so the caller can tell the user */
-  onQuarantine: ((e: WardenEvent) => void) | undefined;
 
   constructor(
     /** replaced whole when the session's policy is reloaded */
     public judge: Judge,
     private readonly cgroup: string,
-    private readonly sink: Sink,
+    /** where the actions taken are recorded (the store) */
+    private readonly record: Record,
   ) {}
 
   /* the file gate's refusals per thread, waiting for the refused call's event */
@@ -46,7 +51,8 @@ export class SessionEnforcer {
     this.gateRefusals.set(tid, { latencyNs, ...(deadlineMs !== undefined ? { deadlineMs } : {}) });
   }
 
-  handle(e: WardenEvent): void {
+  /** Sets `e`'s decision; says what a violation is due (enforce mode), for the caller to `act` on once it is stored. */
+  decide(e: WardenEvent): Due | undefined {
     /* the report may come before earlier events of the same thread: it is the refused call's */
     const refused = (e.type === 'open' || e.type === 'exec-failed') && e.result === -1;
     const gate = refused ? this.gateRefusals.get(e.tid) : undefined;
@@ -65,43 +71,45 @@ export class SessionEnforcer {
       decision.latencyUs = gate.latencyNs / 1000;
     }
     if (decision) e.decision = decision;
-    this.sink(e);
     /* a refusal for lack of time is Warden's, not the agent's: no onViolation for it */
-    if (!decision || decision.rule === GATE_DEADLINE_RULE) return;
+    if (!decision || decision.rule === GATE_DEADLINE_RULE) return undefined;
     const violated = decision.verdict === 'denied' || decision.mechanism === 'unenforced';
     const policy = this.judge.policy;
-    if (violated && policy?.mode === 'enforce') this.act(e, decision.rule, policy.onViolation);
+    return violated && policy?.mode === 'enforce' ? { rule: decision.rule, action: policy.onViolation } : undefined;
   }
 
   /**
    * Kills the process behind `e` or freezes the session, and records that it did (a violation, or
    * a detection). A freeze is asked for at once; its confirmation (every task stopped) is awaited
-   * off the event path, so no other session's events wait on it.
+   * off the event path, so no other session's events wait on it: the promise says `quarantined`
+   * once this call froze the session and recorded it.
    */
-  act(e: WardenEvent, rule: string, action: 'deny' | 'kill' | 'quarantine'): void {
-    if (action === 'deny') return;
-    if (action === 'quarantine' && this.quarantined) return;
+  act(e: WardenEvent, { rule, action }: Due): Promise<'quarantined' | undefined> {
+    if (action === 'deny' || (action === 'quarantine' && this.quarantined)) return Promise.resolve(undefined);
     try {
       if (action === 'kill') process.kill(e.pid, 'SIGKILL');
       else {
         freezeCgroup(this.cgroup, true);
         this.quarantined = true;
-        void this.confirmFrozen()
-          .then((result) => {
-            this.record(e, rule, action, result);
-            this.onQuarantine?.(e);
-          })
-          /* the session ended meanwhile (its freeze failed, and its store is closed): said, not thrown */
-          .catch((err: Error) =>
-            process.stderr.write(`warden: the quarantine could not be recorded: ${err.message}\n`),
-          );
-        return;
+        return (
+          this.confirmFrozen()
+            .then((result) => {
+              this.recordAction(e, rule, action, result);
+              return 'quarantined' as const;
+            })
+            /* the session ended meanwhile (its freeze failed, and its store is closed): said, not thrown */
+            .catch((err: Error) => {
+              process.stderr.write(`warden: the quarantine could not be recorded: ${err.message}\n`);
+              return undefined;
+            })
+        );
       }
     } catch (err) {
-      this.record(e, rule, action, (err as NodeJS.ErrnoException).code ?? String(err));
-      return;
+      this.recordAction(e, rule, action, (err as NodeJS.ErrnoException).code ?? String(err));
+      return Promise.resolve(undefined);
     }
-    this.record(e, rule, action, 'ok');
+    this.recordAction(e, rule, action, 'ok');
+    return Promise.resolve(undefined);
   }
 
   /** Frozen is reported once every task has stopped: waited for, a millisecond at a time, for at most 1 s. */
@@ -118,9 +126,9 @@ export class SessionEnforcer {
     }
   }
 
-  private record(e: WardenEvent, rule: string, action: 'kill' | 'quarantine', result: string): void {
+  private recordAction(e: WardenEvent, rule: string, action: 'kill' | 'quarantine', result: string): void {
     const nowUs = Date.now() * 1000;
-    this.sink({
+    this.record({
       sessionId: e.sessionId,
       time: new Date(nowUs / 1000).toISOString(),
       timeUs: nowUs,

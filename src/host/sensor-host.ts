@@ -21,17 +21,21 @@ export class SensorHost implements SessionHost {
   private readonly runs = new Map<string, SessionRun>();
   /** why no new session can be watched (the sensor died) */
   failed: string | undefined;
-  /** called when the sensor died, after every session was held */
-  onFailed: ((why: string) => void) | undefined;
+  /** settles when the sensor died, after every session was held: why */
+  readonly failure: Promise<string>;
+  private fail: (why: string) => void = () => undefined;
 
   constructor(
     readonly cfg: Config,
     verbose?: boolean,
   ) {
-    this.store = openStore(cfg.stateDir);
-    this.store.onStored = (events) => {
-      for (const e of events) this.runs.get(e.sessionId)?.stored(e);
-    };
+    this.failure = new Promise((resolve) => (this.fail = resolve));
+    /* stored, each event goes on to its session's export */
+    this.store = openStore(cfg.stateDir, {
+      onStored: (events) => {
+        for (const e of events) this.runs.get(e.sessionId)?.stored(e);
+      },
+    });
     this.pipeline = new Pipeline({
       event: (e) => this.runs.get(e.sessionId)?.handle(e),
       process: (p) => this.store.putProcess(p),
@@ -52,7 +56,7 @@ export class SensorHost implements SessionHost {
       onExit: () => {
         this.failed = `the sensor died (${this.sensor.lastError() || 'no message'})`;
         for (const run of this.runs.values()) run.unwatched('the sensor died: the session would go on unwatched');
-        this.onFailed?.(this.failed);
+        this.fail(this.failed);
       },
     });
   }

@@ -31,7 +31,7 @@ import { DeniedPrograms } from '../enforce/exec-content.js';
 import { gatedSelfProtection } from '../enforce/floor.js';
 import { Judge, type SelfProtection } from '../enforce/judge.js';
 import { removePins } from '../enforce/network.js';
-import { SessionEnforcer } from '../enforce/session-enforcer.js';
+import { SessionEnforcer, type Due } from '../enforce/session-enforcer.js';
 import { SessionPolicy } from '../enforce/session-policy.js';
 import type { WardenEvent } from '../model/events.js';
 import { AgentRuntimeProfile } from '../pipeline/agent-runtime.js';
@@ -106,19 +106,10 @@ export class SessionRun {
       cwd: workspace,
       listener: this.correlator,
     });
-    this.correlator.onFinding = (f) => this.raise(f);
     this.detection = sessionDetection(cfg, opts.enforcement?.workspace ?? null, {
       wardenPids: () => this.wardenPids(),
       actionOf: (id) => this.policy.policy?.detectionAction(id) ?? 'alert',
     });
-    this.detection.onDetection = (d) => {
-      const last = this.raise(d, (ev) => ({
-        tags: d.tags,
-        action: d.action,
-        provenance: ev?.id ? originSummary(traceEvent(this.store, ev.id, 2)) : [],
-      }));
-      if (last && d.action !== 'alert' && this.enforcer) this.enforcer.act(last, `detect.${d.detector}`, d.action);
-    };
     this.proxy = new LlmProxy({ upstreams: cfg.llmUpstreams, hooks: this.app.proxyHooks });
     this.policy = new SessionPolicy({
       cfg,
@@ -140,7 +131,6 @@ export class SessionRun {
       this.enforcer = new SessionEnforcer(this.judge(opts.enforcement.policy), this.cg.path, (e) =>
         this.store.addEvent(e),
       );
-      this.enforcer.onQuarantine = (e) => this.hold(`${e.decision?.rule ?? 'a violation'} by pid ${e.pid}`);
     }
   }
 
@@ -149,16 +139,38 @@ export class SessionRun {
     return this.opts.agent ?? basename(this.opts.command[0] ?? 'agent');
   }
 
-  /** One of the session's events, from the pipeline. */
+  /**
+   * One of the session's events, from the pipeline (decoded, its process attributed), through the
+   * rest of its chain in order: correlate (which tool call), judge (the policy), detect, store
+   * (then exported: `stored`), and what came of it: alerts raised, actions taken.
+   */
   handle(e: WardenEvent): void {
     if (isLaunchersOwn(e, this.cfg.launchBin)) return;
     this.correlator.handle(e);
     if (e.type === 'open' && e.result >= 0) this.app.noteOpened(e.path);
-    if (this.enforcer) this.enforcer.handle(e);
-    else this.store.addEvent(e);
+    const due = this.enforcer?.decide(e);
     this.detection.handle(e);
-    this.correlator.flush();
-    this.detection.flush();
+    this.store.addEvent(e);
+    if (due) this.act(e, due);
+    for (const f of this.correlator.flush()) this.raise(f);
+    for (const d of this.detection.flush()) this.detected(d);
+  }
+
+  /** A detector's alert, and the action the policy asks for on it. */
+  private detected(d: Detection): void {
+    const last = this.raise(d, (ev) => ({
+      tags: d.tags,
+      action: d.action,
+      provenance: ev?.id ? originSummary(traceEvent(this.store, ev.id, 2)) : [],
+    }));
+    if (last && d.action !== 'alert') this.act(last, { rule: `detect.${d.detector}`, action: d.action });
+  }
+
+  /** A violation's or a detection's action; a quarantine holds the session once it is frozen. */
+  private act(e: WardenEvent, due: Due): void {
+    void this.enforcer?.act(e, due).then((done) => {
+      if (done === 'quarantined') this.hold(`${e.decision?.rule ?? 'a violation'} by pid ${e.pid}`);
+    });
   }
 
   /** events of the session stored so far */

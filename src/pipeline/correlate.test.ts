@@ -72,10 +72,9 @@ function setup(): { c: Correlator; findings: Finding[]; feed: (e: WardenEvent) =
   const c = new Correlator({ namesOf: () => [] });
   c.runtimePorts.add(4000);
   const findings: Finding[] = [];
-  c.onFinding = (f) => findings.push(f);
   const feed = (e: WardenEvent): WardenEvent => {
     c.handle(e);
-    c.flush();
+    findings.push(...c.flush());
     return e;
   };
   /* the agent starts and talks to its model */
@@ -169,7 +168,6 @@ test("a file tool's own write by the agent process is linked to the call by its 
 test('a session whose program never talks to a model is not judged at all', () => {
   const c = new Correlator({});
   const findings: Finding[] = [];
-  c.onFinding = (f) => findings.push(f);
   for (const e of [
     exec('make', 'launch', 20, ['make']),
     fork('make', 'f9', 20),
@@ -177,7 +175,7 @@ test('a session whose program never talks to a model is not judged at all', () =
     connect('cc', 21, '10.0.0.1', 80),
   ]) {
     c.handle(e);
-    c.flush();
+    findings.push(...c.flush());
     assert.equal(e.attribution, undefined);
   }
   assert.deepEqual(findings, []);

@@ -95,8 +95,6 @@ export class Correlator {
   private readonly execOfPid = new Map<number, string>();
   private pending: Finding[] = [];
   private readonly profile: AgentRuntimeProfile;
-  /** called with each finding once its events are handed on */
-  onFinding: ((f: Finding) => void) | undefined;
 
   constructor(private readonly o: CorrelatorOptions) {
     this.profile = o.profile ?? new AgentRuntimeProfile();
@@ -173,11 +171,11 @@ export class Correlator {
     }
   }
 
-  /** Hands on the findings of the events handled so far. */
-  flush(): void {
+  /** The findings of the events handled so far, each once. */
+  flush(): Finding[] {
     const out = this.pending;
     this.pending = [];
-    for (const f of out) this.onFinding?.(f);
+    return out;
   }
 
   /** Whether the program pid runs now is the agent's own upkeep (started by the agent program itself). */

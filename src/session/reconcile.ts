@@ -12,7 +12,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removePins } from '../enforce/network.js';
 import { procStat, readBootTag } from '../pipeline/process-table.js';
-import { Store } from '../store/store.js';
+import { Store, type StoreOptions } from '../store/store.js';
 import { type Session } from '../model/session.js';
 import { freezeCgroup, isPopulated, removeCgroup } from '../enforce/cgroup.js';
 
@@ -77,8 +77,8 @@ export function reconcileSessions(store: Store): Reconciled[] {
 }
 
 /** The store, reconciled: how every Warden command opens it. */
-export function openStore(stateDir: string): Store {
-  const store = Store.open(stateDir);
+export function openStore(stateDir: string, opts: StoreOptions = {}): Store {
+  const store = Store.open(stateDir, opts);
   try {
     reconcileSessions(store);
   } catch (e) {

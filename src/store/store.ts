@@ -44,6 +44,11 @@ function sessionFromRow(r: Row): Session {
   });
 }
 
+export interface StoreOptions {
+  /** each batch of events once it is stored (ids set): what comes after the store (export) */
+  onStored?: (events: WardenEvent[]) => void;
+}
+
 export class Store {
   private readonly db: Database.Database;
   /** turns, tool calls, alerts and MCP pins */
@@ -55,10 +60,11 @@ export class Store {
   private events: WardenEvent[] = [];
   private procs = new Map<string, ProcessRecord>();
   private timer: NodeJS.Timeout | undefined;
-  /** Called with each batch of events after they are stored (ids set). */
-  onStored: ((events: WardenEvent[]) => void) | undefined;
 
-  constructor(path: string) {
+  constructor(
+    path: string,
+    private readonly opts: StoreOptions = {},
+  ) {
     this.db = new Database(path, { timeout: BUSY_MS });
     this.useWal();
     this.db.pragma('synchronous = NORMAL');
@@ -69,10 +75,10 @@ export class Store {
     this.counts = new StoreCounts(this.db);
   }
 
-  static open(stateDir: string): Store {
+  static open(stateDir: string, opts: StoreOptions = {}): Store {
     try {
       mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-      return new Store(join(stateDir, 'warden.db'));
+      return new Store(join(stateDir, 'warden.db'), opts);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EACCES' || code === 'EPERM' || /unable to open|readonly/i.test((e as Error).message)) {
@@ -284,7 +290,7 @@ export class Store {
         }
       })
       .immediate();
-    this.onStored?.(events);
+    this.opts.onStored?.(events);
   }
 
   sessions(limit = 50): Session[] {
