@@ -17,7 +17,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../src/config.js';
 import * as L from '../src/sensor/layout.js';
 import { FrameType, Gate } from '../src/sensor/layout.js';
-import { commandFrame, decodeFrame, encodeCommand, FrameSplitter } from '../src/sensor/wire.js';
+import { decodeFrame, FrameSplitter } from '../src/sensor/wire.js';
+import { commandFrame, encodeCommand } from '../src/sensor/encode.js';
 import {
   createSessionCgroup,
   findCgroup2Mount,

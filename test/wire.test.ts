@@ -8,8 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ALL_STRUCTS, FrameType, Gate, MapId, NET_ENTRIES, SYSCALL_FAMILIES, SYSCALLS } from '../src/sensor/layout.js';
-import { decodeFrame, FrameSplitter, type RawFrame } from '../src/sensor/wire.js';
+import { ALL_STRUCTS, FrameType, Gate, MapId, NET_ENTRIES } from '../src/sensor/layout.js';
+import { SYSCALL_FAMILIES, SYSCALLS } from '../src/sensor/syscalls.js';
+import { decodeFrame, FrameSplitter } from '../src/sensor/wire.js';
+import type { RawFrame } from '../src/sensor/frames.js';
 import { ROOT, tempDir } from './helpers.js';
 
 const INCLUDE = join(ROOT, 'sensor', 'include');

@@ -137,7 +137,7 @@ enum wd_syscall {
 
 /*
  * The families sys_exit dispatches on (sensor.bpf.c): each is one run of the enum above, in this
- * order, so a family is told by a range. A syscall added goes inside its family's run; layout.ts
+ * order, so a family is told by a range. A syscall added goes inside its family's run; syscalls.ts
  * names every syscall's family, and the layout test checks this macro agrees for each.
  */
 enum wd_sys_family {

@@ -1,6 +1,7 @@
 /** `warden daemon` (the shared sensor for hosted sessions, the local API, dashboard and exporters) and `warden status`. */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { ApiServer } from '../api/server.js';
@@ -43,6 +44,32 @@ async function exporters(o: DaemonFlags): Promise<Exporter[]> {
     );
   }
   return out;
+}
+
+/** Every hosted session quarantined (never left unwatched), then the daemon's parts closed, in order. */
+async function stopDaemon(
+  cfg: Config,
+  parts: { sensors: SensorHost; control: Server; api: ApiServer; tail: StoreTail; socket: string },
+  why: string | undefined,
+): Promise<void> {
+  const { sensors, control, api, tail, socket } = parts;
+  rmSync(daemonInfoFile(cfg), { force: true }); /* no new session registers from here on */
+  control.close();
+  const hosted = sensors.sessions;
+  for (const run of hosted) run.unwatched(why ?? 'the warden daemon stopped: the session would go on unwatched');
+  if (hosted.length)
+    process.stderr.write(
+      `warden daemon: ${hosted.length} running session(s) quarantined: ${hosted.map((r) => r.id).join(', ')}\n`,
+    );
+  await new Promise((r) => setTimeout(r, 100)); /* their warden runs hear it */
+  await Promise.all(hosted.map((run) => run.cleanup()));
+  await api.close();
+  await tail.close();
+  for (const [name, f] of tail.failures)
+    process.stderr.write(`warden daemon: exporter ${name} failed ${f.count} times (last: ${f.last})\n`);
+  sensors.close();
+  rmSync(socket, { force: true });
+  rmSync(controlSocket(cfg), { force: true });
 }
 
 async function runDaemon(cfg: Config, o: DaemonFlags): Promise<void> {
@@ -98,23 +125,7 @@ async function runDaemon(cfg: Config, o: DaemonFlags): Promise<void> {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve(undefined));
     void sensors.failure.then(resolve);
   });
-  rmSync(daemonInfoFile(cfg), { force: true }); /* no new session registers from here on */
-  control.close();
-  const hosted = sensors.sessions;
-  for (const run of hosted) run.unwatched(why ?? 'the warden daemon stopped: the session would go on unwatched');
-  if (hosted.length)
-    process.stderr.write(
-      `warden daemon: ${hosted.length} running session(s) quarantined: ${hosted.map((r) => r.id).join(', ')}\n`,
-    );
-  await new Promise((r) => setTimeout(r, 100)); /* their warden runs hear it */
-  await Promise.all(hosted.map((run) => run.cleanup()));
-  await api.close();
-  await tail.close();
-  for (const [name, f] of tail.failures)
-    process.stderr.write(`warden daemon: exporter ${name} failed ${f.count} times (last: ${f.last})\n`);
-  sensors.close();
-  rmSync(socket, { force: true });
-  rmSync(controlSocket(cfg), { force: true });
+  await stopDaemon(cfg, { sensors, control, api, tail, socket }, why);
   if (why) throw new Error(`${why}; running sessions were quarantined`);
 }
 

@@ -2,21 +2,13 @@
 import { writeFileSync } from 'node:fs';
 import { BUILTIN_DETECTORS } from '../detect/builtin.js';
 import { loadCorpus } from '../detect/corpus.js';
-import { evaluate, scoresOf } from '../detect/eval.js';
+import { evaluate, scoresOf, type EvalResult } from '../detect/eval.js';
 import { progress, table } from './render.js';
 
 const pct = (v: number | null): string => (v === null ? '-' : `${(v * 100).toFixed(0)}%`);
 
-export function runEval(dir: string, json: boolean, save?: string): number {
-  const bar = progress('scoring traces');
-  const corpus = loadCorpus(dir);
-  const r = evaluate(corpus, BUILTIN_DETECTORS, bar.step);
-  bar.done();
-  if (save) writeFileSync(save, JSON.stringify(scoresOf(r), null, 2) + '\n');
-  if (json) {
-    console.log(JSON.stringify(r));
-    return 0;
-  }
+/** The scores per detector, per agent CLI and per pathway, and the baseline's AUC. */
+function printTables(r: EvalResult, dir: string): void {
   console.log(`${r.traces} traces: ${r.attacks} attack, ${r.benign} benign (${dir})`);
   console.log(
     table([
@@ -72,6 +64,19 @@ export function runEval(dir: string, json: boolean, save?: string): number {
       ? 'baseline anomaly score AUC: not measurable (needs attack traces and three or more recorded benign sessions of one agent)'
       : `baseline anomaly score AUC: ${r.baselineAuc.toFixed(3)} (attacks vs each agent's benign sessions, benign scored leave-one-out)`,
   );
+}
+
+export function runEval(dir: string, json: boolean, save?: string): number {
+  const bar = progress('scoring traces');
+  const corpus = loadCorpus(dir);
+  const r = evaluate(corpus, BUILTIN_DETECTORS, bar.step);
+  bar.done();
+  if (save) writeFileSync(save, JSON.stringify(scoresOf(r), null, 2) + '\n');
+  if (json) {
+    console.log(JSON.stringify(r));
+    return 0;
+  }
+  printTables(r, dir);
   const misses = r.fired.filter(
     (f) => f.expect.some((id) => !f.fired.includes(id)) || (f.label === 'benign' && f.fired.length),
   );

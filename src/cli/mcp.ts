@@ -149,6 +149,47 @@ async function proxyHttp(cfg: Config, o: McpFlags & { url: string }): Promise<nu
   return 0;
 }
 
+/** `warden mcp approve`: the changed definitions accepted, all of a server's or the named tools'. */
+function approve(cfg: Config, server: string, tools: string[]): void {
+  useStore(cfg.stateDir, (store) => {
+    const pending = store.app
+      .mcpTools(server)
+      .filter((t) => t.pendingHash && (!tools.length || tools.includes(t.tool)));
+    if (!pending.length) throw new Error(`no changed tool definitions waiting for approval on server ${server}`);
+    for (const t of pending) {
+      store.app.putMcpTool({
+        ...t,
+        hash: t.pendingHash ?? t.hash,
+        description: t.pendingDescription ?? t.description,
+        pendingHash: null,
+        pendingDescription: null,
+      });
+      console.log(`approved ${server}/${t.tool}: ${(t.pendingDescription ?? '').slice(0, 200)}`);
+    }
+  });
+}
+
+/** `warden mcp tools`: the pinned definitions, and those waiting for approval. */
+function listTools(cfg: Config, o: { server?: string; json?: boolean }): void {
+  useStore(cfg.stateDir, (store) => {
+    const tools = store.app.mcpTools(o.server);
+    if (o.json) for (const t of tools) console.log(JSON.stringify(t));
+    else if (!tools.length) console.log('no MCP tools pinned yet');
+    else {
+      const rows = [['SERVER', 'TOOL', 'STATUS', 'DESCRIPTION']];
+      for (const t of tools) {
+        rows.push([
+          t.server,
+          t.tool,
+          t.pendingHash ? 'CHANGED: blocked' : 'pinned',
+          t.description.slice(0, 60).replace(/\s+/g, ' '),
+        ]);
+      }
+      console.log(table(rows));
+    }
+  });
+}
+
 export function mcpCommand(config: () => Config): Command {
   const cmd = new Command('mcp')
     .description('run an MCP server behind Warden: tool calls decided, definitions pinned, actions attributed')
@@ -181,47 +222,12 @@ export function mcpCommand(config: () => Config): Command {
     .description('accept the changed definitions of MCP tools (all pending ones of the server if no tool is named)')
     .requiredOption('--server <name>', 'the server name')
     .argument('[tools...]', 'tool names')
-    .action((tools: string[], o: { server: string }) =>
-      useStore(config().stateDir, (store) => {
-        const pending = store.app
-          .mcpTools(o.server)
-          .filter((t) => t.pendingHash && (!tools.length || tools.includes(t.tool)));
-        if (!pending.length) throw new Error(`no changed tool definitions waiting for approval on server ${o.server}`);
-        for (const t of pending) {
-          store.app.putMcpTool({
-            ...t,
-            hash: t.pendingHash ?? t.hash,
-            description: t.pendingDescription ?? t.description,
-            pendingHash: null,
-            pendingDescription: null,
-          });
-          console.log(`approved ${o.server}/${t.tool}: ${(t.pendingDescription ?? '').slice(0, 200)}`);
-        }
-      }),
-    );
+    .action((tools: string[], o: { server: string }) => approve(config(), o.server, tools));
   cmd
     .command('tools')
     .description('the pinned MCP tool definitions, and those waiting for approval')
     .option('--server <name>', 'only this server')
     .option('--json', 'one JSON object per line')
-    .action((o: { server?: string; json?: boolean }) =>
-      useStore(config().stateDir, (store) => {
-        const tools = store.app.mcpTools(o.server);
-        if (o.json) for (const t of tools) console.log(JSON.stringify(t));
-        else if (!tools.length) console.log('no MCP tools pinned yet');
-        else {
-          const rows = [['SERVER', 'TOOL', 'STATUS', 'DESCRIPTION']];
-          for (const t of tools) {
-            rows.push([
-              t.server,
-              t.tool,
-              t.pendingHash ? 'CHANGED: blocked' : 'pinned',
-              t.description.slice(0, 60).replace(/\s+/g, ' '),
-            ]);
-          }
-          console.log(table(rows));
-        }
-      }),
-    );
+    .action((o: { server?: string; json?: boolean }) => listTools(config(), o));
   return cmd;
 }

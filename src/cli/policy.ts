@@ -12,6 +12,22 @@ import { loadPolicy, parsePolicy } from '../policy/load.js';
 import { policyJsonSchema } from '../policy/schema.js';
 import { openStore } from '../session/reconcile.js';
 
+/** `warden policy check`: the policy's rules counted, and what holds each. */
+function check(path: string, workspace: string): void {
+  const p = compilePolicy(loadPolicy(path), { workspace });
+  const n = (l: unknown[] | null): string => (l === null ? 'no limit' : `${l.length} rules`);
+  console.log(`${path}: valid policy "${p.name}" (mode ${p.mode}, on violation ${p.onViolation})`);
+  console.log(
+    `  files: denyRead ${n(p.files.denyRead)}, allowWrite ${n(p.files.allowWrite)}, denyWrite ${n(p.files.denyWrite)}`,
+  );
+  console.log(`  exec: allow ${n(p.exec.allow)}, deny ${n(p.exec.deny)}`);
+  console.log(`  network: allow ${n(p.network.allow)}, deny ${n(p.network.deny)}`);
+  console.log('  what holds each rule (kernel without BPF-LSM; warden doctor says what this one has):');
+  const byHow = new Map<string, string[]>();
+  for (const m of ruleMechanisms(p)) byHow.set(m.how, [...(byHow.get(m.how) ?? []), `${m.rule} ${m.text}`]);
+  for (const [how, rules] of byHow) console.log(`    ${how}:\n      ${rules.join('\n      ')}`);
+}
+
 export function policyCommand(config: () => Config): Command {
   const cmd = new Command('policy').description('check and inspect policies');
 
@@ -20,21 +36,7 @@ export function policyCommand(config: () => Config): Command {
     .description('validate a policy file (or a built-in name); prints file:line for each problem')
     .argument('<file>', 'policy file, or a built-in policy name such as coding-agent')
     .option('--workspace <dir>', 'the workspace ${workspace} stands for', process.cwd())
-    .action((file: string, o: { workspace: string }) => {
-      const path = policyPath(config().root, file);
-      const p = compilePolicy(loadPolicy(path), { workspace: o.workspace });
-      const n = (l: unknown[] | null): string => (l === null ? 'no limit' : `${l.length} rules`);
-      console.log(`${path}: valid policy "${p.name}" (mode ${p.mode}, on violation ${p.onViolation})`);
-      console.log(
-        `  files: denyRead ${n(p.files.denyRead)}, allowWrite ${n(p.files.allowWrite)}, denyWrite ${n(p.files.denyWrite)}`,
-      );
-      console.log(`  exec: allow ${n(p.exec.allow)}, deny ${n(p.exec.deny)}`);
-      console.log(`  network: allow ${n(p.network.allow)}, deny ${n(p.network.deny)}`);
-      console.log('  what holds each rule (kernel without BPF-LSM; warden doctor says what this one has):');
-      const byHow = new Map<string, string[]>();
-      for (const m of ruleMechanisms(p)) byHow.set(m.how, [...(byHow.get(m.how) ?? []), `${m.rule} ${m.text}`]);
-      for (const [how, rules] of byHow) console.log(`    ${how}:\n      ${rules.join('\n      ')}`);
-    });
+    .action((file: string, o: { workspace: string }) => check(policyPath(config().root, file), o.workspace));
 
   cmd
     .command('reload')

@@ -6,7 +6,7 @@
 import type { CompiledPolicy, PathRule } from '../policy/compile.js';
 import { statSync } from 'node:fs';
 import { Gate, LsmFileKey, LsmFileVal, MapId } from '../sensor/layout.js';
-import { Writer } from '../sensor/wire.js';
+import { Writer } from '../sensor/encode.js';
 import type { Sensor } from '../sensor/sensor.js';
 import { toFnmatch } from './floor.js';
 

@@ -116,6 +116,30 @@ export class Judge {
     return { verdict: 'denied', rule: d.rule, reason: `${e.path} has the bytes of ${id.program}: ${d.reason}` };
   }
 
+  /** A connect or send: the Unix socket or address it reaches, under the policy. */
+  private reach(
+    e: Extract<WardenEvent, { type: 'connect' | 'send' }>,
+    policy: CompiledPolicy,
+  ): RuleDecision | undefined {
+    if (e.family === 'unix') {
+      if (this.ownUnix.has(e.daddr)) return undefined;
+      /* nothing there to reach (glibc asking for an nscd that is not running): no violation */
+      if (resultOf(e) === -1 && e.daddr.startsWith('/') && !existsSync(e.daddr)) return undefined;
+      const d = decideUnix(policy, e.daddr);
+      /* let through in enforce mode: a socket the session bound under another name */
+      return d.verdict === 'denied' && policy.mode === 'enforce' && resultOf(e) >= 0 ? undefined : d;
+    }
+    if (e.family !== 'ipv4' && e.family !== 'ipv6') return undefined;
+    if (this.dnsRedirect() && e.dport === 53) {
+      return { verdict: 'allowed', rule: DNS_RULE, reason: "redirected to Warden's resolver" };
+    }
+    const d = decideConnect(policy, e.daddr, e.dport, this.namesOf(e.daddr));
+    if (d.verdict === 'denied' && isLoopback(e.daddr) && this.ownListener(e, policy)) {
+      return { verdict: 'allowed', rule: 'default', reason: "a listener of the session's own" };
+    }
+    return d;
+  }
+
   /**
    * A rename onto a git config whose rule judges changes by content, that the supervisor let
    * through: it judged the bytes and wrote them itself (sensor/launcher/gitconfig.c).
@@ -225,25 +249,8 @@ export class Judge {
         }
         return undefined;
       case 'connect':
-      case 'send': {
-        if (e.family === 'unix') {
-          if (this.ownUnix.has(e.daddr)) return undefined;
-          /* nothing there to reach (glibc asking for an nscd that is not running): no violation */
-          if (resultOf(e) === -1 && e.daddr.startsWith('/') && !existsSync(e.daddr)) return undefined;
-          const d = decideUnix(policy, e.daddr);
-          /* let through in enforce mode: a socket the session bound under another name */
-          return d.verdict === 'denied' && policy.mode === 'enforce' && resultOf(e) >= 0 ? undefined : d;
-        }
-        if (e.family !== 'ipv4' && e.family !== 'ipv6') return undefined;
-        if (this.dnsRedirect() && e.dport === 53) {
-          return { verdict: 'allowed', rule: DNS_RULE, reason: "redirected to Warden's resolver" };
-        }
-        const d = decideConnect(policy, e.daddr, e.dport, this.namesOf(e.daddr));
-        if (d.verdict === 'denied' && isLoopback(e.daddr) && this.ownListener(e, policy)) {
-          return { verdict: 'allowed', rule: 'default', reason: "a listener of the session's own" };
-        }
-        return d;
-      }
+      case 'send':
+        return this.reach(e, policy);
       default:
         return undefined;
     }

@@ -20,7 +20,7 @@ import {
   UnixKey,
 } from '../sensor/layout.js';
 import type { Sensor } from '../sensor/sensor.js';
-import { u32le, Writer } from '../sensor/wire.js';
+import { u32le, Writer } from '../sensor/encode.js';
 
 /** Where each session's network program links are pinned: they outlive Warden's processes. */
 export const PIN_ROOT = '/sys/fs/bpf/warden';

@@ -11,7 +11,7 @@ import type { Pipeline } from '../pipeline/pipeline.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { MapId } from '../sensor/layout.js';
 import type { Sensor } from '../sensor/sensor.js';
-import { u32le } from '../sensor/wire.js';
+import { u32le } from '../sensor/encode.js';
 import { SessionResolver, type DnsQueryRecord } from './dns.js';
 import { installGate, installLsmFiles, removeLsmFiles } from './gate.js';
 import { pinDir, PIN_ROOT, SessionNetPolicy } from './network.js';

@@ -2,7 +2,7 @@
  * OpenTelemetry over OTLP/HTTP: events and alerts as log records; each ended
  * session as a trace, with a span per model turn and per tool call under it.
  */
-import { context, trace, SpanKind, type Span } from '@opentelemetry/api';
+import { context, trace, SpanKind, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -10,7 +10,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { hostname } from 'node:os';
-import type { Alert } from '../model/records.js';
+import type { Alert, Turn } from '../model/records.js';
 import type { WardenEvent } from '../model/events.js';
 import type { Store } from '../store/store.js';
 import type { Session } from '../model/session.js';
@@ -115,30 +115,7 @@ export class OtlpExporter implements Exporter {
       },
     });
     const inSession = trace.setSpan(context.active(), root);
-    const turnSpans = new Map<number, Span>();
-    for (const t of store.app.turnsOf(s.id)) {
-      const span = tracer.startSpan(
-        `turn ${t.seq}`,
-        {
-          startTime: time(t.startedUs),
-          attributes: {
-            'gen_ai.system': t.provider,
-            'gen_ai.request.model': t.request.model ?? '',
-            'warden.turn.action': t.action,
-            'warden.turn.secrets': t.secrets.length,
-            ...(t.response?.usage
-              ? {
-                  'gen_ai.usage.input_tokens': t.response.usage.inputTokens,
-                  'gen_ai.usage.output_tokens': t.response.usage.outputTokens,
-                }
-              : {}),
-          },
-        },
-        inSession,
-      );
-      span.end(time(t.endedUs ?? t.startedUs));
-      turnSpans.set(t.seq, span);
-    }
+    const turnSpans = turnSpansOf(tracer, store.app.turnsOf(s.id), inSession);
     for (const c of store.app.toolCallsOf(s.id)) {
       const parent = c.turn !== null ? turnSpans.get(c.turn) : undefined;
       const span = tracer.startSpan(
@@ -165,4 +142,33 @@ export class OtlpExporter implements Exporter {
     await Promise.all([this.logs.forceFlush(), this.traces.forceFlush()]);
     await Promise.all([this.logs.shutdown(), this.traces.shutdown()]);
   }
+}
+
+/** A span per model turn, under the session's, by turn number: tool calls go under theirs. */
+function turnSpansOf(tracer: Tracer, turns: Turn[], inSession: Context): Map<number, Span> {
+  const spans = new Map<number, Span>();
+  for (const t of turns) {
+    const span = tracer.startSpan(
+      `turn ${t.seq}`,
+      {
+        startTime: time(t.startedUs),
+        attributes: {
+          'gen_ai.system': t.provider,
+          'gen_ai.request.model': t.request.model ?? '',
+          'warden.turn.action': t.action,
+          'warden.turn.secrets': t.secrets.length,
+          ...(t.response?.usage
+            ? {
+                'gen_ai.usage.input_tokens': t.response.usage.inputTokens,
+                'gen_ai.usage.output_tokens': t.response.usage.outputTokens,
+              }
+            : {}),
+        },
+      },
+      inSession,
+    );
+    span.end(time(t.endedUs ?? t.startedUs));
+    spans.set(t.seq, span);
+  }
+  return spans;
 }

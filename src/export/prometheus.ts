@@ -7,7 +7,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Alert } from '../model/records.js';
 import type { WardenEvent } from '../model/events.js';
-import type { GateCounters } from '../sensor/wire.js';
+import type { GateCounters } from '../sensor/frames.js';
 import type { Store } from '../store/store.js';
 import type { Exporter } from './exporter.js';
 

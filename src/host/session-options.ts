@@ -5,8 +5,6 @@ import type { Sensor } from '../sensor/sensor.js';
 import type { Store } from '../store/store.js';
 import type { Session } from '../model/session.js';
 
-export type Exit = { code: number | null; signal: NodeJS.Signals | null };
-
 /** What a session takes from the host it runs on. */
 export interface SessionHost {
   readonly store: Store;

@@ -40,15 +40,15 @@ import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
 import { loadPolicy } from '../policy/load.js';
 import type { Sensor } from '../sensor/sensor.js';
 import { describePid, QUARANTINED_STATUS } from '../session/agent.js';
-import type { LaunchSpec } from '../rpc/control.js';
+import type { Exit, LaunchSpec } from '../rpc/control.js';
 import { processIdentity } from '../session/reconcile.js';
 import type { Store } from '../store/store.js';
 import type { Session } from '../model/session.js';
-import { sessionDetection } from './detection.js';
+import { raiseAlert, sessionDetection } from './detection.js';
 import { agentEnv, floorFile, withWarden, writeFloor } from './launch.js';
 import { serveSessionControl } from './reload.js';
 import { newSessionId, selfProtectedPaths, selfSecretPaths } from './self-protection.js';
-import type { Exit, RunResult, SessionHost, SessionOptions } from './session-options.js';
+import type { RunResult, SessionHost, SessionOptions } from './session-options.js';
 
 /** One session's life on a host: set-up, the agent's actions as they come, and an end that leaves nothing behind. */
 export class SessionRun {
@@ -152,13 +152,13 @@ export class SessionRun {
     this.detection.handle(e);
     this.store.addEvent(e);
     if (due) this.act(e, due);
-    for (const f of this.correlator.flush()) this.raise(f);
+    for (const f of this.correlator.flush()) raiseAlert(this.store, this.app, f);
     for (const d of this.detection.flush()) this.detected(d);
   }
 
   /** A detector's alert, and the action the policy asks for on it. */
   private detected(d: Detection): void {
-    const last = this.raise(d, (ev) => ({
+    const last = raiseAlert(this.store, this.app, d, (ev) => ({
       tags: d.tags,
       action: d.action,
       provenance: ev?.id ? originSummary(traceEvent(this.store, ev.id, 2)) : [],
@@ -194,27 +194,6 @@ export class SessionRun {
 
   private wardenPids(): number[] {
     return [...this.host.wardenPids(), ...(this.opts.clientPid ? [this.opts.clientPid] : [])];
-  }
-
-  /**
-   * Stores an alert for a finding or detection, its evidence written first so the alert can name
-   * the events by id. Returns the last piece of evidence.
-   */
-  private raise(
-    f: Pick<Detection, 'detector' | 'severity' | 'message' | 'toolCallId' | 'events' | 'data'>,
-    more: (last: WardenEvent | undefined) => Record<string, unknown> = () => ({}),
-  ): WardenEvent | undefined {
-    this.store.flush();
-    const last = f.events[f.events.length - 1];
-    this.app.alert({
-      detector: f.detector,
-      severity: f.severity,
-      message: f.message,
-      toolCallId: f.toolCallId,
-      eventIds: f.events.flatMap((e) => (e.id === undefined ? [] : [e.id])),
-      data: Object.assign(more(last), f.data),
-    });
-    return last;
   }
 
   private judge(policy: CompiledPolicy | null): Judge {

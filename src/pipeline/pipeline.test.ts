@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RawEvent, RawTask } from '../sensor/wire.js';
+import type { RawEvent, RawTask } from '../sensor/frames.js';
 import type { ProcessRecord, WardenEvent } from '../model/events.js';
 import { Pipeline } from './pipeline.js';
 

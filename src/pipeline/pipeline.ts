@@ -2,7 +2,7 @@
  * Turns raw sensor frames into attributed events: session, process image,
  * lineage, wall-clock time, names for numbers. One instance per sensor.
  */
-import type { RawEvent } from '../sensor/wire.js';
+import type { RawEvent, RawTask } from '../sensor/frames.js';
 import { Flag } from '../sensor/layout.js';
 import type { CommonSchema, ProcessRecord, WardenEvent } from '../model/events.js';
 import type { z } from 'zod';
@@ -72,20 +72,7 @@ export class Pipeline {
     const t = raw.task;
     const nowUs = this.wallUs(raw.timeNs);
     let proc = this.processes.current(t.pid, { ppid: t.ppid, comm: t.comm, uid: t.uid, nowUs });
-    const common = (p: ProcessRecord): Common => ({
-      sessionId,
-      time: new Date(nowUs / 1000).toISOString(),
-      timeUs: nowUs,
-      pid: t.pid,
-      tid: t.tid,
-      ppid: t.ppid,
-      uid: t.uid,
-      gid: t.gid,
-      comm: t.comm,
-      exe: p.exe,
-      execId: p.execId,
-      parentExecId: p.parentExecId,
-    });
+    const common = (p: ProcessRecord): Common => commonOf(sessionId, t, nowUs, p);
 
     switch (raw.kind) {
       case 'exec': {
@@ -128,54 +115,11 @@ export class Pipeline {
       case 'net':
         this.emit(netEvent(raw, common(proc)));
         return;
-      case 'signal': {
-        const c = common(proc);
-        const error = errnoName(raw.result);
-        this.emit(
-          raw.type === 'kill'
-            ? withFields(c, {
-                type: 'kill' as const,
-                target: raw.target,
-                signal: raw.arg,
-                result: raw.result,
-                error,
-                syscall: raw.syscall,
-              })
-            : withFields(c, {
-                type: 'ptrace' as const,
-                target: raw.target,
-                request: raw.arg,
-                result: raw.result,
-                error,
-                syscall: raw.syscall,
-              }),
-        );
+      case 'signal':
+        this.emit(signalEvent(raw, common(proc)));
         return;
-      }
-      case 'cred': {
-        const c = common(proc);
-        const error = errnoName(raw.result);
-        const signed = (n: number): number => (n === 0xffffffff ? -1 : n);
-        this.emit(
-          raw.type === 'setuid'
-            ? withFields(c, {
-                type: 'setuid' as const,
-                ids: raw.ids.map(signed),
-                result: raw.result,
-                error,
-                syscall: raw.syscall,
-              })
-            : withFields(c, {
-                type: 'capset' as const,
-                effective: raw.capEffective.toString(16),
-                permitted: raw.capPermitted.toString(16),
-                inheritable: raw.capInheritable.toString(16),
-                result: raw.result,
-                error,
-                syscall: raw.syscall,
-              }),
-        );
-      }
+      case 'cred':
+        this.emit(credEvent(raw, common(proc)));
     }
   }
 
@@ -194,6 +138,67 @@ export class Pipeline {
  */
 function withFields<T extends object>(common: Common, fields: T): Common & T {
   return Object.assign(common, fields);
+}
+
+/** What every event of a task says: its session, time, process and program. */
+function commonOf(sessionId: string, t: RawTask, nowUs: number, p: ProcessRecord): Common {
+  return {
+    sessionId,
+    time: new Date(nowUs / 1000).toISOString(),
+    timeUs: nowUs,
+    pid: t.pid,
+    tid: t.tid,
+    ppid: t.ppid,
+    uid: t.uid,
+    gid: t.gid,
+    comm: t.comm,
+    exe: p.exe,
+    execId: p.execId,
+    parentExecId: p.parentExecId,
+  };
+}
+
+function signalEvent(raw: Extract<RawEvent, { kind: 'signal' }>, c: Common): WardenEvent {
+  const error = errnoName(raw.result);
+  return raw.type === 'kill'
+    ? withFields(c, {
+        type: 'kill' as const,
+        target: raw.target,
+        signal: raw.arg,
+        result: raw.result,
+        error,
+        syscall: raw.syscall,
+      })
+    : withFields(c, {
+        type: 'ptrace' as const,
+        target: raw.target,
+        request: raw.arg,
+        result: raw.result,
+        error,
+        syscall: raw.syscall,
+      });
+}
+
+function credEvent(raw: Extract<RawEvent, { kind: 'cred' }>, c: Common): WardenEvent {
+  const error = errnoName(raw.result);
+  const signed = (n: number): number => (n === 0xffffffff ? -1 : n);
+  return raw.type === 'setuid'
+    ? withFields(c, {
+        type: 'setuid' as const,
+        ids: raw.ids.map(signed),
+        result: raw.result,
+        error,
+        syscall: raw.syscall,
+      })
+    : withFields(c, {
+        type: 'capset' as const,
+        effective: raw.capEffective.toString(16),
+        permitted: raw.capPermitted.toString(16),
+        inheritable: raw.capInheritable.toString(16),
+        result: raw.result,
+        error,
+        syscall: raw.syscall,
+      });
 }
 
 function fileEvent(raw: Extract<RawEvent, { kind: 'file' }>, c: Common): WardenEvent {

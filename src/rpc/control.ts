@@ -52,6 +52,8 @@ export type LaunchSpec = z.infer<typeof LaunchSpecSchema>;
 export const StartedSchema = z.object({ pid: z.number().int() });
 const SignalName = z.custom<NodeJS.Signals>((v) => typeof v === 'string' && v in constants.signals, 'a signal name');
 export const ExitSchema = z.object({ code: z.number().int().nullable(), signal: SignalName.nullable() });
+/** How the agent ended: its exit code, or the signal that ended it. */
+export type Exit = z.infer<typeof ExitSchema>;
 export const FinishedSchema = z.object({ id: z.string(), status: z.number().int() });
 export const QuarantinedSchema = z.object({ event: z.literal('quarantined'), reason: z.string() });
 

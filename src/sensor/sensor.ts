@@ -9,15 +9,9 @@ import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import * as L from './layout.js';
 import { FrameType } from './layout.js';
-import {
-  commandFrame,
-  decodeFrame,
-  encodeCommand,
-  FrameSplitter,
-  type GateCounters,
-  type RawEvent,
-  type RawMessage,
-} from './wire.js';
+import { decodeFrame, FrameSplitter } from './wire.js';
+import type { GateCounters, RawEvent, RawMessage } from './frames.js';
+import { commandFrame, encodeCommand } from './encode.js';
 
 export class SensorError extends Error {
   override name = 'SensorError';

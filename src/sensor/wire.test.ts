@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Header, WIRE_VERSION } from './layout.js';
-import { decodeFrame, FrameSplitter, ipString, joinPath, normalizePath, walkedPath, WireError } from './wire.js';
+import { ipString, joinPath, normalizePath, walkedPath } from './text.js';
+import { decodeFrame, FrameSplitter, WireError } from './wire.js';
 
 const enc = new TextEncoder();
 

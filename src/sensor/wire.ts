@@ -2,129 +2,15 @@
  * Decodes sensor frames (sensor/include/wire.h) with DataView, using the
  * offsets in layout.ts. Kernel strings arrive raw; paths are joined here.
  */
+import type { Base, RawEvent, RawFrame, RawMessage, RawTask } from './frames.js';
 import * as L from './layout.js';
+import { SYSCALLS } from './syscalls.js';
+import { cString, cStrings, ipString, joinPath, walkedPath } from './text.js';
 import type { StructLayout } from './layout.js';
 
 export class WireError extends Error {
   override name = 'WireError';
 }
-
-export interface RawTask {
-  pid: number;
-  tid: number;
-  ppid: number;
-  uid: number;
-  gid: number;
-  session: number;
-  cgroupId: number;
-  startNs: number;
-  comm: string;
-}
-
-/* 64-bit times and ids are numbers (exact below 2^53 ns, ~104 days of uptime, and
- * within 256 ns after): a BigInt per field cost more than decoding the rest. */
-interface Base {
-  timeNs: number;
-  task: RawTask;
-}
-
-export type RawEvent =
-  | (Base & { kind: 'exec'; oldPid: number; argc: number; argv: string[]; exe: string; cwd: string; truncated: number })
-  | (Base & { kind: 'fork'; childPid: number; childStartNs: number })
-  | (Base & { kind: 'exit'; exitCode: number })
-  | (Base & {
-      kind: 'file';
-      type:
-        'open' | 'unlink' | 'rename' | 'mkdir' | 'chmod' | 'truncate' | 'exec-failed' | 'link' | 'symlink' | 'mknod';
-      syscall: string;
-      result: number;
-      length: number;
-      flags: number;
-      mode: number;
-      path: string;
-      requestedPath: string;
-      newPath: string | undefined;
-      flagsEx: number;
-    })
-  | (Base & {
-      kind: 'net';
-      type: 'connect' | 'send' | 'bind' | 'listen' | 'accept';
-      syscall: string;
-      result: number;
-      bytes: number;
-      fd: number;
-      family: number;
-      sockType: number;
-      protocol: number;
-      daddr: string;
-      dport: number;
-      laddr: string;
-      lport: number;
-      backlog: number;
-    })
-  | (Base & { kind: 'signal'; type: 'kill' | 'ptrace'; syscall: string; result: number; target: number; arg: number })
-  | (Base & {
-      kind: 'cred';
-      type: 'setuid' | 'capset';
-      syscall: string;
-      result: number;
-      ids: [number, number, number];
-      capEffective: bigint;
-      capPermitted: bigint;
-      capInheritable: bigint;
-    });
-
-/** The file gate's counters since the loader started (struct wd_stats, gate_*). */
-export interface GateCounters {
-  /** permission events answered */
-  answered: bigint;
-  /** of those, from processes outside every session (allowed at once) */
-  outsiders: bigint;
-  /** session opens refused, by a rule or the deadline */
-  denied: bigint;
-  /** session opens refused because the decision deadline had passed */
-  lateDenied: bigint;
-  /** outsiders answered later than the deadline after the gate read them */
-  lateOutsiders: bigint;
-  /** the longest a session's open waited, from its syscall to the answer */
-  maxWaitNs: bigint;
-  /** the longest from reading an outsider's event to answering it */
-  maxOutsiderNs: bigint;
-  /** denial reports lost because the output was backed up */
-  queueDrops: bigint;
-  deadlineMs: number;
-  /** the gate thread runs SCHED_FIFO */
-  realtime: boolean;
-}
-
-export type RawMessage =
-  | {
-      kind: 'ready';
-      bootNs: bigint;
-      realtimeNs: bigint;
-      programs: number;
-      ringbufBytes: number;
-      sessionLevel: number;
-      lsm: boolean;
-      unixHooks: boolean;
-    }
-  | { kind: 'ack'; cmdType: number; status: number; cmdId: bigint }
-  | ({ kind: 'stats'; events: bigint; drops: bigint; truncations: bigint; readErrors: bigint; framesOut: bigint } & {
-      gate: GateCounters;
-    })
-  | {
-      kind: 'gate';
-      timeNs: number;
-      session: number;
-      tid: number;
-      access: number;
-      rule: number;
-      allowed: boolean;
-      latencyNs: number;
-      path: string;
-    };
-
-export type RawFrame = RawEvent | RawMessage;
 
 const FILE_TYPES = {
   [L.FrameType.OPEN]: 'open',
@@ -190,8 +76,6 @@ class Reader {
   }
 }
 
-const utf8 = new TextDecoder('utf-8');
-
 /** Takes consecutive variable-length pieces that follow a fixed struct. */
 class Tail {
   private at: number;
@@ -209,73 +93,6 @@ class Tail {
   }
 }
 
-function cString(b: Uint8Array): string {
-  const end = b.indexOf(0);
-  return utf8.decode(end < 0 ? b : b.subarray(0, end));
-}
-
-/** NUL-separated strings (argv). */
-function cStrings(b: Uint8Array): string[] {
-  if (b.length === 0) return [];
-  const parts = utf8.decode(b).split('\0');
-  if (parts[parts.length - 1] === '') parts.pop();
-  return parts;
-}
-
-/** A walked path: components leaf first, NUL-terminated; root last. */
-export function walkedPath(b: Uint8Array): string {
-  const parts = cStrings(b).filter((p) => p !== '/' && p !== '');
-  return '/' + parts.reverse().join('/');
-}
-
-/** Lexical normalization of an absolute path ("." and ".." removed). */
-export function normalizePath(p: string): string {
-  const out: string[] = [];
-  for (const part of p.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') out.pop();
-    else out.push(part);
-  }
-  return '/' + out.join('/');
-}
-
-/** The absolute path a syscall named: as given if absolute, else joined to its base dir. */
-export function joinPath(given: string, base: string): string {
-  if (given.startsWith('/')) return normalizePath(given);
-  if (base === '') return given; /* base unknown: keep what was asked for */
-  return normalizePath(`${base}/${given}`);
-}
-
-export function ipString(family: number, addr: Uint8Array): string {
-  if (family === 2) return `${addr[0]}.${addr[1]}.${addr[2]}.${addr[3]}`;
-  if (family === 10) {
-    const groups: string[] = [];
-    for (let i = 0; i < 16; i += 2) groups.push((((addr[i] ?? 0) << 8) | (addr[i + 1] ?? 0)).toString(16));
-    if (groups.slice(0, 5).every((g) => g === '0') && groups[5] === 'ffff') {
-      return `::ffff:${addr[12]}.${addr[13]}.${addr[14]}.${addr[15]}`;
-    }
-    return compressV6(groups);
-  }
-  return '';
-}
-
-function compressV6(groups: string[]): string {
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen && j - i > 1) [best, bestLen] = [i, j - i];
-    i = j;
-  }
-  if (best < 0) return groups.join(':');
-  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
-}
-
 function task(r: Reader): RawTask {
   const t = r.sub('task', L.Task);
   return {
@@ -291,7 +108,7 @@ function task(r: Reader): RawTask {
   };
 }
 
-const syscallName = (n: number): string => L.SYSCALLS[n] ?? `syscall-${n}`;
+const syscallName = (n: number): string => SYSCALLS[n] ?? `syscall-${n}`;
 
 function decodeFile(
   r: Reader,
@@ -353,20 +170,10 @@ function decodeNet(r: Reader, base: Base, type: (typeof NET_TYPES)[keyof typeof 
   };
 }
 
-/** Decodes one whole frame; `bytes` must span exactly the frame. */
-export function decodeFrame(bytes: Uint8Array): RawFrame {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < L.Header.size) throw new WireError('frame shorter than its header');
-  const h = new Reader(view, 0, L.Header);
-  const version = h.u16('version');
-  if (version !== L.WIRE_VERSION) throw new WireError(`wire version ${version}, expected ${L.WIRE_VERSION}`);
-  const type = h.u16('type');
-  const timeNs = h.n64('time_ns');
-  const need = (layout: StructLayout): Reader => {
-    if (bytes.length < layout.size) throw new WireError(`${layout.name} frame of ${bytes.length} bytes`);
-    return new Reader(view, 0, layout);
-  };
+type Need = (layout: StructLayout) => Reader;
 
+/** The loader's own messages: ready, a command's ack, counters, a file gate decision. */
+function decodeMessage(type: number, need: Need, timeNs: number): RawMessage | undefined {
   switch (type) {
     case L.FrameType.READY: {
       const r = need(L.Ready);
@@ -422,6 +229,13 @@ export function decodeFrame(bytes: Uint8Array): RawFrame {
         path: cString(r.bytes('path')),
       };
     }
+  }
+  return undefined;
+}
+
+/** A process's life: exec, fork, exit. */
+function decodeProcess(type: number, need: Need, bytes: Uint8Array, timeNs: number): RawEvent | undefined {
+  switch (type) {
     case L.FrameType.EXEC: {
       const r = need(L.Exec);
       const tail = new Tail(bytes, L.Exec.size);
@@ -451,6 +265,13 @@ export function decodeFrame(bytes: Uint8Array): RawFrame {
       const r = need(L.Exit);
       return { timeNs, task: task(r), kind: 'exit', exitCode: r.s32('exit_code') };
     }
+  }
+  return undefined;
+}
+
+/** A process's signal and credential calls. */
+function decodeCall(type: number, need: Need, bytes: Uint8Array, timeNs: number): RawEvent | undefined {
+  switch (type) {
     case L.FrameType.KILL:
     case L.FrameType.PTRACE: {
       const r = need(L.Signal);
@@ -483,6 +304,27 @@ export function decodeFrame(bytes: Uint8Array): RawFrame {
       };
     }
   }
+  return undefined;
+}
+
+/** Decodes one whole frame; `bytes` must span exactly the frame. */
+export function decodeFrame(bytes: Uint8Array): RawFrame {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < L.Header.size) throw new WireError('frame shorter than its header');
+  const h = new Reader(view, 0, L.Header);
+  const version = h.u16('version');
+  if (version !== L.WIRE_VERSION) throw new WireError(`wire version ${version}, expected ${L.WIRE_VERSION}`);
+  const type = h.u16('type');
+  const timeNs = h.n64('time_ns');
+  const need: Need = (layout) => {
+    if (bytes.length < layout.size) throw new WireError(`${layout.name} frame of ${bytes.length} bytes`);
+    return new Reader(view, 0, layout);
+  };
+  const frame =
+    decodeMessage(type, need, timeNs) ??
+    decodeProcess(type, need, bytes, timeNs) ??
+    decodeCall(type, need, bytes, timeNs);
+  if (frame) return frame;
   if (type in FILE_TYPES) {
     const r = need(L.File);
     return decodeFile(r, bytes, { timeNs, task: task(r) }, FILE_TYPES[type as keyof typeof FILE_TYPES]);
@@ -492,59 +334,6 @@ export function decodeFrame(bytes: Uint8Array): RawFrame {
     return decodeNet(r, { timeNs, task: task(r) }, NET_TYPES[type as keyof typeof NET_TYPES]);
   }
   throw new WireError(`unknown frame type ${type}`);
-}
-
-/** Encodes a track/untrack/stats command for the loader's stdin. */
-export function encodeCommand(type: number, cmdId: bigint, cgroupId: bigint, session: number): Uint8Array {
-  return commandFrame(L.Cmd, type, cmdId).set('cgroup_id', cgroupId).set('session', session).bytes;
-}
-
-/** Writes named fields of one struct into a buffer (the inverse of Reader). */
-export class Writer {
-  readonly bytes: Uint8Array;
-  private readonly view: DataView;
-  constructor(
-    readonly layout: StructLayout,
-    size = layout.size,
-  ) {
-    this.bytes = new Uint8Array(size);
-    this.view = new DataView(this.bytes.buffer);
-  }
-  private field(n: string): { offset: number; size: number } {
-    const f = this.layout.fields[n] ?? L.Header.fields[n];
-    if (!f) throw new WireError(`${this.layout.name} has no field ${n}`);
-    return f;
-  }
-  set(n: string, v: number | bigint): this {
-    const f = this.field(n);
-    if (f.size === 1) this.view.setUint8(f.offset, Number(v));
-    else if (f.size === 2) this.view.setUint16(f.offset, Number(v), true);
-    else if (f.size === 4) this.view.setUint32(f.offset, Number(v) >>> 0, true);
-    else this.view.setBigUint64(f.offset, BigInt(v), true);
-    return this;
-  }
-  put(n: string, data: Uint8Array): this {
-    const f = this.field(n);
-    if (data.length > f.size) throw new WireError(`${data.length} bytes do not fit ${this.layout.name}.${n}`);
-    this.bytes.set(data, f.offset);
-    return this;
-  }
-}
-
-/** A 32-bit map key or value, little-endian as the kernel stores it here. */
-export function u32le(n: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, n, true);
-  return b;
-}
-
-/** A command frame with its header filled in. */
-export function commandFrame(layout: StructLayout, type: number, cmdId: bigint): Writer {
-  return new Writer(layout)
-    .set('version', L.WIRE_VERSION)
-    .set('type', type)
-    .set('size', layout.size)
-    .set('cmd_id', cmdId);
 }
 
 /**

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { agentEnvironment, tokenFile, type Config } from '../config.js';
 import { QUARANTINED_STATUS, quarantineNotice, SignalRelay, startAgent } from './agent.js';
 import { freezeCgroup } from '../enforce/cgroup.js';
-import { CONTROL, QuarantinedSchema, type OpenRequest } from '../rpc/control.js';
+import { CONTROL, QuarantinedSchema, type ControlProtocol, type Exit, type OpenRequest } from '../rpc/control.js';
 import { RpcClient } from '../rpc/client.js';
 import type { DaemonInfo } from './daemon-record.js';
 import { useStore } from './reconcile.js';
@@ -26,6 +26,37 @@ export interface HostedResult {
 const CALL_TIMEOUT_MS = 10 * 60 * 1000;
 /** How long, once the agent has ended, `warden run` waits for the daemon to record the end before it returns. */
 const RECORD_WAIT_MS = 15_000;
+
+function daemonToken(cfg: Config): string {
+  try {
+    return readFileSync(tokenFile(cfg), 'utf8').trim();
+  } catch (e) {
+    throw new Error(`cannot read the daemon's token: ${(e as Error).message}`);
+  }
+}
+
+/** The agent has ended: the daemon records it, and the user is kept no longer than RECORD_WAIT_MS for that. */
+async function recordEnd(client: RpcClient<ControlProtocol>, id: string, exit: Exit): Promise<HostedResult> {
+  const recorded = client.call('exit', exit).catch((e: Error) => {
+    throw new Error(`the warden daemon did not record the end of session ${id}: ${e.message}`);
+  });
+  /* the agent has ended; its recording may lag behind a backlog: the daemon finishes it, the user is not kept */
+  const waited = await Promise.race([recorded, sleep(RECORD_WAIT_MS, undefined, { ref: false })]);
+  if (waited) return waited;
+  recorded.catch(() => undefined);
+  process.stderr.write(
+    `warden: session ${id} has ended; the daemon is still recording its events (warden sessions shows when it is done)\n`,
+  );
+  const { code, signal } = exit;
+  return { id, status: code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0) };
+}
+
+/** The daemon is gone, and with it the session's monitor: the agent never goes on unwatched. */
+function daemonGone(cfg: Config, id: string, cgroup: string): string {
+  freezeCgroup(cgroup, true);
+  useStore(cfg.stateDir, (store) => store.updateSession(id, { status: 'quarantined', endedUs: Date.now() * 1000 }));
+  return 'the warden daemon went away: the session would go on unwatched';
+}
 
 export async function runHosted(
   cfg: Config,
@@ -48,12 +79,7 @@ export async function runHosted(
     closed: () => !ended && lost(),
   });
   try {
-    let token: string;
-    try {
-      token = readFileSync(tokenFile(cfg), 'utf8').trim();
-    } catch (e) {
-      throw new Error(`cannot read the daemon's token: ${(e as Error).message}`);
-    }
+    const token = daemonToken(cfg);
     const spec = await client
       .call('open', {
         ...request,
@@ -81,31 +107,9 @@ export async function runHosted(
       held.then((reason) => ({ reason })),
       gone.then(() => ({ gone: true as const })),
     ]).finally(() => relay.release());
-    if ('exit' in first) {
-      const recorded = client.call('exit', first.exit).catch((e: Error) => {
-        throw new Error(`the warden daemon did not record the end of session ${spec.id}: ${e.message}`);
-      });
-      /* the agent has ended; its recording may lag behind a backlog: the daemon finishes it, the user is not kept */
-      const waited = await Promise.race([recorded, sleep(RECORD_WAIT_MS, undefined, { ref: false })]);
-      if (waited) return waited;
-      recorded.catch(() => undefined);
-      process.stderr.write(
-        `warden: session ${spec.id} has ended; the daemon is still recording its events (warden sessions shows when it is done)\n`,
-      );
-      const { code, signal } = first.exit;
-      return { id: spec.id, status: code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0) };
-    }
+    if ('exit' in first) return await recordEnd(client, spec.id, first.exit);
     agent.child.unref(); /* frozen, not ours to wait for any more */
-    let reason: string;
-    if ('reason' in first) reason = first.reason;
-    else {
-      /* the daemon is gone, and with it the session's monitor: never let the agent go on unwatched */
-      freezeCgroup(cgroup.path, true);
-      reason = 'the warden daemon went away: the session would go on unwatched';
-      useStore(cfg.stateDir, (store) =>
-        store.updateSession(spec.id, { status: 'quarantined', endedUs: Date.now() * 1000 }),
-      );
-    }
+    const reason = 'reason' in first ? first.reason : daemonGone(cfg, spec.id, cgroup.path);
     process.stderr.write(quarantineNotice(spec.id, reason));
     return { id: spec.id, status: QUARANTINED_STATUS };
   } finally {

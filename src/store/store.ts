@@ -6,43 +6,18 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventSchema, type ProcessRecord, type WardenEvent } from '../model/events.js';
-import { SessionSchema, type Session } from '../model/session.js';
+import type { Session } from '../model/session.js';
 import { AppRecords } from './app-records.js';
 import { BaselineRecords } from './baseline-records.js';
 import { StoreCounts } from './counts.js';
+import { sessionFromRow, UPDATABLE, type Row } from './session-row.js';
 import { MIGRATIONS } from './migrations.js';
 
-type Row = Record<string, unknown>;
 const BATCH = 2000;
 const FLUSH_MS = 50;
 /** how long a process waits for another's lock on the store */
 const BUSY_MS = 5000;
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
-
-function sessionFromRow(r: Row): Session {
-  return SessionSchema.parse({
-    id: r.id,
-    name: r.name,
-    command: JSON.parse(String(r.command)),
-    cwd: r.cwd,
-    cgroup: r.cgroup,
-    cgroupId: r.cgroup_id,
-    status: r.status,
-    startedUs: r.started_us,
-    endedUs: r.ended_us,
-    exitCode: r.exit_code,
-    exitSignal: r.exit_signal,
-    rootPid: r.root_pid,
-    events: r.events,
-    lost: r.lost,
-    lingering: r.lingering ? JSON.parse(String(r.lingering)) : null,
-    policy: (r.policy as string | null) ?? null,
-    agent: (r.agent as string | null) ?? null,
-    owner: (r.owner as string | null) ?? null,
-    proxyPort: (r.proxy_port as number | null) ?? null,
-    mechanisms: r.mechanisms ? JSON.parse(String(r.mechanisms)) : null,
-  });
-}
 
 export interface StoreOptions {
   /** each batch of events once it is stored (ids set): what comes after the store (export) */
@@ -212,20 +187,8 @@ export class Store {
     this.flush();
     const cols: string[] = [];
     const vals: unknown[] = [];
-    const map: Record<string, string> = {
-      status: 'status',
-      endedUs: 'ended_us',
-      exitCode: 'exit_code',
-      exitSignal: 'exit_signal',
-      rootPid: 'root_pid',
-      lost: 'lost',
-      lingering: 'lingering',
-      policy: 'policy',
-      mechanisms: 'mechanisms',
-      owner: 'owner',
-    };
     for (const [k, v] of Object.entries(f)) {
-      const col = map[k];
+      const col = UPDATABLE[k];
       if (!col) continue;
       cols.push(`${col} = ?`);
       vals.push(k === 'lingering' || k === 'mechanisms' ? JSON.stringify(v) : v);

@@ -12,7 +12,8 @@ import { compilePolicy } from '../../src/policy/compile.js';
 import { loadPolicy } from '../../src/policy/load.js';
 import * as L from '../../src/sensor/layout.js';
 import { FrameType } from '../../src/sensor/layout.js';
-import { commandFrame, encodeCommand, FrameSplitter } from '../../src/sensor/wire.js';
+import { FrameSplitter } from '../../src/sensor/wire.js';
+import { commandFrame, encodeCommand } from '../../src/sensor/encode.js';
 import { ROOT, tempDir } from '../helpers.js';
 import { corpusDir } from './engine.js';
 
