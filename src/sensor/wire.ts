@@ -320,11 +320,7 @@ export function decodeFrame(bytes: Uint8Array): RawFrame {
     if (bytes.length < layout.size) throw new WireError(`${layout.name} frame of ${bytes.length} bytes`);
     return new Reader(view, 0, layout);
   };
-  const frame =
-    decodeMessage(type, need, timeNs) ??
-    decodeProcess(type, need, bytes, timeNs) ??
-    decodeCall(type, need, bytes, timeNs);
-  if (frame) return frame;
+  /* file and network calls first: nearly every frame is one */
   if (type in FILE_TYPES) {
     const r = need(L.File);
     return decodeFile(r, bytes, { timeNs, task: task(r) }, FILE_TYPES[type as keyof typeof FILE_TYPES]);
@@ -333,6 +329,11 @@ export function decodeFrame(bytes: Uint8Array): RawFrame {
     const r = need(L.Net);
     return decodeNet(r, { timeNs, task: task(r) }, NET_TYPES[type as keyof typeof NET_TYPES]);
   }
+  const frame =
+    decodeProcess(type, need, bytes, timeNs) ??
+    decodeCall(type, need, bytes, timeNs) ??
+    decodeMessage(type, need, timeNs);
+  if (frame) return frame;
   throw new WireError(`unknown frame type ${type}`);
 }
 
