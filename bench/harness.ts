@@ -1,21 +1,19 @@
 /**
- * Benchmark plumbing: a live sensor with one tracked session cgroup, a
- * pipeline into a throwaway store, and runners for a command inside or
+ * Benchmark plumbing: a session on a live sensor host (Warden's own composition root, host/),
+ * its events through the whole chain into a throwaway store, and runners for a command inside or
  * outside that session.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Config } from '../src/config.js';
-import { Pipeline } from '../src/pipeline/pipeline.js';
-import { Sensor } from '../src/sensor/sensor.js';
-import { createSessionCgroup, killCgroup, removeCgroup, type SessionCgroup } from '../src/enforce/cgroup.js';
-import { Store } from '../src/store/store.js';
+import type { SessionCgroup } from '../src/enforce/cgroup.js';
+import { SensorHost } from '../src/host/sensor-host.js';
+import type { SessionRun } from '../src/host/session-run.js';
 import type { CompiledPolicy } from '../src/policy/compile.js';
-import { installGate } from '../src/enforce/gate.js';
-import { pinDir, PIN_ROOT, SessionNetPolicy } from '../src/enforce/network.js';
+import type { Sensor } from '../src/sensor/sensor.js';
 
 const run = promisify(execFile);
 
@@ -37,76 +35,77 @@ export async function loadgen(bin: string, args: string[]): Promise<LoadResult> 
   return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as LoadResult;
 }
 
+/**
+ * One session on a sensor host of its own, set up as `warden run` sets one up (host/: the sensor,
+ * pipeline and store it shares, the session's cgroup, policy, correlator, judge, detectors), with
+ * no agent: a benchmark runs its load in the session's cgroup itself, through warden-launch.
+ */
 export class BenchSession {
-  readonly sensor: Sensor;
-  readonly store: Store;
-  readonly pipeline: Pipeline;
-  readonly cg: SessionCgroup;
-  private readonly stateDir: string;
-  stored = 0;
+  private constructor(
+    private readonly host: SensorHost,
+    private readonly run: SessionRun,
+    private readonly stateDir: string,
+  ) {}
 
-  private constructor(cfg: Config, ringbufMb: number, onGate: (latencyNs: number) => void) {
-    this.stateDir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
-    this.store = Store.open(this.stateDir, { onStored: (events) => (this.stored += events.length) });
-    this.cg = createSessionCgroup(`bench-${process.pid}-${Date.now().toString(36)}`);
-    this.store.createSession({
-      id: 'bench',
-      name: 'bench',
-      command: [],
-      cwd: '/',
-      cgroup: this.cg.path,
-      cgroupId: String(this.cg.id),
-      status: 'running',
-      startedUs: Date.now() * 1000,
-      rootPid: null,
-    });
-    this.pipeline = new Pipeline({ event: (e) => this.store.addEvent(e), process: (p) => this.store.putProcess(p) });
-    this.sensor = new Sensor({
-      bin: cfg.sensorBin,
-      sessionLevel: this.cg.level,
-      ringbufMb,
-      onEvent: (raw) => this.pipeline.handle(raw),
-      onGate: (d) => onGate(d.latencyNs),
-    });
+  get sensor(): Sensor {
+    return this.host.sensor;
   }
 
-  /** gate decision latencies (ns) reported by the sensor */
-  readonly gateLatencies: number[] = [];
-  private net: SessionNetPolicy | undefined;
+  get cg(): SessionCgroup {
+    return this.run.cg;
+  }
+
+  /** the session's events in the store so far */
+  get stored(): number {
+    return this.host.storedEvents(this.run.id) ?? 0;
+  }
+
+  /** how long the file gate took to refuse each open it refused, as the session recorded it (ns) */
+  get gateLatencies(): number[] {
+    return this.host.store
+      .eventsOf(this.run.id, { types: ['open'] })
+      .flatMap((e) =>
+        e.decision?.mechanism === 'fanotify' && e.decision.latencyUs ? [e.decision.latencyUs * 1000] : [],
+      );
+  }
 
   static async start(cfg: Config, ringbufMb = 64, policy?: CompiledPolicy): Promise<BenchSession> {
-    const s = new BenchSession(cfg, ringbufMb, (ns) => s.gateLatencies.push(ns));
-    s.pipeline.clock = await s.sensor.start();
-    s.pipeline.addSession(1, 'bench');
-    await s.sensor.track(s.cg.id, 1);
-    if (policy) {
-      s.net = new SessionNetPolicy(s.sensor, 1, policy);
-      await s.net.install();
-      mkdirSync(PIN_ROOT, { recursive: true });
-      await s.sensor.netAttach(1, s.cg.path, pinDir(`bench-${process.pid}`));
-      await installGate(s.sensor, 1, policy);
+    const stateDir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
+    const c: Config = { ...cfg, stateDir, ringbufMb };
+    const host = new SensorHost(c);
+    try {
+      await host.start();
+      const run = host.session(c, {
+        command: ['bench'],
+        name: 'bench',
+        cwd: '/',
+        ...(policy ? { enforcement: { policy, workspace: policy.workspace } } : {}),
+      });
+      await run.open();
+      run.started(undefined);
+      return new BenchSession(host, run, stateDir);
+    } catch (e) {
+      host.close();
+      rmSync(stateDir, { recursive: true, force: true });
+      throw e;
     }
-    return s;
   }
 
   /** Delivers everything the kernel produced so far and writes it to the store. */
   async drain(): Promise<void> {
     await this.sensor.barrier();
-    this.store.flush();
+    this.host.store.flush();
   }
 
   async stop(): Promise<void> {
-    if (this.net) {
-      await this.sensor.netDetach(1).catch(() => undefined);
-      await this.sensor.gateClear(1).catch(() => undefined);
+    try {
+      await this.run.finish({ code: 0, signal: null });
+    } finally {
+      await this.run.cleanup();
+      this.host.close();
+      await this.sensor.waitExit();
+      rmSync(this.stateDir, { recursive: true, force: true });
     }
-    await this.sensor.untrack(this.cg.id).catch(() => undefined);
-    this.sensor.stop();
-    await this.sensor.waitExit();
-    await killCgroup(this.cg.path).catch(() => false);
-    removeCgroup(this.cg.path);
-    this.store.close();
-    rmSync(this.stateDir, { recursive: true, force: true });
   }
 }
 
