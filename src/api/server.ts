@@ -20,7 +20,6 @@ import { Store } from '../store/store.js';
 import { provenanceGraph } from './graph.js';
 import { buildTimeline } from './timeline.js';
 import { LiveStream } from './stream.js';
-import { openStore } from '../session/reconcile.js';
 
 /** An error a client made or can act on: its status and message go back as JSON. */
 export class ApiError extends Error {
@@ -56,6 +55,8 @@ export interface ApiOptions {
   metrics?: () => Promise<string>;
   /** how many events of a running session are stored so far, where the host counts them (no COUNT(*) per call) */
   storedEvents?: (sessionId: string) => number | undefined;
+  /** the host's store: the API reads what the sessions write, through the same connection */
+  store: Store;
 }
 
 export class ApiServer {
@@ -65,7 +66,7 @@ export class ApiServer {
   private readonly routes: Array<[string, RegExp, Handler]>;
 
   constructor(private readonly o: ApiOptions) {
-    this.store = openStore(o.cfg.stateDir);
+    this.store = o.store;
     this.stream = new LiveStream(this.store);
     this.routes = [
       ['GET', /^\/api\/sessions$/, (_m, url) => this.sessions(url)],
@@ -238,6 +239,5 @@ export class ApiServer {
           }),
       ),
     );
-    this.store.close();
   }
 }

@@ -91,6 +91,7 @@ async function runDaemon(cfg: Config, o: DaemonFlags): Promise<void> {
   const ui = dashboardFiles(join(cfg.root, 'dist', 'ui'));
   const api = new ApiServer({
     cfg,
+    store: sensors.store,
     token,
     metrics: () => prometheus.text(),
     storedEvents: (id) => sensors.storedEvents(id),
