@@ -17,7 +17,7 @@ import { ROOT, tempDir } from './helpers.js';
 const INCLUDE = join(ROOT, 'sensor', 'include');
 
 function layoutAssertions(): string {
-  const lines = ['#include <stddef.h>', '#include "wire.h"'];
+  const lines = ['#include <stddef.h>', '#include "wire.h"', '#include "map_types.h"'];
   for (const s of ALL_STRUCTS) {
     lines.push(`_Static_assert(sizeof(struct ${s.name}) == ${s.size}, "size of ${s.name}");`);
     for (const f of Object.values(s.fields)) {

@@ -15,6 +15,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "wire.h"
+#include "map_types.h"
 
 #include "lib/consts.h"
 

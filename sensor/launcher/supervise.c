@@ -24,7 +24,8 @@
  */
 #define _GNU_SOURCE
 #include "supervise.h"
-#include "gitconfig.h"
+#include "gitrewrite.h"
+#include "where.h"
 #include "path_match.h"
 #include <errno.h>
 #include <fnmatch.h>
@@ -40,95 +41,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-/* A name as the agent meant it: the directory it goes in (resolved, held open) and its last
- * component. */
-struct where {
-	int dir;
-	char base[NAME_MAX + 1];
-	char abs[PATH_MAX];
-};
-
-static ssize_t read_string(int mem, unsigned long addr, char *out, size_t size)
-{
-	ssize_t n = pread(mem, out, size - 1, (off_t)addr);
-	if (n <= 0)
-		return -EFAULT;
-	out[n] = 0;
-	if (strnlen(out, (size_t)n) == (size_t)n)
-		return n == (ssize_t)size - 1 ? -ENAMETOOLONG : -EFAULT;
-	return 0;
-}
-
-/* The agent's own references (/proc/self, /dev/fd, /dev/stdout) name it, not us. */
-static void as_agent(const char *path, pid_t pid, char *out, size_t size)
-{
-	static const struct {
-		const char *prefix, *fmt;
-	} self[] = {
-	    {"/proc/self", "/proc/%d"},	      {"/proc/thread-self", "/proc/%d/task/%d"},
-	    {"/dev/fd", "/proc/%d/fd"},	      {"/dev/stdin", "/proc/%d/fd/0"},
-	    {"/dev/stdout", "/proc/%d/fd/1"}, {"/dev/stderr", "/proc/%d/fd/2"},
-	};
-	for (size_t i = 0; i < sizeof(self) / sizeof(self[0]); i++) {
-		size_t n = strlen(self[i].prefix);
-		if (!strncmp(path, self[i].prefix, n) && (path[n] == 0 || path[n] == '/')) {
-			char head[64];
-			snprintf(head, sizeof(head), self[i].fmt, pid, pid);
-			snprintf(out, size, "%s%s", head, path + n);
-			return;
-		}
-	}
-	snprintf(out, size, "%s", path);
-}
-
-/* Resolves everything but the last component of (dirfd, path) the way the agent's call would. */
-static int locate(pid_t pid, int dirfd, const char *raw, struct where *w)
-{
-	char path[PATH_MAX], start[64];
-	as_agent(raw, pid, path, sizeof(path));
-	size_t len = strlen(path);
-	while (len > 1 && path[len - 1] == '/')
-		path[--len] = 0;
-	if (!len)
-		return -ENOENT;
-	if (path[0] == '/')
-		snprintf(start, sizeof(start), "/");
-	else if (dirfd == AT_FDCWD)
-		snprintf(start, sizeof(start), "/proc/%d/cwd", pid);
-	else
-		snprintf(start, sizeof(start), "/proc/%d/fd/%d", pid, dirfd);
-	char *slash = strrchr(path, '/');
-	const char *last = slash ? slash + 1 : path, *parent = ".";
-	if (strlen(last) > NAME_MAX)
-		return -ENAMETOOLONG;
-	memcpy(w->base, last, strlen(last) + 1);
-	if (slash == path)
-		parent = "/";
-	else if (slash) {
-		*slash = 0;
-		parent = path;
-	}
-	int from = open(start, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (from < 0)
-		return -errno;
-	w->dir = openat(from, parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	int err = errno;
-	close(from);
-	if (w->dir < 0)
-		return -err;
-	char link[64];
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", w->dir);
-	ssize_t n = readlink(link, w->abs, sizeof(w->abs) - 1);
-	if (n <= 0) {
-		close(w->dir);
-		return -EACCES;
-	}
-	w->abs[n] = 0;
-	size_t at = (size_t)n;
-	snprintf(w->abs + at, sizeof(w->abs) - at, "%s%s", at == 1 ? "" : "/", w->base);
-	return 0;
-}
 
 /* A glob guard's literal leading directory: what a rename onto its ancestor could bring in. */
 static size_t glob_base_len(const char *glob)
@@ -197,34 +109,6 @@ static bool holds_guard(const struct wd_floor *f, const char *t, char *next, siz
 	return false;
 }
 
-/* Takes the agent's umask and filesystem ids for one call done on its behalf. */
-static void take_identity(pid_t pid, mode_t *umask_was)
-{
-	char file[64], line[256];
-	snprintf(file, sizeof(file), "/proc/%d/status", pid);
-	FILE *in = fopen(file, "re");
-	unsigned r, e, s, fs;
-	unsigned mask = 022;
-	while (in && fgets(line, sizeof(line), in)) {
-		if (sscanf(line, "Umask: %o", &mask) == 1)
-			continue;
-		if (sscanf(line, "Uid: %u %u %u %u", &r, &e, &s, &fs) == 4)
-			setfsuid(fs);
-		else if (sscanf(line, "Gid: %u %u %u %u", &r, &e, &s, &fs) == 4)
-			setfsgid(fs);
-	}
-	if (in)
-		fclose(in);
-	*umask_was = umask((mode_t)mask);
-}
-
-static void drop_identity(mode_t umask_was)
-{
-	umask(umask_was);
-	setfsuid(getuid());
-	setfsgid(getgid());
-}
-
 /* What the notified call asks, decided: -errno, or 0 with *done said. */
 struct call {
 	pid_t pid;
@@ -236,109 +120,8 @@ struct call {
 static int arg_where(const struct call *c, int dirfd, unsigned long long addr, struct where *w)
 {
 	char path[PATH_MAX];
-	int err = read_string(c->mem, addr, path, sizeof(path));
-	return err ? err : locate(c->pid, dirfd, path, w);
-}
-
-static struct wd_git_config *git_config(struct wd_floor *f, const char *t)
-{
-	for (size_t i = 0; i < f->n_git_config; i++)
-		if (!strcmp(f->git_configs[i].path, t))
-			return &f->git_configs[i];
-	return NULL;
-}
-
-#define GIT_CONFIG_MAX (256 * 1024)
-
-/* A regular file's bytes (at most GIT_CONFIG_MAX), or NULL. */
-static char *slurp(int fd, size_t *len)
-{
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > GIT_CONFIG_MAX)
-		return NULL;
-	char *buf = malloc((size_t)st.st_size + 1);
-	ssize_t n = buf ? pread(fd, buf, (size_t)st.st_size + 1, 0) : -1;
-	if (n != st.st_size) {
-		free(buf);
-		return NULL;
-	}
-	*len = (size_t)n;
-	return buf;
-}
-
-static bool write_all(int fd, const char *buf, size_t len)
-{
-	if (ftruncate(fd, 0))
-		return false;
-	for (size_t at = 0; at < len;) {
-		ssize_t n = pwrite(fd, buf + at, len - at, (off_t)at);
-		if (n <= 0)
-			return false;
-		at += (size_t)n;
-	}
-	return true;
-}
-
-/*
- * A rename onto a guarded git config (git's `config.lock` onto `config`): the bytes are read
- * once and judged, and those bytes are what lands, never the agent's file (which it could change
- * after the check). Into the file itself when it exists, through the descriptor held for it (from
- * before the read-only binds, or since the supervisor made it), or linked in new, whole before it
- * has a name; then the source is removed, as a rename would. Refused, EACCES, when the change sets
- * something that can run a command.
- */
-static int rewrite_git_config(struct wd_git_config *g, const struct where *from,
-			      const struct where *to)
-{
-	size_t new_len = 0, old_len = 0;
-	int src = openat(from->dir, from->base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	char *after = slurp(src, &new_len), *before = NULL, why[400];
-	if (src >= 0)
-		close(src);
-	struct stat st, held;
-	bool exists = fstatat(to->dir, to->base, &st, AT_SYMLINK_NOFOLLOW) == 0;
-	int dst = -1, err = 0;
-	if (exists && S_ISREG(st.st_mode)) {
-		/* the file held (bound read-only, or made here), else one the agent may write */
-		if (g->fd >= 0 && fstat(g->fd, &held) == 0 && held.st_dev == st.st_dev &&
-		    held.st_ino == st.st_ino)
-			dst = fcntl(g->fd, F_DUPFD_CLOEXEC, 0);
-		else
-			dst =
-			    openat(to->dir, to->base, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		before = slurp(dst, &old_len);
-	}
-	if (!after || (exists && !before))
-		err = -EACCES; /* not a file, too large, or cannot be read or written: refused */
-	else if (wd_git_config_change(before ? before : "", old_len, after, new_len, why,
-				      sizeof(why)))
-		err = -EACCES;
-	else if (dst >= 0)
-		err = write_all(dst, after, new_len) ? 0 : -EIO;
-	else {
-		/* no file there yet: a new one, whole before it has a name */
-		int tmp = openat(to->dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
-		char fdpath[64];
-		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", tmp);
-		if (tmp < 0 || !write_all(tmp, after, new_len) ||
-		    linkat(AT_FDCWD, fdpath, to->dir, to->base, AT_SYMLINK_FOLLOW))
-			err = errno ? -errno : -EIO;
-		if (!err) {
-			/* held from now on: its next change is written through it, as the file
-			 * gate refuses the supervisor an open of a guarded path for writing */
-			if (g->fd >= 0)
-				close(g->fd);
-			g->fd = tmp;
-		} else if (tmp >= 0)
-			close(tmp);
-	}
-	if (!err && unlinkat(from->dir, from->base, 0))
-		err = -errno;
-	if (dst >= 0)
-		close(dst);
-	free(after);
-	free(before);
-	return err;
+	int err = wd_read_string(c->mem, addr, path, sizeof(path));
+	return err ? err : wd_locate(c->pid, dirfd, path, w);
 }
 
 static int do_rename(struct wd_floor *f, const struct call *c, int odir, unsigned long long o,
@@ -354,11 +137,11 @@ static int do_rename(struct wd_floor *f, const struct call *c, int odir, unsigne
 		close(from.dir);
 		return err;
 	}
-	struct wd_git_config *judged = git_config(f, to.abs);
+	struct wd_git_config *judged = wd_git_config_of(f, to.abs);
 	if (guarded(f, from.abs) || holds_guard(f, from.abs, next, sizeof(next)))
 		err = -EACCES;
 	else if (judged && !flags) {
-		err = rewrite_git_config(judged, &from, &to);
+		err = wd_git_config_rewrite(judged, &from, &to);
 		goto out;
 	} else if (guarded(f, to.abs))
 		err = -EACCES;
@@ -419,7 +202,7 @@ static int do_symlink(const struct wd_floor *f, const struct call *c, unsigned l
 {
 	char content[PATH_MAX], next[NAME_MAX + 1];
 	struct where to;
-	int err = read_string(c->mem, target, content, sizeof(content));
+	int err = wd_read_string(c->mem, target, content, sizeof(content));
 	if (!err)
 		err = arg_where(c, ndir, n, &to);
 	if (err)
@@ -523,9 +306,9 @@ int wd_supervise(int listener, struct wd_floor *f)
 	/* the id still valid once the memory is open: the pid was not reused meanwhile */
 	if (c.mem >= 0 && seccomp_notify_id_valid(listener, req->id) == 0) {
 		mode_t was;
-		take_identity(c.pid, &was);
+		wd_take_identity(c.pid, &was);
 		err = decide(f, &c, &cont);
-		drop_identity(was);
+		wd_drop_identity(was);
 	}
 	if (c.mem >= 0)
 		close(c.mem);

@@ -1,8 +1,8 @@
 /**
- * The TypeScript view of sensor/include/wire.h: each struct's fields in
- * declaration order. Offsets are computed with C's natural alignment, and
- * test/wire-layout.test.ts compiles every offset and size below against the
- * real header, so a change on one side without the other fails the build.
+ * The TypeScript view of sensor/include/wire.h (frames) and map_types.h (the shared maps' keys and
+ * values): each struct's fields in declaration order. Offsets are computed with C's natural
+ * alignment, and test/wire.test.ts compiles every offset and size below against the real
+ * headers, so a change on one side without the other fails the build.
  */
 
 export type FieldType = 'u8' | 'u16' | 'u32' | 's32' | 'u64' | 's64' | `bytes${number}` | `struct:${string}`;
