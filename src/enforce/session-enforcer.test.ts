@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { WardenEvent } from '../model/events.js';
 import { Judge } from './judge.js';
+import { compilePolicy } from '../policy/compile.js';
+import { parsePolicy } from '../policy/load.js';
 import { SessionEnforcer } from './session-enforcer.js';
 
 /* a cgroup's control files, as plain files: the freeze is asked for here, "frozen 1" is written by the test */
@@ -52,4 +54,27 @@ test('a freeze never confirmed is recorded as such after 1 s', async () => {
   } finally {
     rmSync(cg, { recursive: true, force: true });
   }
+});
+
+test("a thread refused twice before its first refusal's event gets each report on its own call", () => {
+  const policy = compilePolicy(
+    parsePolicy('apiVersion: warden.dev/v1\nkind: Policy\nmetadata: {name: p}\nfiles:\n  denyRead: [/s]\n', 'p.yaml'),
+    { workspace: '/w' },
+  );
+  const enforcer = new SessionEnforcer(
+    new Judge(policy, new Set(['fanotify']), { paths: [], pids: () => [] }),
+    '/nonexistent',
+    () => undefined,
+  );
+  const open = (): WardenEvent =>
+    ({ ...event, type: 'open', path: '/s/key', flags: 0, result: -1 }) as unknown as WardenEvent;
+  /* both reports out before either event (the gate answers faster than the loader reads the ring) */
+  enforcer.gateDecided(42, 3000);
+  enforcer.gateDecided(42, 5000);
+  const first = open();
+  const second = open();
+  enforcer.decide(first);
+  enforcer.decide(second);
+  assert.deepEqual([first.decision?.rule, first.decision?.latencyUs], ['files.denyRead[0]', 3]);
+  assert.equal(second.decision?.latencyUs, 5, 'the second report is the second call’s');
 });

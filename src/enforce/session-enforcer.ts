@@ -22,6 +22,9 @@ export interface Due {
 /* how long a freeze may take to be confirmed before the action says it was not */
 const FREEZE_WAIT_MS = 1000;
 
+/* a thread's gate reports waiting for their events, at most */
+const GATE_REPORTS_PER_THREAD = 64;
+
 /** The rule named on an open the file gate refused because its decision deadline passed. */
 export const GATE_DEADLINE_RULE = 'warden.gate-deadline';
 
@@ -40,23 +43,31 @@ export class SessionEnforcer {
     private readonly record: Record,
   ) {}
 
-  /* the file gate's refusals per thread, waiting for the refused call's event */
-  private readonly gateRefusals = new Map<number, { latencyNs: number; deadlineMs?: number }>();
+  /*
+   * the file gate's refusals per thread, oldest first, each waiting for its refused call's event:
+   * a thread refused twice in a row can have both reports out before the first call's event
+   */
+  private readonly gateRefusals = new Map<number, Array<{ latencyNs: number; deadlineMs?: number }>>();
 
   /**
    * A file gate denial: its frame comes before the refused syscall's event.
    * `deadlineMs`: refused because the gate could not decide within it.
    */
   gateDecided(tid: number, latencyNs: number, deadlineMs?: number): void {
-    this.gateRefusals.set(tid, { latencyNs, ...(deadlineMs !== undefined ? { deadlineMs } : {}) });
+    const waiting = this.gateRefusals.get(tid) ?? [];
+    /* bounded: a report whose event the ring buffer dropped must not pair with later ones for ever */
+    if (waiting.length >= GATE_REPORTS_PER_THREAD) waiting.shift();
+    waiting.push({ latencyNs, ...(deadlineMs !== undefined ? { deadlineMs } : {}) });
+    this.gateRefusals.set(tid, waiting);
   }
 
   /** Sets `e`'s decision; says what a violation is due (enforce mode), for the caller to `act` on once it is stored. */
   decide(e: WardenEvent): Due | undefined {
     /* the report may come before earlier events of the same thread: it is the refused call's */
     const refused = (e.type === 'open' || e.type === 'exec-failed') && e.result === -1;
-    const gate = refused ? this.gateRefusals.get(e.tid) : undefined;
-    if (gate) this.gateRefusals.delete(e.tid);
+    const waiting = refused ? this.gateRefusals.get(e.tid) : undefined;
+    const gate = waiting?.shift();
+    if (waiting && !waiting.length) this.gateRefusals.delete(e.tid);
     let decision = this.judge.judge(e) ?? e.decision;
     if (gate?.deadlineMs !== undefined && refused && decision?.verdict !== 'denied') {
       decision = {
