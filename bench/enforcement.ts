@@ -65,6 +65,7 @@ export async function enforcementBench(cfg: Config, loadgenBin: string, quick: b
   const results = new Map<string, { inside: LoadResult[]; outside: LoadResult[] }>();
   for (const name of [...ops.map(([op]) => op), EXEC]) results.set(name, { inside: [], outside: [] });
   const gate: number[] = [];
+  let reportDrops = 0; /* denial reports the gate's bounded queue dropped: those calls carry no latency */
   try {
     for (let r = 0; r < rounds; r++) {
       const s = await BenchSession.start(cfg, 64, policy);
@@ -81,6 +82,7 @@ export async function enforcementBench(cfg: Config, loadgenBin: string, quick: b
         results.get(EXEC)?.inside.push(await loadgen(cfg.launchBin, floor(contentFloor)));
         await s.drain();
         gate.push(...s.gateLatencies);
+        reportDrops += Number(s.sensor.stats.gate.queueDrops);
       } finally {
         await s.stop();
       }
@@ -103,6 +105,6 @@ export async function enforcementBench(cfg: Config, loadgenBin: string, quick: b
   }
   return {
     rows,
-    gateDecision: { count: gate.length, p50: percentile(gate, 50), p99: percentile(gate, 99) },
+    gateDecision: { count: gate.length, p50: percentile(gate, 50), p99: percentile(gate, 99), reportDrops },
   };
 }

@@ -212,7 +212,7 @@ async function enforcementSection(rounds: number) {
     ]),
   );
   console.log(
-    `file gate decision (in the C sensor, per denied open): p50 ${us(e.gateDecision.p50)} µs, p99 ${us(e.gateDecision.p99)} µs over ${e.gateDecision.count} decisions`,
+    `file gate decision (in the C sensor, per denied open): p50 ${us(e.gateDecision.p50)} µs, p99 ${us(e.gateDecision.p99)} µs over ${e.gateDecision.count} decisions (${e.gateDecision.reportDrops} reports dropped by the gate's bounded queue)`,
   );
   console.log(
     'OUT: same programs and marks loaded, process outside every session (the cost everyone pays). IN: inside the session.',

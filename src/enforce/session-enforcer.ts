@@ -22,8 +22,9 @@ export interface Due {
 /* how long a freeze may take to be confirmed before the action says it was not */
 const FREEZE_WAIT_MS = 1000;
 
-/* a thread's gate reports waiting for their events, at most */
-const GATE_REPORTS_PER_THREAD = 64;
+/* a thread's gate reports waiting for their events, at most: the loader hands on every report
+ * queued before each event, so a fast loop's reports run far ahead of its events */
+const GATE_REPORTS_PER_THREAD = 4096;
 
 /** The rule named on an open the file gate refused because its decision deadline passed. */
 export const GATE_DEADLINE_RULE = 'warden.gate-deadline';
