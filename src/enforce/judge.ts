@@ -17,7 +17,8 @@ import { decideConnect, decideFile, decideUnix, type Decision as RuleDecision } 
 const REFUSED = new Set([-1, -13, -30, -16, -18]);
 const BY_MOUNT = new Set([-30, -16, -18]);
 
-const JUDGED_GIT_CONFIG = 'a change that sets nothing able to run a command, judged by its content';
+/* a rule's decision, and the mechanism that held it where the rule alone says (else the call's error does) */
+type Ruling = RuleDecision & { mechanism?: string };
 
 const resultOf = (e: WardenEvent): number => ('result' in e && typeof e.result === 'number' ? e.result : 0);
 
@@ -146,7 +147,6 @@ export class Judge {
    */
   private judgedChange(e: WardenEvent, rule: string, policy: CompiledPolicy): boolean {
     return (
-      e.type === 'rename' &&
       resultOf(e) === 0 &&
       policy.mode === 'enforce' &&
       this.active.has('supervisor') &&
@@ -204,7 +204,7 @@ export class Judge {
     }
   }
 
-  private rule(e: WardenEvent, policy: CompiledPolicy): RuleDecision | undefined {
+  private rule(e: WardenEvent, policy: CompiledPolicy): Ruling | undefined {
     /* a name through a descriptor names a file the judge cannot see (the kernel decided it) */
     const file = (path: string, access: Access): RuleDecision | undefined =>
       (access === 'write' && DEVICES.some((d) => beneath(path, d))) || FD_LINK.test(path)
@@ -226,7 +226,12 @@ export class Judge {
         if (from?.verdict === 'denied') return from;
         const to = file(e.newPath, 'write');
         return to?.verdict === 'denied' && this.judgedChange(e, to.rule, policy)
-          ? { verdict: 'allowed', rule: to.rule, reason: `${e.newPath}: ${JUDGED_GIT_CONFIG}` }
+          ? {
+              verdict: 'allowed',
+              rule: to.rule,
+              reason: `${e.newPath}: a change that sets nothing able to run a command, judged by its content`,
+              mechanism: 'supervisor',
+            }
           : to;
       }
       case 'link': {
@@ -293,8 +298,7 @@ export class Judge {
     const d = this.rule(e, this.policy);
     if (!d || (d.verdict === 'allowed' && d.rule === 'default')) return undefined;
     const base = { rule: d.rule, reason: d.reason, policy: this.policy.name };
-    const judged = d.verdict === 'allowed' && this.judgedChange(e, d.rule, this.policy);
-    const mechanism = judged ? 'supervisor' : mechanismOf(d.rule, e);
+    const mechanism = d.mechanism ?? mechanismOf(d.rule, e);
     if (d.verdict === 'allowed') return this.maskedChange(e) ?? { ...base, verdict: 'allowed', mechanism };
     /* failed by itself (ENOENT): nothing happened that a policy had to stop, in audit mode as in enforce */
     if (failedByItself(e)) return undefined;

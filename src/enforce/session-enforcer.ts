@@ -11,7 +11,7 @@ import type { WardenEvent } from '../model/events.js';
 import { freezeCgroup } from './cgroup.js';
 import type { Judge } from './judge.js';
 
-type Record = (e: WardenEvent) => void;
+type ActionRecorder = (e: WardenEvent) => void;
 
 /** What a violation is due: the rule it broke, and what the policy says to do about it. */
 export interface Due {
@@ -41,7 +41,7 @@ export class SessionEnforcer {
     public judge: Judge,
     private readonly cgroup: string,
     /** where the actions taken are recorded (the store) */
-    private readonly record: Record,
+    private readonly record: ActionRecorder,
   ) {}
 
   /*
@@ -96,32 +96,30 @@ export class SessionEnforcer {
    * off the event path, so no other session's events wait on it: the promise says `quarantined`
    * once this call froze the session and recorded it.
    */
-  act(e: WardenEvent, { rule, action }: Due): Promise<'quarantined' | undefined> {
-    if (action === 'deny' || (action === 'quarantine' && this.quarantined)) return Promise.resolve(undefined);
+  async act(e: WardenEvent, { rule, action }: Due): Promise<'quarantined' | undefined> {
+    if (action === 'deny' || (action === 'quarantine' && this.quarantined)) return undefined;
     try {
       if (action === 'kill') process.kill(e.pid, 'SIGKILL');
       else {
         freezeCgroup(this.cgroup, true);
         this.quarantined = true;
-        return (
-          this.confirmFrozen()
-            .then((result) => {
-              this.recordAction(e, rule, action, result);
-              return 'quarantined' as const;
-            })
-            /* the session ended meanwhile (its freeze failed, and its store is closed): said, not thrown */
-            .catch((err: Error) => {
-              process.stderr.write(`warden: the quarantine could not be recorded: ${err.message}\n`);
-              return undefined;
-            })
-        );
       }
     } catch (err) {
       this.recordAction(e, rule, action, (err as NodeJS.ErrnoException).code ?? String(err));
-      return Promise.resolve(undefined);
+      return undefined;
     }
-    this.recordAction(e, rule, action, 'ok');
-    return Promise.resolve(undefined);
+    if (action === 'kill') {
+      this.recordAction(e, rule, action, 'ok');
+      return undefined;
+    }
+    try {
+      this.recordAction(e, rule, action, await this.confirmFrozen());
+      return 'quarantined';
+    } catch (err) {
+      /* the session ended meanwhile (its freeze failed, and its store is closed): said, not thrown */
+      process.stderr.write(`warden: the quarantine could not be recorded: ${(err as Error).message}\n`);
+      return undefined;
+    }
   }
 
   /** Frozen is reported once every task has stopped: waited for, a millisecond at a time, for at most 1 s. */

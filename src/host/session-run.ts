@@ -235,11 +235,10 @@ export class SessionRun {
       proxyPort: this.proxyPort,
     });
     mkdirSync(runDir(this.cfg), { recursive: true, mode: 0o700 });
-    /* bound before the floor is written: one of the sockets outside the session it masks */
-    if (this.opts.enforcement)
-      this.control = await serveSessionControl(this.cfg, this.id, (file, workspace) => this.reload(file, workspace));
     let floor: string | undefined;
     if (this.opts.enforcement) {
+      /* bound before the floor is written: one of the sockets outside the session it masks */
+      this.control = await serveSessionControl(this.cfg, this.id, (file, workspace) => this.reload(file, workspace));
       const written = writeFloor(this.cfg, this.id, this.opts.enforcement.policy);
       ({ file: floor, masked: this.masked, programs: this.programs } = written);
     }

@@ -3,9 +3,12 @@
  * loads it before every tool call, so the schemas come from the caller, never from here.
  */
 import { createConnection, type Socket } from 'node:net';
-import { parseResult, type Call, type Params, type Protocol, type Result } from './protocol.js';
+import { parseResult, type Call, type Protocol } from './protocol.js';
 
-/** One request on a new connection, its answer unread: what the wire carries. */
+/**
+ * One request on a new connection, its answer unread: what the wire carries. `warden hook`, which
+ * cannot pay for loading zod on every tool call, reads the answer by hand.
+ */
 export function request(path: string, method: string, params: unknown, timeoutMs = 5000): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const conn = createConnection(path);
@@ -35,21 +38,6 @@ export function request(path: string, method: string, params: unknown, timeoutMs
       reject(e);
     });
   });
-}
-
-/**
- * One call on a new connection, its answer read by `read`, which throws on what is not the
- * method's result: the method's schema, or (for `warden hook`, which cannot pay for loading zod on
- * every tool call) a reader of its own.
- */
-export async function callOnce<P extends Protocol, K extends keyof P & string>(
-  path: string,
-  method: K,
-  params: Params<P, K>,
-  read: (answer: unknown) => Result<P, K>,
-  timeoutMs = 5000,
-): Promise<Result<P, K>> {
-  return read(await request(path, method, params, timeoutMs));
 }
 
 /** What a lasting connection hears besides its answers, and whether it keeps Node running. */
