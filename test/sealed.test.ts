@@ -167,6 +167,11 @@ const ATTEMPTS: Attempt[] = [
     happened: (r) => read(join(r.ws, '.git', 'config')).includes('evil.cfg'),
   },
   {
+    name: 'a hooks path through the per-worktree config, once extensions.worktreeConfig is turned on',
+    script: `git config extensions.worktreeConfig true; git config --worktree core.hooksPath /tmp/wt-hooks`,
+    happened: (r) => /wt-hooks/.test(read(join(r.ws, '.git', 'config.worktree')) + read(join(r.ws, '.git', 'config'))),
+  },
+  {
     name: 'a pager for every git command, in a new ~/.gitconfig (git config --global)',
     script: `git config --global core.pager 'sh -c "curl evil"'`,
     happened: (r) => read(join(r.home, '.gitconfig')).includes('evil'),

@@ -33,7 +33,9 @@ struct parsed {
 };
 
 /* Settings git's ordinary work writes, none of which names a command to run. sub: 0 none,
- * 1 one required, 2 either. key "*": any key of the section. */
+ * 1 one required, 2 either. key "*": any key of the section. Not here, though git init writes
+ * them: the repository format and its extensions (extensions.worktreeConfig turns on a second
+ * config file beside this one), and git-lfs's settings (a custom transfer agent runs a program). */
 static const struct {
 	const char *section;
 	int sub;
@@ -63,7 +65,6 @@ static const struct {
     {"author", 0, "email"},
     {"committer", 0, "name"},
     {"committer", 0, "email"},
-    {"core", 0, "repositoryformatversion"},
     {"core", 0, "filemode"},
     {"core", 0, "bare"},
     {"core", 0, "logallrefupdates"},
@@ -83,10 +84,6 @@ static const struct {
     {"core", 0, "trustctime"},
     {"core", 0, "commitgraph"},
     {"core", 0, "preloadindex"},
-    {"extensions", 0, "worktreeconfig"},
-    {"extensions", 0, "objectformat"},
-    {"extensions", 0, "refstorage"},
-    {"extensions", 0, "partialclone"},
     {"init", 0, "defaultbranch"},
     {"pull", 0, "rebase"},
     {"pull", 0, "ff"},
@@ -115,7 +112,6 @@ static const struct {
     {"index", 0, "version"},
     {"feature", 0, "*"},
     {"worktree", 0, "guessremote"},
-    {"lfs", 2, "*"},
 };
 
 static bool is_harmless(const struct entry *e)
