@@ -478,21 +478,36 @@ const send = (ip, text) => new Promise((ok) => {
     catch (e) { out.push(name + ':' + e.code); }
   }
   out.push('direct:' + await send('127.0.0.4', 'direct'));
+  /* getaddrinfo (glibc) as most programs ask: a refused name is final, not a try-again */
+  const t0 = Date.now();
+  out.push('lookup:' + await new Promise((ok) => dns.lookup('blocked-lookup.test', (e, a) => ok(e ? e.code : a))));
+  out.push('lookup-ms:' + (Date.now() - t0));
   console.log(out.join('\\n'));
 })();`,
       );
       const cfg = { ...testConfig(state.path), dnsUpstream: { host: '127.0.0.1', port: upstreamPort } };
       const outFile = join(ws.path, 'out');
       const result = await runSession(cfg, {
-        command: ['/bin/sh', '-c', `node ${script} > ${outFile} 2>&1`],
+        command: [
+          '/bin/sh',
+          '-c',
+          `node ${script} > ${outFile} 2>&1; ` +
+            `python3 -c 'import socket\ntry: socket.getaddrinfo("blocked-py.test", 80)\nexcept socket.gaierror as e: print("python:" + str(e.errno))' >> ${outFile} 2>&1; ` +
+            `curl -sS --max-time 20 http://blocked-curl.test/ >/dev/null 2>&1; echo curl:$? >> ${outFile}`,
+        ],
         enforcement: { policy },
       });
       await sleep(200);
       const said = readFileSync(outFile, 'utf8');
       assert.match(said, /^allowed\.test=127\.0\.0\.3:sent$/m, said);
-      assert.match(said, /^other\.test:EREFUSED$/m, said);
-      assert.match(said, /^c2VjcmV0LWRhdGE\.evil\.test:EREFUSED$/m, said);
+      /* answered NXDOMAIN: each resolver library takes it as final */
+      assert.match(said, /^other\.test:ENOTFOUND$/m, said);
+      assert.match(said, /^c2VjcmV0LWRhdGE\.evil\.test:ENOTFOUND$/m, said);
       assert.match(said, /^direct:EPERM$/m, said);
+      assert.match(said, /^lookup:ENOTFOUND$/m, said);
+      assert.ok(Number(/^lookup-ms:(\d+)$/m.exec(said)?.[1]) < 1000, `getaddrinfo gave up at once: ${said}`);
+      assert.match(said, /^python:-2$/m, `Python's getaddrinfo says EAI_NONAME: ${said}`);
+      assert.match(said, /^curl:6$/m, `curl could not resolve the host: ${said}`);
       assert.equal(got['127.0.0.3'], 'via-allowed.test');
       assert.equal(got['127.0.0.4'], undefined, 'nothing reached the address of a name the policy does not allow');
       assert.deepEqual([...new Set(asked)], ['allowed.test'], 'refused names never left the machine');
@@ -500,16 +515,25 @@ const send = (ip, text) => new Promise((ok) => {
       const events = store.eventsOf(result.session.id);
       store.close();
       const dns = events.filter((e) => e.type === 'dns');
+      const asked1 = (name: string) => dns.filter((e) => e.type === 'dns' && e.name === name);
       assert.deepEqual(
-        dns.map((e) => [e.type === 'dns' && e.name, e.decision?.verdict]),
-        [
-          ['allowed.test', 'allowed'],
-          ['other.test', 'denied'],
-          ['c2vjcmv0lwrhdge.evil.test', 'denied'],
-        ],
+        ['allowed.test', 'other.test', 'c2vjcmv0lwrhdge.evil.test'].map((n) =>
+          asked1(n).map((e) => e.decision?.verdict),
+        ),
+        [['allowed'], ['denied'], ['denied']],
       );
+      for (const name of ['blocked-lookup.test', 'blocked-py.test', 'blocked-curl.test']) {
+        const qs = asked1(name);
+        assert.ok(qs.length > 0, `${name} was asked`);
+        assert.ok(
+          qs.every((e) => e.decision?.verdict === 'denied' && e.type === 'dns' && e.rcode === 'NXDOMAIN'),
+          `${name} refused with NXDOMAIN`,
+        );
+        const types = qs.map((e) => (e.type === 'dns' ? e.qtype : ''));
+        assert.equal(new Set(types).size, types.length, `${name} asked once per type, never again: ${types.join(',')}`);
+      }
       assert.ok(
-        dns.every((e) => e.comm === 'node'),
+        ['allowed.test', 'other.test', 'blocked-lookup.test'].every((n) => asked1(n).every((e) => e.comm === 'node')),
         'each query is attributed to the process that asked',
       );
       const conn = events.find((e) => e.type === 'connect' && e.daddr === '127.0.0.3');

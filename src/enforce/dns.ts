@@ -155,8 +155,8 @@ export class SessionResolver {
       : decideName(this.policy, name);
     const record = { name, qtype, verdict: d.verdict, rule: d.rule, reason: d.reason, clientPort, transport };
     if (d.verdict === 'denied') {
-      this.onQuery({ ...record, answers: [], rcode: 'REFUSED' });
-      return refuse(query);
+      this.onQuery({ ...record, answers: [], rcode: 'NXDOMAIN' });
+      return refuse(query, `denied by ${d.rule}`);
     }
     let reply: Buffer;
     this.inFlight.add(record);
@@ -267,19 +267,49 @@ export function readQuery(msg: Buffer): { query: dnsPacket.Packet; name: string;
 }
 
 /* dns-packet takes the response code from the low four bits of flags */
-const RCODE = { SERVFAIL: 2, REFUSED: 5 } as const;
+const RCODE = { SERVFAIL: 2, NXDOMAIN: 3 } as const;
+/** RFC 8914: the EDNS option for an Extended DNS Error, and its info code "Blocked" (by the resolver's policy) */
+const OPT_EDE = 15;
+const EDE_BLOCKED = 15;
 
-function respond(query: dnsPacket.Packet, rcode: keyof typeof RCODE): Buffer {
+/* dns-packet encodes an option it has no codec for from its data; its types list only the ones it has */
+const edeOption = (data: Buffer): dnsPacket.PacketOpt => ({ code: OPT_EDE, data }) as unknown as dnsPacket.PacketOpt;
+
+function respond(query: dnsPacket.Packet, rcode: keyof typeof RCODE, blocked?: string): Buffer {
+  /* a client that speaks EDNS is told why (RFC 8914); one that does not gets the bare answer */
+  const edns = query.additionals?.some((a) => a.type === 'OPT');
+  const why = blocked === undefined ? undefined : Buffer.from(`warden: ${blocked}`.slice(0, 200));
+  const ede = why && Buffer.concat([Buffer.from([0, EDE_BLOCKED]), why]);
   return dnsPacket.encode({
     id: query.id,
     type: 'response',
     flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | RCODE[rcode],
     questions: query.questions,
     answers: [],
+    additionals:
+      edns && ede
+        ? [
+            {
+              type: 'OPT',
+              name: '.',
+              udpPayloadSize: 1232,
+              extendedRcode: 0,
+              ednsVersion: 0,
+              flags: 0,
+              flag_do: false,
+              options: [edeOption(ede)],
+            },
+          ]
+        : [],
   });
 }
-/** The answers Warden's resolver makes itself: a refused name, an upstream that failed. */
-export const refuse = (q: dnsPacket.Packet): Buffer => respond(q, 'REFUSED');
+/**
+ * A name the policy refuses is answered NXDOMAIN: every resolver library takes
+ * that as final (glibc's getaddrinfo says EAI_NONAME, musl stops at once, c-ares
+ * ENOTFOUND), where REFUSED makes them try again or wait out their timeout
+ * (musl ignores a REFUSED answer and waits; glibc says EAI_AGAIN, which callers retry).
+ */
+export const refuse = (q: dnsPacket.Packet, why = 'refused by policy'): Buffer => respond(q, 'NXDOMAIN', why);
 export const servfail = (q: dnsPacket.Packet): Buffer => respond(q, 'SERVFAIL');
 
 function decodeReply(reply: Buffer): dnsPacket.Packet | undefined {

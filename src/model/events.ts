@@ -128,7 +128,7 @@ export const DnsEventSchema = ev('dns', {
   name: z.string().describe('the name asked for'),
   qtype: z.string().describe('A, AAAA, TXT, ...'),
   answers: z.array(z.string()).describe('addresses in the answer'),
-  rcode: z.string().describe('NOERROR, NXDOMAIN, REFUSED (by policy), ...'),
+  rcode: z.string().describe('NOERROR, NXDOMAIN (also what a name the policy refuses is answered), SERVFAIL, ...'),
   transport: z.enum(['udp', 'tcp']),
 });
 export const ActionEventSchema = ev('action', {
