@@ -43,6 +43,10 @@ if [ ! -f "$stamp" ] || [ -n "$(find src test bench tsconfig.json package-lock.j
   node_modules/.bin/tsc -p tsconfig.json
   touch "$stamp"
 fi
+if [ ! -f dist/bundle/main.js ] || [ "$stamp" -nt dist/bundle/main.js ]; then
+  say "bundling the CLI"
+  node scripts/bundle.mjs
+fi
 
 ui_stamp=dist/ui/.built
 if [ ! -f "$ui_stamp" ] || [ -n "$(find src/ui package-lock.json -newer "$ui_stamp" -print -quit 2>/dev/null)" ]; then

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -125,6 +125,51 @@ c = socket.socket(socket.AF_UNIX); c.connect("app.sock"); c.send(b"hello"); t.jo
       late?.stop();
       for (const d of [dir, ws, home]) d.cleanup();
     }
+  }
+});
+
+test('a Unix socket the policy lists is reached by its name and beneath a listed directory, never by climbing out', async (t) => {
+  if (!needKernel(t)) return;
+  const dir = tempDir('unix-listed');
+  const ws = tempDir('unix-listed-ws');
+  const services: Array<ReturnType<typeof unixService>> = [];
+  try {
+    for (const sub of ['listed', 'listedX']) mkdirSync(join(dir.path, sub));
+    const names = ['exact.sock', 'listed/a.sock', 'other.sock', 'listedX/b.sock'];
+    const yaml = `apiVersion: warden.dev/v1
+kind: Policy
+metadata: {name: unix-listed}
+network:
+  unix:
+    allow: [${dir.path}/listed, ${dir.path}/exact.sock]
+`;
+    const policy = compilePolicy(parsePolicy(yaml, 'unix.yaml'), { workspace: ws.path });
+    /* the services start after the session did: sockets that were there before are masked in its mounts */
+    const ready = names.map((n) => `[ -S ${dir.path}/${n} ]`).join(' && ');
+    const script = [
+      `i=0; while ! { ${ready}; } && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done`,
+      PY_SEND(`${dir.path}/exact.sock`, 'exact'),
+      PY_SEND(`${dir.path}/listed/a.sock`, 'beneath'),
+      PY_SEND(`${dir.path}/listed/../other.sock`, 'climbed'),
+      PY_SEND(`${dir.path}/other.sock`, 'other'),
+      PY_SEND(`${dir.path}/listedX/b.sock`, 'sibling'),
+    ].map((r) => `( ${r} ) >/dev/null 2>&1`);
+    const run = attempt(ws.path, ws.path, script.join('\n'), true, policy);
+    await sleep(1500);
+    for (const n of names) services.push(unixService(dir.path, n));
+    await run;
+    await sleep(200);
+    const got = services.map((s) => s.got().trim());
+    assert.deepEqual(got.slice(0, 2), ['exact', 'beneath'], 'the listed sockets are reached');
+    assert.deepEqual(
+      got.slice(2),
+      ['', ''],
+      'a climb out of a listed directory, and a name that only starts like it, are refused',
+    );
+  } finally {
+    for (const s of services) s.stop();
+    dir.cleanup();
+    ws.cleanup();
   }
 });
 
