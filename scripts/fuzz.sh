@@ -12,7 +12,7 @@ make -s -C sensor fuzz || exit 1
 mkdir -p bench/results
 status=0
 node --enable-source-maps dist/test/fuzz/run.js --seconds "$seconds" --json bench/results/fuzz-ts.json || status=1
-for name in command gate-match git-config; do
+for name in command gate-match git-config hook-answer; do
   work=$(mktemp -d)
   mkdir -p "sensor/fuzz/crashes/$name"
   out=$(sensor/build/$name-fuzz -max_total_time="$seconds" -timeout=2 -max_len=4200 \

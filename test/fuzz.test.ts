@@ -25,7 +25,7 @@ describe('fuzzing (short pass)', () => {
     });
   }
 
-  for (const name of ['command', 'gate-match', 'git-config']) {
+  for (const name of ['command', 'gate-match', 'git-config', 'hook-answer']) {
     test(`libFuzzer: sensor/fuzz/${name}`, (t) => {
       const bin = join(ROOT, 'sensor', 'build', `${name}-fuzz`);
       if (!existsSync(bin)) {

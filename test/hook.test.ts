@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { tempDir, WARDEN, warden } from './helpers.js';
+import { needKernel, ROOT, stateDir, tempDir, WARDEN, warden } from './helpers.js';
 
 function hook(input: unknown, env: NodeJS.ProcessEnv = {}, args: string[] = []) {
   const { WARDEN_SOCKET: _s, WARDEN_SESSION: _id, ...rest } = process.env;
@@ -68,12 +68,58 @@ test('hooks install adds Warden beside other hooks, idempotently; uninstall remo
     };
     assert.equal(s.model, 'x');
     assert.equal(s.hooks.PreToolUse?.length, 2);
-    assert.match(s.hooks.PreToolUse?.[1]?.hooks[0]?.command ?? '', /bin\/warden' hook$/);
+    assert.match(s.hooks.PreToolUse?.[1]?.hooks[0]?.command ?? '', /sensor\/build\/warden-hook'$/);
     assert.equal(s.hooks.PostToolUse?.length, 1);
     assert.equal(warden('/run/warden-tests', ['hooks', 'uninstall', '--project', dir.path]).status, 0);
     const after = JSON.parse(readFileSync(join(dir.path, '.claude', 'settings.json'), 'utf8')) as typeof s;
     assert.deepEqual(after.hooks, { PreToolUse: [other] });
   } finally {
     dir.cleanup();
+  }
+});
+
+test('inside a session the native hook asks the session: a refusal in the hook format, an allowed call untouched', (t) => {
+  if (!needKernel(t)) return;
+  const state = stateDir('hook-native');
+  const ws = tempDir('hook-native-ws');
+  try {
+    const native = join(ROOT, 'sensor', 'build', 'warden-hook');
+    /* pretty-printed, as a CLI may write it: the hook sends it as one line */
+    const denied = JSON.stringify(
+      { ...pre('cat ~/.ssh/id_rsa "a \\"quoted\\" name"', ws.path), tool_use_id: 'toolu_denied' },
+      null,
+      2,
+    );
+    writeFileSync(join(ws.path, 'denied.json'), denied);
+    writeFileSync(join(ws.path, 'allowed.json'), JSON.stringify(pre('ls -la', ws.path)));
+    const script = [
+      `${native} < denied.json > denied.out 2> denied.err`,
+      `${native} < allowed.json > allowed.out 2> allowed.err`,
+      /* timed: 20 calls */
+      `s=$(date +%s%N); for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do ${native} < allowed.json; done; e=$(date +%s%N); echo $(( (e - s) / 20000 )) > per-call-us`,
+    ].join('\n');
+    const run = warden(state.path, ['run', '-q', '-w', ws.path, '--', '/bin/sh', '-c', `cd ${ws.path} && ${script}`]);
+    assert.equal(run.status, 0, run.stderr);
+    const read = (f: string): string => readFileSync(join(ws.path, f), 'utf8');
+    assert.equal(read('denied.err'), '', 'the session answered: no hand-over to the JavaScript hook');
+    const out = JSON.parse(read('denied.out')) as { hookSpecificOutput: Record<string, string> };
+    assert.equal(out.hookSpecificOutput.hookEventName, 'PreToolUse');
+    assert.equal(out.hookSpecificOutput.permissionDecision, 'deny');
+    assert.match(
+      out.hookSpecificOutput.permissionDecisionReason ?? '',
+      /^Warden: .+ \(rule files\.denyRead\[\d+\] of policy coding-agent\)$/,
+    );
+    assert.equal(read('allowed.out'), '');
+    assert.equal(read('allowed.err'), '');
+    const perCall = Number(read('per-call-us'));
+    t.diagnostic(`native hook inside a session: ${perCall} us per call`);
+    const tl = JSON.parse(warden(state.path, ['timeline', '--last', '--json']).stdout) as {
+      otherToolCalls: Array<{ decision?: { verdict: string; by: string } }>;
+    };
+    const decided = tl.otherToolCalls.map((c) => `${c.decision?.verdict} by ${c.decision?.by}`);
+    assert.ok(decided.includes('denied by hook'), `the session recorded the refused call: ${decided.join(', ')}`);
+  } finally {
+    ws.cleanup();
+    state.cleanup();
   }
 });

@@ -1,7 +1,8 @@
 /**
- * `warden hook`: what Claude Code runs before and after each tool call
- * (installed by `warden hooks install`). It asks the session it runs in for a
- * decision under the session's policy. When no session answers, it decides
+ * `warden hook` in JavaScript: what the native hook (sensor/hook, which
+ * `warden hooks install` installs) hands a tool call to when the session could
+ * not decide it, and the hook itself where that is not built. It asks the
+ * session it runs in for a decision under the session's policy. When no session answers, it decides
  * by itself under the policy file, so a forbidden call is never let through
  * just because Warden is down. Kept light: it is on the path of every call.
  */
@@ -90,6 +91,9 @@ export async function runHook(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  /* the native hook (sensor/hook) asked the session first, and says why it could not decide */
+  const why = process.env.WARDEN_HOOK_WHY;
+  if (why) return decideLocally(h, policyArg, why);
   const socket = process.env.WARDEN_SOCKET; /* set by warden run for its agent */
   if (!socket) return decideLocally(h, policyArg, 'not inside a warden run session');
   try {

@@ -9,7 +9,9 @@ const EVENTS = ['PreToolUse', 'PostToolUse'] as const;
 type HookEntry = { matcher?: string; hooks: Array<{ type: string; command: string; timeout?: number }> };
 type Settings = { hooks?: Record<string, HookEntry[]> } & Record<string, unknown>;
 
-const isOurs = (e: HookEntry): boolean => e.hooks.some((h) => /warden['"]? hook( |$)/.test(h.command));
+/* `warden hook` (older installs) or the native hook itself */
+const isOurs = (e: HookEntry): boolean =>
+  e.hooks.some((h) => /warden['"]? hook( |$)|warden-hook['"]?( |$)/.test(h.command));
 
 function settingsFile(o: { project?: string; user?: boolean }): string {
   if (o.user) return join(homedir(), '.claude', 'settings.json');
@@ -68,9 +70,11 @@ export function hooksCommand(config: () => Config): Command {
     .option('-p, --policy <file>', 'policy used when no warden session answers (default: coding-agent)')
     .action((o: { project?: string; user?: boolean; policy?: string }) => {
       const file = settingsFile(o);
-      const bin = join(config().root, 'bin', 'warden');
+      /* the native hook, run straight (no shell script first): it is on the path of every tool call */
+      const bin = join(config().root, 'sensor', 'build', 'warden-hook');
+      if (!existsSync(bin)) throw new Error(`${bin} is not built; run scripts/setup.sh`);
       const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-      const command = `${quote(bin)} hook${o.policy ? ` --policy ${quote(resolve(o.policy))}` : ''}`;
+      const command = `${quote(bin)}${o.policy ? ` --policy ${quote(resolve(o.policy))}` : ''}`;
       installHooks(file, command);
       console.log(`installed Warden's PreToolUse and PostToolUse hooks in ${file}`);
     });

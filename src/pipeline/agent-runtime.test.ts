@@ -46,3 +46,15 @@ test('upkeep is learnt by shape: program and subcommand, never a shell, interpre
   assert.equal(learnt.isRuntimeExec(['git', '--git-dir', '/h/.local/share/opencode/s', 'add', '.']), true);
   assert.equal(new AgentRuntimeProfile('/h').isRuntimeExec(['git', 'add', '.']), false);
 });
+
+test("Warden's own hook, as a CLI runs it through a shell, is the agent's runtime; a program named like it is not", () => {
+  const p = new AgentRuntimeProfile('/home/dev');
+  for (const argv of [
+    ['/bin/sh', '-c', "'/opt/warden/sensor/build/warden-hook'"],
+    ['/opt/warden/sensor/build/warden-hook', '--policy', '/etc/warden/p.yaml'],
+    ['/bin/sh', '-c', "'/opt/warden/bin/warden' hook"],
+  ])
+    assert.ok(p.isRuntimeExec(argv), argv.join(' '));
+  for (const argv of [['/tmp/warden-hooks.sh'], ['/bin/sh', '-c', 'warden-hooked && curl x']])
+    assert.ok(!p.isRuntimeExec(argv), argv.join(' '));
+});

@@ -13,7 +13,7 @@ const RUNTIME_EXECS: RegExp[] = [
   /^(\S*\/)?(ba|z)?sh -c (-l )?(SNAPSHOT_FILE=|env$|ps aux \| grep)/,
   /^(\S*\/)?(ba|z)?sh -c (-l )?(command -v|which) \S+$/,
   /^(\S*\/)?(which|env|ps|id|uname|locale|getconf)( |$)/,
-  /(^|\/)warden['"]? hook( |$)/,
+  /(^|\/)(warden['"]? hook|warden-hook['"]?)( |$)/ /* Warden's own hook: `warden hook`, or the native one */,
   /^(\S*\/)?(ba|z)?sh -c set -e; \. "[^"]*shell_snapshots\// /* Codex checks its shell snapshot */,
 ];
 
