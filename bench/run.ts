@@ -5,7 +5,8 @@
  *  (b) overhead: open/close, loopback connect and fork/exec loops with no sensor, outside a
  *      session (sensor loaded) and inside one, interleaved in the same run; ratios and percentiles;
  *  (e) hosting: `warden run` standalone against the same run hosted by a daemon;
- *  (f) load (only with --only=load; --agents=N --minutes=M): scripted agents held by one daemon.
+ *  (f) load (only with --only=load; --agents=N --minutes=M): scripted agents held by one daemon;
+ *  (g) peers: an agent-style workload bare, under Warden, sandbox-runtime and strace -f; start-up; hooks.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -19,6 +20,7 @@ import { enforcementBench } from './enforcement.js';
 import { applayerBench } from './applayer.js';
 import { hostingBench } from './hosting.js';
 import { loadBench } from './load.js';
+import { peersBench } from './peers.js';
 
 const cfg = loadConfig();
 const LOADGEN = join(cfg.root, 'bench', 'build', 'loadgen');
@@ -322,6 +324,33 @@ async function loadSection() {
   return r;
 }
 
+async function peersSection() {
+  console.log('\n== (g) peers: bench/workload.sh bare and under each, interleaved, a new order each round');
+  const r = await peersBench(cfg, quick);
+  const f = (x: number, d = 2): string => x.toFixed(d);
+  const sp = (s: { min: number; median: number; max: number }, d = 2, unit = ''): string =>
+    `${f(s.median, d)}${unit} (${f(s.min, d)}-${f(s.max, d)})`;
+  console.log(
+    table([
+      ['MODE', 'WALL s', 'WALL / BARE', 'CPU s', 'CPU / BARE'],
+      ...r.workload.map((w) => [w.mode, sp(w.wallS), sp(w.wallRatio, 3, 'x'), sp(w.cpuS), sp(w.cpuRatio, 3, 'x')]),
+    ]),
+  );
+  console.log(`median (min-max) of ${r.rounds} rounds; a ratio is each round's run over that round's bare run`);
+  console.log(
+    table([
+      ['`true` UNDER (ms)', 'N', 'p50', 'p99'],
+      ...r.startupMs.map((s) => [s.mode, String(s.n), f(s.p50, 1), f(s.p99, 1)]),
+    ]),
+  );
+  const h = r.hookMs;
+  console.log(
+    `one hook call from a shell (${h.calls} calls): native, inside a session ${f(h.insideSession)} ms ` +
+      `(an exec of true there: ${f(h.execTrueInside)} ms); outside any session (the JavaScript hook) ${f(h.outsideSession, 1)} ms`,
+  );
+  return r;
+}
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('benchmarks need root (BPF, cgroups)');
   const started = new Date().toISOString();
@@ -332,6 +361,7 @@ async function main(): Promise<void> {
   if (wants('enforcement')) result.enforcement = await enforcementSection(rounds);
   if (wants('applayer')) result.applayer = await applayerSection();
   if (wants('hosting')) result.hosting = await hostingSection();
+  if (wants('peers')) result.peers = await peersSection();
   if (wants('load')) result.load = await loadSection();
   const dir = join(cfg.root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });

@@ -95,12 +95,15 @@ static int on_event(void *ctx, void *data, size_t size)
 	return -ENOSPC;
 }
 
-/* Drains the ring buffer onto the output, as far as there is room. */
-static void drain_ring(struct ring_buffer *rb)
+/* Drains the ring buffer onto the output, as far as there is room: 1 when it had events. */
+static bool drain_ring(struct ring_buffer *rb)
 {
-	if (wd_out_release())
-		ring_buffer__consume(rb);
+	return wd_out_release() && ring_buffer__consume(rb) > 0;
 }
+
+/* the programs wake the loader at most every 2 ms (bpf/lib/emit.h): after events, look again sooner
+ */
+#define WD_WAKE_POLL_MS 3
 
 static int put_stats(struct sensor_bpf *skel)
 {
@@ -307,6 +310,7 @@ int main(int argc, char **argv)
 
 	__u64 next_stats = clock_ns(CLOCK_MONOTONIC) + 1000000000ull;
 	bool waiting = false; /* commands wait for room on stdout */
+	bool busy = false;    /* the last look at the ring buffer found events */
 	while (!stop) {
 		/* 0: ring buffer, 1: commands, 2: gate reports, 3: stdout */
 		struct pollfd fds[4] = {
@@ -316,7 +320,8 @@ int main(int argc, char **argv)
 		     .events = POLLIN},
 		    {.fd = wd_out_waiting() ? STDOUT_FILENO : -1, .events = POLLOUT},
 		};
-		if (poll(fds, 4, 200) < 0 && errno != EINTR) {
+		int n = poll(fds, 4, busy ? WD_WAKE_POLL_MS : 200);
+		if (n < 0 && errno != EINTR) {
 			err = -errno;
 			break;
 		}
@@ -324,8 +329,8 @@ int main(int argc, char **argv)
 			wd_logf("stdout closed: stopping");
 			break;
 		}
-		if (fds[0].revents || wd_out_holding())
-			drain_ring(rb);
+		if (fds[0].revents || wd_out_holding() || n == 0)
+			busy = drain_ring(rb);
 		if (fds[2].revents)
 			wd_gate_drain(gate, wd_out_event);
 		if (fds[1].revents)

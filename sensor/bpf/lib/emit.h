@@ -191,6 +191,28 @@ static __always_inline __u16 wd_put_base(__u8 *buf, __u64 *off, int dirfd, __u32
 }
 
 /* Sets the frame size and copies it to the ring buffer; counts a loss when full. */
+/*
+ * Wake-ups of the loader are batched: waking it costs the program ~20 µs (an IPI,
+ * a VM exit on a virtual machine), three times per fork and exec. An event wakes it
+ * when WD_WAKE_NS have passed since the last wake-up or WD_WAKE_BYTES wait; after
+ * each wake-up the loader polls again within WD_WAKE_POLL_MS for what came between
+ * (loader/sensor.c), so no event waits longer than that. A race between CPUs on
+ * wd_last_wake costs at most one wake-up more.
+ */
+#define WD_WAKE_NS 2000000ull
+#define WD_WAKE_BYTES (256u << 10)
+__u64 wd_last_wake;
+
+static __always_inline __u64 wd_wake_flags(__u64 now)
+{
+	if (now - wd_last_wake >= WD_WAKE_NS ||
+	    bpf_ringbuf_query(&wd_events, BPF_RB_AVAIL_DATA) >= WD_WAKE_BYTES) {
+		wd_last_wake = now;
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	return BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline int wd_submit(__u8 *buf, __u64 size, __u32 flags)
 {
 	struct wd_counters *c = wd_counters();
@@ -202,7 +224,7 @@ static __always_inline int wd_submit(__u8 *buf, __u64 size, __u32 flags)
 	if (size > WD_FRAME_MAX)
 		return 0;
 	h->size = size;
-	if (bpf_ringbuf_output(&wd_events, buf, size, 0)) {
+	if (bpf_ringbuf_output(&wd_events, buf, size, wd_wake_flags(h->time_ns))) {
 		if (c)
 			c->drops++;
 		return 0;
