@@ -14,7 +14,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist', 'bundle');
 rmSync(out, { recursive: true, force: true });
 await build({
-  input: { main: join(root, 'dist/src/cli/main.js'), hook: join(root, 'dist/src/cli/hook.js') },
+  input: { warden: join(root, 'dist/src/cli/warden.js'), hook: join(root, 'dist/src/cli/hook.js') },
   platform: 'node',
   /* a native addon: loaded from node_modules at run time */
   external: ['better-sqlite3'],

@@ -43,7 +43,7 @@ if [ ! -f "$stamp" ] || [ -n "$(find src test bench tsconfig.json package-lock.j
   node_modules/.bin/tsc -p tsconfig.json
   touch "$stamp"
 fi
-if [ ! -f dist/bundle/main.js ] || [ "$stamp" -nt dist/bundle/main.js ]; then
+if [ ! -f dist/bundle/warden.js ] || [ "$stamp" -nt dist/bundle/warden.js ]; then
   say "bundling the CLI"
   node scripts/bundle.mjs
 fi

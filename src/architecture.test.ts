@@ -12,6 +12,7 @@ import { loadConfig } from './config.js';
 /** Each folder (or file at the top of src/) by its layer: a layer imports only from layers below it. */
 export const LAYERS: Record<string, number> = {
   model: 0,
+  'config-env': 0,
   config: 1,
   'safe-read': 1,
   policy: 2,

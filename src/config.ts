@@ -1,21 +1,10 @@
 /**
- * Where Warden finds its parts and keeps its state. The only module that reads
- * the environment; everything else receives a Config.
+ * Where Warden finds its parts and keeps its state, checked (config-env.ts reads what the
+ * environment says of it). Everything else receives a Config.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { z } from 'zod';
-
-/** The repository (or install) root: two levels above this file in dist/src. */
-function findRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'sensor'))) return dir;
-    dir = dirname(dir);
-  }
-  throw new Error('cannot find the Warden root (package.json beside sensor/)');
-}
+import { rawConfig, type ConfigFields } from './config-env.js';
 
 export const ConfigSchema = z.object({
   root: z.string().describe('Warden install root'),
@@ -38,25 +27,10 @@ export const ConfigSchema = z.object({
     .describe(
       "where the LLM proxy forwards each provider's traffic (default: the agent's own base URL, else the provider)",
     ),
-});
+}) satisfies z.ZodType<ConfigFields>;
 export type Config = z.infer<typeof ConfigSchema>;
 
-/** `host`, `host:port` or `[v6]:port`. */
-export function parseHostPort(text: string, defaultPort: number): { host: string; port: number } {
-  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(text) ?? /^([^:]+)(?::(\d+))?$/.exec(text);
-  if (!m) return { host: text, port: defaultPort };
-  return { host: m[1] ?? text, port: m[2] ? Number(m[2]) : defaultPort };
-}
-
-function systemNameserver(): string {
-  try {
-    const m = /^nameserver\s+(\S+)/m.exec(readFileSync('/etc/resolv.conf', 'utf8'));
-    if (m?.[1]) return m[1].includes(':') ? `[${m[1]}]` : m[1];
-  } catch {
-    /* no resolv.conf: glibc's own default */
-  }
-  return '127.0.0.1';
-}
+export { parseHostPort } from './config-env.js';
 
 /** What `warden hook` and `warden mcp` learn from the session they run in (set by `warden run`). */
 export function sessionEnv(): { sessionId?: string; socket?: string } {
@@ -73,26 +47,7 @@ export function agentEnvironment(added: Record<string, string>): NodeJS.ProcessE
 }
 
 export function loadConfig(overrides: Partial<Config> = {}): Config {
-  const root = overrides.root ?? findRoot();
-  const env = process.env;
-  const build = join(root, 'sensor', 'build');
-  return ConfigSchema.parse({
-    root,
-    stateDir: resolve(
-      overrides.stateDir ?? (env.WARDEN_STATE_DIR || '/var/lib/warden') /* empty counts as unset, never the cwd */,
-    ),
-    sensorBin: overrides.sensorBin ?? join(build, 'warden-sensor'),
-    launchBin: overrides.launchBin ?? join(build, 'warden-launch'),
-    retentionDays: overrides.retentionDays ?? Number(env.WARDEN_RETENTION_DAYS ?? 30),
-    ringbufMb: overrides.ringbufMb ?? Number(env.WARDEN_RINGBUF_MB ?? 64),
-    gateDeadlineMs: overrides.gateDeadlineMs ?? Number(env.WARDEN_GATE_DEADLINE_MS ?? 250),
-    dnsUpstream: overrides.dnsUpstream ?? parseHostPort(env.WARDEN_DNS_UPSTREAM ?? systemNameserver(), 53),
-    llmUpstreams: overrides.llmUpstreams ?? {
-      anthropic: env.WARDEN_ANTHROPIC_UPSTREAM ?? env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com',
-      openai: env.WARDEN_OPENAI_UPSTREAM ?? env.OPENAI_BASE_URL ?? env.OPENAI_API_BASE ?? 'https://api.openai.com/v1',
-      gemini: env.WARDEN_GEMINI_UPSTREAM ?? env.GOOGLE_GEMINI_BASE_URL ?? 'https://generativelanguage.googleapis.com',
-    },
-  });
+  return ConfigSchema.parse(rawConfig(overrides));
 }
 
 /* Where things live under the state directory. The run directory (0700) holds what running

@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Config } from '../config.js';
 import { runSession, SessionAborted } from '../host/standalone.js';
 import { runningDaemon } from '../session/daemon-record.js';
+import { discard as discardEarlyLoader } from '../sensor/prestart.js';
 import { runHosted } from '../session/hosted.js';
 import { constants } from 'node:os';
 import { EVENT_TYPES } from '../model/events.js';
@@ -126,6 +127,7 @@ program
     };
     const daemon = o.standalone ? undefined : runningDaemon(cfg);
     if (daemon) {
+      discardEarlyLoader(); /* the daemon's sensor watches this session */
       const { id, status } = await runHosted(
         cfg,
         daemon,

@@ -38,6 +38,9 @@ export function levelOf(mount: string, path: string): number {
   return rel === '' ? 0 : rel.split('/').length;
 }
 
+/** Every session cgroup's level: one below Warden's parent (`<mount>/warden`). */
+export const sessionLevel = (mount = findCgroup2Mount()): number => levelOf(mount, join(mount, 'warden')) + 1;
+
 /** The parent of all session cgroups; its level + 1 is every session's level. */
 export function wardenParent(mount = findCgroup2Mount()): string {
   const dir = join(mount, 'warden');

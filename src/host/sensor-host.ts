@@ -1,6 +1,6 @@
 /** The sensor host: one sensor, pipeline and store that every session on it shares. */
 import type { Config } from '../config.js';
-import { findCgroup2Mount, levelOf, wardenParent } from '../enforce/cgroup.js';
+import { sessionLevel } from '../enforce/cgroup.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { GATE_RULE_DEADLINE } from '../sensor/layout.js';
 import { Sensor } from '../sensor/sensor.js';
@@ -40,10 +40,9 @@ export class SensorHost implements SessionHost {
       event: (e) => this.runs.get(e.sessionId)?.handle(e),
       process: (p) => this.store.putProcess(p),
     });
-    const mount = findCgroup2Mount();
     this.sensor = new Sensor({
       bin: cfg.sensorBin,
-      sessionLevel: levelOf(mount, wardenParent(mount)) + 1,
+      sessionLevel: sessionLevel(),
       ringbufMb: cfg.ringbufMb,
       gateDeadlineMs: cfg.gateDeadlineMs,
       verbose,

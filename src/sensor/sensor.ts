@@ -12,6 +12,7 @@ import { FrameType } from './layout.js';
 import { decodeFrame, FrameSplitter } from './wire.js';
 import type { GateCounters, RawEvent, RawMessage } from './frames.js';
 import { commandFrame, encodeCommand } from './encode.js';
+import { adopt, loaderArgs } from './prestart.js';
 
 export class SensorError extends Error {
   override name = 'SensorError';
@@ -86,10 +87,8 @@ export class Sensor {
     if (!existsSync(this.opts.bin)) {
       throw new SensorError(`sensor not built: ${this.opts.bin} is missing (run: make -C sensor)`);
     }
-    const args = ['--session-level', String(this.opts.sessionLevel), '--ringbuf-mb', String(this.opts.ringbufMb)];
-    if (this.opts.gateDeadlineMs) args.push('--gate-deadline-ms', String(this.opts.gateDeadlineMs));
-    if (this.opts.verbose) args.push('--verbose');
-    const proc = spawn(this.opts.bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const args = loaderArgs(this.opts);
+    const proc = adopt(this.opts.bin, args) ?? spawn(this.opts.bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc = proc;
     proc.stdin.on('error', () => undefined); /* EPIPE after the loader died: reported via exit */
     proc.stderr.on('data', (d: Buffer) => {
