@@ -4,8 +4,8 @@
  *    proxy vs straight to the same local endpoint (time to the last byte);
  *  - the MCP proxy: tools/call on @modelcontextprotocol/server-filesystem behind
  *    `warden mcp` (inside-a-session mode, asking a session socket) vs the server alone;
- *  - `warden hook`: one PreToolUse decision through a session socket, vs starting
- *    node with nothing to do (the floor any hook written in JS pays).
+ *  - the hook as `warden hooks install` installs it (the native warden-hook): one PreToolUse
+ *    decision through a session socket, vs `cat` reading the same input (the floor any hook pays).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -184,10 +184,10 @@ async function hookBench(cfg: Config, socket: string, n: number): Promise<Latenc
   const d: number[] = [];
   const p: number[] = [];
   for (let i = 0; i < n; i++) {
-    d.push(await runOnce(process.execPath, ['-e', 'process.stdin.resume()'], input, env));
-    p.push(await runOnce(join(cfg.root, 'bin', 'warden'), ['hook'], input, env));
+    d.push(await runOnce('/bin/cat', [], input, env));
+    p.push(await runOnce(join(cfg.root, 'sensor', 'build', 'warden-hook'), [], input, env));
   }
-  return { op: 'warden hook (PreToolUse) vs bare node start', n, direct: stats(d), proxied: stats(p) };
+  return { op: 'warden-hook (PreToolUse) vs cat', n, direct: stats(d), proxied: stats(p) };
 }
 
 export async function applayerBench(cfg: Config, quick: boolean): Promise<LatencyRow[]> {
