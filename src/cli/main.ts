@@ -2,7 +2,7 @@
 /** The `warden` command line. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig, type Config } from '../config.js';
-import { runSession, SessionAborted } from '../host/standalone.js';
+import { SessionAborted } from '../session/agent.js';
 import { runningDaemon } from '../session/daemon-record.js';
 import { discard as discardEarlyLoader } from '../sensor/prestart.js';
 import { runHosted } from '../session/hosted.js';
@@ -10,7 +10,6 @@ import { constants } from 'node:os';
 import { EVENT_TYPES } from '../model/events.js';
 import { Store } from '../store/store.js';
 import { type Session } from '../model/session.js';
-import { runDoctor } from './doctor.js';
 import { policyCommand } from './policy.js';
 import { sessionCommand } from './session.js';
 import { resolve } from 'node:path';
@@ -149,6 +148,7 @@ program
       process.exitCode = status;
       return;
     }
+    const { runSession } = await import('../host/standalone.js');
     const { status } = await runSession(cfg, {
       command,
       name: o.name,
@@ -331,6 +331,7 @@ program
   .description('probe every kernel mechanism Warden can use, by really trying it')
   .option('--json', 'one JSON object per probe')
   .action(async (o: { json?: boolean }) => {
+    const { runDoctor } = await import('./doctor.js');
     process.exitCode = await runDoctor(config(), o.json === true);
   });
 
