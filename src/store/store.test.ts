@@ -168,3 +168,30 @@ test('processes opening a new store at once each find it made once', async () =>
     }
   }
 });
+
+test("a file's writers are the successful opens of it for writing, newest first, in any session", () => {
+  withStore((s) => {
+    s.createSession(session('a', 1));
+    s.createSession(session('b', 1));
+    const at = (e: WardenEvent, timeUs: number, more: Partial<WardenEvent> = {}): WardenEvent =>
+      Object.assign({}, e, { timeUs }, more) as WardenEvent;
+    const open = openEvent('a', '/w/f');
+    s.addEvent(at(open, 10)); /* a read */
+    s.addEvent(at(open, 20, { flags: 1, flagNames: ['O_WRONLY'] }));
+    s.addEvent(at(open, 30, { flags: 2, flagNames: ['O_RDWR'], result: -13 })); /* refused */
+    s.addEvent(at(openEvent('b', '/w/f'), 40, { flags: 0x41, flagNames: ['O_WRONLY', 'O_CREAT'] }));
+    s.addEvent(at(openEvent('b', '/w/other'), 50, { flags: 1, flagNames: ['O_WRONLY'] }));
+    s.flush();
+    assert.deepEqual(
+      s.writesOf('/w/f', 100).map((e) => [e.sessionId, e.timeUs]),
+      [
+        ['b', 40],
+        ['a', 20],
+      ],
+    );
+    assert.deepEqual(
+      s.writesOf('/w/f', 40).map((e) => e.timeUs),
+      [20],
+    );
+  });
+});

@@ -24,6 +24,10 @@ export interface StoreOptions {
   onStored?: (events: WardenEvent[]) => void;
 }
 
+/** The path of a successful open for writing (what writesOf finds), else null: most events touch no index of it. */
+const writtenPath = (e: WardenEvent): string | null =>
+  e.type === 'open' && (e.flags & 3) !== 0 && e.result >= 0 ? e.path : null;
+
 export class Store {
   private readonly db: Database.Database;
   /** turns, tool calls, alerts and MCP pins */
@@ -225,7 +229,7 @@ export class Store {
     this.events = [];
     this.procs = new Map();
     const insEvent = this.db.prepare(
-      'INSERT INTO events (session_id, time_us, type, pid, exec_id, tool_call, data) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO events (session_id, time_us, type, pid, exec_id, tool_call, written_path, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const upProc = this.db.prepare(
       `INSERT INTO processes (exec_id, session_id, pid, ppid, parent_exec_id, origin, comm, exe, argv, cwd, uid,
@@ -247,6 +251,7 @@ export class Store {
             e.pid,
             e.execId,
             e.toolCallId ?? null,
+            writtenPath(e),
             JSON.stringify(e),
           );
           e.id = Number(info.lastInsertRowid);
@@ -319,11 +324,7 @@ export class Store {
   /** Successful opens of `path` for writing in any session, before `beforeUs`, newest first. */
   writesOf(path: string, beforeUs: number): WardenEvent[] {
     const rows = this.db
-      .prepare(
-        `SELECT id, data FROM events WHERE type = 'open' AND json_extract(data, '$.path') = ? AND time_us < ?
-         AND (json_extract(data, '$.flags') & 3) != 0 AND json_extract(data, '$.result') >= 0
-         ORDER BY time_us DESC LIMIT 20`,
-      )
+      .prepare(`SELECT id, data FROM events WHERE written_path = ? AND time_us < ? ORDER BY time_us DESC LIMIT 20`)
       .all(path, beforeUs) as Array<{ id: number; data: string }>;
     return rows.map((r) => EventSchema.parse({ ...JSON.parse(r.data), id: r.id }));
   }
