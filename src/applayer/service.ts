@@ -181,7 +181,8 @@ export class AppLayerService {
         startedUs: t,
         endedUs: null,
         status: null,
-        request: redactRequest(r.parsed, this.scanner),
+        /* what the body's scan found nothing in holds nothing: scanned again only when it found some */
+        request: hits.length ? redactRequest(r.parsed, this.scanner) : r.parsed,
         response: null,
         secrets: hits,
         action,
