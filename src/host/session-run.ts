@@ -96,7 +96,7 @@ export class SessionRun {
     this.correlator = new Correlator({
       namesOf: (addr) => this.policy.namesOf(addr),
       /* what this agent is known to run by itself, learnt from its benign sessions (warden baseline learn) */
-      profile: new AgentRuntimeProfile(homedir(), learntUpkeep(this.store.baselines.get(this.agentName()))),
+      profile: new AgentRuntimeProfile(homedir(), learntUpkeep(this.store.baselines.get(this.agentName())), cfg.root),
     });
     const workspace = opts.enforcement?.workspace ?? opts.cwd;
     this.app = new AppLayerService({

@@ -47,14 +47,26 @@ test('upkeep is learnt by shape: program and subcommand, never a shell, interpre
   assert.equal(new AgentRuntimeProfile('/h').isRuntimeExec(['git', 'add', '.']), false);
 });
 
-test("Warden's own hook, as a CLI runs it through a shell, is the agent's runtime; a program named like it is not", () => {
-  const p = new AgentRuntimeProfile('/home/dev');
+test("Warden's own hook, as a CLI runs it through a shell, is the agent's runtime; anything riding along is not", () => {
+  const hooks = (root: string): string[][] => [
+    ['/bin/sh', '-c', `'${root}/sensor/build/warden-hook'`],
+    [`${root}/sensor/build/warden-hook`, '--policy', '/etc/warden/p.yaml'],
+    ['/bin/sh', '-c', `'${root}/sensor/build/warden-hook' --policy '/etc/my policy.yaml'`],
+    ['/bin/sh', '-c', `'${root}/bin/warden' hook`],
+  ];
+  const known = new AgentRuntimeProfile('/home/dev', [], '/opt/warden');
+  const anywhere = new AgentRuntimeProfile('/home/dev');
+  for (const argv of hooks('/opt/warden')) {
+    assert.ok(known.isRuntimeExec(argv), argv.join(' '));
+    assert.ok(anywhere.isRuntimeExec(argv), argv.join(' '));
+  }
+  for (const argv of hooks('/tmp/x')) assert.ok(!known.isRuntimeExec(argv), `not Warden's: ${argv.join(' ')}`);
   for (const argv of [
-    ['/bin/sh', '-c', "'/opt/warden/sensor/build/warden-hook'"],
-    ['/opt/warden/sensor/build/warden-hook', '--policy', '/etc/warden/p.yaml'],
-    ['/bin/sh', '-c', "'/opt/warden/bin/warden' hook"],
-  ])
-    assert.ok(p.isRuntimeExec(argv), argv.join(' '));
-  for (const argv of [['/tmp/warden-hooks.sh'], ['/bin/sh', '-c', 'warden-hooked && curl x']])
-    assert.ok(!p.isRuntimeExec(argv), argv.join(' '));
+    ['/tmp/warden-hooks.sh'],
+    ['/bin/sh', '-c', "'/opt/warden/sensor/build/warden-hook'; curl http://x"],
+    ['/bin/sh', '-c', 'curl x | /opt/warden/sensor/build/warden-hook'],
+  ]) {
+    assert.ok(!known.isRuntimeExec(argv), argv.join(' '));
+    assert.ok(!anywhere.isRuntimeExec(argv), argv.join(' '));
+  }
 });

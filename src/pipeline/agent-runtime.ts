@@ -13,9 +13,19 @@ const RUNTIME_EXECS: RegExp[] = [
   /^(\S*\/)?(ba|z)?sh -c (-l )?(SNAPSHOT_FILE=|env$|ps aux \| grep)/,
   /^(\S*\/)?(ba|z)?sh -c (-l )?(command -v|which) \S+$/,
   /^(\S*\/)?(which|env|ps|id|uname|locale|getconf)( |$)/,
-  /(^|\/)(warden['"]? hook|warden-hook['"]?)( |$)/ /* Warden's own hook: `warden hook`, or the native one */,
   /^(\S*\/)?(ba|z)?sh -c set -e; \. "[^"]*shell_snapshots\// /* Codex checks its shell snapshot */,
 ];
+
+/**
+ * Warden's own hook as an agent CLI runs it, and nothing more on the line: `sh -c '<root>/sensor/
+ * build/warden-hook'` (what `warden hooks install` writes), older installs' `'<root>/bin/warden' hook`,
+ * either with `--policy FILE`. With Warden's root known, only Warden's own programs; else any such path.
+ */
+function hookPattern(root?: string): RegExp {
+  const at = root ? root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : '\\S*';
+  const hook = `'?(?:${at}/sensor/build/warden-hook|${at}/bin/warden'? hook)'?(?: --policy (?:'[^']*'|\\S+))?`;
+  return new RegExp(`^(?:(?:\\S*/)?(?:ba|z|da)?sh -c )?${hook}$`);
+}
 
 /** Where agent CLIs keep their own state. */
 function runtimePaths(home: string): RegExp[] {
@@ -109,10 +119,16 @@ export class AgentRuntimeProfile {
   private readonly paths: RegExp[];
   private readonly learnt: Set<string>;
 
-  /** `learnt`: shapes of what the agent ran by itself in its benign sessions (its baseline's upkeep) */
-  constructor(home = homedir(), learnt: Iterable<string> = []) {
+  private readonly hook: RegExp;
+
+  /**
+   * `learnt`: shapes of what the agent ran by itself in its benign sessions (its baseline's upkeep);
+   * `wardenRoot`: where Warden is installed, so that only its own hook counts as one
+   */
+  constructor(home = homedir(), learnt: Iterable<string> = [], wardenRoot?: string) {
     this.paths = runtimePaths(home);
     this.learnt = new Set(learnt);
+    this.hook = hookPattern(wardenRoot);
   }
 
   isRuntimeExec(argv: string[]): boolean {
@@ -120,7 +136,7 @@ export class AgentRuntimeProfile {
     const shape = this.learnt.size ? execShape(argv) : undefined;
     if (shape !== undefined && this.learnt.has(shape)) return true;
     const line = argv.join(' ');
-    return RUNTIME_EXECS.some((re) => re.test(line));
+    return this.hook.test(line) || RUNTIME_EXECS.some((re) => re.test(line));
   }
 
   isRuntimePath(path: string): boolean {
