@@ -6,7 +6,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The nearest directory above this file with package.json beside sensor/ (dist/src, or the CLI's bundle). */
 /** What the config holds; config.ts's schema checks each field. */
 export interface ConfigFields {
   root: string;
@@ -20,6 +19,7 @@ export interface ConfigFields {
   llmUpstreams: { anthropic: string; openai: string; gemini: string };
 }
 
+/** The nearest directory above this file with package.json beside sensor/ (dist/src, or the CLI's bundle). */
 function findRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import dnsPacket from 'dns-packet';
-import { readQuery, refuse } from './dns.js';
+import { ednsRecord, readQuery, refuse } from './dns.js';
 
 const ask = (edns: boolean): Buffer =>
   dnsPacket.encode({
@@ -9,20 +9,7 @@ const ask = (edns: boolean): Buffer =>
     id: 4242,
     flags: dnsPacket.RECURSION_DESIRED,
     questions: [{ type: 'A', name: 'blocked.test' }],
-    additionals: edns
-      ? [
-          {
-            type: 'OPT',
-            name: '.',
-            udpPayloadSize: 1232,
-            extendedRcode: 0,
-            ednsVersion: 0,
-            flags: 0,
-            flag_do: false,
-            options: [],
-          },
-        ]
-      : [],
+    additionals: edns ? [ednsRecord([])] : [],
   });
 
 test('a refused name is answered NXDOMAIN, with the reason as an Extended DNS Error when the client speaks EDNS', () => {

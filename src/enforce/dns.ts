@@ -275,6 +275,18 @@ const EDE_BLOCKED = 15;
 /* dns-packet encodes an option it has no codec for from its data; its types list only the ones it has */
 const edeOption = (data: Buffer): dnsPacket.PacketOpt => ({ code: OPT_EDE, data }) as unknown as dnsPacket.PacketOpt;
 
+/** An EDNS OPT pseudo-record (RFC 6891) carrying `options`. */
+export const ednsRecord = (options: dnsPacket.PacketOpt[]): dnsPacket.Answer => ({
+  type: 'OPT',
+  name: '.',
+  udpPayloadSize: 1232,
+  extendedRcode: 0,
+  ednsVersion: 0,
+  flags: 0,
+  flag_do: false,
+  options,
+});
+
 function respond(query: dnsPacket.Packet, rcode: keyof typeof RCODE, blocked?: string): Buffer {
   /* a client that speaks EDNS is told why (RFC 8914); one that does not gets the bare answer */
   const edns = query.additionals?.some((a) => a.type === 'OPT');
@@ -286,21 +298,7 @@ function respond(query: dnsPacket.Packet, rcode: keyof typeof RCODE, blocked?: s
     flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | RCODE[rcode],
     questions: query.questions,
     answers: [],
-    additionals:
-      edns && ede
-        ? [
-            {
-              type: 'OPT',
-              name: '.',
-              udpPayloadSize: 1232,
-              extendedRcode: 0,
-              ednsVersion: 0,
-              flags: 0,
-              flag_do: false,
-              options: [edeOption(ede)],
-            },
-          ]
-        : [],
+    additionals: edns && ede ? [ednsRecord([edeOption(ede)])] : [],
   });
 }
 /**
