@@ -1,7 +1,8 @@
 /**
  * (e) Hosting: `warden run` standalone (a sensor of its own) against the same
  * run registered with a daemon, in the same run, interleaved:
- *  - start-up: the wall time of `warden run -q --no-policy -- true`, end to end;
+ *  - start-up: the wall time of `warden run -q --no-policy -- true`, end to end, and hosted also
+ *    under the default policy (in a workspace of its own: not this checkout, Warden's own root);
  *  - concurrency: K sessions at once, each an open/close loop, every event stored:
  *    K sensors (standalone) against the daemon's one; wall time, events and loss.
  */
@@ -13,7 +14,12 @@ import { Store } from '../src/store/store.js';
 import { percentile } from './harness.js';
 
 export interface HostingResult {
-  startup: { n: number; standalone: { p50: number; p99: number }; hosted: { p50: number; p99: number } };
+  startup: {
+    n: number;
+    standalone: { p50: number; p99: number };
+    hosted: { p50: number; p99: number };
+    hostedPolicy: { p50: number; p99: number };
+  };
   concurrent: Array<{
     mode: 'standalone' | 'hosted';
     sessions: number;
@@ -26,10 +32,11 @@ export interface HostingResult {
 
 const stats = (xs: number[]) => ({ p50: percentile(xs, 50), p99: percentile(xs, 99) });
 
-function runWarden(cfg: Config, state: string, args: string[]): Promise<number> {
+function runWarden(cfg: Config, state: string, args: string[], cwd?: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(join(cfg.root, 'bin', 'warden'), args, {
       env: { ...process.env, WARDEN_STATE_DIR: state, WARDEN_DNS_UPSTREAM: '127.0.0.1:9' },
+      cwd,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';
@@ -59,15 +66,18 @@ export async function hostingBench(cfg: Config, loadgen: string, quick: boolean)
   mkdirSync('/run/warden-bench', { recursive: true, mode: 0o700 });
   const alone = mkdtempSync('/run/warden-bench/standalone-');
   const hostedState = mkdtempSync('/run/warden-bench/hosted-');
+  const workspace = mkdtempSync('/run/warden-bench/workspace-');
   const daemon = await startDaemon(cfg, hostedState);
   try {
     const n = quick ? 10 : 30;
     const cmd = ['run', '-q', '--no-policy', '--', 'true'];
     const standaloneMs: number[] = [];
     const hostedMs: number[] = [];
+    const hostedPolicyMs: number[] = [];
     for (let i = 0; i < n; i++) {
       standaloneMs.push(await timed(() => runWarden(cfg, alone, cmd)));
       hostedMs.push(await timed(() => runWarden(cfg, hostedState, cmd)));
+      hostedPolicyMs.push(await timed(() => runWarden(cfg, hostedState, ['run', '-q', '--', 'true'], workspace)));
     }
     const concurrent: HostingResult['concurrent'] = [];
     const sessions = 4;
@@ -91,11 +101,15 @@ export async function hostingBench(cfg: Config, loadgen: string, quick: boolean)
         lost: fresh.reduce((a, s) => a + s.lost, 0),
       });
     }
-    return { startup: { n, standalone: stats(standaloneMs), hosted: stats(hostedMs) }, concurrent };
+    return {
+      startup: { n, standalone: stats(standaloneMs), hosted: stats(hostedMs), hostedPolicy: stats(hostedPolicyMs) },
+      concurrent,
+    };
   } finally {
     daemon.kill('SIGTERM');
     await new Promise((r) => daemon.once('exit', r));
     rmSync(alone, { recursive: true, force: true });
     rmSync(hostedState, { recursive: true, force: true });
+    rmSync(workspace, { recursive: true, force: true });
   }
 }

@@ -250,8 +250,9 @@ async function hostingSection() {
   console.log(
     table([
       ['warden run -- true (ms)', 'N', 'p50', 'p99'],
-      ['standalone', String(r.startup.n), ms(r.startup.standalone.p50), ms(r.startup.standalone.p99)],
-      ['hosted', String(r.startup.n), ms(r.startup.hosted.p50), ms(r.startup.hosted.p99)],
+      ['standalone --no-policy', String(r.startup.n), ms(r.startup.standalone.p50), ms(r.startup.standalone.p99)],
+      ['hosted --no-policy', String(r.startup.n), ms(r.startup.hosted.p50), ms(r.startup.hosted.p99)],
+      ['hosted, default policy', String(r.startup.n), ms(r.startup.hostedPolicy.p50), ms(r.startup.hostedPolicy.p99)],
       [
         'ratio hosted/standalone',
         '',

@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 say() { printf 'setup: %s\n' "$*" >&2; }
 
-debs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libseccomp-dev make gcc pkg-config clang-format openssl nats-server libclang-rt-14-dev curl python3)
+debs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libseccomp-dev libjansson-dev make gcc pkg-config clang-format openssl nats-server libclang-rt-14-dev curl python3)
 [ "${1:-}" = --with-browser ] && debs+=(chromium)
 missing=()
 for p in "${debs[@]}"; do

@@ -46,11 +46,24 @@ function systemNameserver(): string {
   return '127.0.0.1';
 }
 
+/** Where the model and DNS traffic of a process with environment `env` would have gone: the session's upstreams. */
+export function upstreamsOf(env: NodeJS.ProcessEnv): Pick<ConfigFields, 'dnsUpstream' | 'llmUpstreams'> {
+  return {
+    dnsUpstream: parseHostPort(env.WARDEN_DNS_UPSTREAM ?? systemNameserver(), 53),
+    llmUpstreams: {
+      anthropic: env.WARDEN_ANTHROPIC_UPSTREAM ?? env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com',
+      openai: env.WARDEN_OPENAI_UPSTREAM ?? env.OPENAI_BASE_URL ?? env.OPENAI_API_BASE ?? 'https://api.openai.com/v1',
+      gemini: env.WARDEN_GEMINI_UPSTREAM ?? env.GOOGLE_GEMINI_BASE_URL ?? 'https://generativelanguage.googleapis.com',
+    },
+  };
+}
+
 /** The config as the environment and the overrides say it, unchecked (config.ts checks it). */
 export function rawConfig(overrides: Partial<ConfigFields> = {}): ConfigFields {
   const root = overrides.root ?? findRoot();
   const env = process.env;
   const build = join(root, 'sensor', 'build');
+  const upstreams = overrides.dnsUpstream && overrides.llmUpstreams ? undefined : upstreamsOf(env);
   return {
     root,
     stateDir: resolve(
@@ -61,11 +74,7 @@ export function rawConfig(overrides: Partial<ConfigFields> = {}): ConfigFields {
     retentionDays: overrides.retentionDays ?? Number(env.WARDEN_RETENTION_DAYS ?? 30),
     ringbufMb: overrides.ringbufMb ?? Number(env.WARDEN_RINGBUF_MB ?? 64),
     gateDeadlineMs: overrides.gateDeadlineMs ?? Number(env.WARDEN_GATE_DEADLINE_MS ?? 250),
-    dnsUpstream: overrides.dnsUpstream ?? parseHostPort(env.WARDEN_DNS_UPSTREAM ?? systemNameserver(), 53),
-    llmUpstreams: overrides.llmUpstreams ?? {
-      anthropic: env.WARDEN_ANTHROPIC_UPSTREAM ?? env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com',
-      openai: env.WARDEN_OPENAI_UPSTREAM ?? env.OPENAI_BASE_URL ?? env.OPENAI_API_BASE ?? 'https://api.openai.com/v1',
-      gemini: env.WARDEN_GEMINI_UPSTREAM ?? env.GOOGLE_GEMINI_BASE_URL ?? 'https://generativelanguage.googleapis.com',
-    },
+    dnsUpstream: overrides.dnsUpstream ?? (upstreams as NonNullable<typeof upstreams>).dnsUpstream,
+    llmUpstreams: overrides.llmUpstreams ?? (upstreams as NonNullable<typeof upstreams>).llmUpstreams,
   };
 }

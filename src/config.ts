@@ -46,6 +46,11 @@ export function agentEnvironment(added: Record<string, string>): NodeJS.ProcessE
   return Object.assign({}, process.env, added);
 }
 
+/** This process's environment, as a hosted run hands it to the daemon (which takes its upstreams from it). */
+export function runEnvironment(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((kv): kv is [string, string] => kv[1] !== undefined));
+}
+
 export function loadConfig(overrides: Partial<Config> = {}): Config {
   return ConfigSchema.parse(rawConfig(overrides));
 }

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { needKernel, ROOT, stateDir, tempDir, WARDEN, warden } from './helpers.js';
+import { needKernel, ROOT, startDaemon, stateDir, tempDir, WARDEN, warden } from './helpers.js';
 
 function hook(input: unknown, env: NodeJS.ProcessEnv = {}, args: string[] = []) {
   const { WARDEN_SOCKET: _s, WARDEN_SESSION: _id, ...rest } = process.env;
@@ -120,6 +120,38 @@ test('inside a session the native hook asks the session: a refusal in the hook f
     assert.ok(decided.includes('denied by hook'), `the session recorded the refused call: ${decided.join(', ')}`);
   } finally {
     ws.cleanup();
+    state.cleanup();
+  }
+});
+
+test('outside any session, with a daemon up, the native hook asks the daemon: the same decisions, said so', async (t) => {
+  if (!needKernel(t)) return;
+  const state = stateDir('hook-daemon');
+  const daemon = await startDaemon(state.path);
+  try {
+    const env = { WARDEN_STATE_DIR: state.path };
+    const r = hook(pre('cat ~/.ssh/id_rsa'), env);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '', 'the daemon answered: no hand-over to the JavaScript hook');
+    assert.equal(r.out?.permissionDecision, 'deny');
+    assert.match(
+      r.out?.permissionDecisionReason ?? '',
+      /^Warden: .+ \(rule files\.denyRead\[\d+\] of policy coding-agent; decided by the warden daemon: not inside a warden run session\)$/,
+    );
+    const ok = hook(pre('ls -la'), env);
+    assert.equal(ok.out, undefined, 'an allowed call is let through');
+    assert.equal(ok.stderr, '');
+    /* a policy the daemon cannot load: the JavaScript hook decides, and refuses */
+    const broken = hook(pre('ls'), env, ['--policy', '/nonexistent/policy.yaml']);
+    assert.equal(broken.out?.permissionDecision, 'deny');
+    assert.match(broken.out?.permissionDecisionReason ?? '', /no decision could be made/);
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < 20; i++) hook(pre('ls -la'), env);
+    t.diagnostic(
+      `native hook outside a session, daemon up: ${Number(process.hrtime.bigint() - started) / 20e6} ms a call (spawnSync included)`,
+    );
+  } finally {
+    await daemon.stop();
     state.cleanup();
   }
 });

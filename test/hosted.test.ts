@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { request } from '../src/rpc/client.js';
@@ -18,6 +18,7 @@ import {
   sessionRows,
   jsonLines,
   needKernel,
+  ROOT,
   startDaemon,
   stateDir,
   tempDir,
@@ -127,6 +128,62 @@ describe('sessions hosted by the daemon', () => {
     }
   });
 
+  test("the native client (sensor/run) takes the CLI's option shapes; what it does not take goes to the CLI", async (t) => {
+    if (!needKernel(t)) return;
+    const sub = join(ws.path, 'sub');
+    mkdirSync(sub, { recursive: true });
+    const policy = readFileSync(join(ROOT, 'policies', 'coding-agent.yaml'), 'utf8').replace(
+      /name: coding-agent/,
+      'name: native-shapes',
+    );
+    writeFileSync(join(sub, 'mine.yaml'), policy);
+    /* --x=v, clustered short flags, a short flag's value glued on, relative paths (the run's cwd) */
+    const shaped = await wardenAsync(
+      state.path,
+      [
+        'run',
+        '--name=native-eq',
+        '-qv',
+        '-psub/mine.yaml',
+        '-w',
+        'sub',
+        '--json-events',
+        'ev.jsonl',
+        '--',
+        'sh',
+        '-c',
+        'exit 3',
+      ],
+      { cwd: ws.path },
+    );
+    assert.equal(shaped.status, 3, shaped.stderr);
+    assert.match(shaped.stderr, /is hosted by the warden daemon/);
+    assert.doesNotMatch(shaped.stderr, /warden session/, '-q: no summary');
+    const row = sessionRows<SessionRow & { policy: string | null; cwd: string }>(state.path).find(
+      (x) => x.name === 'native-eq',
+    );
+    assert.equal(row?.policy, 'native-shapes (enforce)');
+    assert.equal(row?.cwd, ws.path);
+    assert.ok(readFileSync(join(ws.path, 'ev.jsonl'), 'utf8').includes('"exec"'), 'events written where the run is');
+    /* the last of --policy and --no-policy wins; without -q the summary and tree follow */
+    const summed = await wardenAsync(state.path, ['run', '-p', 'sub/mine.yaml', '--no-policy', '--', 'true'], {
+      cwd: ws.path,
+    });
+    assert.equal(summed.status, 0, summed.stderr);
+    assert.match(summed.stderr, /warden session \S+ \(true\): exit 0/);
+    assert.match(summed.stderr, /monitor only \(no policy\)/);
+    /* no --: the CLI's own parser takes it, and the agent never sees the hand-back */
+    const handed = await wardenAsync(state.path, ['run', '-q', '-v', 'env'], { cwd: ws.path });
+    assert.equal(handed.status, 0, handed.stderr);
+    assert.match(handed.stderr, /is hosted by the warden daemon/);
+    assert.match(handed.stdout, /^WARDEN_SESSION=/m);
+    assert.doesNotMatch(handed.stdout, /WARDEN_RUN_JS/);
+    /* a policy the daemon cannot load is said as the daemon says it */
+    const missing = await wardenAsync(state.path, ['run', '-p', 'nothing.yaml', '--', 'true'], { cwd: ws.path });
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /did not open the session: no policy file nothing\.yaml/);
+  });
+
   test('a denial under onViolation quarantine: frozen, and the run is told so and exits 125', async (t) => {
     if (!needKernel(t)) return;
     const port = await covertListener(t, '127.0.0.2');
@@ -179,10 +236,7 @@ describe('sessions hosted by the daemon', () => {
         policy: null,
         workspace: '/',
         clientPid: process.pid,
-        upstreams: {
-          llm: { anthropic: 'http://127.0.0.1:9', openai: 'http://127.0.0.1:9', gemini: 'http://127.0.0.1:9' },
-          dns: { host: '127.0.0.1', port: 9 },
-        },
+        env: { WARDEN_DNS_UPSTREAM: '127.0.0.1:9', WARDEN_ANTHROPIC_UPSTREAM: 'http://127.0.0.1:9' },
       });
     await assert.rejects(open('f'.repeat(64)), /wrong token/);
     await assert.rejects(request(control, 'open', { command: ['true'] }), /token/);

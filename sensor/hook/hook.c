@@ -125,8 +125,10 @@ fail:
 	exit(2);
 }
 
-/* one request on a new connection; the answer line, or NULL with `why` said */
-static char *ask(const char *path, const struct buf *input, char *why, size_t why_size)
+/* one request (`head`, the input, `}}` or `}`) on a new connection; the answer line, or NULL with
+ * `why` said */
+static char *ask(const char *path, const char *head, const char *tail, const struct buf *input,
+		 char *why, size_t why_size)
 {
 	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	if (strlen(path) >= sizeof(addr.sun_path)) {
@@ -145,8 +147,7 @@ static char *ask(const char *path, const struct buf *input, char *why, size_t wh
 	/* one JSON line: the input's line breaks are whitespace between tokens (none can be in a
 	 * string) */
 	struct buf req = {0};
-	int bad = puts_(&req, "{\"id\":1,\"method\":\"hook\",\"params\":") ||
-		  put(&req, input->p, input->len) || puts_(&req, "}\n");
+	int bad = puts_(&req, head) || put(&req, input->p, input->len) || puts_(&req, tail);
 	for (size_t i = 0; !bad && i + 1 < req.len; i++)
 		if (req.p[i] == '\n' || req.p[i] == '\r')
 			req.p[i] = ' ';
@@ -200,6 +201,60 @@ static char *ask(const char *path, const struct buf *input, char *why, size_t wh
 	return ans.p;
 }
 
+/* s as a JSON string's contents */
+static int put_json_string(struct buf *b, const char *s)
+{
+	int bad = puts_(b, "\"");
+	for (; !bad && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[8];
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			bad = put(b, esc, 2);
+		} else if (c < 0x20) {
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			bad = puts_(b, esc);
+		} else {
+			bad = put(b, s, 1);
+		}
+	}
+	return bad || puts_(b, "\"");
+}
+
+/* Outside any session: the daemon's answer line, or NULL (no daemon, no token, no answer). */
+static char *ask_daemon(char **argv, const struct buf *input, char *why, size_t why_size)
+{
+	const char *state = getenv("WARDEN_STATE_DIR");
+	if (!state || !*state)
+		state = "/var/lib/warden";
+	char path[PATH_MAX], token[256], cwd[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/api.token", state);
+	FILE *f = fopen(path, "re");
+	size_t n = f ? fread(token, 1, sizeof(token) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	token[n] = 0;
+	token[strcspn(token, " \t\r\n")] = 0;
+	if (!*token || !getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	const char *policy = NULL;
+	for (int i = 1; argv[i]; i++)
+		if (!strcmp(argv[i], "--policy") && argv[i + 1])
+			policy = argv[i + 1];
+	struct buf head = {0};
+	int bad = puts_(&head, "{\"id\":1,\"method\":\"hook\",\"params\":{\"token\":") ||
+		  put_json_string(&head, token) || puts_(&head, ",\"cwd\":") ||
+		  put_json_string(&head, cwd);
+	if (!bad && policy)
+		bad = puts_(&head, ",\"policy\":") || put_json_string(&head, policy);
+	bad = bad || puts_(&head, ",\"input\":");
+	snprintf(path, sizeof(path), "%s/run/control.sock", state);
+	char *line = bad ? NULL : ask(path, head.p, "}}\n", input, why, why_size);
+	free(head.p);
+	return line;
+}
+
 static void print_span(FILE *f, struct wd_span s)
 {
 	fwrite(s.at, 1, s.len, f);
@@ -209,24 +264,31 @@ int main(int argc, char **argv)
 {
 	(void)argc;
 	const char *socket_path = getenv("WARDEN_SOCKET"); /* set by warden run for its agent */
-	if (!socket_path || !*socket_path || getenv("WARDEN_HOOK_JS"))
+	int in_session = socket_path && *socket_path;
+	if (getenv("WARDEN_HOOK_JS"))
 		decide_in_js(argv, NULL, NULL); /* stdin untouched: the JavaScript hook reads it */
 	struct buf input = {0};
 	if (read_all(0, &input) || input.len == 0)
 		decide_in_js(argv, &input,
 			     NULL); /* it says what is wrong with the input, and refuses */
 	char why[512];
-	char *line = ask(socket_path, &input, why, sizeof(why));
+	char *line = in_session
+			 ? ask(socket_path, "{\"id\":1,\"method\":\"hook\",\"params\":", "}\n",
+			       &input, why, sizeof(why))
+			 : ask_daemon(argv, &input, why, sizeof(why));
+	if (!in_session && !line)
+		decide_in_js(argv, &input,
+			     NULL); /* no daemon to ask: the policy file decides there */
+	const char *who = in_session ? "the session" : "the warden daemon";
 	struct wd_hook_answer a;
 	if (line && wd_hook_answer_read(line, strlen(line), &a)) {
 		snprintf(why, sizeof(why),
-			 "the session did not answer (an answer that is no decision: %.200s)",
-			 line);
+			 "%s did not answer (an answer that is no decision: %.200s)", who, line);
 		free(line);
 		line = NULL;
 	}
 	if (line && a.error) {
-		snprintf(why, sizeof(why), "the session did not answer (%.*s)",
+		snprintf(why, sizeof(why), "%s did not answer (%.*s)", who,
 			 (int)(a.message.len > 300 ? 300 : a.message.len), a.message.at);
 		free(line);
 		line = NULL;
@@ -247,7 +309,11 @@ int main(int argc, char **argv)
 		print_span(stdout, a.rule);
 		fputs(" of policy ", stdout);
 		print_span(stdout, a.policy);
-		fputs(")\"}}\n", stdout);
+		fputs(
+		    in_session
+			? ")\"}}\n"
+			: "; decided by the warden daemon: not inside a warden run session)\"}}\n",
+		    stdout);
 	}
 	free(line);
 	return fflush(stdout) ? 1 : 0;

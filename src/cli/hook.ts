@@ -7,7 +7,6 @@
  * just because Warden is down. Kept light: it is on the path of every call.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { ToolDecision } from '../model/records.js';
 import type { AppProtocol } from '../rpc/app.js';
 import { request } from '../rpc/client.js';
@@ -51,30 +50,18 @@ const explain = (d: ToolDecision): string => `Warden: ${d.reason} (rule ${d.rule
 /** No session answered: the policy file decides here, and says so. Loaded only then: it costs ~100 ms. */
 async function decideLocally(h: HookPayload, policyArg: string | undefined, why: string): Promise<void> {
   if (h.hook_event_name !== 'PreToolUse') return; /* nothing to decide; the record is lost, and said so */
-  let decision: ToolDecision;
+  let decision: ToolDecision | null;
   try {
-    const [{ toolActions }, { loadConfig }, { DEFAULT_POLICY, policyPath }, { compilePolicy }, { loadPolicy }, tools] =
-      await Promise.all([
-        import('../applayer/tool-actions.js'),
-        import('../config.js'),
-        import('../policy/builtin.js'),
-        import('../policy/compile.js'),
-        import('../policy/load.js'),
-        import('../policy/tools.js'),
-      ]);
-    const { decideToolCall } = tools;
-    const cfg = loadConfig();
-    const cwd = resolve(h.cwd ?? process.cwd());
-    const policy = compilePolicy(loadPolicy(policyPath(cfg.root, policyArg ?? DEFAULT_POLICY)), { workspace: cwd });
-    const name = h.tool_name ?? '';
-    const d = decideToolCall(policy, { name, input: h.tool_input, cwd }, toolActions(name, h.tool_input, cwd));
-    decision = { ...d, policy: policy.name, by: 'hook-local' };
-    if (d.verdict === 'denied' && policy.mode === 'audit') return;
+    const [{ decideHookCall }, { loadConfig }] = await Promise.all([
+      import('../applayer/hook-policy.js'),
+      import('../config.js'),
+    ]);
+    decision = decideHookCall(h, { root: loadConfig().root, policyArg, cwd: process.cwd(), by: 'hook-local' });
   } catch (e) {
     deny(`Warden: refused because no decision could be made (${why}; ${(e as Error).message})`);
     return;
   }
-  if (decision.verdict === 'denied') deny(`${explain(decision)}; decided locally: ${why}`);
+  if (decision?.verdict === 'denied') deny(`${explain(decision)}; decided locally: ${why}`);
 }
 
 export async function runHook(argv: string[]): Promise<void> {

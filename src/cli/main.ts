@@ -9,7 +9,7 @@ import { runHosted } from '../session/hosted.js';
 import { constants } from 'node:os';
 import { EVENT_TYPES } from '../model/events.js';
 import { Store } from '../store/store.js';
-import { type Session } from '../model/session.js';
+import { sessionWarnings, type Session } from '../model/session.js';
 import { policyCommand } from './policy.js';
 import { sessionCommand } from './session.js';
 import { resolve } from 'node:path';
@@ -114,16 +114,12 @@ program
   .option('--standalone', 'run a sensor of its own even when a warden daemon runs')
   .argument('<command...>', 'the command to run, after --')
   .action(async (command: string[], o: RunFlags) => {
+    /* bin/warden runs sensor/run's client first: a hosted run comes here only in a shape it does not take */
     requireRoot('warden run');
     const cfg = config();
     const workspace = resolve(o.workspace ?? process.cwd());
     const { file, policy } = sessionPolicy(cfg, o, workspace);
-    const summary = (session: Session, store: Store): void => {
-      if (o.quiet && !session.lost && !session.lingering?.length) return;
-      const events = store.eventsOf(session.id);
-      process.stderr.write(sessionSummary(session, events) + '\n');
-      if (!o.quiet) process.stderr.write(renderTree(store.processesOf(session.id), events) + '\n');
-    };
+    const summary = (session: Session, store: Store): void => printSummary(session, store, o.quiet === true);
     const daemon = o.standalone ? undefined : runningDaemon(cfg);
     if (daemon) {
       discardEarlyLoader(); /* the daemon's sensor watches this session */
@@ -161,6 +157,14 @@ program
     });
     process.exitCode = status;
   });
+
+/** What `warden run` prints at a session's end: the summary and process tree; quiet, only what needs attention. */
+function printSummary(session: Session, store: Store, quiet: boolean): void {
+  if (quiet && !sessionWarnings(session)) return;
+  const events = store.eventsOf(session.id);
+  process.stderr.write(sessionSummary(session, events) + '\n');
+  if (!quiet) process.stderr.write(renderTree(store.processesOf(session.id), events) + '\n');
+}
 
 program
   .command('sessions')
@@ -211,6 +215,13 @@ sessionOptions(program.command('tree'))
         jsonLines(procs.map((p) => ({ ...p, events: events.filter((e) => e.execId === p.execId) })));
       } else console.log(renderTree(procs, events, o.maxActions, o.all === true));
     }),
+  );
+
+sessionOptions(program.command('summary'))
+  .description("a session's summary and process tree, as `warden run` prints them at its end")
+  .option('-q, --quiet', 'only what needs attention (lost events, processes that outlived it), as `warden run -q`')
+  .action((o: { session?: string; last?: boolean; quiet?: boolean }) =>
+    withStore((store) => printSummary(pickSession(store, o), store, o.quiet === true)),
   );
 
 sessionOptions(program.command('timeline'))

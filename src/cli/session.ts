@@ -11,9 +11,10 @@ export function sessionCommand(config: () => Config): Command {
     .command('freeze')
     .description('quarantine: freeze every process of the session')
     .argument('<id>', 'session id (a unique prefix will do)')
-    .action((id: string) =>
+    .option('--unwatched', "what watched it is gone (its run's daemon): record it ended too")
+    .action((id: string, o: { unwatched?: boolean }) =>
       useStore(config().stateDir, (store) => {
-        const r = freezeSession(store, id);
+        const r = freezeSession(store, id, { unwatched: o.unwatched === true });
         console.log(`session ${r.session} frozen (${r.processes} processes)`);
       }),
     );

@@ -32,3 +32,6 @@ export const SessionSchema = z.object({
     .nullable(),
 });
 export type Session = z.infer<typeof SessionSchema>;
+
+/** What a session's summary shows even to a quiet `warden run`: lost events, processes that outlived it. */
+export const sessionWarnings = (s: Session): number => (s.lost > 0 ? 1 : 0) + (s.lingering?.length ?? 0);

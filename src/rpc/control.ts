@@ -5,33 +5,40 @@
  *   run -> daemon   open {token, command, policy, ...}   -> the launch spec
  *   run             starts warden-launch itself (its TTY and signals stay local)
  *   run -> daemon   started {pid}
- *   run -> daemon   exit {code, signal}                  -> {id, status}, once all is recorded
+ *   run -> daemon   exit {code, signal}                  -> {id, status, warnings}, once all is recorded
  *   daemon -> run   {event: 'quarantined', reason}       the session is held frozen
+ *
+ * and, on a connection of its own, `hook` {token, input, ...} -> {decision}: the native hook
+ * outside any session, decided under the policy file as the JavaScript hook would.
  *
  * A connection that closes before `exit` ends its session as failed (its
  * processes killed); a daemon that goes away leaves the run to freeze it.
- * Served by host/control-server.ts.
+ * Served by host/control-server.ts; spoken by sensor/run (the native client
+ * bin/warden starts) and session/hosted.ts (for what that one hands back).
  */
 import { constants } from 'node:os';
 import { z } from 'zod';
-import { ConfigSchema } from '../config.js';
+import { ToolDecisionSchema } from '../model/records.js';
+import { HookInputSchema } from './app.js';
 
+/** Relative paths in it are the run's: the daemon takes them from `cwd`. */
 export const OpenRequestSchema = z.object({
   token: z.string(),
   command: z.array(z.string()).min(1),
   name: z.string().optional(),
   agent: z.string().optional(),
+  /** the run's working directory, the agent's too */
   cwd: z.string(),
-  /** the policy file; null: monitor only (Warden still protects itself) */
-  policy: z.string().nullable(),
-  /** what ${workspace} stands for in the policy, and where the agent works */
+  /** a policy file or built-in name; null: monitor only (Warden still protects itself); absent: the default */
+  policy: z.string().nullable().optional(),
+  /** what ${workspace} stands for in the policy */
   workspace: z.string(),
   jsonEvents: z.string().optional(),
   keepLingering: z.boolean().optional(),
   /** the `warden run` process, protected like the daemon's own */
   clientPid: z.number().int(),
-  /** the run's own upstreams: where the agent would have sent its model and DNS traffic */
-  upstreams: z.object({ llm: ConfigSchema.shape.llmUpstreams, dns: ConfigSchema.shape.dnsUpstream }),
+  /** the run's environment: where the agent would have sent its model and DNS traffic (config-env's upstreamsOf) */
+  env: z.record(z.string(), z.string()),
 });
 export type OpenRequest = z.infer<typeof OpenRequestSchema>;
 
@@ -54,12 +61,28 @@ const SignalName = z.custom<NodeJS.Signals>((v) => typeof v === 'string' && v in
 export const ExitSchema = z.object({ code: z.number().int().nullable(), signal: SignalName.nullable() });
 /** How the agent ended: its exit code, or the signal that ended it. */
 export type Exit = z.infer<typeof ExitSchema>;
-export const FinishedSchema = z.object({ id: z.string(), status: z.number().int() });
+export const FinishedSchema = z.object({
+  id: z.string(),
+  status: z.number().int(),
+  /** what the summary must show even to a quiet run: events lost, processes that outlived the agent */
+  warnings: z.number().int(),
+});
 export const QuarantinedSchema = z.object({ event: z.literal('quarantined'), reason: z.string() });
+
+/** `hook`: a tool call's hook outside any session (the native hook asks), decided under a policy file. */
+export const DaemonHookSchema = z.object({
+  token: z.string(),
+  /** the hook's --policy (a file relative to cwd, or a built-in name); absent: the default */
+  policy: z.string().optional(),
+  /** the hook's working directory */
+  cwd: z.string(),
+  input: HookInputSchema,
+});
 
 export const CONTROL = {
   open: { params: OpenRequestSchema, result: LaunchSpecSchema },
   started: { params: StartedSchema, result: z.null() },
   exit: { params: ExitSchema, result: FinishedSchema },
+  hook: { params: DaemonHookSchema, result: z.object({ decision: ToolDecisionSchema.nullable() }) },
 };
 export type ControlProtocol = typeof CONTROL;

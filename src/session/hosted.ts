@@ -6,15 +6,16 @@
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { agentEnvironment, tokenFile, type Config } from '../config.js';
+import { agentEnvironment, runEnvironment, tokenFile, type Config } from '../config.js';
 import { QUARANTINED_STATUS, quarantineNotice, SignalRelay, startAgent } from './agent.js';
 import { freezeCgroup } from '../enforce/cgroup.js';
 import { CONTROL, QuarantinedSchema, type ControlProtocol, type Exit, type OpenRequest } from '../rpc/control.js';
 import { RpcClient } from '../rpc/client.js';
 import type { DaemonInfo } from './daemon-record.js';
+import { freezeSession } from './operator.js';
 import { useStore } from './reconcile.js';
 
-export type HostedRequest = Omit<OpenRequest, 'token' | 'clientPid' | 'cwd' | 'upstreams'>;
+export type HostedRequest = Omit<OpenRequest, 'token' | 'clientPid' | 'cwd' | 'env'>;
 
 export interface HostedResult {
   id: string;
@@ -53,8 +54,8 @@ async function recordEnd(client: RpcClient<ControlProtocol>, id: string, exit: E
 
 /** The daemon is gone, and with it the session's monitor: the agent never goes on unwatched. */
 function daemonGone(cfg: Config, id: string, cgroup: string): string {
-  freezeCgroup(cgroup, true);
-  useStore(cfg.stateDir, (store) => store.updateSession(id, { status: 'quarantined', endedUs: Date.now() * 1000 }));
+  freezeCgroup(cgroup, true); /* at once; the record follows */
+  useStore(cfg.stateDir, (store) => freezeSession(store, id, { unwatched: true }));
   return 'the warden daemon went away: the session would go on unwatched';
 }
 
@@ -86,7 +87,7 @@ export async function runHosted(
         token,
         cwd: process.cwd(),
         clientPid: process.pid,
-        upstreams: { llm: cfg.llmUpstreams, dns: cfg.dnsUpstream },
+        env: runEnvironment(),
       } satisfies OpenRequest)
       .catch((e: Error) => {
         throw new Error(`the warden daemon (pid ${daemon.pid}) did not open the session: ${e.message}`);

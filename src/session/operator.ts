@@ -19,11 +19,18 @@ function live(store: Store, id: string): Session {
   return s;
 }
 
-/** Freezes every process of the session. */
-export function freezeSession(store: Store, id: string): { session: string; processes: number } {
+/**
+ * Freezes every process of the session. `unwatched`: what kept it (its `warden run`'s daemon) is
+ * gone, and it is recorded ended too, so that a release lets it go on kept by no one.
+ */
+export function freezeSession(
+  store: Store,
+  id: string,
+  opts: { unwatched?: boolean } = {},
+): { session: string; processes: number } {
   const s = live(store, id);
   freezeCgroup(s.cgroup, true);
-  store.updateSession(s.id, { status: 'quarantined' });
+  store.updateSession(s.id, { status: 'quarantined', ...(opts.unwatched ? { endedUs: Date.now() * 1000 } : {}) });
   return { session: s.id, processes: cgroupPids(s.cgroup).length };
 }
 
