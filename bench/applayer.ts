@@ -9,10 +9,9 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { LlmProxy } from '../src/applayer/llm/proxy.js';
 import { AppLayerService } from '../src/applayer/service.js';
 import { APP } from '../src/rpc/app.js';
@@ -33,103 +32,31 @@ export interface LatencyRow {
 
 const stats = (xs: number[]) => ({ p50: percentile(xs, 50), p99: percentile(xs, 99) });
 
-function sseBody(events: number): string {
-  const out = [
-    `event: message_start\ndata: {"type":"message_start","message":{"id":"m","model":"x","usage":{"input_tokens":1,"output_tokens":0}}}\n\n`,
-  ];
-  out.push(
-    `event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}\n\n`,
-  );
-  for (let i = 0; i < events; i++) {
-    out.push(
-      `event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"token ${i} "}}\n\n`,
-    );
-  }
-  out.push(`event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n`);
-  out.push(
-    `event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":${events}}}\n\n`,
-  );
-  out.push(`event: message_stop\ndata: {"type":"message_stop"}\n\n`);
-  return out.join('');
-}
-
-async function upstream(): Promise<{ url: string; server: Server }> {
-  const stream = sseBody(200);
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      if (req.url?.includes('json')) {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end('{"id":"m","model":"x","content":[{"type":"text","text":"ok"}],"stop_reason":"end_turn"}');
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      /* written in pieces, as a model streams */
-      for (let i = 0; i < stream.length; i += 512) res.write(stream.slice(i, i + 512));
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
-
-function timedPost(port: number, path: string, body: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const req = request({
-      host: '127.0.0.1',
-      port,
-      path,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-    });
-    req.on('response', (res) => {
-      res.resume();
-      res.on('end', () => resolve(Number(process.hrtime.bigint() - t0)));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-const REQUEST = JSON.stringify({
-  model: 'claude-x',
-  stream: true,
-  tools: [{ name: 'Bash' }],
-  messages: [{ role: 'user', content: [{ type: 'text', text: 'x'.repeat(20000) }] }],
-});
-
+/**
+ * The agent and its model provider run in a thread of their own, as they are processes of their
+ * own: the proxy (and the turn's recording) has this thread to itself, as it has the daemon's.
+ */
 async function llmProxyBench(app: AppLayerService, n: number): Promise<LatencyRow[]> {
-  const up = await upstream();
+  const agent = new Worker(new URL('./llm-agent.js', import.meta.url), { workerData: { n } });
+  const message = <T>(): Promise<T> =>
+    new Promise((resolve, reject) => {
+      agent.once('message', resolve);
+      agent.once('error', reject);
+    });
+  const { upstream } = await message<{ upstream: string }>();
   const proxy = new LlmProxy({
-    upstreams: { anthropic: up.url, openai: up.url, gemini: up.url },
+    upstreams: { anthropic: upstream, openai: upstream, gemini: upstream },
     hooks: app.proxyHooks,
   });
-  const proxyPort = await proxy.listen();
-  const directPort = Number(new URL(up.url).port);
-  const rows: LatencyRow[] = [];
   try {
-    for (const [op, path] of [
-      ['LLM streamed (200 SSE events, 20 KB request)', '/v1/messages'],
-      ['LLM JSON response', '/v1/messages?json=1'],
-    ] as const) {
-      const direct: number[] = [];
-      const proxied: number[] = [];
-      for (let i = 0; i < 200; i++) {
-        await timedPost(proxyPort, path, REQUEST); /* warm both paths: JIT, keep-alive */
-        await timedPost(directPort, path, REQUEST);
-      }
-      for (let i = 0; i < n; i++) {
-        direct.push(await timedPost(directPort, path, REQUEST));
-        proxied.push(await timedPost(proxyPort, path, REQUEST));
-      }
-      rows.push({ op, n, direct: stats(direct), proxied: stats(proxied) });
-    }
+    const proxyPort = await proxy.listen();
+    const done = message<{ rows: LatencyRow[] }>();
+    agent.postMessage({ proxyPort });
+    return (await done).rows;
   } finally {
     await proxy.close();
-    up.server.close();
+    await agent.terminate();
   }
-  return rows;
 }
 
 async function mcpBench(cfg: Config, socket: string, ws: string, n: number): Promise<LatencyRow> {

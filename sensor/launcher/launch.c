@@ -30,8 +30,11 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <linux/sched.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -165,15 +168,41 @@ static void ignore(int sig)
 	(void)sig;
 }
 
+/*
+ * A child born in the session cgroup (clone3's CLONE_INTO_CGROUP): a move
+ * there afterwards (a write to cgroup.procs) waits for an RCU grace period,
+ * 5-15 ms measured here, and the agent would wait for it. -1 (errno set)
+ * when this kernel cannot; the caller forks and the child joins. The child
+ * is glibc's fork's without its bookkeeping (its cached tid is its parent's):
+ * it must not raise() or use threads; init does neither, and the agent it
+ * forks (by fork) is whole.
+ */
+static pid_t fork_into(const char *cgroup)
+{
+	int fd = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct clone_args ca = {
+	    .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)fd};
+	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	int err = errno;
+	if (pid != 0)
+		close(fd);
+	errno = err;
+	return pid;
+}
+
 /* pid 1 of the session: reaps, forwards, supervises; reports the agent's status on `report`.
- * Its set-up is done before it joins the session cgroup: none of it is the agent's doing. */
-static _Noreturn void init(struct wd_floor *f, const char *cgroup, int report, int runs, char **cmd)
+ * Born in the session cgroup (`joined`), or joins it itself; either way what it does before
+ * the agent runs is the launcher's own (file calls of warden-launch are never the agent's). */
+static _Noreturn void init(struct wd_floor *f, const char *cgroup, bool joined, int report,
+			   int runs, char **cmd)
 {
 	int sp[2];
 	/* not dumpable: the agent (no CAP_SYS_PTRACE) can neither trace the supervisor nor
 	 * read its memory or take its fds */
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) || wd_seal_proc(f) || join_cgroup(cgroup) ||
-	    wd_floor_apply(f))
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) || wd_seal_proc(f) ||
+	    (!joined && join_cgroup(cgroup)) || wd_floor_apply(f))
 		_exit(126);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp)) {
 		perror("warden-launch: socketpair");
@@ -261,18 +290,25 @@ static int sealed(struct wd_floor *f, const char *cgroup, char **cmd)
 	int runs = wd_content_open(f);
 	if (runs == -2 || wd_seal_mounts(f) || wd_content_watch(runs) || pipe2(report, O_CLOEXEC))
 		return 126;
-	pid_t init_pid = fork();
+	bool joined = true;
+	pid_t init_pid = fork_into(cgroup);
+	if (init_pid < 0 &&
+	    (errno == ENOSYS || errno == EINVAL || errno == E2BIG || errno == EOPNOTSUPP)) {
+		joined = false; /* no clone3, or no cgroup v2 to be born in */
+		init_pid = fork();
+	}
 	if (init_pid < 0) {
 		perror("warden-launch: fork");
 		return 126;
 	}
 	if (init_pid == 0) {
 		close(report[0]);
-		init(f, cgroup, report[1], runs, cmd);
+		init(f, cgroup, joined, report[1], runs, cmd);
 	}
 	close(report[1]);
 	if (runs >= 0)
 		close(runs); /* init's: it lives as long as anything in the session */
+	/* the relay is the session's too (cgroup.kill ends it); the agent does not wait for this */
 	if (join_cgroup(cgroup)) {
 		kill(init_pid, SIGKILL);
 		return 126;

@@ -239,20 +239,41 @@ export class LlmProxy {
     const kept: Buffer[] = [];
     let keptBytes = 0;
     let recordTruncated = false;
+    /* the agent's bytes first: the chunks that come in one turn of the loop go out in one write,
+     * and the copy is read after them (in a tool call's case well before the agent can act on it) */
+    let corked = false;
+    let unread: Buffer[] = [];
+    const read = (): void => {
+      const chunks = unread;
+      unread = [];
+      for (const c of chunks) {
+        if (sse) {
+          for (const e of sse.push(c)) assembler?.event(e);
+        } else if (keptBytes + c.length <= this.maxRecord) {
+          kept.push(c);
+          keptBytes += c.length;
+        } else recordTruncated = true;
+      }
+    };
     ur.on('data', (c: Buffer) => {
+      if (!corked) {
+        corked = true;
+        res.cork();
+        process.nextTick(() => {
+          corked = false;
+          res.uncork();
+        });
+      }
       res.write(c);
       if (!assembler) return;
-      if (sse) {
-        for (const e of sse.push(c)) assembler.event(e);
-      } else if (keptBytes + c.length <= this.maxRecord) {
-        kept.push(c);
-        keptBytes += c.length;
-      } else recordTruncated = true;
+      if (!unread.length) setImmediate(read);
+      unread.push(c);
     });
     let finished = false;
     const finish = (complete: boolean): void => {
       if (finished) return;
       finished = true;
+      read();
       let response: LlmResponse | null = null;
       if (assembler) {
         let cut = !complete || recordTruncated;
@@ -273,7 +294,8 @@ export class LlmProxy {
     };
     ur.on('end', () => {
       res.end();
-      finish(true);
+      /* recorded once the agent has its last byte */
+      setImmediate(() => finish(true));
     });
     ur.on('error', () => {
       res.destroy();
