@@ -1,10 +1,10 @@
 /**
  * Benchmark plumbing: a session on a live sensor host (Warden's own composition root, host/),
  * its events through the whole chain into a throwaway store, and runners for a command inside or
- * outside that session.
+ * outside that session; a `warden daemon` of the bench's own.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -115,3 +115,23 @@ export function percentile(values: number[], p: number): number {
 }
 
 export const median = (values: number[]): number => percentile(values, 50);
+
+/** `warden daemon` with `env` (its state directory in WARDEN_STATE_DIR), once its record is written. */
+export async function startDaemon(cfg: Config, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const child = spawn(join(cfg.root, 'bin', 'warden'), ['daemon', '--listen', '127.0.0.1:0'], { env, stdio: 'ignore' });
+  const info = join(env.WARDEN_STATE_DIR ?? '/var/lib/warden', 'run', 'daemon.json');
+  for (let i = 0; i < 400 && !existsSync(info) && child.exitCode === null; i++)
+    await new Promise((r) => setTimeout(r, 50));
+  if (!existsSync(info)) {
+    child.kill('SIGTERM');
+    throw new Error('the daemon did not come up');
+  }
+  return child;
+}
+
+export async function stopDaemon(daemon: ChildProcess): Promise<void> {
+  if (daemon.exitCode !== null || daemon.signalCode !== null) return;
+  const gone = new Promise((r) => daemon.once('exit', r));
+  daemon.kill('SIGTERM');
+  await gone;
+}

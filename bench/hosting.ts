@@ -6,12 +6,12 @@
  *  - concurrency: K sessions at once, each an open/close loop, every event stored:
  *    K sensors (standalone) against the daemon's one; wall time, events and loss.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../src/config.js';
 import { Store } from '../src/store/store.js';
-import { percentile } from './harness.js';
+import { percentile, startDaemon, stopDaemon } from './harness.js';
 
 export interface HostingResult {
   startup: {
@@ -51,23 +51,16 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
-async function startDaemon(cfg: Config, state: string): Promise<ChildProcess> {
-  const child = spawn(join(cfg.root, 'bin', 'warden'), ['daemon', '--listen', '127.0.0.1:0'], {
-    env: { ...process.env, WARDEN_STATE_DIR: state, WARDEN_DNS_UPSTREAM: '127.0.0.1:9' },
-    stdio: 'ignore',
-  });
-  const info = join(state, 'run', 'daemon.json');
-  for (let i = 0; i < 400 && !existsSync(info); i++) await new Promise((r) => setTimeout(r, 50));
-  if (!existsSync(info)) throw new Error('the daemon did not come up');
-  return child;
-}
-
 export async function hostingBench(cfg: Config, loadgen: string, quick: boolean): Promise<HostingResult> {
   mkdirSync('/run/warden-bench', { recursive: true, mode: 0o700 });
   const alone = mkdtempSync('/run/warden-bench/standalone-');
   const hostedState = mkdtempSync('/run/warden-bench/hosted-');
   const workspace = mkdtempSync('/run/warden-bench/workspace-');
-  const daemon = await startDaemon(cfg, hostedState);
+  const daemon = await startDaemon(cfg, {
+    ...process.env,
+    WARDEN_STATE_DIR: hostedState,
+    WARDEN_DNS_UPSTREAM: '127.0.0.1:9',
+  });
   try {
     const n = quick ? 10 : 30;
     const cmd = ['run', '-q', '--no-policy', '--', 'true'];
@@ -106,8 +99,7 @@ export async function hostingBench(cfg: Config, loadgen: string, quick: boolean)
       concurrent,
     };
   } finally {
-    daemon.kill('SIGTERM');
-    await new Promise((r) => daemon.once('exit', r));
+    await stopDaemon(daemon);
     rmSync(alone, { recursive: true, force: true });
     rmSync(hostedState, { recursive: true, force: true });
     rmSync(workspace, { recursive: true, force: true });

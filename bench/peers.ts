@@ -1,7 +1,10 @@
 /**
  * (g) Warden beside its peers on the same agent-style work, interleaved in one run:
  * bench/workload.sh (type-check, rg, grep, git, node starts) bare, under `warden run`
- * monitoring only and with the default policy, under sandbox-runtime (srt, npm, with
+ * monitoring only and with the default policy (standalone), with the default policy hosted by a
+ * `warden daemon` (up only around its own runs: its sensor's programs see every process on the
+ * host, and the other modes run without them; a session first, unmeasured, as a long-lived
+ * daemon has had one), under sandbox-runtime (srt, npm, with
  * Debian's bubblewrap and socat) and under `strace -f`; wall and CPU (user+sys of the
  * machine while it ran, Warden's own processes included). Then start-up (`true` under each) and
  * the cost of one hook call.
@@ -10,10 +13,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../src/config.js';
-import { percentile } from './harness.js';
+import { percentile, startDaemon, stopDaemon } from './harness.js';
 
-export type PeerMode = 'bare' | 'warden-monitor' | 'warden-policy' | 'srt' | 'strace';
-const MODES: PeerMode[] = ['bare', 'warden-monitor', 'warden-policy', 'srt', 'strace'];
+export type PeerMode = 'bare' | 'warden-monitor' | 'warden-policy' | 'warden-hosted' | 'srt' | 'strace';
+const MODES: PeerMode[] = ['bare', 'warden-monitor', 'warden-policy', 'warden-hosted', 'srt', 'strace'];
 
 export interface Spread {
   min: number;
@@ -32,8 +35,15 @@ export interface PeersResult {
   rounds: number;
   workload: PeerRow[];
   startupMs: Array<{ mode: PeerMode; p50: number; p99: number; n: number }>;
-  /** one hook call from a shell: the native hook inside a session, the JavaScript one outside; an exec of true for scale */
-  hookMs: { insideSession: number; outsideSession: number; execTrueInside: number; calls: number };
+  /** one hook call from a shell: the native hook inside a session, outside one with the daemon up
+   * (it decides) and with none (the JavaScript hook decides); an exec of true for scale */
+  hookMs: {
+    insideSession: number;
+    outsideDaemon: number;
+    outsideSession: number;
+    execTrueInside: number;
+    calls: number;
+  };
 }
 
 const spread = (xs: number[]): Spread => ({
@@ -90,6 +100,8 @@ const srtCli = (cfg: Config): string =>
 interface Peers {
   prefix: (mode: PeerMode) => string[];
   env: NodeJS.ProcessEnv;
+  /** fn with what `mode` needs around it: for warden-hosted, the daemon up */
+  around: <T>(mode: PeerMode, fn: () => Promise<T>) => Promise<T>;
   cleanup: () => void;
 }
 
@@ -114,15 +126,29 @@ function peers(cfg: Config, ws: string): Peers {
         return [warden, 'run', '-q', '--standalone', '--no-policy', '-w', ws, '--'];
       case 'warden-policy':
         return [warden, 'run', '-q', '--standalone', '-w', ws, '--'];
+      case 'warden-hosted':
+        return [warden, 'run', '-q', '-w', ws, '--'];
       case 'srt':
         return [process.execPath, srtCli(cfg), '-s', settings];
       case 'strace':
         return ['strace', '-f', '-qq', '-o', '/dev/null'];
     }
   };
+  const env = { ...process.env, WARDEN_STATE_DIR: join(scratch, 'state'), WARDEN_DNS_UPSTREAM: '127.0.0.1:9' };
   return {
     prefix,
-    env: { ...process.env, WARDEN_STATE_DIR: join(scratch, 'state'), WARDEN_DNS_UPSTREAM: '127.0.0.1:9' },
+    env,
+    around: async (mode, fn) => {
+      if (mode !== 'warden-hosted') return fn();
+      const daemon = await startDaemon(cfg, env);
+      try {
+        /* a daemon lives long: its first session (Node compiling its paths) is not what the others cost */
+        await timed([...prefix('warden-hosted'), 'true'], env, ws);
+        return await fn();
+      } finally {
+        await stopDaemon(daemon);
+      }
+    },
     cleanup: () => rmSync(scratch, { recursive: true, force: true }),
   };
 }
@@ -151,12 +177,20 @@ async function hookCost(cfg: Config, p: Peers, ws: string, n: number): Promise<P
   const native = join(cfg.root, 'sensor', 'build', 'warden-hook');
   const inside = [loop(native, input, n, out), loop('/bin/true', input, n, out)].join('; ');
   await timed([...p.prefix('warden-policy'), 'bash', '-c', inside], p.env, ws);
-  await timed(['bash', '-c', loop(`${join(cfg.root, 'bin', 'warden')} hook`, input, Math.ceil(n / 5), out)], p.env, ws);
-  const [hook, exec, outside] = readFileSync(out, 'utf8')
+  const hook = `${join(cfg.root, 'bin', 'warden')} hook`;
+  await p.around('warden-hosted', () => timed(['bash', '-c', loop(hook, input, n, out)], p.env, ws));
+  await timed(['bash', '-c', loop(hook, input, Math.ceil(n / 5), out)], p.env, ws);
+  const [inside_, exec, daemon, outside] = readFileSync(out, 'utf8')
     .trim()
     .split('\n')
     .map((x) => Number(x) / 1e6);
-  return { insideSession: hook ?? NaN, execTrueInside: exec ?? NaN, outsideSession: outside ?? NaN, calls: n };
+  return {
+    insideSession: inside_ ?? NaN,
+    execTrueInside: exec ?? NaN,
+    outsideDaemon: daemon ?? NaN,
+    outsideSession: outside ?? NaN,
+    calls: n,
+  };
 }
 
 export async function peersBench(cfg: Config, quick: boolean): Promise<PeersResult> {
@@ -172,7 +206,8 @@ export async function peersBench(cfg: Config, quick: boolean): Promise<PeersResu
     for (let r = 0; r < rounds; r++) {
       /* a different order each round, so no mode always follows another */
       const order = MODES.map((_, i) => MODES[(i + r) % MODES.length] as PeerMode);
-      for (const mode of order) runs.get(mode)?.push(await timed([...p.prefix(mode), 'bash', script, ws], p.env, ws));
+      for (const mode of order)
+        runs.get(mode)?.push(await p.around(mode, () => timed([...p.prefix(mode), 'bash', script, ws], p.env, ws)));
     }
     const bare = runs.get('bare') ?? [];
     const workload = MODES.map((mode): PeerRow => {
@@ -188,9 +223,11 @@ export async function peersBench(cfg: Config, quick: boolean): Promise<PeersResu
     const startupMs: PeersResult['startupMs'] = [];
     const n = quick ? 5 : 15;
     const starts = new Map<PeerMode, number[]>(MODES.map((m) => [m, []]));
-    for (let i = 0; i < n; i++)
-      for (const mode of MODES)
-        starts.get(mode)?.push((await timed([...p.prefix(mode), 'true'], p.env, ws)).wall * 1000);
+    for (const mode of MODES)
+      await p.around(mode, async () => {
+        for (let i = 0; i < n; i++)
+          starts.get(mode)?.push((await timed([...p.prefix(mode), 'true'], p.env, ws)).wall * 1000);
+      });
     for (const mode of MODES) {
       const xs = starts.get(mode) ?? [];
       startupMs.push({ mode, p50: percentile(xs, 50), p99: percentile(xs, 99), n: xs.length });

@@ -347,7 +347,8 @@ async function peersSection() {
   const h = r.hookMs;
   console.log(
     `one hook call from a shell (${h.calls} calls): native, inside a session ${f(h.insideSession)} ms ` +
-      `(an exec of true there: ${f(h.execTrueInside)} ms); outside any session (the JavaScript hook) ${f(h.outsideSession, 1)} ms`,
+      `(an exec of true there: ${f(h.execTrueInside)} ms); outside any session, the daemon up (it decides) ` +
+      `${f(h.outsideDaemon)} ms, none up (the JavaScript hook) ${f(h.outsideSession, 1)} ms`,
   );
   return r;
 }
