@@ -127,6 +127,20 @@ test('the built-in coding-agent policy is valid and says what it should', () => 
   assert.deepEqual(p.network.unixAllow, []);
   assert.equal(decideConnect(p, '203.0.113.7', 443, ['api.anthropic.com']).verdict, 'allowed');
   assert.equal(decideConnect(p, '203.0.113.7', 443, ['paste.example']).verdict, 'denied');
+  /* the agents' own first-party services (login, feature flags, model lists, update checks) */
+  for (const name of [
+    'platform.claude.com',
+    'claude.ai',
+    'ab.chatgpt.com',
+    'models.opencode.ai',
+    'models.dev',
+    'api.github.com',
+    'play.googleapis.com',
+  ])
+    assert.equal(decideConnect(p, '203.0.113.7', 443, [name]).verdict, 'allowed', name);
+  /* ... and not what anyone can send to: third-party telemetry, Google's other APIs */
+  for (const name of ['o1.ingest.sentry.io', 'storage.googleapis.com', 'claude.ai.evil.example'])
+    assert.equal(decideConnect(p, '203.0.113.7', 443, [name]).verdict, 'denied', name);
 });
 
 test('a JSON Schema is generated from the zod schema', () => {
