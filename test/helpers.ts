@@ -173,9 +173,9 @@ export interface TestDaemon {
   stop: (signal?: NodeJS.Signals) => Promise<void>;
 }
 
-/** Starts `warden daemon` on a free loopback port and waits until it is up (its record written). */
-export async function startDaemon(stateDir: string, args: string[] = []): Promise<TestDaemon> {
-  const child = spawn(WARDEN, ['daemon', '--listen', '127.0.0.1:0', ...args], {
+/** Starts `warden daemon` (`bin`'s: this checkout's unless said) on a free loopback port and waits until it is up (its record written). */
+export async function startDaemon(stateDir: string, args: string[] = [], bin = WARDEN): Promise<TestDaemon> {
+  const child = spawn(bin, ['daemon', '--listen', '127.0.0.1:0', ...args], {
     env: { ...process.env, WARDEN_STATE_DIR: stateDir },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /** The `warden` command line. */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
 import { loadConfig, type Config } from '../config.js';
+import { rawConfig } from '../config-env.js';
 import { SessionAborted } from '../session/agent.js';
 import { runningDaemon } from '../session/daemon-record.js';
 import { discard as discardEarlyLoader } from '../sensor/prestart.js';
@@ -12,7 +14,7 @@ import { Store } from '../store/store.js';
 import { sessionWarnings, type Session } from '../model/session.js';
 import { policyCommand } from './policy.js';
 import { sessionCommand } from './session.js';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DEFAULT_POLICY, policyPath } from '../policy/builtin.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
 import { loadPolicy } from '../policy/load.js';
@@ -31,8 +33,19 @@ class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** This installation's version: its package.json (a checkout's, or the Debian package's). */
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(rawConfig().root, 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 const program = new Command('warden')
   .description('Runtime security for AI agents: see, attribute and limit what an agent does.')
+  .version(version(), '-V, --version', "Warden's version")
   .option('--state-dir <dir>', 'where the store lives (default /var/lib/warden, or $WARDEN_STATE_DIR)')
   .showHelpAfterError();
 
