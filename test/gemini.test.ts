@@ -7,7 +7,8 @@
  * its call; a covert connection is flagged; its own start-up raises nothing.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Alert, ToolCall } from '../src/model/records.js';
@@ -112,4 +113,75 @@ test('Gemini CLI under warden run: function calls named, linked, refused and fla
     tl.alerts.filter((a) => a.detector === 'undeclared-action').map((a) => a.message),
     [],
   );
+});
+
+test("Gemini CLI's own hooks (warden hooks install --agent gemini) ask the session: a refusal reaches the model as Warden's", async (t) => {
+  if (!needKernel(t)) return;
+  const state = stateDir('gemini-hooks');
+  const ws = tempDir('gemini-hooks-ws');
+  const home = tempDir('gemini-hooks-home');
+  t.after(() => [state, ws, home].forEach((d) => d.cleanup()));
+  mkdirSync(join(home.path, '.gemini'));
+  mkdirSync(join(home.path, 'tmp'));
+  mkdirSync(join(home.path, '.ssh'));
+  writeFileSync(join(home.path, '.ssh', 'id_rsa'), 'not a real key\n');
+  writeFileSync(
+    join(home.path, '.gemini', 'settings.json'),
+    JSON.stringify({
+      security: { auth: { selectedType: 'gemini-api-key' }, folderTrust: { enabled: false } },
+      general: { disableAutoUpdate: true, disableUpdateNag: true },
+      privacy: { usageStatisticsEnabled: false },
+      telemetry: { enabled: false },
+    }),
+  );
+  const env = { HOME: home.path };
+  /* HOME is the test's: the user's settings there */
+  const userSettings = spawnSync(join(ROOT, 'bin', 'warden'), ['hooks', 'install', '--agent', 'gemini', '--user'], {
+    env: { ...process.env, ...env, WARDEN_STATE_DIR: state.path },
+    encoding: 'utf8',
+  });
+  assert.equal(userSettings.status, 0, userSettings.stderr);
+  const settings = JSON.parse(readFileSync(join(home.path, '.gemini', 'settings.json'), 'utf8')) as {
+    hooks: Record<string, Array<{ matcher: string; hooks: Array<{ command: string }> }>>;
+    security: unknown;
+  };
+  assert.ok(settings.security, 'its other settings are kept');
+  assert.match(settings.hooks.BeforeTool?.[0]?.hooks[0]?.command ?? '', /warden-hook' --agent gemini$/);
+  assert.ok(settings.hooks.AfterTool?.length);
+  const model = new ScriptedGemini([
+    { calls: [{ name: 'run_shell_command', args: { command: 'cat ~/.ssh/id_rsa' } }] },
+    { calls: [{ name: 'run_shell_command', args: { command: 'echo fine' } }] },
+  ]);
+  const upstream = await model.listen();
+  t.after(() => model.close());
+  const run = await wardenAsync(
+    state.path,
+    ['run', '-w', ws.path, '--', GEMINI, '-p', 'read my key', '--yolo', '-m', 'gemini-2.5-flash'],
+    {
+      cwd: ws.path,
+      env: {
+        ...env,
+        GEMINI_API_KEY: 'test-key-not-real',
+        TMPDIR: join(home.path, 'tmp'),
+        WARDEN_GEMINI_UPSTREAM: upstream,
+      },
+      timeoutMs: 120000,
+    },
+  );
+  assert.equal(run.status, 0, run.stderr);
+  /* the refusal went back to the model as the call's result: Warden's reason, with its rule */
+  const second = JSON.stringify(model.seen[1] ?? {});
+  assert.match(second, /Warden: [^"]*\(rule files\.denyRead\[\d+\] of policy coding-agent\)/);
+  assert.doesNotMatch(second, /not a real key/);
+  const tl = JSON.parse(warden(state.path, ['timeline', '--last', '--json']).stdout) as Timeline;
+  const calls = tl.turns.flatMap((x) => x.toolCalls);
+  assert.deepEqual(
+    calls.map((c) => [c.name, c.decision?.verdict ?? null, c.decision?.by ?? null, [...c.sources].sort().join('+')]),
+    [
+      ['run_shell_command', 'denied', 'hook', 'hook+llm'],
+      ['run_shell_command', 'allowed', 'hook', 'hook+llm'],
+    ],
+    'each call once: the model asked for it, the hook decided it',
+  );
+  assert.ok(!calls[0]?.events.some((e) => e.type === 'exec'), 'the refused command never ran');
 });

@@ -309,3 +309,12 @@ export function testHost(): {
     },
   };
 }
+
+/** The built-in policy's YAML with `entries` first in its network allow list; throws when that list moved. */
+export function codingAgentAllowing(entries: string[]): string {
+  const yaml = readFileSync(join(ROOT, 'policies', 'coding-agent.yaml'), 'utf8');
+  const at = /^network:\n(?:.*\n)*?( {2}allow:\n)/m.exec(yaml);
+  if (!at || at.index === undefined) throw new Error('policies/coding-agent.yaml: no network.allow list to add to');
+  const end = at.index + at[0].length;
+  return yaml.slice(0, end) + entries.map((e) => `    - ${e}\n`).join('') + yaml.slice(end);
+}

@@ -5,13 +5,22 @@
  * exfiltration alert must carry its provenance: A's session and the file.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Alert } from '../src/model/records.js';
 import { ScriptedModel, type Step } from './fixtures/scripted-model.js';
-import { claudeBinary, jsonLines, needKernel, ROOT, stateDir, tempDir, warden, wardenAsync } from './helpers.js';
+import {
+  claudeBinary,
+  codingAgentAllowing,
+  jsonLines,
+  needKernel,
+  stateDir,
+  tempDir,
+  warden,
+  wardenAsync,
+} from './helpers.js';
 
 async function agent(state: string, ws: string, steps: Step[]): Promise<string> {
   const model = new ScriptedModel(steps);
@@ -122,13 +131,7 @@ test('data from another session over loopback: the alert names the session that 
   }
   /* loopback reaches only the session's own listeners, unless the user names the port */
   const policy = join(ws.path, '..', `provenance-${process.pid}.yaml`);
-  writeFileSync(
-    policy,
-    readFileSync(join(ROOT, 'policies', 'coding-agent.yaml'), 'utf8').replace(
-      '  allow:\n    - api.anthropic.com',
-      `  allow:\n    - 127.0.0.1:${port}\n    - api.anthropic.com`,
-    ),
-  );
+  writeFileSync(policy, codingAgentAllowing([`127.0.0.1:${port}`]));
   t.after(() => rmSync(policy, { force: true }));
   const b = warden(state.path, [
     'run',

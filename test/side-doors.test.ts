@@ -21,7 +21,7 @@ import { compilePolicy } from '../src/policy/compile.js';
 import { loadPolicy, parsePolicy } from '../src/policy/load.js';
 import { policyPath } from '../src/policy/builtin.js';
 import { Store } from '../src/store/store.js';
-import { needKernel, ROOT, stateDir, tempDir, testConfig, testHost } from './helpers.js';
+import { codingAgentAllowing, needKernel, ROOT, stateDir, tempDir, testConfig, testHost } from './helpers.js';
 
 const state = stateDir('side-doors');
 after(() => state.cleanup());
@@ -268,10 +268,7 @@ http.server.HTTPServer(("198.51.100.2", 8080), H).serve_forever()`,
     const secret = 'Zq8kP2vLm9Rt4xW7-live';
     writeFileSync(join(ws.path, '.env'), `PAYMENT_API_KEY=${secret}\n`);
     /* the user even allows the provider's address: it is still Warden's proxy that reaches it */
-    const yaml = readFileSync(policyPath(ROOT, 'coding-agent'), 'utf8').replace(
-      '  allow:\n    - api.anthropic.com',
-      '  allow:\n    - 198.51.100.0/30\n    - api.anthropic.com',
-    );
+    const yaml = codingAgentAllowing(['198.51.100.0/30']);
     const policy = compilePolicy(parsePolicy(yaml, 'provider.yaml'), { workspace: ws.path, home: home.path });
     const cfg = {
       ...testConfig(state.path),

@@ -280,6 +280,10 @@ int main(int argc, char **argv)
 		decide_in_js(argv, &input,
 			     NULL); /* no daemon to ask: the policy file decides there */
 	const char *who = in_session ? "the session" : "the warden daemon";
+	int gemini = 0;
+	for (int i = 1; argv[i]; i++)
+		if (!strcmp(argv[i], "--agent") && argv[i + 1] && !strcmp(argv[i + 1], "gemini"))
+			gemini = 1;
 	struct wd_hook_answer a;
 	if (line && wd_hook_answer_read(line, strlen(line), &a)) {
 		snprintf(why, sizeof(why),
@@ -298,22 +302,23 @@ int main(int argc, char **argv)
 		decide_in_js(argv, &input, why);
 	}
 	if (!a.decision_null && wd_span_is(a.verdict, "denied")) {
-		/* the spans are escaped JSON string contents: valid inside this string as they are
-		 */
-		fputs("{\"hookSpecificOutput\":{\"hookEventName\":\"PreToolUse\","
-		      "\"permissionDecision\":\"deny\","
-		      "\"permissionDecisionReason\":\"Warden: ",
+		/* in the CLI's own format (--agent, as warden hooks install writes it); the spans
+		 * are escaped JSON string contents: valid inside this string as they are */
+		fputs(gemini ? "{\"decision\":\"deny\",\"reason\":\"Warden: "
+			     : "{\"hookSpecificOutput\":{\"hookEventName\":\"PreToolUse\","
+			       "\"permissionDecision\":\"deny\","
+			       "\"permissionDecisionReason\":\"Warden: ",
 		      stdout);
 		print_span(stdout, a.reason);
 		fputs(" (rule ", stdout);
 		print_span(stdout, a.rule);
 		fputs(" of policy ", stdout);
 		print_span(stdout, a.policy);
-		fputs(
-		    in_session
-			? ")\"}}\n"
-			: "; decided by the warden daemon: not inside a warden run session)\"}}\n",
-		    stdout);
+		fputs(in_session
+			  ? ")"
+			  : "; decided by the warden daemon: not inside a warden run session)",
+		      stdout);
+		fputs(gemini ? "\"}\n" : "\"}}\n", stdout);
 	}
 	free(line);
 	return fflush(stdout) ? 1 : 0;

@@ -9,12 +9,14 @@ import { DEFAULT_POLICY, policyPath } from '../policy/builtin.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
 import { loadPolicy } from '../policy/load.js';
 import { decideToolCall } from '../policy/tools.js';
+import { hookPhase } from '../model/hooks.js';
 import { toolActions } from './tool-actions.js';
 
 export interface HookCall {
   hook_event_name?: string;
   tool_name?: string;
   tool_input?: unknown;
+  tool_response?: unknown;
   cwd?: string;
 }
 
@@ -25,13 +27,13 @@ export const compileFresh: PolicyFor = (file, workspace) => compilePolicy(loadPo
 
 /**
  * The decision on `h`, `by` whoever decides; null when there is nothing to decide (not a
- * PreToolUse) or the policy only audits. `policyArg` is relative to `cwd`, the hook's own.
+ * call before the tool runs) or the policy only audits. `policyArg` is relative to `cwd`, the hook's own.
  */
 export function decideHookCall(
   h: HookCall,
   opts: { root: string; policyArg: string | undefined; cwd: string; by: string; policyFor?: PolicyFor },
 ): ToolDecision | null {
-  if (h.hook_event_name !== 'PreToolUse') return null;
+  if (hookPhase(h) !== 'before') return null;
   const cwd = resolve(opts.cwd, h.cwd ?? '.');
   const file = policyPath(opts.root, opts.policyArg ?? DEFAULT_POLICY, opts.cwd);
   const policy = (opts.policyFor ?? compileFresh)(file, cwd);

@@ -13,6 +13,7 @@ import type { Alert, LlmRequest, McpTool, ToolCall, ToolDecision, Turn } from '.
 import { credentialValues, SecretScanner } from './secrets.js';
 import { toolActions } from './tool-actions.js';
 import type { z } from 'zod';
+import { hookPhase } from '../model/hooks.js';
 import type { AppProtocol, HookInput, McpCallParams, McpResultParams, McpToolDef, McpToolsParams } from '../rpc/app.js';
 import type { Handlers } from '../rpc/protocol.js';
 
@@ -109,7 +110,9 @@ export class AppLayerService {
 
   private started(c: ToolCall): ToolCall {
     const merged = this.o.records.mergeToolCall(c);
-    if (c.name.startsWith('mcp__') && !c.sources.includes('mcp') && merged.endedUs === null) {
+    /* open calls an MCP proxy's or a hook's record without an id may be of */
+    const mcpAwaited = c.name.startsWith('mcp__') && !c.sources.includes('mcp');
+    if ((mcpAwaited || c.sources.includes('llm')) && merged.endedUs === null) {
       this.openAgentCalls.set(c.id, { name: c.name, args: canonical(c.input), startedUs: c.startedUs });
     }
     if (merged.decision?.verdict !== 'denied') this.o.listener?.started(merged);
@@ -138,20 +141,27 @@ export class AppLayerService {
     };
   }
 
-  /** A Claude Code hook (PreToolUse / PostToolUse): the decision, and the call recorded. */
+  /**
+   * A Claude Code or Gemini CLI hook (before and after a tool call): the decision, and the call
+   * recorded. Gemini CLI's hooks name no call: the one the model asked for with these arguments.
+   */
   hook(h: HookInput): { decision: ToolDecision | null } {
-    const id = h.tool_use_id ?? `hook-${createHash('sha256').update(text(h.tool_input)).digest('hex').slice(0, 12)}`;
+    const id =
+      h.tool_use_id ??
+      this.agentRecordOf(h.tool_name, h.tool_input) ??
+      `hook-${createHash('sha256').update(text(h.tool_input)).digest('hex').slice(0, 12)}`;
     const cwd = h.cwd ?? this.o.cwd;
     const c = this.call(id, h.tool_name, h.tool_input, 'hook');
-    if (h.hook_event_name === 'PreToolUse') {
+    const phase = hookPhase(h);
+    if (phase === 'before') {
       c.decision = this.decide(h.tool_name, h.tool_input, cwd, 'hook');
       if (c.decision.verdict === 'denied') c.endedUs = c.startedUs;
       this.started(c);
       return { decision: c.decision };
     }
-    if (h.hook_event_name === 'PostToolUse' || h.hook_event_name === 'PostToolUseFailure') {
+    if (phase) {
       c.endedUs = nowUs();
-      c.result = { text: clip(text(h.tool_response)), isError: h.hook_event_name !== 'PostToolUse' };
+      c.result = { text: clip(text(h.tool_response)), isError: phase === 'failed' };
       this.ended(c);
     }
     return { decision: null };
@@ -289,7 +299,7 @@ export class AppLayerService {
     return { blocked };
   }
 
-  /** An open call the agent recorded (hook or model) with this MCP tool name and these arguments, in the last 30 s. */
+  /** An open call the agent recorded (hook or model) with this tool name and these arguments, in the last 30 s. */
   private agentRecordOf(name: string, args: unknown): string | undefined {
     const since = nowUs() - 30e6;
     const want = canonical(args);

@@ -7,6 +7,7 @@
  * just because Warden is down. Kept light: it is on the path of every call.
  */
 import { readFileSync } from 'node:fs';
+import { hookPhase } from '../model/hooks.js';
 import type { ToolDecision } from '../model/records.js';
 import type { AppProtocol } from '../rpc/app.js';
 import { request } from '../rpc/client.js';
@@ -16,15 +17,25 @@ interface HookPayload {
   hook_event_name?: string;
   tool_name?: string;
   tool_input?: unknown;
+  tool_response?: unknown;
   cwd?: string;
 }
 
+/** The CLI whose hook this is (`--agent`, as `warden hooks install` writes it): its refusal's format. */
+let agent = 'claude';
+
 function deny(reason: string): void {
-  process.stdout.write(
-    JSON.stringify({
-      hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: reason },
-    }) + '\n',
-  );
+  const out =
+    agent === 'gemini'
+      ? { decision: 'deny', reason }
+      : {
+          hookSpecificOutput: {
+            hookEventName: 'PreToolUse',
+            permissionDecision: 'deny',
+            permissionDecisionReason: reason,
+          },
+        };
+  process.stdout.write(JSON.stringify(out) + '\n');
 }
 
 /**
@@ -49,7 +60,7 @@ const explain = (d: ToolDecision): string => `Warden: ${d.reason} (rule ${d.rule
 
 /** No session answered: the policy file decides here, and says so. Loaded only then: it costs ~100 ms. */
 async function decideLocally(h: HookPayload, policyArg: string | undefined, why: string): Promise<void> {
-  if (h.hook_event_name !== 'PreToolUse') return; /* nothing to decide; the record is lost, and said so */
+  if (hookPhase(h) !== 'before') return; /* nothing to decide; the record is lost, and said so */
   let decision: ToolDecision | null;
   try {
     const [{ decideHookCall }, { loadConfig }] = await Promise.all([
@@ -67,6 +78,8 @@ async function decideLocally(h: HookPayload, policyArg: string | undefined, why:
 export async function runHook(argv: string[]): Promise<void> {
   const at = argv.indexOf('--policy');
   const policyArg = at >= 0 ? argv[at + 1] : undefined;
+  const as = argv.indexOf('--agent');
+  if (as >= 0) agent = argv[as + 1] ?? agent;
   let raw: string;
   let h: HookPayload;
   try {

@@ -1,21 +1,56 @@
-/** `warden hooks install|uninstall`: Claude Code hooks that ask Warden about every tool call. */
+/** `warden hooks install|uninstall`: an agent CLI's hooks (Claude Code's, Gemini CLI's) that ask Warden about every tool call. */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import type { Config } from '../config.js';
 
-const EVENTS = ['PreToolUse', 'PostToolUse'] as const;
-type HookEntry = { matcher?: string; hooks: Array<{ type: string; command: string; timeout?: number }> };
+type HookEntry = {
+  matcher?: string;
+  hooks: Array<{ type: string; command: string; name?: string; timeout?: number }>;
+};
+
+/** Each CLI with hooks Warden answers: where its settings live, its events before and after a tool call, an entry. */
+const AGENTS = {
+  claude: {
+    dir: '.claude',
+    events: ['PreToolUse', 'PostToolUse'],
+    entry: (command: string): HookEntry => ({ matcher: '*', hooks: [{ type: 'command', command, timeout: 10 }] }),
+  },
+  gemini: {
+    dir: '.gemini',
+    events: ['BeforeTool', 'AfterTool'],
+    /* Gemini CLI: a regex matcher, the timeout in ms */
+    entry: (command: string): HookEntry => ({
+      matcher: '.*',
+      hooks: [{ type: 'command', name: 'warden', command, timeout: 10000 }],
+    }),
+  },
+} as const;
+export type HookAgent = keyof typeof AGENTS;
+
+/** CLIs without hooks a command can answer: what Warden does for them instead. */
+const NO_HOOKS: Record<string, string> = {
+  codex:
+    'Codex CLI has no hooks that can refuse a tool call: under warden run its calls are seen through the model proxy and limited in the kernel',
+  opencode:
+    'opencode takes plugins, not hook commands: under warden run its calls are seen through the model proxy and limited in the kernel',
+};
+
+function agentOf(name: string): HookAgent {
+  if (name in AGENTS) return name as HookAgent;
+  throw new Error(NO_HOOKS[name] ?? `no hooks for ${name}: Warden installs them for ${Object.keys(AGENTS).join(', ')}`);
+}
 type Settings = { hooks?: Record<string, HookEntry[]> } & Record<string, unknown>;
 
 /* `warden hook` (older installs) or the native hook itself */
 const isOurs = (e: HookEntry): boolean =>
   e.hooks.some((h) => /warden['"]? hook( |$)|warden-hook['"]?( |$)/.test(h.command));
 
-function settingsFile(o: { project?: string; user?: boolean }): string {
-  if (o.user) return join(homedir(), '.claude', 'settings.json');
-  return join(resolve(o.project ?? process.cwd()), '.claude', 'settings.json');
+function settingsFile(agent: HookAgent, o: { project?: string; user?: boolean }): string {
+  const dir = AGENTS[agent].dir;
+  if (o.user) return join(homedir(), dir, 'settings.json');
+  return join(resolve(o.project ?? process.cwd()), dir, 'settings.json');
 }
 
 function read(file: string): Settings {
@@ -34,20 +69,20 @@ function write(file: string, s: Settings): void {
 }
 
 /** Adds (or replaces) Warden's hooks; other hooks stay as they are. */
-export function installHooks(file: string, command: string): void {
+export function installHooks(file: string, command: string, agent: HookAgent = 'claude'): void {
   const s = read(file);
   const hooks = (s.hooks ??= {});
-  for (const ev of EVENTS) {
+  for (const ev of AGENTS[agent].events) {
     const kept = (hooks[ev] ?? []).filter((e) => !isOurs(e));
-    hooks[ev] = [...kept, { matcher: '*', hooks: [{ type: 'command', command, timeout: 10 }] }];
+    hooks[ev] = [...kept, AGENTS[agent].entry(command)];
   }
   write(file, s);
 }
 
-export function uninstallHooks(file: string): boolean {
+export function uninstallHooks(file: string, agent: HookAgent = 'claude'): boolean {
   const s = read(file);
   let removed = false;
-  for (const ev of EVENTS) {
+  for (const ev of AGENTS[agent].events) {
     const list = s.hooks?.[ev];
     if (!list || !s.hooks) continue;
     const kept = list.filter((e) => !isOurs(e));
@@ -60,29 +95,37 @@ export function uninstallHooks(file: string): boolean {
 }
 
 export function hooksCommand(config: () => Config): Command {
-  const cmd = new Command('hooks').description('Claude Code hooks that let Warden decide each tool call');
+  const cmd = new Command('hooks').description(
+    "an agent CLI's hooks (Claude Code, Gemini CLI) that let Warden decide each tool call",
+  );
   const where = (c: Command): Command =>
     c
-      .option('--project <dir>', 'the project whose .claude/settings.json to change (default: the current directory)')
-      .option('--user', 'change ~/.claude/settings.json instead (every project)');
+      .option('--agent <name>', `the agent CLI: ${Object.keys(AGENTS).join(', ')}`, 'claude')
+      .option(
+        '--project <dir>',
+        'the project whose settings to change (.claude/ or .gemini/settings.json; default: the current directory)',
+      )
+      .option('--user', "change the user's settings instead (~/.claude or ~/.gemini: every project)");
   where(cmd.command('install'))
-    .description('add PreToolUse and PostToolUse hooks that call `warden hook`')
+    .description('add hooks before and after each tool call that ask Warden (the native warden-hook)')
     .option('-p, --policy <file>', 'policy used when no warden session answers (default: coding-agent)')
-    .action((o: { project?: string; user?: boolean; policy?: string }) => {
-      const file = settingsFile(o);
+    .action((o: { agent: string; project?: string; user?: boolean; policy?: string }) => {
+      const agent = agentOf(o.agent);
+      const file = settingsFile(agent, o);
       /* the native hook, run straight (no shell script first): it is on the path of every tool call */
       const bin = join(config().root, 'sensor', 'build', 'warden-hook');
       if (!existsSync(bin)) throw new Error(`${bin} is not built; run scripts/setup.sh`);
       const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-      const command = `${quote(bin)}${o.policy ? ` --policy ${quote(resolve(o.policy))}` : ''}`;
-      installHooks(file, command);
-      console.log(`installed Warden's PreToolUse and PostToolUse hooks in ${file}`);
+      const command = `${quote(bin)}${agent === 'claude' ? '' : ` --agent ${agent}`}${o.policy ? ` --policy ${quote(resolve(o.policy))}` : ''}`;
+      installHooks(file, command, agent);
+      console.log(`installed Warden's ${AGENTS[agent].events.join(' and ')} hooks in ${file}`);
     });
   where(cmd.command('uninstall'))
     .description("remove Warden's hooks (other hooks are kept)")
-    .action((o: { project?: string; user?: boolean }) => {
-      const file = settingsFile(o);
-      console.log(uninstallHooks(file) ? `removed Warden's hooks from ${file}` : `no Warden hooks in ${file}`);
+    .action((o: { agent: string; project?: string; user?: boolean }) => {
+      const agent = agentOf(o.agent);
+      const file = settingsFile(agent, o);
+      console.log(uninstallHooks(file, agent) ? `removed Warden's hooks from ${file}` : `no Warden hooks in ${file}`);
     });
   return cmd;
 }

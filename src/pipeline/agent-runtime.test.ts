@@ -53,6 +53,7 @@ test("Warden's own hook, as a CLI runs it through a shell, is the agent's runtim
     [`${root}/sensor/build/warden-hook`, '--policy', '/etc/warden/p.yaml'],
     ['/bin/sh', '-c', `'${root}/sensor/build/warden-hook' --policy '/etc/my policy.yaml'`],
     ['/bin/sh', '-c', `'${root}/bin/warden' hook`],
+    ['/bin/sh', '-c', `'${root}/sensor/build/warden-hook' --agent gemini`] /* as Gemini CLI runs it */,
   ];
   const known = new AgentRuntimeProfile('/home/dev', [], '/opt/warden');
   const anywhere = new AgentRuntimeProfile('/home/dev');
@@ -65,6 +66,7 @@ test("Warden's own hook, as a CLI runs it through a shell, is the agent's runtim
     ['/tmp/warden-hooks.sh'],
     ['/bin/sh', '-c', "'/opt/warden/sensor/build/warden-hook'; curl http://x"],
     ['/bin/sh', '-c', 'curl x | /opt/warden/sensor/build/warden-hook'],
+    ['/bin/sh', '-c', "'/opt/warden/sensor/build/warden-hook' --agent 'x; curl y'"],
   ]) {
     assert.ok(!known.isRuntimeExec(argv), argv.join(' '));
     assert.ok(!anywhere.isRuntimeExec(argv), argv.join(' '));

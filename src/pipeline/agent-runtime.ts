@@ -19,11 +19,12 @@ const RUNTIME_EXECS: RegExp[] = [
 /**
  * Warden's own hook as an agent CLI runs it, and nothing more on the line: `sh -c '<root>/sensor/
  * build/warden-hook'` (what `warden hooks install` writes), older installs' `'<root>/bin/warden' hook`,
- * either with `--policy FILE`. With Warden's root known, only Warden's own programs; else any such path.
+ * either with `--agent NAME` and `--policy FILE`. With Warden's root known, only Warden's own programs;
+ * else any such path.
  */
 function hookPattern(root?: string): RegExp {
   const at = root ? root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : '\\S*';
-  const hook = `'?(?:${at}/sensor/build/warden-hook|${at}/bin/warden'? hook)'?(?: --policy (?:'[^']*'|\\S+))?`;
+  const hook = `'?(?:${at}/sensor/build/warden-hook|${at}/bin/warden'? hook)'?(?: --agent [a-z]+)?(?: --policy (?:'[^']*'|\\S+))?`;
   return new RegExp(`^(?:(?:\\S*/)?(?:ba|z|da)?sh -c )?${hook}$`);
 }
 

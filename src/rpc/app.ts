@@ -1,7 +1,7 @@
 /**
  * The session's application-layer socket: what the agent's side asks (`warden hook`, and
  * `warden mcp`, the MCP proxy inside the session) and what it is answered. `hook` is a Claude
- * Code hook's input as the agent wrote it. Served by the session's app layer (applayer/service.ts).
+ * Code or Gemini CLI hook's input as the agent wrote it. Served by the session's app layer (applayer/service.ts).
  */
 import { z } from 'zod';
 import { ToolDecisionSchema } from '../model/records.js';
