@@ -31,7 +31,8 @@ type Timeline = {
   unattributed?: WardenEvent[];
   alerts: Alert[];
 };
-const GEMINI = join(ROOT, 'node_modules', '.bin', 'gemini');
+/* WARDEN_TEST_GEMINI: another Gemini CLI (the latest release) to run these tests with */
+const GEMINI = process.env.WARDEN_TEST_GEMINI ?? join(ROOT, 'node_modules', '.bin', 'gemini');
 
 test('Gemini CLI under warden run: function calls named, linked, refused and flagged', async (t) => {
   if (!needKernel(t)) return;

@@ -1,0 +1,116 @@
+/**
+ * A fourth real agent CLI: opencode (from npm) under `warden run` and the default policy, its
+ * built-in Anthropic provider driven by a scripted Messages API endpoint through Warden's proxy.
+ * That provider's client appends `/messages` to ANTHROPIC_BASE_URL, which Warden points at the
+ * proxy's root: the proxy takes it as the API's `/v1/messages`. Each tool call is linked to
+ * what the kernel saw; a forbidden read is refused inside its call; a covert connection is
+ * flagged; its own start-up raises nothing.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { Alert, ToolCall } from '../src/model/records.js';
+import type { WardenEvent } from '../src/model/events.js';
+import { ScriptedModel } from './fixtures/scripted-model.js';
+import {
+  covertListener,
+  needKernel,
+  ROOT,
+  sabotageWorkspace,
+  secretsPolicy,
+  stateDir,
+  tempDir,
+  warden,
+  wardenAsync,
+} from './helpers.js';
+
+type Timeline = {
+  turns: Array<{ toolCalls: Array<ToolCall & { events: WardenEvent[] }> }>;
+  alerts: Alert[];
+};
+/* WARDEN_TEST_OPENCODE: another opencode (the latest release) to run this test with */
+const OPENCODE = process.env.WARDEN_TEST_OPENCODE ?? join(ROOT, 'node_modules', '.bin', 'opencode');
+
+test('opencode under warden run: tool calls through the proxy, linked, refused and flagged', async (t) => {
+  if (!needKernel(t)) return;
+  const state = stateDir('opencode');
+  const ws = tempDir('opencode-ws');
+  const home = tempDir('opencode-home');
+  const pdir = tempDir('opencode-policy');
+  const covertPort = await covertListener(t);
+  t.after(() => [state, ws, home, pdir].forEach((d) => d.cleanup()));
+  sabotageWorkspace(ws.path, covertPort);
+  const policy = secretsPolicy(pdir.path, 'opencode-test');
+  const bash = (command: string) => ({ name: 'bash', input: { command, description: 'run it' } });
+  const model = new ScriptedModel([
+    { tools: [bash('echo hello > notes.txt && cat notes.txt')] },
+    { tools: [bash('cat secrets/key.txt')] },
+    { tools: [bash('./run-tests.sh')] },
+    { text: 'Done.' },
+  ]);
+  const upstream = await model.listen();
+  t.after(() => model.close());
+  const run = await wardenAsync(
+    state.path,
+    [
+      'run',
+      '--policy',
+      policy,
+      '-w',
+      ws.path,
+      '--',
+      OPENCODE,
+      'run',
+      '--model',
+      'anthropic/claude-sonnet-4-5',
+      'run the tests',
+    ],
+    {
+      cwd: ws.path,
+      env: {
+        HOME: home.path,
+        ANTHROPIC_API_KEY: 'test-key-not-real',
+        WARDEN_ANTHROPIC_UPSTREAM: upstream,
+        WARDEN_DNS_UPSTREAM: '127.0.0.1:9' /* its model catalogue is not fetched from the internet here */,
+        OPENCODE_DISABLE_AUTOUPDATE: '1',
+        OPENCODE_DISABLE_MODELS_FETCH: '1',
+      },
+      timeoutMs: 120000,
+    },
+  );
+  assert.equal(run.status, 0, run.stderr);
+  const main = model.seen.filter((s) => s.path.startsWith('/v1/messages') && s.body.includes('"tools"'));
+  assert.equal(
+    main.length,
+    4,
+    `every turn reached the model through the proxy: ${model.seen.map((s) => s.path).join(', ')}`,
+  );
+
+  const tl = JSON.parse(warden(state.path, ['timeline', '--last', '--json']).stdout) as Timeline;
+  const calls = tl.turns.flatMap((x) => x.toolCalls);
+  assert.deepEqual(
+    calls.map((c) => c.id),
+    model.toolUseIds,
+    'each call once, under the id the model gave it',
+  );
+  const [write, secret, covert] = calls;
+  for (const c of calls) assert.ok(c.result, `the result of ${c.id} was found in the next request`);
+  assert.match(write?.result?.text ?? '', /hello/);
+  assert.ok(
+    write?.events.some(
+      (e) => e.type === 'open' && e.path === join(ws.path, 'notes.txt') && e.flagNames.includes('O_WRONLY'),
+    ),
+    'the write of notes.txt is under its call',
+  );
+  assert.equal(
+    secret?.events.find((e) => e.type === 'open' && e.path.endsWith('secrets/key.txt'))?.decision?.verdict,
+    'denied',
+  );
+  assert.ok(covert?.events.some((e) => e.type === 'connect' && e.daddr === '127.0.0.3'));
+  assert.ok(tl.alerts.some((a) => a.detector === 'intent-mismatch' && a.toolCallId === covert?.id));
+  assert.deepEqual(
+    tl.alerts.filter((a) => a.detector === 'undeclared-action').map((a) => a.message),
+    [],
+    'its own start-up raises nothing',
+  );
+});
