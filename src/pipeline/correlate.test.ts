@@ -180,3 +180,37 @@ test('a session whose program never talks to a model is not judged at all', () =
   }
   assert.deepEqual(findings, []);
 });
+
+test('an MCP server the agent starts before its first request serves the calls to come: its actions are theirs', () => {
+  const c = new Correlator({ namesOf: () => [] });
+  c.runtimePorts.add(4000);
+  const feed = (e: WardenEvent): WardenEvent => (c.handle(e), e);
+  feed(exec('agent', 'launch', 10, ['claude', '-p', 'x']));
+  /* not live yet: the latest Claude Code starts its MCP servers first (bin/warden, then the node it execs) */
+  feed(fork('agent', 'm1', 10));
+  feed(exec('mcp-sh', 'm1', 20, ['/bin/sh', '/opt/warden/bin/warden', 'mcp', '--name', 'fs', '--', 'node', 'srv.js']));
+  feed(
+    exec('mcp-node', 'mcp-sh', 20, [
+      'node',
+      '/opt/warden/dist/bundle/warden.js',
+      'mcp',
+      '--name',
+      'fs',
+      '--',
+      'node',
+      'srv.js',
+    ]),
+  );
+  feed(fork('mcp-node', 'm2', 20));
+  feed(exec('server', 'm2', 21, ['node', 'srv.js', '/w']));
+  const upkeep = feed(openW('server', 21, '/w/.cache'));
+  feed(connect('agent', 10, '127.0.0.1', 4000));
+  c.started(call('m-call', 'mcp__fs__write_file', { path: '/w/notes.txt' }));
+  const served = feed(openW('server', 21, '/w/notes.txt'));
+  assert.equal(served.toolCallId, 'm-call', 'the server wrote it for the open call to it');
+  assert.notEqual(upkeep.attribution, 'tool-call');
+  /* a server of another name is not this call's */
+  feed(fork('agent', 'm3', 10));
+  feed(exec('other', 'm3', 22, ['/bin/sh', '/opt/warden/bin/warden', 'mcp', '--name', 'git', '--', 'node', 'g.js']));
+  assert.equal(feed(openW('other', 22, '/w/x')).toolCallId, undefined);
+});

@@ -43,8 +43,9 @@ interface OpenCall {
 
 const SHELL_TOOL = /^(bash|shell|exec_command|run_shell_command|local_shell|execute_command|terminal)$/i;
 const GRACE_US = 1_000_000;
-/* `warden mcp --name NAME ...`, as its argv reads */
-const MCP_PROXY = /(?:\/warden['"]?|cli\/main\.js) mcp .*?--name (\S+)/;
+/* `warden mcp --name NAME ...`, as its argv reads: bin/warden's, then the node it execs (the bundle's
+ * entry, or the compiled one) */
+const MCP_PROXY = /(?:\/warden['"]?|\/(?:bundle|cli)\/warden\.js|cli\/main\.js) mcp .*?--name (\S+)/;
 const norm = (s: string): string => s.replace(/['"\\\s]/g, '');
 
 const FILE_TYPES = new Set<WardenEvent['type']>([
@@ -142,7 +143,20 @@ export class Correlator {
     if (!this.live) {
       /* no model request or tool call yet: launching, or not an agent session at all. What the agent
        * starts now (shell snapshots, helpers) is its own upkeep if it later turns out to be an agent */
-      if (e.type === 'exec' && !this.agents.has(e.execId)) this.attribution.set(e.execId, { kind: 'agent-runtime' });
+      if (e.type === 'exec' && !this.agents.has(e.execId)) {
+        /* an MCP server the agent starts with itself (the latest Claude Code does, before its first
+         * request) serves the calls to come: its actions then are theirs, not upkeep */
+        const mcp = MCP_PROXY.exec(e.argv.join(' '));
+        const serving = this.inherited(e.execId);
+        this.attribution.set(
+          e.execId,
+          serving?.kind === 'mcp-server'
+            ? serving
+            : mcp
+              ? { kind: 'mcp-server', server: mcp[1] ?? 'server' }
+              : { kind: 'agent-runtime' },
+        );
+      }
       /* the agent program setting up its own state as it starts (Gemini CLI saving its settings); a
        * session that never speaks to a model is judged in full, so only writes to agents' state */
       const path = 'path' in e ? e.path : undefined;
