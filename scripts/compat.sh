@@ -13,6 +13,8 @@ cd "$root"
 dir=${WARDEN_COMPAT_DIR:-/opt/warden-compat}
 mkdir -p "$dir"
 declare -A pkg=([claude]=@anthropic-ai/claude-code [codex]=@openai/codex [gemini]=@google/gemini-cli [opencode]=opencode-ai)
+# the package the suite pins, where it is not the one npm installs as the CLI
+declare -A pinnedPkg=([opencode]=opencode-linux-x64)
 declare -A override=([claude]=WARDEN_TEST_CLAUDE [codex]=WARDEN_TEST_CODEX [gemini]=WARDEN_TEST_GEMINI [opencode]=WARDEN_TEST_OPENCODE)
 declare -A tests=(
   [claude]="dist/test/applayer.test.js dist/test/agent-sabotage.test.js dist/test/provenance.test.js"
@@ -27,7 +29,7 @@ failed=0
 for cli in "${clis[@]}"; do
   [ -n "${pkg[$cli]:-}" ] || { echo "compat: no such CLI: $cli (one of ${!pkg[*]})" >&2; exit 2; }
   p=${pkg[$cli]}
-  pinned=$(node -p "require('./node_modules/$p/package.json').version" 2>/dev/null || echo '-')
+  pinned=$(node -p "require('./node_modules/${pinnedPkg[$cli]:-$p}/package.json').version" 2>/dev/null || echo '-')
   echo "compat: installing $p@latest into $dir/$cli" >&2
   if ! npm install --prefix "$dir/$cli" --no-audit --no-fund --loglevel=error "$p@latest" >"$dir/$cli.install.log" 2>&1; then
     rows+=("$cli|$pinned|?|install failed (see $dir/$cli.install.log)")

@@ -28,8 +28,11 @@ type Timeline = {
   turns: Array<{ toolCalls: Array<ToolCall & { events: WardenEvent[] }> }>;
   alerts: Alert[];
 };
-/* WARDEN_TEST_OPENCODE: another opencode (the latest release) to run this test with */
-const OPENCODE = process.env.WARDEN_TEST_OPENCODE ?? join(ROOT, 'node_modules', '.bin', 'opencode');
+/* WARDEN_TEST_OPENCODE: another opencode (the latest release) to run this test with. The pinned
+ * one is its Linux x64 binary package itself (opencode-ai's other platforms are not all in this
+ * machine's registry, which `npm ci` then refuses) */
+const OPENCODE =
+  process.env.WARDEN_TEST_OPENCODE ?? join(ROOT, 'node_modules', 'opencode-linux-x64', 'bin', 'opencode');
 
 test('opencode under warden run: tool calls through the proxy, linked, refused and flagged', async (t) => {
   if (!needKernel(t)) return;
