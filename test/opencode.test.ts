@@ -7,6 +7,7 @@
  * flagged; its own start-up raises nothing.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Alert, ToolCall } from '../src/model/records.js';
@@ -116,4 +117,54 @@ test('opencode under warden run: tool calls through the proxy, linked, refused a
     [],
     'its own start-up raises nothing',
   );
+});
+
+test('opencode with a base URL of its own in opencode.json is pointed at the proxy: its turns are recorded', async (t) => {
+  if (!needKernel(t)) return;
+  const state = stateDir('opencode-baseurl');
+  const ws = tempDir('opencode-baseurl-ws');
+  const home = tempDir('opencode-baseurl-home');
+  const pdir = tempDir('opencode-baseurl-policy');
+  t.after(() => [state, ws, home, pdir].forEach((d) => d.cleanup()));
+  const model = new ScriptedModel([
+    { tools: [{ name: 'bash', input: { command: 'echo routed > routed.txt', description: 'write it' } }] },
+    { text: 'Done.' },
+  ]);
+  const upstream = await model.listen();
+  t.after(() => model.close());
+  /* the usual local-model or gateway set-up: the provider's address written in the project's config */
+  writeFileSync(
+    join(ws.path, 'opencode.json'),
+    JSON.stringify({ provider: { anthropic: { options: { baseURL: `${upstream}/v1` } } } }),
+  );
+  const policy = secretsPolicy(pdir.path, 'opencode-baseurl');
+  const run = await wardenAsync(
+    state.path,
+    ['run', '--policy', policy, '-w', ws.path, '--', OPENCODE, 'run', '--model', 'anthropic/claude-sonnet-4-5', 'go'],
+    {
+      cwd: ws.path,
+      env: {
+        HOME: home.path,
+        ANTHROPIC_API_KEY: 'test-key-not-real',
+        WARDEN_DNS_UPSTREAM: '127.0.0.1:9',
+        OPENCODE_DISABLE_AUTOUPDATE: '1',
+        OPENCODE_DISABLE_MODELS_FETCH: '1',
+      },
+      timeoutMs: 120000,
+    },
+  );
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stderr, /opencode's providers with a base URL of their own go through Warden's proxy: anthropic ->/);
+  assert.ok(
+    model.seen.some((s) => s.path === '/v1/messages'),
+    'the provider got the requests at its own path',
+  );
+  const tl = JSON.parse(warden(state.path, ['timeline', '--last', '--json']).stdout) as Timeline;
+  const calls = tl.turns.flatMap((x) => x.toolCalls);
+  assert.deepEqual(
+    calls.map((c) => c.id),
+    model.toolUseIds,
+    'its turns went through the proxy: the call is recorded',
+  );
+  assert.ok(calls[0]?.events.some((e) => e.type === 'open' && e.path === join(ws.path, 'routed.txt')));
 });

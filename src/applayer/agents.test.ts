@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { throughProxy } from './agents.js';
 
@@ -15,4 +18,57 @@ test('codex is pointed at the proxy by its own setting; other commands and expli
   const own = ['codex', '-c', 'openai_base_url="https://proxy.example/v1"', 'exec'];
   assert.deepEqual(throughProxy(own, 'http://127.0.0.1:4000').command, own);
   assert.deepEqual(throughProxy(['claude', '-p', 'x'], 'http://127.0.0.1:4000'), { command: ['claude', '-p', 'x'] });
+});
+
+test("opencode's providers with a base URL of their own are routed through the proxy, found in its config files", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-opencode-'));
+  try {
+    const home = join(dir, 'home');
+    const proj = join(dir, 'proj');
+    mkdirSync(join(home, '.config', 'opencode'), { recursive: true });
+    mkdirSync(join(proj, '.git'), { recursive: true });
+    mkdirSync(join(proj, 'sub'));
+    writeFileSync(
+      join(home, '.config', 'opencode', 'opencode.jsonc'),
+      `{ // the user's gateway for Anthropic
+        "provider": { "anthropic": { "options": { "baseURL": "https://gw.example/v1", }, }, }, }`,
+    );
+    writeFileSync(
+      join(proj, 'opencode.json'),
+      JSON.stringify({
+        provider: {
+          local: {
+            npm: '@ai-sdk/openai-compatible',
+            options: { baseURL: 'http://127.0.0.1:11434/v1' },
+            models: { q: {} },
+          },
+          other: { npm: '@ai-sdk/mistral', options: { baseURL: 'https://m.example/v1' } },
+        },
+      }),
+    );
+    const r = throughProxy(['/usr/bin/opencode', 'run', 'x'], 'http://127.0.0.1:4000', {
+      env: { HOME: home, OPENCODE_CONFIG_CONTENT: '{"theme":"dark"}' },
+      cwd: join(proj, 'sub'),
+    });
+    assert.deepEqual(r.command, ['/usr/bin/opencode', 'run', 'x']);
+    assert.deepEqual(r.routes, [
+      { prefix: '/opencode/anthropic', provider: 'anthropic', upstream: 'https://gw.example/v1' },
+      { prefix: '/opencode/local', provider: 'openai', upstream: 'http://127.0.0.1:11434/v1' },
+    ]);
+    const inline = JSON.parse(r.env?.OPENCODE_CONFIG_CONTENT ?? '{}') as Record<string, unknown>;
+    assert.deepEqual(inline, {
+      theme: 'dark',
+      provider: {
+        anthropic: { options: { baseURL: 'http://127.0.0.1:4000/opencode/anthropic' } },
+        local: { options: { baseURL: 'http://127.0.0.1:4000/opencode/local' } },
+      },
+    });
+    assert.match(r.note ?? '', /other \(https:\/\/m\.example\/v1\) speaks an API Warden's proxy does not read/);
+    /* no base URL of its own: the environment's (ANTHROPIC_BASE_URL) is already the proxy */
+    assert.deepEqual(throughProxy(['opencode'], 'http://127.0.0.1:4000', { env: { HOME: dir }, cwd: dir }), {
+      command: ['opencode'],
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

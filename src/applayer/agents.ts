@@ -1,24 +1,138 @@
 /**
- * Agent CLIs that ignore the proxy's environment variables and need a
- * command-line setting instead. Codex takes its OpenAI base URL only from its
- * configuration (`-c openai_base_url=...`), so `warden run` adds that setting
- * unless the user gave one.
+ * Agent CLIs that do not take the proxy from the environment variables `warden run` sets, and
+ * what the session does for each so that their model traffic still goes through it:
+ *  - Codex takes its OpenAI base URL only from its configuration (`-c openai_base_url=...`):
+ *    added unless the user gave one;
+ *  - opencode providers with a `baseURL` of their own in its config (a local model server, a
+ *    gateway): each gets a route on the proxy that forwards to that URL, and the session's
+ *    opencode is pointed at it through OPENCODE_CONFIG_CONTENT (which it merges over its files).
  */
-import { basename } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseJsonc } from './jsonc.js';
+
+/** A provider the agent's configuration names with a base URL of its own, served at `prefix`. */
+export interface ExtraRoute {
+  prefix: string;
+  provider: 'anthropic' | 'openai';
+  upstream: string;
+}
 
 export interface ProxiedCommand {
   command: string[];
+  /** added to the agent's environment */
+  env?: Record<string, string>;
+  /** routes the proxy must serve for it */
+  routes?: ExtraRoute[];
   /** what was changed, for the user */
   note?: string;
 }
 
-export function throughProxy(command: string[], proxyBase: string): ProxiedCommand {
+/** Where the agent runs: its environment and working directory (the run's, not Warden's). */
+export interface AgentContext {
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+export function throughProxy(command: string[], proxyBase: string, ctx?: AgentContext): ProxiedCommand {
   const [program, ...args] = command;
-  if (!program || basename(program) !== 'codex') return { command };
+  const name = program ? basename(program) : '';
+  if (name === 'opencode' && ctx) return opencodeThroughProxy(command, proxyBase, ctx);
+  if (name !== 'codex') return { command };
   if (args.some((a) => /\bopenai_base_url\s*=/.test(a))) return { command };
   const setting = `openai_base_url="${proxyBase}/openai"`;
   return {
-    command: [program, '-c', setting, ...args],
+    command: [program as string, '-c', setting, ...args],
     note: `codex reads its API address only from its configuration: added -c ${setting}`,
   };
+}
+
+type OpencodeProvider = { npm?: unknown; options?: { baseURL?: unknown } };
+
+/** opencode's config files, lowest precedence first: global, OPENCODE_CONFIG, then the project's from the top down. */
+function opencodeConfigFiles(ctx: AgentContext): string[] {
+  const home = ctx.env.HOME ?? '/root';
+  const global = join(ctx.env.XDG_CONFIG_HOME ?? join(home, '.config'), 'opencode');
+  const files = ['config.json', 'opencode.json', 'opencode.jsonc'].map((f) => join(global, f));
+  if (ctx.env.OPENCODE_CONFIG) files.push(resolve(ctx.cwd, ctx.env.OPENCODE_CONFIG));
+  const project: string[] = [];
+  for (let dir = resolve(ctx.cwd); ; dir = dirname(dir)) {
+    for (const f of ['opencode.jsonc', 'opencode.json', '.opencode/opencode.jsonc', '.opencode/opencode.json'])
+      project.unshift(join(dir, f));
+    if (existsSync(join(dir, '.git')) || dirname(dir) === dir) break;
+  }
+  return [...files, ...project];
+}
+
+/** The API a provider speaks, as opencode picks its client: the built-in ids, or its AI SDK package. */
+function apiOf(id: string, p: OpencodeProvider): ExtraRoute['provider'] | undefined {
+  const npm = typeof p.npm === 'string' ? p.npm : '';
+  if (npm === '@ai-sdk/anthropic' || (!npm && id === 'anthropic')) return 'anthropic';
+  if (/^@ai-sdk\/openai(-compatible)?$/.test(npm) || (!npm && id === 'openai')) return 'openai';
+  return undefined;
+}
+
+function opencodeThroughProxy(command: string[], proxyBase: string, ctx: AgentContext): ProxiedCommand {
+  const providers = new Map<string, OpencodeProvider>();
+  const read = (text: string): void => {
+    const c = parseJsonc(text) as { provider?: Record<string, OpencodeProvider> } | null;
+    for (const [id, p] of Object.entries(c?.provider ?? {}))
+      if (p && typeof p === 'object') providers.set(id, { ...providers.get(id), ...p });
+  };
+  const unreadable: string[] = [];
+  for (const f of opencodeConfigFiles(ctx)) {
+    if (!existsSync(f)) continue;
+    try {
+      read(readFileSync(f, 'utf8'));
+    } catch {
+      unreadable.push(f);
+    }
+  }
+  let inline: Record<string, unknown> = {};
+  if (ctx.env.OPENCODE_CONFIG_CONTENT) {
+    try {
+      inline = parseJsonc(ctx.env.OPENCODE_CONFIG_CONTENT) as Record<string, unknown>;
+      read(ctx.env.OPENCODE_CONFIG_CONTENT);
+    } catch {
+      unreadable.push('OPENCODE_CONFIG_CONTENT');
+    }
+  }
+  const routes: ExtraRoute[] = [];
+  const pointed: Record<string, { options: { baseURL: string } }> = {};
+  const notes: string[] = [];
+  for (const [id, p] of providers) {
+    const upstream = p.options?.baseURL;
+    if (typeof upstream !== 'string' || !/^https?:\/\//.test(upstream)) continue;
+    const api = apiOf(id, p);
+    if (!api) {
+      notes.push(`${id} (${upstream}) speaks an API Warden's proxy does not read: its traffic is not recorded`);
+      continue;
+    }
+    const prefix = `/opencode/${encodeURIComponent(id)}`;
+    routes.push({ prefix, provider: api, upstream });
+    pointed[id] = { options: { baseURL: `${proxyBase}${prefix}` } };
+    notes.push(`${id} -> ${upstream}`);
+  }
+  if (unreadable.length) notes.push(`unreadable, not looked into: ${unreadable.join(', ')}`);
+  if (!routes.length && !notes.length) return { command };
+  const merged = {
+    ...inline,
+    provider: { ...(inline.provider as object | undefined), ...mergeProviders(inline, pointed) },
+  };
+  return {
+    command,
+    ...(routes.length ? { routes, env: { OPENCODE_CONFIG_CONTENT: JSON.stringify(merged) } } : {}),
+    note: `opencode's providers with a base URL of their own go through Warden's proxy: ${notes.join('; ')}`,
+  };
+}
+
+/** The inline config's providers with the proxy's base URLs over theirs (their other settings kept). */
+function mergeProviders(
+  inline: Record<string, unknown>,
+  pointed: Record<string, { options: { baseURL: string } }>,
+): Record<string, unknown> {
+  const own = (inline.provider ?? {}) as Record<string, { options?: object } & Record<string, unknown>>;
+  return Object.fromEntries(
+    Object.entries(pointed).map(([id, p]) => [id, { ...own[id], options: { ...own[id]?.options, ...p.options } }]),
+  );
 }

@@ -67,6 +67,7 @@ export async function serveControl(host: SensorHost, token: string): Promise<Ser
         keepLingering: req.keepLingering === true,
         enforcement: { policy, workspace },
         clientPid: req.clientPid,
+        env: req.env,
       });
       runs.set(peer, next);
       /* whatever happens to the caller, the session ends here: a connection gone while

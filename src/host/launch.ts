@@ -37,13 +37,18 @@ export function withWarden(
   cfg: Config,
   sessionId: string,
   proxyPort: number,
+  /** other providers the agent's configuration names (applayer/agents.ts) */
+  extraUpstreams: string[] = [],
 ): CompiledPolicy | null {
   if (!policy) return policy;
   const proxy = {
     id: 'warden.llm-proxy',
     target: parseNetTarget(`127.0.0.1:${proxyPort}`) as NetTarget,
   };
-  const direct = providerRules(cfg.llmUpstreams);
+  const direct = providerRules({
+    ...cfg.llmUpstreams,
+    ...Object.fromEntries(extraUpstreams.map((u, i) => [`configured-${i}`, u])),
+  });
   return Object.assign({}, policy, {
     network: {
       ...policy.network,

@@ -35,6 +35,8 @@ export interface SessionOptions {
   verbose?: boolean;
   /** a hosted session's `warden run`, protected like Warden's own processes */
   clientPid?: number;
+  /** the agent's environment as its `warden run` has it (what its CLI's own configuration is read by) */
+  env?: Record<string, string>;
 }
 
 export interface RunResult {

@@ -73,6 +73,8 @@ export class SessionRun {
   readonly detection: DetectionEngine;
   readonly proxy: LlmProxy;
   private proxyPort = 0;
+  /** providers the agent's own configuration names (applayer/agents.ts), reached through the proxy */
+  private configuredUpstreams: string[] = [];
   private socket: Server | undefined;
   private readonly store: Store;
   private readonly sensor: Sensor;
@@ -217,7 +219,16 @@ export class SessionRun {
   async open(): Promise<LaunchSpec> {
     this.proxyPort = await this.proxy.listen();
     this.correlator.runtimePorts.add(this.proxyPort);
-    await this.policy.install(withWarden(this.opts.enforcement?.policy ?? null, this.cfg, this.id, this.proxyPort));
+    const proxied = throughProxy(this.opts.command, `http://127.0.0.1:${this.proxyPort}`, {
+      env: this.opts.env ?? {},
+      cwd: this.opts.cwd,
+    });
+    if (proxied.routes) this.proxy.addRoutes(proxied.routes);
+    /* the providers the agent's configuration names are reached through the proxy only, as the others */
+    this.configuredUpstreams = (proxied.routes ?? []).map((r) => r.upstream);
+    await this.policy.install(
+      withWarden(this.opts.enforcement?.policy ?? null, this.cfg, this.id, this.proxyPort, this.configuredUpstreams),
+    );
     /* decisions are named by the policy in force: the session's, with Warden's additions */
     if (this.enforcer) this.enforcer.judge = this.judge(this.policy.policy);
     this.store.createSession({
@@ -244,14 +255,14 @@ export class SessionRun {
     }
     this.recordPolicy();
     this.socket = await serve(appSocket(this.cfg, this.id), APP, this.app.handlers);
-    const proxied = throughProxy(this.opts.command, `http://127.0.0.1:${this.proxyPort}`);
+
     this.launched = true;
     return {
       id: this.id,
       cgroup: { path: this.cg.path, id: this.cg.id.toString(), level: this.cg.level },
       command: proxied.command,
       ...(floor ? { floor } : {}),
-      env: agentEnv(this.cfg, this.id, this.proxyPort),
+      env: { ...agentEnv(this.cfg, this.id, this.proxyPort), ...proxied.env },
       ...(proxied.note ? { note: proxied.note } : {}),
     };
   }
@@ -281,7 +292,13 @@ export class SessionRun {
   /** A policy reload: the new policy in the kernel and in the judge, or an error and the old one kept. */
   private async reload(file: string, workspace: string): Promise<{ name: string; mode: string; notes: string[] }> {
     if (!this.launched) throw new Error('the session has not started its agent yet');
-    const next = withWarden(compilePolicy(loadPolicy(file), { workspace }), this.cfg, this.id, this.proxyPort);
+    const next = withWarden(
+      compilePolicy(loadPolicy(file), { workspace }),
+      this.cfg,
+      this.id,
+      this.proxyPort,
+      this.configuredUpstreams,
+    );
     if (!next) throw new Error('no policy to reload');
     const notes = await this.policy.reload(next);
     if (this.enforcer) this.enforcer.judge = this.judge(next);

@@ -1,6 +1,6 @@
 /** `warden run` standalone: a sensor host of its own for one session, the agent started here. */
 import type { ChildProcess } from 'node:child_process';
-import { agentEnvironment, type Config } from '../config.js';
+import { agentEnvironment, runEnvironment, type Config } from '../config.js';
 import type { AppLayerService } from '../applayer/service.js';
 import { quarantineNotice, SignalRelay, startAgent } from '../session/agent.js';
 import type { Store } from '../store/store.js';
@@ -24,7 +24,7 @@ export async function runSession(cfg: Config, opts: RunOptions): Promise<RunResu
   const host = new SensorHost(cfg, opts.verbose);
   try {
     await host.start();
-    const run = host.session(cfg, Object.assign({ cwd: process.cwd() }, opts));
+    const run = host.session(cfg, Object.assign({ cwd: process.cwd(), env: runEnvironment() }, opts));
     try {
       const spec = await run.open();
       if (spec.note && opts.verbose !== false) process.stderr.write(`warden: ${spec.note}\n`);

@@ -273,3 +273,36 @@ test('an unreachable upstream answers 502 in the provider shape', async (t) => {
   assert.equal(r.status, 502);
   assert.match(r.text, /could not reach/);
 });
+
+test("a provider the agent's configuration names is served under its own route and forwarded to its base URL", async (t) => {
+  const paths: string[] = [];
+  const up = await upstream((_, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"id":"c1","choices":[{"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}]}');
+  });
+  up.server.on('request', (req) => paths.push(req.url ?? ''));
+  const rec = recorder();
+  const proxy = new LlmProxy({
+    upstreams: { anthropic: 'http://127.0.0.1:9', openai: 'http://127.0.0.1:9', gemini: 'http://127.0.0.1:9' },
+    hooks: rec.hooks,
+  });
+  proxy.addRoutes([{ prefix: '/opencode/local', provider: 'openai', upstream: `${up.url}/v1` }]);
+  const port = await proxy.listen();
+  t.after(async () => {
+    await proxy.close();
+    up.server.close();
+  });
+  const r = await post(
+    port,
+    '/opencode/local/chat/completions',
+    '{"model":"m","messages":[{"role":"user","content":"hi"}]}',
+  );
+  assert.equal(r.status, 200);
+  assert.deepEqual(paths, ['/v1/chat/completions']);
+  await new Promise((res) => setImmediate(res));
+  assert.equal(rec.done.length, 1);
+  assert.ok(rec.done[0]?.response, 'read as the OpenAI API it speaks: a turn recorded');
+  /* a look-alike prefix is not that route */
+  const other = await post(port, '/opencode/localx/chat/completions', '{}');
+  assert.notEqual(other.status, 200);
+});

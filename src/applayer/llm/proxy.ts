@@ -17,6 +17,7 @@ import { WebSocketRelay } from './websocket.js';
 import type { ResponseAssembler } from './turn.js';
 import type { LlmRequest, LlmResponse } from '../../model/records.js';
 import type { ProxyHooks } from './hooks.js';
+import type { ExtraRoute } from '../agents.js';
 
 /** Where each provider's traffic enters the proxy. Anthropic's API is served at the root. */
 export const PREFIX = Object.fromEntries(PROVIDERS.filter((p) => p.prefix).map((p) => [p.id, p.prefix])) as Record<
@@ -59,7 +60,18 @@ export interface ProxyOptions {
   ca?: string;
 }
 
-function route(url: string, up: Upstreams): { provider: ProviderAdapter; target: URL; path: string } {
+function route(
+  url: string,
+  up: Upstreams,
+  extra: readonly ExtraRoute[] = [],
+): { provider: ProviderAdapter; target: URL; path: string } {
+  /* a provider the agent's own configuration names (agents.ts): forwarded to its base URL */
+  for (const r of extra) {
+    if (url !== r.prefix && !url.startsWith(`${r.prefix}/`) && !url.startsWith(`${r.prefix}?`)) continue;
+    const rest = url.slice(r.prefix.length);
+    const provider = PROVIDERS.find((p) => p.id === r.provider) ?? anthropic;
+    return { provider, target: join(r.upstream, rest), path: rest.split('?')[0] ?? rest };
+  }
   for (const provider of PROVIDERS) {
     if (!provider.prefix) continue;
     if (url === provider.prefix || url.startsWith(`${provider.prefix}/`)) {
@@ -88,6 +100,7 @@ export class LlmProxy {
   private readonly maxRequest: number;
   private readonly maxRecord: number;
   private readonly ws: WebSocketRelay;
+  private extra: ExtraRoute[] = [];
 
   constructor(private readonly opts: ProxyOptions) {
     const ca = opts.ca ? [...rootCertificates, opts.ca] : undefined;
@@ -100,11 +113,16 @@ export class LlmProxy {
     this.maxRecord = opts.maxRecordBytes ?? 8 << 20;
   }
 
+  /** Serves these routes too (providers the agent's configuration names; agents.ts). */
+  addRoutes(routes: readonly ExtraRoute[]): void {
+    this.extra = [...this.extra, ...routes];
+  }
+
   /** Listens on loopback; resolves to the port. */
   async listen(host = '127.0.0.1', port = 0): Promise<number> {
     const server = createServer((req, res) => this.handle(req, res));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const { provider, target, path } = route(req.url ?? '/', this.opts.upstreams);
+      const { provider, target, path } = route(req.url ?? '/', this.opts.upstreams, this.extra);
       this.ws.upgrade(req, socket, head, provider.id, path, target);
     });
     server.keepAliveTimeout = 60_000;
@@ -127,7 +145,7 @@ export class LlmProxy {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const { provider, target, path } = route(req.url ?? '/', this.opts.upstreams);
+    const { provider, target, path } = route(req.url ?? '/', this.opts.upstreams, this.extra);
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;
