@@ -63,7 +63,7 @@ export function rawConfig(overrides: Partial<ConfigFields> = {}): ConfigFields {
   const root = overrides.root ?? findRoot();
   const env = process.env;
   const build = join(root, 'sensor', 'build');
-  const upstreams = overrides.dnsUpstream && overrides.llmUpstreams ? undefined : upstreamsOf(env);
+  const upstreams = upstreamsOf(env);
   return {
     root,
     stateDir: resolve(
@@ -74,7 +74,7 @@ export function rawConfig(overrides: Partial<ConfigFields> = {}): ConfigFields {
     retentionDays: overrides.retentionDays ?? Number(env.WARDEN_RETENTION_DAYS ?? 30),
     ringbufMb: overrides.ringbufMb ?? Number(env.WARDEN_RINGBUF_MB ?? 64),
     gateDeadlineMs: overrides.gateDeadlineMs ?? Number(env.WARDEN_GATE_DEADLINE_MS ?? 250),
-    dnsUpstream: overrides.dnsUpstream ?? (upstreams as NonNullable<typeof upstreams>).dnsUpstream,
-    llmUpstreams: overrides.llmUpstreams ?? (upstreams as NonNullable<typeof upstreams>).llmUpstreams,
+    dnsUpstream: overrides.dnsUpstream ?? upstreams.dnsUpstream,
+    llmUpstreams: overrides.llmUpstreams ?? upstreams.llmUpstreams,
   };
 }

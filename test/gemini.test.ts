@@ -34,6 +34,19 @@ type Timeline = {
 /* WARDEN_TEST_GEMINI: another Gemini CLI (the latest release) to run these tests with */
 const GEMINI = process.env.WARDEN_TEST_GEMINI ?? join(ROOT, 'node_modules', '.bin', 'gemini');
 
+/** The user's Gemini CLI settings in `home`: an API key's auth, no update checks, no usage statistics. */
+function writeGeminiSettings(home: string): void {
+  writeFileSync(
+    join(home, '.gemini', 'settings.json'),
+    JSON.stringify({
+      security: { auth: { selectedType: 'gemini-api-key' }, folderTrust: { enabled: false } },
+      general: { disableAutoUpdate: true, disableUpdateNag: true },
+      privacy: { usageStatisticsEnabled: false },
+      telemetry: { enabled: false },
+    }),
+  );
+}
+
 test('Gemini CLI under warden run: function calls named, linked, refused and flagged', async (t) => {
   if (!needKernel(t)) return;
   const state = stateDir('gemini');
@@ -47,15 +60,7 @@ test('Gemini CLI under warden run: function calls named, linked, refused and fla
   /* its own temp directory: with Warden cloned in /tmp, the floor carves Warden out of /tmp
    * entry by entry and /tmp itself takes no new entries (see the README) */
   mkdirSync(join(home.path, 'tmp'));
-  writeFileSync(
-    join(home.path, '.gemini', 'settings.json'),
-    JSON.stringify({
-      security: { auth: { selectedType: 'gemini-api-key' }, folderTrust: { enabled: false } },
-      general: { disableAutoUpdate: true, disableUpdateNag: true },
-      privacy: { usageStatisticsEnabled: false },
-      telemetry: { enabled: false },
-    }),
-  );
+  writeGeminiSettings(home.path);
   const policy = secretsPolicy(pdir.path, 'gemini-test');
   const notes = join(ws.path, 'notes.txt');
   const model = new ScriptedGemini([
@@ -126,15 +131,7 @@ test("Gemini CLI's own hooks (warden hooks install --agent gemini) ask the sessi
   mkdirSync(join(home.path, 'tmp'));
   mkdirSync(join(home.path, '.ssh'));
   writeFileSync(join(home.path, '.ssh', 'id_rsa'), 'not a real key\n');
-  writeFileSync(
-    join(home.path, '.gemini', 'settings.json'),
-    JSON.stringify({
-      security: { auth: { selectedType: 'gemini-api-key' }, folderTrust: { enabled: false } },
-      general: { disableAutoUpdate: true, disableUpdateNag: true },
-      privacy: { usageStatisticsEnabled: false },
-      telemetry: { enabled: false },
-    }),
-  );
+  writeGeminiSettings(home.path);
   const env = { HOME: home.path };
   /* HOME is the test's: the user's settings there */
   const userSettings = spawnSync(join(ROOT, 'bin', 'warden'), ['hooks', 'install', '--agent', 'gemini', '--user'], {

@@ -35,6 +35,15 @@ type Timeline = {
 const OPENCODE =
   process.env.WARDEN_TEST_OPENCODE ?? join(ROOT, 'node_modules', 'opencode-linux-x64', 'bin', 'opencode');
 
+/** opencode's environment in a test: its own home, a key that is not real, nothing fetched from the internet. */
+const opencodeEnv = (home: string): NodeJS.ProcessEnv => ({
+  HOME: home,
+  ANTHROPIC_API_KEY: 'test-key-not-real',
+  WARDEN_DNS_UPSTREAM: '127.0.0.1:9' /* its model catalogue is not fetched from the internet here */,
+  OPENCODE_DISABLE_AUTOUPDATE: '1',
+  OPENCODE_DISABLE_MODELS_FETCH: '1',
+});
+
 test('opencode under warden run: tool calls through the proxy, linked, refused and flagged', async (t) => {
   if (!needKernel(t)) return;
   const state = stateDir('opencode');
@@ -71,14 +80,7 @@ test('opencode under warden run: tool calls through the proxy, linked, refused a
     ],
     {
       cwd: ws.path,
-      env: {
-        HOME: home.path,
-        ANTHROPIC_API_KEY: 'test-key-not-real',
-        WARDEN_ANTHROPIC_UPSTREAM: upstream,
-        WARDEN_DNS_UPSTREAM: '127.0.0.1:9' /* its model catalogue is not fetched from the internet here */,
-        OPENCODE_DISABLE_AUTOUPDATE: '1',
-        OPENCODE_DISABLE_MODELS_FETCH: '1',
-      },
+      env: { ...opencodeEnv(home.path), WARDEN_ANTHROPIC_UPSTREAM: upstream },
       timeoutMs: 120000,
     },
   );
@@ -143,13 +145,7 @@ test('opencode with a base URL of its own in opencode.json is pointed at the pro
     ['run', '--policy', policy, '-w', ws.path, '--', OPENCODE, 'run', '--model', 'anthropic/claude-sonnet-4-5', 'go'],
     {
       cwd: ws.path,
-      env: {
-        HOME: home.path,
-        ANTHROPIC_API_KEY: 'test-key-not-real',
-        WARDEN_DNS_UPSTREAM: '127.0.0.1:9',
-        OPENCODE_DISABLE_AUTOUPDATE: '1',
-        OPENCODE_DISABLE_MODELS_FETCH: '1',
-      },
+      env: opencodeEnv(home.path),
       timeoutMs: 120000,
     },
   );

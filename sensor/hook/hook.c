@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "answer.h"
+#include "self_root.h"
 
 #define HOOK_INPUT_MAX (64u << 20) /* a Write tool's content rides in the input */
 #define ANSWER_MS 3000		   /* the JavaScript hook waits as long */
@@ -72,21 +73,13 @@ static int read_all(int fd, struct buf *b)
 	}
 }
 
-/* bin/warden, beside this program's build directory: <root>/sensor/build/warden-hook */
+/* bin/warden, beside this program's build directory */
 static int warden_bin(char *out, size_t size)
 {
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
+	char root[PATH_MAX];
+	if (wd_self_root(root, sizeof(root)))
 		return -1;
-	self[n] = 0;
-	for (int up = 0; up < 3; up++) {
-		char *slash = strrchr(self, '/');
-		if (!slash)
-			return -1;
-		*slash = 0;
-	}
-	return snprintf(out, size, "%s/bin/warden", self) >= (int)size ? -1 : 0;
+	return snprintf(out, size, "%s/bin/warden", root) >= (int)size ? -1 : 0;
 }
 
 /* The JavaScript hook decides, given the input on its stdin; `why` says why the session did not. */

@@ -33,6 +33,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "self_root.h"
 
 extern char **environ;
 
@@ -144,22 +145,6 @@ static int parse(char **argv, struct opts *o)
 	if (!argv[i] || !argv[i + 1])
 		return -1;
 	o->command = argv + i + 1;
-	return 0;
-}
-
-/* <root>: this program is <root>/sensor/build/warden-run */
-static int find_root(void)
-{
-	ssize_t n = readlink("/proc/self/exe", root, sizeof(root) - 1);
-	if (n <= 0)
-		return -1;
-	root[n] = 0;
-	for (int up = 0; up < 3; up++) {
-		char *slash = strrchr(root, '/');
-		if (!slash)
-			return -1;
-		*slash = 0;
-	}
 	return 0;
 }
 
@@ -578,7 +563,7 @@ int main(int argc, char **argv)
 {
 	(void)argc;
 	struct opts o = {0};
-	if (find_root())
+	if (wd_self_root(root, sizeof(root)))
 		return fail("cannot find the Warden root from /proc/self/exe", NULL);
 	if (!argv[1] || strcmp(argv[1], "run") || getenv("WARDEN_RUN_JS") || geteuid() != 0 ||
 	    parse(argv, &o))

@@ -74,16 +74,16 @@ function apiOf(id: string, p: OpencodeProvider): ExtraRoute['provider'] | undefi
 
 function opencodeThroughProxy(command: string[], proxyBase: string, ctx: AgentContext): ProxiedCommand {
   const providers = new Map<string, OpencodeProvider>();
-  const read = (text: string): void => {
-    const c = parseJsonc(text) as { provider?: Record<string, OpencodeProvider> } | null;
-    for (const [id, p] of Object.entries(c?.provider ?? {}))
+  const take = (c: unknown): void => {
+    const own = (c as { provider?: Record<string, OpencodeProvider> } | null)?.provider ?? {};
+    for (const [id, p] of Object.entries(own))
       if (p && typeof p === 'object') providers.set(id, { ...providers.get(id), ...p });
   };
   const unreadable: string[] = [];
   for (const f of opencodeConfigFiles(ctx)) {
     if (!existsSync(f)) continue;
     try {
-      read(readFileSync(f, 'utf8'));
+      take(parseJsonc(readFileSync(f, 'utf8')));
     } catch {
       unreadable.push(f);
     }
@@ -92,7 +92,7 @@ function opencodeThroughProxy(command: string[], proxyBase: string, ctx: AgentCo
   if (ctx.env.OPENCODE_CONFIG_CONTENT) {
     try {
       inline = parseJsonc(ctx.env.OPENCODE_CONFIG_CONTENT) as Record<string, unknown>;
-      read(ctx.env.OPENCODE_CONFIG_CONTENT);
+      take(inline);
     } catch {
       unreadable.push('OPENCODE_CONFIG_CONTENT');
     }

@@ -255,7 +255,6 @@ export class SessionRun {
     }
     this.recordPolicy();
     this.socket = await serve(appSocket(this.cfg, this.id), APP, this.app.handlers);
-
     this.launched = true;
     return {
       id: this.id,

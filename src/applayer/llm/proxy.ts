@@ -65,19 +65,16 @@ function route(
   up: Upstreams,
   extra: readonly ExtraRoute[] = [],
 ): { provider: ProviderAdapter; target: URL; path: string } {
-  /* a provider the agent's own configuration names (agents.ts): forwarded to its base URL */
-  for (const r of extra) {
-    if (url !== r.prefix && !url.startsWith(`${r.prefix}/`) && !url.startsWith(`${r.prefix}?`)) continue;
+  /* the providers the agent's own configuration names (agents.ts) first, then those under a prefix */
+  const routes = [
+    ...extra.map((r) => ({ prefix: r.prefix, upstream: r.upstream, provider: r.provider })),
+    ...PROVIDERS.filter((p) => p.prefix).map((p) => ({ prefix: p.prefix, upstream: up[p.id], provider: p.id })),
+  ];
+  for (const r of routes) {
+    if (url !== r.prefix && !url.startsWith(`${r.prefix}/`)) continue;
     const rest = url.slice(r.prefix.length);
     const provider = PROVIDERS.find((p) => p.id === r.provider) ?? anthropic;
     return { provider, target: join(r.upstream, rest), path: rest.split('?')[0] ?? rest };
-  }
-  for (const provider of PROVIDERS) {
-    if (!provider.prefix) continue;
-    if (url === provider.prefix || url.startsWith(`${provider.prefix}/`)) {
-      const rest = url.slice(provider.prefix.length);
-      return { provider, target: join(up[provider.id], rest), path: rest.split('?')[0] ?? rest };
-    }
   }
   /* Anthropic's API lives under /v1; clients made for a base URL that holds it (the AI SDK's, as in
    * opencode) send `/messages` to a base without it */
