@@ -64,6 +64,18 @@ test("opencode's providers with a base URL of their own are routed through the p
       },
     });
     assert.match(r.note ?? '', /other \(https:\/\/m\.example\/v1\) speaks an API Warden's proxy does not read/);
+    /* one the policy refuses the session is not reached through the proxy either: said, and left out */
+    const refusing = throughProxy(['opencode'], 'http://127.0.0.1:4000', {
+      env: { HOME: home },
+      cwd: join(proj, 'sub'),
+      refused: (url) => (url.includes('127.0.0.1') ? 'network.allow: not an allowed destination' : undefined),
+    });
+    assert.deepEqual(
+      refusing.routes?.map((x) => x.prefix),
+      ['/opencode/anthropic'],
+    );
+    assert.match(refusing.note ?? '', /local \(http:\/\/127\.0\.0\.1:11434\/v1\) is refused by the policy/);
+    assert.doesNotMatch(refusing.env?.OPENCODE_CONFIG_CONTENT ?? '', /opencode\/local/);
     /* no base URL of its own: the environment's (ANTHROPIC_BASE_URL) is already the proxy */
     assert.deepEqual(throughProxy(['opencode'], 'http://127.0.0.1:4000', { env: { HOME: dir }, cwd: dir }), {
       command: ['opencode'],

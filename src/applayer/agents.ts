@@ -32,6 +32,11 @@ export interface ProxiedCommand {
 export interface AgentContext {
   env: Record<string, string | undefined>;
   cwd: string;
+  /**
+   * Why the session's policy refuses the agent `url`, if it does: the proxy reaches for the agent
+   * no address the agent could not reach itself (a config file is no way around the policy)
+   */
+  refused?: (url: string) => string | undefined;
 }
 
 export function throughProxy(command: string[], proxyBase: string, ctx?: AgentContext): ProxiedCommand {
@@ -103,6 +108,11 @@ function opencodeThroughProxy(command: string[], proxyBase: string, ctx: AgentCo
   for (const [id, p] of providers) {
     const upstream = p.options?.baseURL;
     if (typeof upstream !== 'string' || !/^https?:\/\//.test(upstream)) continue;
+    const refusal = ctx.refused?.(upstream);
+    if (refusal) {
+      notes.push(`${id} (${upstream}) is refused by the policy (${refusal}): allow it under network.allow to use it`);
+      continue;
+    }
     const api = apiOf(id, p);
     if (!api) {
       notes.push(`${id} (${upstream}) speaks an API Warden's proxy does not read: its traffic is not recorded`);

@@ -4,6 +4,7 @@
  * the agent with.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { appSocket, runDir, type Config } from '../config.js';
 import { PREFIX } from '../applayer/llm/proxy.js';
@@ -11,6 +12,7 @@ import { DeniedPrograms } from '../enforce/exec-content.js';
 import { buildFloor, sealPlan } from '../enforce/floor.js';
 import { providerRules } from '../enforce/network.js';
 import type { CompiledPolicy } from '../policy/compile.js';
+import { decideConnect } from '../policy/evaluate.js';
 import { parseNetTarget, type NetTarget } from '../policy/schema.js';
 import { selfProtectedPaths } from './self-protection.js';
 
@@ -57,6 +59,22 @@ export function withWarden(
       unixAllow: [...policy.network.unixAllow, appSocket(cfg, sessionId)],
     },
   });
+}
+
+/** Why `policy` refuses the session `url`'s host and port, if it does (null: monitor only, nothing refused). */
+export function policyRefusal(policy: CompiledPolicy | null, url: string): string | undefined {
+  if (!policy) return undefined;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return 'not a URL';
+  }
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+  /* an address is judged as an address, a name by the policy's names alone */
+  const d = isIP(host) ? decideConnect(policy, host, port) : decideConnect(policy, '', port, [host]);
+  return d.verdict === 'denied' ? `${d.rule}: ${d.reason}` : undefined;
 }
 
 /** The floor file's path in the run directory, where the agent cannot change it. */

@@ -45,7 +45,7 @@ import { processIdentity } from '../session/reconcile.js';
 import type { Store } from '../store/store.js';
 import type { Session } from '../model/session.js';
 import { raiseAlert, sessionDetection } from './detection.js';
-import { agentEnv, floorFile, withWarden, writeFloor } from './launch.js';
+import { agentEnv, floorFile, policyRefusal, withWarden, writeFloor } from './launch.js';
 import { serveSessionControl } from './reload.js';
 import { newSessionId, selfProtectedPaths, selfSecretPaths } from './self-protection.js';
 import type { RunResult, SessionHost, SessionOptions } from './session-options.js';
@@ -219,16 +219,16 @@ export class SessionRun {
   async open(): Promise<LaunchSpec> {
     this.proxyPort = await this.proxy.listen();
     this.correlator.runtimePorts.add(this.proxyPort);
+    const policy = this.opts.enforcement?.policy ?? null;
     const proxied = throughProxy(this.opts.command, `http://127.0.0.1:${this.proxyPort}`, {
       env: this.opts.env ?? {},
       cwd: this.opts.cwd,
+      refused: (url) => policyRefusal(policy, url),
     });
     if (proxied.routes) this.proxy.addRoutes(proxied.routes);
     /* the providers the agent's configuration names are reached through the proxy only, as the others */
     this.configuredUpstreams = (proxied.routes ?? []).map((r) => r.upstream);
-    await this.policy.install(
-      withWarden(this.opts.enforcement?.policy ?? null, this.cfg, this.id, this.proxyPort, this.configuredUpstreams),
-    );
+    await this.policy.install(withWarden(policy, this.cfg, this.id, this.proxyPort, this.configuredUpstreams));
     /* decisions are named by the policy in force: the session's, with Warden's additions */
     if (this.enforcer) this.enforcer.judge = this.judge(this.policy.policy);
     this.store.createSession({
