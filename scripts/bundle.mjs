@@ -14,7 +14,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist', 'bundle');
 rmSync(out, { recursive: true, force: true });
 await build({
-  input: { warden: join(root, 'dist/src/cli/warden.js'), hook: join(root, 'dist/src/cli/hook.js') },
+  input: {
+    warden: join(root, 'dist/src/cli/warden.js'),
+    hook: join(root, 'dist/src/cli/hook.js'),
+    /* a worker thread's entry: the daemon starts it by this name, beside its own chunk */
+    'overview-worker': join(root, 'dist/src/store/overview-worker.js'),
+  },
   platform: 'node',
   /* a native addon: loaded from node_modules at run time */
   external: ['better-sqlite3'],

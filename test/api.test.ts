@@ -42,6 +42,15 @@ describe('the daemon API', { skip: kernelUnavailable() }, () => {
     assert.equal((await get('/api/sessions/abcdef123456')).status, 404);
     assert.equal((await get('/api/nothing-here')).status, 404);
     assert.equal((await get('/api/events/999999999/trace')).status, 404);
+    const sev = await get('/api/alerts?severity=bogus');
+    assert.equal(sev.status, 400);
+    assert.match((sev.body as { error: string }).error, /severity: one of info/);
+    assert.match(((await get('/api/search?q=x')).body as { error: string }).error, /at least 2 characters/);
+    assert.equal((await get('/api/search?q=xyz&types=nope')).status, 400);
+    assert.equal((await get('/api/agents/nobody-here')).status, 404);
+    assert.equal((await get('/api/activity?since=5&until=1')).status, 400);
+    assert.equal((await get('/api/activity?buckets=100000')).status, 400);
+    assert.equal((await get('/api/alerts')).status, 200);
   });
 
   test('the live stream delivers a session as it runs; the read endpoints answer for it', async () => {
@@ -92,6 +101,14 @@ describe('the daemon API', { skip: kernelUnavailable() }, () => {
     assert.equal((await get(`/api/sessions/${id}/tree`)).status, 200);
     assert.equal((await get(`/api/sessions/${id}/timeline`)).status, 200);
     assert.equal((await get(`/api/events/${events[0]?.id}/trace`)).status, 200);
+    /* across sessions: it is found by what it ran, counted in the host's activity and on its agent's page */
+    const found = (await get(`/api/search?q=API-STREAM-marker&session=${id}`)).body as Array<{ sessionId: string }>;
+    assert.ok(found.length > 0 && found.every((e) => e.sessionId === id), 'search finds its events');
+    const act = (await get(`/api/activity?session=${id}&buckets=10`)).body as { buckets: Array<{ exec: number }> };
+    assert.ok(act.buckets.reduce((n, b) => n + b.exec, 0) > 0, 'its programs are in its activity');
+    const agents = (await get('/api/agents')).body as Array<{ agent: string }>;
+    assert.ok(agents.length > 0);
+    assert.equal((await get(`/api/agents/${encodeURIComponent(agents[0]?.agent ?? '')}`)).status, 200);
     const q = await fetch(`${url}/api/sessions/${id}/quarantine`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}` },

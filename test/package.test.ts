@@ -73,6 +73,12 @@ test('the Debian package holds a whole Warden: it runs a session and its daemon 
       const hosted = run(warden, ['run', '-q', '-v', '--', 'true'], env);
       assert.equal(hosted.status, 0, hosted.stderr);
       assert.match(hosted.stderr, new RegExp(`hosted by the warden daemon \\(pid ${daemon.child.pid}\\)`));
+      /* the dashboard's reads across sessions run on a worker thread: its entry is in the package too */
+      const found = await fetch(`${daemon.url}/api/search?q=from-the-package`, {
+        headers: { authorization: `Bearer ${daemon.token}` },
+      });
+      assert.equal(found.status, 200, await found.clone().text());
+      assert.ok(((await found.json()) as unknown[]).length > 0, 'the standalone session is found');
     } finally {
       await daemon.stop();
     }

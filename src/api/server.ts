@@ -14,8 +14,10 @@ import { z } from 'zod';
 import type { Config } from '../config.js';
 import { traceEvent } from '../detect/provenance.js';
 import { EVENT_TYPES } from '../model/events.js';
+import { SEVERITIES } from '../model/records.js';
 import { BUILTIN_POLICIES } from '../policy/builtin.js';
 import { freezeSession, killSession, NotLive, releaseSession } from '../session/operator.js';
+import { OverviewReader } from '../store/overview-reader.js';
 import { Store } from '../store/store.js';
 import { provenanceGraph } from './graph.js';
 import { buildTimeline } from './timeline.js';
@@ -44,6 +46,38 @@ const EventsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100000).default(10000),
 });
 
+const list = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v.split(',').filter(Boolean) : undefined));
+const micros = z.coerce.number().int().min(0).optional();
+const AlertsQuery = z.object({
+  severity: list.refine((v) => !v || v.every((s) => (SEVERITIES as readonly string[]).includes(s)), {
+    message: `severity: one of ${SEVERITIES.join(', ')}`,
+  }),
+  detector: list,
+  agent: list,
+  session: SessionId.optional(),
+  since: micros,
+  until: micros,
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+const SearchQuery = z.object({
+  q: z.string().trim().min(2, 'q: at least 2 characters to search for').max(200),
+  types: EventsQuery.shape.types,
+  session: SessionId.optional(),
+  agent: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+const ActivityQuery = z.object({
+  session: SessionId.optional(),
+  agent: z.string().max(200).optional(),
+  since: micros,
+  until: micros,
+  buckets: z.coerce.number().int().min(1).max(500).default(96),
+});
+const DAY_US = 86400e6;
+
 type Handler = (m: RegExpExecArray, url: URL, req: IncomingMessage, res: ServerResponse) => Promise<unknown> | unknown;
 
 export interface ApiOptions {
@@ -63,11 +97,14 @@ export class ApiServer {
   private readonly store: Store;
   private readonly servers: Server[] = [];
   private readonly stream: LiveStream;
+  /* reads across sessions, on a thread of their own: a day's events never hold up the sessions' */
+  private readonly overview: OverviewReader;
   private readonly routes: Array<[string, RegExp, Handler]>;
 
   constructor(private readonly o: ApiOptions) {
     this.store = o.store;
     this.stream = new LiveStream(this.store);
+    this.overview = new OverviewReader(this.store.path);
     this.routes = [
       ['GET', /^\/api\/sessions$/, (_m, url) => this.sessions(url)],
       ['GET', /^\/api\/sessions\/([^/]+)\/graph$/, (m) => provenanceGraph(this.store, this.session(m[1]).id)],
@@ -78,6 +115,11 @@ export class ApiServer {
       ['GET', /^\/api\/sessions\/([^/]+)\/timeline$/, (m) => buildTimeline(this.store, this.session(m[1]))],
       ['GET', /^\/api\/events\/(\d+)\/trace$/, (m) => this.trace(m[1])],
       ['GET', /^\/api\/policies$/, () => this.policies()],
+      ['GET', /^\/api\/alerts$/, (_m, url) => this.alerts(url)],
+      ['GET', /^\/api\/search$/, (_m, url) => this.search(url)],
+      ['GET', /^\/api\/agents$/, () => this.overview.read('agents')],
+      ['GET', /^\/api\/agents\/([^/]+)$/, (m) => this.agent(m[1])],
+      ['GET', /^\/api\/activity$/, (_m, url) => this.activity(url)],
       [
         'POST',
         /^\/api\/sessions\/([^/]+)\/quarantine$/,
@@ -128,9 +170,70 @@ export class ApiServer {
   }
 
   private events(id: string | undefined, url: URL): unknown {
-    const q = EventsQuery.safeParse(Object.fromEntries(url.searchParams));
+    const q = this.query(EventsQuery, url);
+    return this.store.eventsOf(this.session(id).id, { types: q.types, limit: q.limit });
+  }
+
+  /** Parses a query string, or says in a 400 what is wrong with it. */
+  private query<T extends z.ZodTypeAny>(schema: T, url: URL): z.infer<T> {
+    const q = schema.safeParse(Object.fromEntries(url.searchParams));
     if (!q.success) throw new ApiError(400, q.error.issues.map((i) => i.message).join('; '));
-    return this.store.eventsOf(this.session(id).id, { types: q.data.types, limit: q.data.limit });
+    return q.data;
+  }
+
+  /** Alerts across sessions, filtered; with how many match and what each filter can narrow to. */
+  private alerts(url: URL): unknown {
+    const q = this.query(AlertsQuery, url);
+    return this.overview.read('alerts', {
+      severity: q.severity,
+      detector: q.detector,
+      agent: q.agent,
+      session: q.session && this.session(q.session).id,
+      sinceUs: q.since,
+      untilUs: q.until,
+      limit: q.limit,
+    });
+  }
+
+  private search(url: URL): unknown {
+    const q = this.query(SearchQuery, url);
+    return this.overview.read('search', {
+      text: q.q,
+      types: q.types,
+      session: q.session && this.session(q.session).id,
+      agent: q.agent,
+      limit: q.limit,
+    });
+  }
+
+  private async agent(name: string | undefined): Promise<unknown> {
+    const agent = decodeURIComponent(name ?? '');
+    const found = await this.overview.read('agent', agent);
+    if (!found) throw new ApiError(404, `no sessions of agent ${agent}`);
+    return Object.assign(found, {
+      sessions: found.sessions.map((s) => this.liveCount(s)),
+      baseline: this.store.baselines.get(agent) ?? null,
+    });
+  }
+
+  /** A session's activity over its life, or the host's (an agent's) over a window (default: the last day). */
+  private activity(url: URL): unknown {
+    const q = this.query(ActivityQuery, url);
+    const now = Date.now() * 1000;
+    if (q.session) {
+      const s = this.session(q.session);
+      const until = q.until ?? s.endedUs ?? now;
+      return this.overview.read('activity', {
+        session: s.id,
+        sinceUs: q.since ?? s.startedUs,
+        untilUs: Math.max(until, s.startedUs + 1),
+        buckets: q.buckets,
+      });
+    }
+    const until = q.until ?? now;
+    const since = q.since ?? until - DAY_US;
+    if (since >= until) throw new ApiError(400, 'since: before until');
+    return this.overview.read('activity', { agent: q.agent, sinceUs: since, untilUs: until, buckets: q.buckets });
   }
 
   private tree(id: string | undefined): unknown {
@@ -230,6 +333,7 @@ export class ApiServer {
 
   async close(): Promise<void> {
     this.stream.close();
+    await this.overview.close();
     await Promise.all(
       this.servers.map(
         (s) =>

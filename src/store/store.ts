@@ -367,6 +367,11 @@ export class Store {
     }));
   }
 
+  /** the database file, for a reader of its own (a worker thread's connection) */
+  get path(): string {
+    return this.db.name;
+  }
+
   close(): void {
     this.flush();
     this.db.close();

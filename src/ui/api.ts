@@ -16,15 +16,39 @@ export async function api<T>(path: string, method = 'GET'): Promise<T> {
   return body;
 }
 
+type Handlers = { event?: (e: Json) => void; alert?: (a: Json) => void; sessions?: (s: Json[]) => void };
+
+/* one EventSource per stream (the host's, or one session's), shared by every view that listens:
+ * a browser keeps six connections to a host, and each stream holds one */
+const hubs = new Map<string, { es: EventSource; subscribers: Set<Handlers> }>();
+
 /** The live stream; calls back per message kind. Reconnects by itself (EventSource does). */
-export function live(
-  handlers: { event?: (e: Json) => void; alert?: (a: Json) => void; sessions?: (s: Json[]) => void },
-  session?: string,
-): () => void {
-  const q = new URLSearchParams({ token: token(), ...(session ? { session } : {}) });
-  const es = new EventSource(`/api/stream?${q}`);
-  es.addEventListener('event', (m) => handlers.event?.(JSON.parse((m as MessageEvent<string>).data) as Json));
-  es.addEventListener('alert', (m) => handlers.alert?.(JSON.parse((m as MessageEvent<string>).data) as Json));
-  es.addEventListener('sessions', (m) => handlers.sessions?.(JSON.parse((m as MessageEvent<string>).data) as Json[]));
-  return () => es.close();
+export function live(handlers: Handlers, session?: string): () => void {
+  const key = session ?? '';
+  let hub = hubs.get(key);
+  if (!hub) {
+    const q = new URLSearchParams({ token: token(), ...(session ? { session } : {}) });
+    const es = new EventSource(`/api/stream?${q}`);
+    const subscribers = new Set<Handlers>();
+    const each =
+      (kind: keyof Handlers) =>
+      (m: Event): void => {
+        const data = JSON.parse((m as MessageEvent<string>).data) as never;
+        for (const h of subscribers) h[kind]?.(data);
+      };
+    es.addEventListener('event', each('event'));
+    es.addEventListener('alert', each('alert'));
+    es.addEventListener('sessions', each('sessions'));
+    hub = { es, subscribers };
+    hubs.set(key, hub);
+  }
+  const mine = hub;
+  mine.subscribers.add(handlers);
+  return () => {
+    mine.subscribers.delete(handlers);
+    if (mine.subscribers.size === 0) {
+      mine.es.close();
+      hubs.delete(key);
+    }
+  };
 }

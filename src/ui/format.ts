@@ -33,3 +33,34 @@ export function notable(e: WEvent): boolean {
 }
 
 export const denied = (e: WEvent): boolean => !!e.decision && e.decision.verdict !== 'allowed';
+
+/** Date and time of day, for what spans more than a day. */
+export const dateTime = (us: number | null): string =>
+  us ? new Date(us / 1000).toISOString().slice(5, 19).replace('T', ' ') : '-';
+
+/** Severities, most serious first. */
+export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'];
+
+/** The dashboard's routes: `#/<page>/<arg>?<query>`. */
+export interface Route {
+  page: string;
+  arg: string;
+  query: URLSearchParams;
+}
+export function route(): Route {
+  const [path = '', q = ''] = location.hash.replace(/^#\/?/, '').split('?');
+  const [page = '', ...rest] = path.split('/');
+  const query = new URLSearchParams(q);
+  query.delete('token');
+  return { page, arg: decodeURIComponent(rest.join('/')), query };
+}
+export function href(page: string, arg = '', query: Record<string, string> = {}): string {
+  const q = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== '')).toString();
+  return `#/${page}${arg ? `/${encodeURIComponent(arg)}` : ''}${q ? `?${q}` : ''}`;
+}
+export const go = (page: string, arg = '', query: Record<string, string> = {}): void => {
+  location.hash = href(page, arg, query);
+};
+
+/** The time windows the host views offer, in microseconds. */
+export const WINDOWS: Record<string, number> = { '1h': 3600e6, '24h': 86400e6, '7d': 7 * 86400e6 };

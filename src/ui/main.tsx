@@ -1,51 +1,73 @@
-/** Warden's dashboard: the live session list, and one session at a time. */
+/** Warden's dashboard: the host at a glance, alerts across sessions, agents, search, and one session at a time. */
 import { useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { api, live } from './api';
-import { SessionList } from './components/SessionList';
+import { AgentsView, AgentView } from './components/AgentsView';
+import { AlertsView } from './components/AlertsView';
+import { Overview } from './components/Overview';
+import { SearchView } from './components/SearchView';
 import { SessionView } from './components/SessionView';
-import type { Session } from './types';
+import { go, href, route, type Route } from './format';
 import './style.css';
 
-const route = (): string | null => /^#\/session\/([a-z0-9]+)/.exec(location.hash)?.[1] ?? null;
+const PAGES: Array<[string, string]> = [
+  ['', 'Overview'],
+  ['alerts', 'Alerts'],
+  ['agents', 'Agents'],
+  ['search', 'Search'],
+];
+
+function Page({ r }: { r: Route }) {
+  const q = (k: string): string => r.query.get(k) ?? '';
+  switch (r.page) {
+    case 'session': {
+      const alert = Number(q('alert'));
+      return <SessionView key={r.arg} id={r.arg} alert={alert > 0 ? alert : undefined} />;
+    }
+    case 'alerts':
+      return (
+        <AlertsView f={{ severity: q('severity'), detector: q('detector'), agent: q('agent'), window: q('window') }} />
+      );
+    case 'agents':
+      return <AgentsView />;
+    case 'agent':
+      return <AgentView key={r.arg} name={r.arg} />;
+    case 'search':
+      return <SearchView key={`${q('q')}|${q('type')}`} q={q('q')} type={q('type')} />;
+    default:
+      return <Overview window={q('window') || '24h'} pick={(w) => go('', '', { window: w })} />;
+  }
+}
 
 function App() {
-  const [sessions, setSessions] = useState<Session[]>([]);
-  const [open, setOpen] = useState<string | null>(route());
-  const [error, setError] = useState('');
+  const [r, setRoute] = useState<Route>(route());
   useEffect(() => {
-    const refresh = (): void => {
-      api<Session[]>('/api/sessions?limit=200')
-        .then((s) => {
-          setSessions(s);
-          setError('');
-        })
-        .catch((e: Error) => setError(e.message));
-    };
-    refresh();
-    const stop = live({ sessions: refresh, alert: refresh });
-    const onHash = (): void => setOpen(route());
+    const onHash = (): void => setRoute(route());
     window.addEventListener('hashchange', onHash);
-    return () => {
-      stop();
-      window.removeEventListener('hashchange', onHash);
-    };
+    return () => window.removeEventListener('hashchange', onHash);
   }, []);
+  const current = r.page === 'agent' ? 'agents' : r.page;
   return (
     <div className="app">
       <header>
-        <a href="#/" className="brand">
+        <a href={href('')} className="brand">
           Warden
         </a>
+        <nav className="pages">
+          {PAGES.map(([page, label]) => (
+            <a
+              key={page}
+              href={href(page)}
+              className={current === page ? 'on' : ''}
+              data-testid={`nav-${page || 'overview'}`}
+            >
+              {label}
+            </a>
+          ))}
+        </nav>
         <span className="sub">runtime security for AI agents</span>
-        {error && <span className="error">{error}</span>}
       </header>
       <main>
-        {open ? (
-          <SessionView id={open} />
-        ) : (
-          <SessionList sessions={sessions} open={(id) => (location.hash = `#/session/${id}`)} />
-        )}
+        <Page r={r} />
       </main>
     </div>
   );

@@ -82,3 +82,54 @@ export interface Graph {
   nodes: Array<{ id: string; kind: string; label: string; session?: string }>;
   edges: Array<{ from: string; to: string; label: string }>;
 }
+/** An alert as the host-wide list has it: with its session and agent. */
+export interface HostAlert extends Alert {
+  sessionId: string | null;
+  sessionName: string | null;
+  agent: string | null;
+}
+export interface AlertList {
+  alerts: HostAlert[];
+  total: number;
+  facets: { severity: Record<string, number>; detector: Record<string, number>; agent: Record<string, number> };
+}
+export type FoundEvent = WEvent & { sessionId: string; sessionName: string; agent: string | null };
+export interface AgentSummary {
+  agent: string;
+  sessions: number;
+  running: number;
+  lastStartedUs: number;
+  alerts: Record<string, number>;
+}
+export interface Baseline {
+  sessions: number;
+  builtUs: number;
+  binaries: Record<string, number>;
+  destinations: Record<string, number>;
+  tools: Record<string, number>;
+}
+export interface AgentDetail {
+  agent: string;
+  sessions: Session[];
+  alerts: Record<string, number>;
+  detectors: Record<string, number>;
+  programs: Array<{ exe: string; runs: number; sessions: number }>;
+  destinations: Array<{ destination: string; connects: number; sessions: number; denied: number }>;
+  baseline: Baseline | null;
+}
+export interface ActivityBucket {
+  startUs: number;
+  exec: number;
+  file: number;
+  network: number;
+  other: number;
+  denied: number;
+  alerts: number;
+}
+export interface Activity {
+  startUs: number;
+  endUs: number;
+  bucketUs: number;
+  sessions: number;
+  buckets: ActivityBucket[];
+}

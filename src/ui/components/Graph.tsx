@@ -15,7 +15,8 @@ const COLORS: Record<string, string> = {
   mcp: '#c5a',
 };
 
-export function Graph({ graph }: { graph: G }) {
+/** `focus`: a node to select and centre (an alert whose provenance was asked for). */
+export function Graph({ graph, focus }: { graph: G; focus?: string }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!box.current) return;
@@ -41,6 +42,10 @@ export function Graph({ graph }: { graph: G }) {
           },
         },
         {
+          selector: 'node:selected',
+          style: { 'border-width': 4, 'border-color': '#111', width: 26, height: 26, 'font-weight': 'bold' },
+        },
+        {
           selector: 'edge',
           style: {
             label: 'data(label)',
@@ -54,8 +59,15 @@ export function Graph({ graph }: { graph: G }) {
       ],
       layout: { name: 'breadthfirst', directed: true, spacingFactor: 1.2 },
     });
+    const focused = focus ? cy.getElementById(focus) : undefined;
+    if (focused?.nonempty()) {
+      focused.select();
+      cy.center(focused);
+    }
     (window as unknown as { wardenGraph?: cytoscape.Core }).wardenGraph = cy;
     return () => cy.destroy();
-  }, [graph]);
-  return <div className="graph" ref={box} data-testid="graph" data-nodes={graph.nodes.length} />;
+  }, [graph, focus]);
+  return (
+    <div className="graph" ref={box} data-testid="graph" data-nodes={graph.nodes.length} data-focus={focus ?? ''} />
+  );
 }

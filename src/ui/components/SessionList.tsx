@@ -1,8 +1,8 @@
-/** Every session on the host, live: status, events, alerts. */
+/** Sessions, live: status, agent, policy, events, alerts. */
 import type { Session } from '../types';
-import { time } from '../format';
+import { dateTime, go, href } from '../format';
 
-export function SessionList({ sessions, open }: { sessions: Session[]; open: (id: string) => void }) {
+export function SessionList({ sessions }: { sessions: Session[] }) {
   if (!sessions.length)
     return (
       <p className="empty">
@@ -10,12 +10,14 @@ export function SessionList({ sessions, open }: { sessions: Session[]; open: (id
       </p>
     );
   return (
-    <table className="sessions" data-testid="sessions">
+    <table className="grid sessions" data-testid="sessions">
       <thead>
         <tr>
           <th>Session</th>
           <th>Name</th>
+          <th>Agent</th>
           <th>Status</th>
+          <th>Policy</th>
           <th>Started</th>
           <th>Events</th>
           <th>Alerts</th>
@@ -23,13 +25,21 @@ export function SessionList({ sessions, open }: { sessions: Session[]; open: (id
       </thead>
       <tbody>
         {sessions.map((s) => (
-          <tr key={s.id} data-session={s.id} className={`status-${s.status}`} onClick={() => open(s.id)}>
+          <tr key={s.id} data-session={s.id} className={`status-${s.status}`} onClick={() => go('session', s.id)}>
             <td className="mono">{s.id}</td>
             <td>{s.name}</td>
             <td>
+              {s.agent && (
+                <a href={href('agent', s.agent)} onClick={(e) => e.stopPropagation()}>
+                  {s.agent}
+                </a>
+              )}
+            </td>
+            <td>
               <span className={`badge ${s.status}`}>{s.status}</span>
             </td>
-            <td>{time(s.startedUs)}</td>
+            <td>{s.policy ?? <span className="muted">monitor only</span>}</td>
+            <td>{dateTime(s.startedUs)}</td>
             <td>{s.events}</td>
             <td data-testid="alert-count" className={s.alerts ? 'alerting' : ''}>
               {s.alerts}

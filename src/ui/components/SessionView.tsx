@@ -1,8 +1,9 @@
 /** One session: policy and mechanisms, quarantine and release, alerts with evidence, timeline, tree, graph. */
 import { useCallback, useEffect, useState } from 'react';
 import { api, live } from '../api';
-import type { Alert, Graph as G, Proc, Session, Timeline as T, WEvent } from '../types';
-import { describe, time } from '../format';
+import type { Activity, Alert, Graph as G, Proc, Session, Timeline as T, WEvent } from '../types';
+import { describe, href, time } from '../format';
+import { ActivityChart } from './ActivityChart';
 import { Graph } from './Graph';
 import { Actions, Timeline } from './Timeline';
 
@@ -19,29 +20,36 @@ function Tree({ procs }: { procs: Proc[] }) {
   );
 }
 
-export function SessionView({ id }: { id: string }) {
+/** One session; `alert`: the alert whose provenance to show (the graph opened on it). */
+export function SessionView({ id, alert }: { id: string; alert?: number }) {
   const [session, setSession] = useState<Session>();
   const [timeline, setTimeline] = useState<T>();
   const [events, setEvents] = useState<WEvent[]>([]);
   const [procs, setProcs] = useState<Proc[]>([]);
   const [graph, setGraph] = useState<G>();
-  const [tab, setTab] = useState<'timeline' | 'tree' | 'graph'>('timeline');
+  const [activity, setActivity] = useState<Activity>();
+  const [tab, setTab] = useState<'timeline' | 'tree' | 'graph'>(alert ? 'graph' : 'timeline');
+  useEffect(() => {
+    if (alert) setTab('graph');
+  }, [alert]);
   const [error, setError] = useState('');
 
   const load = useCallback(async () => {
     try {
-      const [s, t, e, p, g] = await Promise.all([
+      const [s, t, e, p, g, a] = await Promise.all([
         api<Session>(`/api/sessions/${id}`),
         api<T>(`/api/sessions/${id}/timeline`),
         api<WEvent[]>(`/api/sessions/${id}/events?limit=20000`),
         api<Proc[]>(`/api/sessions/${id}/tree`),
         api<G>(`/api/sessions/${id}/graph`),
+        api<Activity>(`/api/activity?session=${id}&buckets=60`),
       ]);
       setSession(s);
       setTimeline(t);
       setEvents(e);
       setProcs(p);
       setGraph(g);
+      setActivity(a);
       setError('');
     } catch (err) {
       setError((err as Error).message);
@@ -88,6 +96,12 @@ export function SessionView({ id }: { id: string }) {
       <p className="meta">
         <span className="mono">{session.id}</span> · started {time(session.startedUs)} · {session.events} events
         {session.lost ? <b> · {session.lost} lost</b> : null}
+        {session.agent && (
+          <>
+            {' '}
+            · agent <a href={href('agent', session.agent)}>{session.agent}</a>
+          </>
+        )}
       </p>
       <p className="meta" data-testid="policy">
         policy <b>{session.policy ?? 'none (monitor only)'}</b>
@@ -110,11 +124,15 @@ export function SessionView({ id }: { id: string }) {
         </button>
         {error && <span className="error">{error}</span>}
       </div>
+      {activity && <ActivityChart activity={activity} title="Activity over the session" />}
       <h3>Alerts ({alerts.length})</h3>
       <ul className="alerts" data-testid="alerts">
         {alerts.map((a) => (
-          <li key={a.id} className={`sev-${a.severity}`}>
-            <b>{a.detector}</b> [{a.severity}] {a.message}
+          <li key={a.id} className={`sev-${a.severity}${a.id === alert ? ' focused' : ''}`} data-alert={a.id}>
+            <b>{a.detector}</b> [{a.severity}] {a.message}{' '}
+            <a data-testid="provenance" href={href('session', id, { alert: String(a.id) })}>
+              provenance
+            </a>
             {a.eventIds.length > 0 && (
               <span className="evidence">
                 {' '}
@@ -141,7 +159,7 @@ export function SessionView({ id }: { id: string }) {
       </nav>
       {tab === 'timeline' && timeline && (agentSession ? <Timeline t={timeline} /> : <Actions events={events} />)}
       {tab === 'tree' && <Tree procs={procs} />}
-      {tab === 'graph' && graph && <Graph graph={graph} />}
+      {tab === 'graph' && graph && <Graph graph={graph} focus={alert ? `a:${alert}` : undefined} />}
     </div>
   );
 }
