@@ -459,3 +459,108 @@ exec:
     ws.cleanup();
   }
 });
+
+/*
+ * A stand-in agent CLI, in a package of its own: it saves its settings itself (written in place,
+ * written aside and renamed over, and from a relaunched copy of itself), then runs "tool calls"
+ * that try the same file every way a command could. Each line it prints is `who what outcome`.
+ */
+const AGENT = `
+const fs = require('fs'), cp = require('child_process'), path = require('path');
+const home = process.env.HOME, settings = path.join(home, '.gemini', 'settings.json');
+const absent = path.join(home, '.codex', 'config.toml');
+const role = process.argv[2] || 'agent';
+const attempt = (what, fn) => { try { fn(); console.log(role, what, 'ok'); } catch (e) { console.log(role, what, e.code); } };
+if (role === 'agent') {
+  attempt('write', () => fs.writeFileSync(settings, '{"by":"AGENT-write"}'));
+  attempt('rename-over', () => { fs.writeFileSync(settings + '.tmp', '{"by":"AGENT-rename"}'); fs.renameSync(settings + '.tmp', settings); });
+  attempt('create-absent', () => fs.writeFileSync(absent, 'model = "x"'));
+  const run = (file, args, opts = {}) => process.stdout.write(cp.execFileSync(file, args, { ...opts, encoding: 'utf8' }));
+  run(process.execPath, ['--max-old-space-size=256', __filename, 'relaunched']);
+  /* the tool calls, last: none may change what the agent program wrote */
+  const sh = (what, cmd) => run('/bin/sh', ['-c', cmd + ' >/dev/null 2>&1 && echo "tool ' + what + ' ok" || echo "tool ' + what + ' refused"']);
+  sh('shell-redirect', 'echo TOOL > ' + settings);
+  sh('cp-over', 'echo TOOL > /tmp/.wd-t$$ && cp /tmp/.wd-t$$ ' + settings);
+  sh('mv-over', 'echo TOOL > ./t.json && mv ./t.json ' + settings);
+  sh('symlink-over', 'echo TOOL > ./t2.json && ln -sf "$PWD/t2.json" ' + settings);
+  sh('python-r+', "python3 -c 'import sys; f = open(sys.argv[1], \\"r+\\"); f.write(\\"TOOL\\")' " + settings);
+  sh('truncate', 'truncate -s0 ' + settings);
+  sh('create-absent', 'echo TOOL > ' + absent);
+  run('/bin/sh', ['-c', process.execPath + ' ' + __filename + ' under-a-shell']);
+  run(process.execPath, ['-e', 'try { require("fs").writeFileSync(process.argv[1], "TOOL") ; console.log("tool node-e ok") } catch (e) { console.log("tool node-e", e.code) }', settings]);
+  run(process.execPath, ['--require=/dev/null', __filename, 'preloaded']);
+  run(process.execPath, [__filename, 'ld-preloaded'], { env: { ...process.env, LD_PRELOAD: '' } });
+  run(process.execPath, [path.join(__dirname, '..', '..', 'mcp-server.js'), settings]);
+} else if (role === 'relaunched') {
+  attempt('write', () => fs.writeFileSync(settings, '{"by":"AGENT-relaunched"}'));
+} else {
+  attempt('write', () => fs.writeFileSync(settings, 'TOOL'));
+}
+`;
+
+test('the agent program saves its own settings (scope: tools); none of its commands can, by any route', async (t) => {
+  if (!needKernel(t)) return;
+  const r = room('own-settings');
+  const pkg = tempDir('own-settings-agent');
+  try {
+    mkdirSync(join(r.home, '.gemini'), { recursive: true });
+    mkdirSync(join(r.home, '.codex'), { recursive: true });
+    writeFileSync(join(r.home, '.gemini', 'settings.json'), '{"by":"user"}\n');
+    mkdirSync(join(pkg.path, 'agent', 'bin'), { recursive: true });
+    writeFileSync(join(pkg.path, 'agent', 'package.json'), '{"name":"stand-in-agent"}\n');
+    writeFileSync(join(pkg.path, 'agent', 'bin', 'agent.js'), AGENT);
+    /* another package's program the agent starts: an MCP server is not the agent program */
+    writeFileSync(
+      join(pkg.path, 'mcp-server.js'),
+      'try { require("fs").writeFileSync(process.argv[2], "TOOL"); console.log("mcp write ok") } catch (e) { console.log("mcp write", e.code) }\n',
+    );
+    const policy = compilePolicy(loadPolicy(policyPath(ROOT, 'coding-agent')), { workspace: r.ws, home: r.home });
+    const out = join(r.ws, '.agent.log');
+    const run = await runSession(testConfig(state.path), {
+      command: [
+        '/bin/sh',
+        '-c',
+        `cd ${r.ws} && exec env HOME=${r.home} ${process.execPath} ${join(pkg.path, 'agent', 'bin', 'agent.js')} > ${out} 2>&1`,
+      ],
+      enforcement: { policy, workspace: r.ws },
+    });
+    const log = read(out);
+    assert.equal(run.status, 0, log);
+    const lines = new Set(log.trim().split('\n'));
+    for (const ok of ['agent write ok', 'agent rename-over ok', 'relaunched write ok'])
+      assert.ok(lines.has(ok), `${ok}\n${log}`);
+    assert.ok(lines.has('agent create-absent EACCES'), `a settings file that is not there is made by no one\n${log}`);
+    const tools = [...lines].filter((l) => /^(tool|under-a-shell|preloaded|ld-preloaded|mcp) /.test(l));
+    assert.equal(tools.length, 12, log);
+    assert.deepEqual(
+      tools.filter((l) => / ok$/.test(l)),
+      [],
+      'tool processes that changed the file',
+    );
+    assert.equal(
+      read(join(r.home, '.gemini', 'settings.json')),
+      '{"by":"AGENT-relaunched"}',
+      'the last save is the agent’s',
+    );
+    assert.ok(!existsSync(join(r.home, '.codex', 'config.toml')));
+    const store = Store.open(state.path);
+    try {
+      const writes = store
+        .eventsOf(run.session.id)
+        .filter((e) => e.type === 'open' && e.path.endsWith('.gemini/settings.json') && (e.flags & 3) !== 0);
+      const done = (e: (typeof writes)[number]): boolean =>
+        'result' in e && typeof e.result === 'number' && e.result >= 0;
+      const verdicts = new Set(writes.map((e) => `${e.decision?.verdict} ${e.decision?.mechanism} ${done(e)}`));
+      assert.ok(verdicts.has('allowed supervisor true'), `the agent's saves, allowed: ${[...verdicts].join(', ')}`);
+      assert.ok(
+        writes.every((e) => done(e) === (e.decision?.verdict === 'allowed')),
+        "every write let through was the agent program's, every other one refused",
+      );
+    } finally {
+      store.close();
+    }
+  } finally {
+    r.cleanup();
+    pkg.cleanup();
+  }
+});

@@ -13,6 +13,7 @@
  *   guard PATH   | guard-glob PATTERN ('*' crosses '/') | guard-glob-path PATTERN (it does not)
  *   guard-except PATH (of the guard before it)
  *   git-config PATH (a guarded git config file, changed by content: see gitconfig.c)
+ *   agent-file PATH (a guarded file the agent program itself may change: see agentfile.c)
  */
 #define _GNU_SOURCE
 #include "floor.h"
@@ -117,6 +118,10 @@ int wd_floor_read(const char *file, struct wd_floor *f)
 			 f->n_git_config < WD_FLOOR_MAX_GIT_CONFIG)
 			f->git_configs[f->n_git_config++] =
 			    (struct wd_git_config){.path = strdup(arg), .fd = -1};
+		else if (!strcmp(line, "agent-file") && arg &&
+			 f->n_agent_file < WD_FLOOR_MAX_AGENT_FILES)
+			f->agent_files[f->n_agent_file++] =
+			    (struct wd_agent_file){.path = strdup(arg), .fd = -1};
 		else if (!strcmp(line, "write") && arg && f->n_write < WD_FLOOR_MAX_RULES)
 			f->write_paths[f->n_write++] = strdup(arg);
 		else if (!strcmp(line, "exec-content") && arg &&

@@ -7,6 +7,7 @@
 #define WD_FLOOR_MAX_RULES 4096
 #define WD_GUARD_MAX_EXCEPT 16
 #define WD_FLOOR_MAX_GIT_CONFIG 16
+#define WD_FLOOR_MAX_AGENT_FILES 32
 
 struct wd_floor {
 	bool handle_write;   /* Landlock: writes only beneath write_paths */
@@ -40,6 +41,12 @@ struct wd_floor {
 		    path; /* guarded, but a change that runs nothing is let through (gitconfig.c) */
 		int fd;	  /* opened for writing before the read-only binds; -1: none */
 	} git_configs[WD_FLOOR_MAX_GIT_CONFIG];
+	size_t n_agent_file;
+	struct wd_agent_file {
+		char *path; /* guarded and bound read-only, but the agent program may change it */
+		int fd;	    /* opened for writing before the read-only binds; -1: none */
+	} agent_files[WD_FLOOR_MAX_AGENT_FILES];
+	int agent_pid; /* the session's first process, once init has started it */
 };
 
 /* Each returns 0, or -1 after printing why on stderr. */

@@ -226,6 +226,7 @@ static _Noreturn void init(struct wd_floor *f, const char *cgroup, bool joined, 
 		agent(f, sp[1], cmd);
 	}
 	close(sp[1]);
+	f->agent_pid = child; /* the agent program's first process, for the supervisor */
 	int listener = recv_fd(sp[0]);
 	close(sp[0]);
 	/* the agent's terminal and pipes are its own: processes it leaves behind keep init

@@ -95,6 +95,17 @@ int wd_seal_mounts(struct wd_floor *f)
 	for (size_t i = 0; i < f->n_git_config; i++)
 		f->git_configs[i].fd =
 		    open(f->git_configs[i].path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	/* the same for the files the agent program may change itself; a file that is not there
+	 * (or not a regular file) stays guarded from everyone: there is nothing to hand over */
+	for (size_t i = 0; i < f->n_agent_file; i++) {
+		struct stat st;
+		int fd = open(f->agent_files[i].path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode))) {
+			close(fd);
+			fd = -1;
+		}
+		f->agent_files[i].fd = fd;
+	}
 	if (unshare(CLONE_NEWNS | CLONE_NEWPID))
 		return fail("cannot make the session's namespaces", NULL);
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL))

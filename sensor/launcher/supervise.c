@@ -24,6 +24,7 @@
  */
 #define _GNU_SOURCE
 #include "supervise.h"
+#include "agentfile.h"
 #include "gitrewrite.h"
 #include "where.h"
 #include "path_match.h"
@@ -115,6 +116,9 @@ struct call {
 	int mem;
 	const unsigned long long *a;
 	int nr;
+	int listener;	       /* where an answer with a descriptor goes */
+	unsigned long long id; /* the notification's */
+	bool answered;	       /* the call was answered already (with a descriptor) */
 };
 
 static int arg_where(const struct call *c, int dirfd, unsigned long long addr, struct where *w)
@@ -138,10 +142,15 @@ static int do_rename(struct wd_floor *f, const struct call *c, int odir, unsigne
 		return err;
 	}
 	struct wd_git_config *judged = wd_git_config_of(f, to.abs);
+	struct wd_agent_file *own = wd_agent_file_of(f, to.abs);
 	if (guarded(f, from.abs) || holds_guard(f, from.abs, next, sizeof(next)))
 		err = -EACCES;
 	else if (judged && !flags) {
 		err = wd_git_config_rewrite(judged, &from, &to);
+		goto out;
+	} else if (own && !flags && wd_is_agent(f, c->pid)) {
+		/* the agent program saving its own file (written aside, renamed over) */
+		err = wd_agent_file_replace(own, &from);
 		goto out;
 	} else if (guarded(f, to.abs))
 		err = -EACCES;
@@ -231,8 +240,9 @@ static int do_make(const struct wd_floor *f, const struct call *c, int dir, unsi
 	return err;
 }
 
-/* An open that may create: refused if it names a guarded path, else the kernel does it. */
-static int check_open(const struct wd_floor *f, const struct call *c, int dir, unsigned long long p,
+/* An open that may create: refused if it names a guarded path, else the kernel does it; an agent
+ * file opened by the agent program is handed to it from here. */
+static int check_open(struct wd_floor *f, struct call *c, int dir, unsigned long long p, int flags,
 		      bool *cont)
 {
 	struct where to;
@@ -240,7 +250,13 @@ static int check_open(const struct wd_floor *f, const struct call *c, int dir, u
 	*cont = true;
 	if (err)
 		return 0; /* the kernel will say why (ENOENT, EFAULT, ...) */
-	if (guarded(f, to.abs)) {
+	struct wd_agent_file *own = wd_agent_file_of(f, to.abs);
+	if (own && !(flags & (O_EXCL | O_DIRECTORY | O_PATH | O_TMPFILE)) &&
+	    wd_is_agent(f, c->pid)) {
+		*cont = false;
+		err = wd_agent_file_open(own, c->listener, c->id, flags);
+		c->answered = err == 0;
+	} else if (guarded(f, to.abs)) {
 		*cont = false;
 		err = -EACCES;
 	}
@@ -248,7 +264,7 @@ static int check_open(const struct wd_floor *f, const struct call *c, int dir, u
 	return err;
 }
 
-static int decide(struct wd_floor *f, const struct call *c, bool *cont)
+static int decide(struct wd_floor *f, struct call *c, bool *cont)
 {
 	const unsigned long long *a = c->a;
 	*cont = false;
@@ -265,9 +281,9 @@ static int decide(struct wd_floor *f, const struct call *c, bool *cont)
 	case SYS_renameat: return do_rename(f, c, (int)a[0], a[1], (int)a[2], a[3], 0);
 	case SYS_renameat2:
 		return do_rename(f, c, (int)a[0], a[1], (int)a[2], a[3], (unsigned)a[4]);
-	case SYS_creat: return check_open(f, c, AT_FDCWD, a[0], cont);
-	case SYS_open: return check_open(f, c, AT_FDCWD, a[0], cont);
-	case SYS_openat: return check_open(f, c, (int)a[0], a[1], cont);
+	case SYS_creat: return check_open(f, c, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, cont);
+	case SYS_open: return check_open(f, c, AT_FDCWD, a[0], (int)a[1], cont);
+	case SYS_openat: return check_open(f, c, (int)a[0], a[1], (int)a[2], cont);
 	case SYS_openat2: {
 		struct open_how how;
 		if (a[3] < sizeof(how.flags) ||
@@ -277,7 +293,7 @@ static int decide(struct wd_floor *f, const struct call *c, bool *cont)
 			*cont = true; /* creates nothing, or the kernel refuses it */
 			return 0;
 		}
-		return check_open(f, c, (int)a[0], a[1], cont);
+		return check_open(f, c, (int)a[0], a[1], (int)how.flags, cont);
 	}
 	}
 	*cont = true;
@@ -298,7 +314,11 @@ int wd_supervise(int listener, struct wd_floor *f)
 	}
 	char mem_path[64];
 	snprintf(mem_path, sizeof(mem_path), "/proc/%d/mem", req->pid);
-	struct call c = {.pid = (pid_t)req->pid, .a = req->data.args, .nr = req->data.nr};
+	struct call c = {.pid = (pid_t)req->pid,
+			 .a = req->data.args,
+			 .nr = req->data.nr,
+			 .listener = listener,
+			 .id = req->id};
 	c.mem = open(mem_path, O_RDONLY | O_CLOEXEC);
 	/* fail closed: a call whose arguments cannot be read is refused */
 	bool cont = false;
@@ -312,6 +332,10 @@ int wd_supervise(int listener, struct wd_floor *f)
 	}
 	if (c.mem >= 0)
 		close(c.mem);
+	if (c.answered) {
+		seccomp_notify_free(req, resp);
+		return 0;
+	}
 	resp->id = req->id;
 	resp->val = 0;
 	resp->error = cont ? 0 : err;

@@ -37,7 +37,11 @@ export function ruleMechanisms(p: CompiledPolicy): RuleMechanism[] {
       r.allowChanges === 'git-config'
         ? '; except a rewrite git makes (a rename onto it) that the supervisor judges by content to set nothing able to run a command: that one it writes itself'
         : '';
-    add(r.id, r.pattern, `${CHANGES}${scope}${judged}`);
+    const own =
+      r.scope === 'tools'
+        ? "; for the agent's tool processes only: the agent program itself (by kernel lineage) may rewrite it, if it exists when the session starts, through the supervisor"
+        : '';
+    add(r.id, r.pattern, `${CHANGES}${scope}${judged}${own}`);
   }
   for (const r of p.files.allowWrite ?? []) {
     add(r.id, r.pattern, 'Landlock (the launch floor): writes elsewhere refused, for the whole session');

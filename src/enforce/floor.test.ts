@@ -92,3 +92,19 @@ test('a git config whose changes are judged by content is guarded, and named to 
     'a read rule changes nothing, and a rule without allowChanges is not judged',
   );
 });
+
+test("a file only the agent's tools may not change is guarded, bound read-only, and named to the supervisor", () => {
+  const text =
+    'apiVersion: warden.dev/v1\nkind: Policy\nmetadata: {name: t}\nfiles:\n  denyWrite:\n' +
+    '    - {path: /w/.gemini/settings.json, scope: tools}\n    - /w/.gemini/GEMINI.md\n' +
+    '  denyRead:\n    - {path: /w/secret.json, scope: tools}\n';
+  const policy = compilePolicy(parsePolicy(text, 'f.yaml'), { workspace: '/w' });
+  const lines = buildFloor({ policy, protect: [] }).split('\n');
+  assert.ok(lines.includes('guard /w/.gemini/settings.json'), 'guarded from every process');
+  assert.deepEqual(
+    lines.filter((l) => l.startsWith('agent-file ')),
+    ['agent-file /w/.gemini/settings.json'],
+    'a read rule is never scoped to tools: it holds for the agent program too',
+  );
+  assert.equal(policy.files.denyRead[0]?.scope, undefined);
+});

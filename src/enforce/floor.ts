@@ -158,6 +158,8 @@ export interface SealPlan {
   execContent: string[];
   /** guarded git config files whose changes the supervisor judges by content (real paths) */
   gitConfigs: string[];
+  /** guarded files the agent program itself may change, its tool processes not (real paths) */
+  agentFiles: string[];
 }
 
 /** The regular files an exec.deny rule names now, by their real paths. */
@@ -236,6 +238,9 @@ export function sealPlan({ policy, protect }: FloorInput): SealPlan {
     gitConfigs: enforce
       ? [...new Set(policy.files.denyWrite.filter((r) => r.allowChanges === 'git-config').map((r) => realName(r.glob)))]
       : [],
+    agentFiles: enforce
+      ? [...new Set(policy.files.denyWrite.filter((r) => r.scope === 'tools').map((r) => realName(r.glob)))]
+      : [],
   };
 }
 
@@ -247,6 +252,7 @@ export function buildFloor({ policy, protect }: FloorInput, plan = sealPlan({ po
   for (const p of plan.masks) lines.push(`mask ${p}`);
   for (const p of plan.execContent) lines.push(`exec-content ${p}`);
   for (const p of plan.gitConfigs) lines.push(`git-config ${p}`);
+  for (const p of plan.agentFiles) lines.push(`agent-file ${p}`);
   for (const g of plan.guards) {
     lines.push(`${g.glob ? (g.pathname ? 'guard-glob-path' : 'guard-glob') : 'guard'} ${g.pattern}`);
     for (const e of g.except) lines.push(`guard-except ${e}`);

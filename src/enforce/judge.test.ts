@@ -106,3 +106,23 @@ test("a git config rewrite the supervisor let through is allowed by it; refused,
   const unsupervised = new Judge(policy, new Set(['mount-ns']), { paths: [], pids: () => [] });
   assert.equal(unsupervised.judge(rename('/w/.git/config', 0))?.verdict, 'would-deny', 'no supervisor judged it');
 });
+
+test("a save of a scope: tools file that went through is the agent program's own; a refused one is the rule's", () => {
+  const policy = policyOf(
+    'files:\n  denyWrite:\n    - {path: /h/.gemini/settings.json, scope: tools}\n    - /h/.gemini/GEMINI.md\n',
+  );
+  const j = new Judge(policy, new Set(['supervisor', 'mount-ns']), { paths: [], pids: () => [] });
+  const open = (path: string, result: number): WardenEvent =>
+    ({ type: 'open', path, flags: 0o1101 /* O_WRONLY|O_CREAT|O_TRUNC */, result }) as never;
+  const rename = (newPath: string, result: number): WardenEvent =>
+    ({ type: 'rename', path: `${newPath}.tmp`, newPath, result }) as never;
+  for (const e of [open('/h/.gemini/settings.json', 5), rename('/h/.gemini/settings.json', 0)]) {
+    const d = j.judge(e);
+    assert.deepEqual([d?.verdict, d?.rule, d?.mechanism], ['allowed', 'files.denyWrite[0]', 'supervisor'], e.type);
+    assert.match(d?.reason ?? '', /agent program's own file/);
+  }
+  assert.equal(j.judge(open('/h/.gemini/settings.json', -13))?.verdict, 'denied', "a tool's attempt");
+  assert.equal(j.judge(open('/h/.gemini/GEMINI.md', 5))?.verdict, 'would-deny', 'a rule for every process');
+  const unsupervised = new Judge(policy, new Set(['mount-ns']), { paths: [], pids: () => [] });
+  assert.equal(unsupervised.judge(open('/h/.gemini/settings.json', 5))?.verdict, 'would-deny', 'no supervisor');
+});

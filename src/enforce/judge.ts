@@ -154,6 +154,28 @@ export class Judge {
     );
   }
 
+  /**
+   * A write of a file only the agent's tools may not change (scope: tools) that succeeded: under
+   * the supervisor, only the agent program can have done it (the file is bound read-only, and the
+   * supervisor hands it to the agent program alone, sensor/launcher/agentfile.c).
+   */
+  private agentsOwn(e: WardenEvent, d: RuleDecision | undefined, policy: CompiledPolicy): Ruling | undefined {
+    if (
+      d?.verdict !== 'denied' ||
+      resultOf(e) < 0 ||
+      policy.mode !== 'enforce' ||
+      !this.active.has('supervisor') ||
+      !policy.files.denyWrite.some((r) => r.id === d.rule && r.scope === 'tools')
+    )
+      return undefined;
+    return {
+      verdict: 'allowed',
+      rule: d.rule,
+      reason: "the agent program's own file (scope: tools): changed by the agent program itself, which the rule lets",
+      mechanism: 'supervisor',
+    };
+  }
+
   /** Tampering with Warden: refused by the floor whatever the policy says. */
   private selfProtection(e: WardenEvent): Decision | undefined {
     let what: string | undefined;
@@ -211,9 +233,12 @@ export class Judge {
         ? undefined
         : decideFile(policy, path, access);
     switch (e.type) {
-      case 'open':
+      case 'open': {
         /* an O_PATH open reads nothing (Claude Code resolving the paths a command names) */
-        return opensNameOnly(e.flags) ? undefined : file(e.path, opensForWrite(e.flags) ? 'write' : 'read');
+        if (opensNameOnly(e.flags)) return undefined;
+        const d = file(e.path, opensForWrite(e.flags) ? 'write' : 'read');
+        return opensForWrite(e.flags) ? (this.agentsOwn(e, d, policy) ?? d) : d;
+      }
       case 'unlink':
       case 'mkdir':
       case 'chmod':
@@ -225,6 +250,8 @@ export class Judge {
         const from = file(e.path, 'write');
         if (from?.verdict === 'denied') return from;
         const to = file(e.newPath, 'write');
+        const own = this.agentsOwn(e, to, policy);
+        if (own) return own;
         return to?.verdict === 'denied' && this.judgedChange(e, to.rule, policy)
           ? {
               verdict: 'allowed',

@@ -25,6 +25,8 @@ export interface PathRule {
   matches: (path: string) => boolean;
   /** changes judged by content (a denyWrite rule): git-config, see sensor/launcher/gitconfig.c */
   allowChanges?: 'git-config';
+  /** tools: the rule holds for the agent's tool processes, not the agent program (a denyWrite rule; agentfile.c) */
+  scope?: 'tools';
 }
 
 export interface NetRule {
@@ -95,8 +97,13 @@ function protectedRules(list: ProtectedEntry[] | undefined, key: string, ctx: Ex
   return (list ?? []).flatMap((entry, i) => {
     const id = `${key}[${i}]`;
     if (typeof entry === 'string') return [pathRule(id, entry, ctx)];
-    const judged = key === 'files.denyWrite' ? entry.allowChanges : undefined; /* a read rule changes nothing */
-    const rule = { ...pathRule(id, entry.path, ctx, entry.except), allowChanges: judged };
+    /* a read rule changes nothing: neither judged changes nor the agent's own writes apply to it */
+    const write = key === 'files.denyWrite';
+    const rule = {
+      ...pathRule(id, entry.path, ctx, entry.except),
+      allowChanges: write ? entry.allowChanges : undefined,
+      ...(write && entry.scope === 'tools' ? { scope: 'tools' as const } : {}),
+    };
     return entry.ifExists && !existsSync(rule.glob) ? [] : [rule];
   });
 }

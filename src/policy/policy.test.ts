@@ -190,3 +190,15 @@ test('sandbox-runtime settings convert into an equivalent policy, and what canno
   const denyAll = convertSrt({ network: { allowedDomains: ['a.com'], deniedDomains: ['*'] } }, 'x');
   assert.deepEqual(denyAll.policy.network.allow, []);
 });
+
+test('scope: tools names one file, and does not combine with allowChanges', () => {
+  const parse = (entry: string) =>
+    parsePolicy(
+      `apiVersion: warden.dev/v1\nkind: Policy\nmetadata: {name: p}\nfiles:\n  denyWrite:\n    - ${entry}\n`,
+      'p.yaml',
+    );
+  assert.throws(() => parse('{path: ~/.claude/*.json, scope: tools}'), /scope: tools takes a path, not a glob/);
+  assert.throws(() => parse('{path: ~/.gitconfig, scope: tools, allowChanges: git-config}'), /do not combine/);
+  assert.throws(() => parse('{path: ~/.gitconfig, scope: agent}'), /files.denyWrite.0: Invalid input/);
+  assert.doesNotThrow(() => parse('{path: ~/.claude/settings.json, scope: tools}'));
+});

@@ -81,6 +81,16 @@ const ProtectedPath = z.union([
             "git's ordinary work sets (a branch, a remote, user.name) is let through; one that sets anything that " +
             'can run a command (core.hooksPath, an alias with !, a filter, an include) is refused',
         ),
+      scope: z
+        .enum(['all', 'tools'])
+        .default('all')
+        .describe(
+          "whom the rule holds for. all: every process of the session. tools: the agent's tool processes (every " +
+            'command it runs, MCP servers, whatever they start), while the agent program itself may change the file ' +
+            '(an agent CLI saving its own settings). Told apart by kernel lineage: the session’s first process and ' +
+            "the agent's own images it starts itself. A file that exists when the session starts, written with O_CREAT " +
+            'or renamed over; writes only (files.denyWrite)',
+        ),
     })
     .strict()
     .refine((r) => !r.ifExists || !/[*?[\]{}()!]/.test(r.path.replace('${workspace}', '')), {
@@ -88,7 +98,11 @@ const ProtectedPath = z.union([
     })
     .refine((r) => !r.allowChanges || !/[*?[\]{}()!]/.test(r.path.replace('${workspace}', '')), {
       message: 'allowChanges takes a path, not a glob',
-    }),
+    })
+    .refine((r) => r.scope === 'all' || !/[*?[\]{}()!]/.test(r.path.replace('${workspace}', '')), {
+      message: 'scope: tools takes a path, not a glob',
+    })
+    .refine((r) => r.scope === 'all' || !r.allowChanges, { message: 'scope: tools and allowChanges do not combine' }),
 ]);
 
 /* the kernel matches a Unix socket's name as given: a path and what is beneath it, no other glob */
