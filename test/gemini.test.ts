@@ -167,6 +167,12 @@ test("Gemini CLI's own hooks (warden hooks install --agent gemini) ask the sessi
     },
   );
   assert.equal(run.status, 0, run.stderr);
+  /* the CLI saved its own settings (it migrates deprecated keys at start) under the default policy,
+   * which keeps them from every command it runs (scope: tools) */
+  assert.doesNotMatch(run.stdout + run.stderr, /Failed to save settings/);
+  const saved = readFileSync(join(home.path, '.gemini', 'settings.json'), 'utf8');
+  assert.match(saved, /"enableAutoUpdate": false/, `the migration was saved:\n${saved}`);
+  assert.match(saved, /warden-hook' --agent gemini/, 'with the hooks kept');
   /* the refusal went back to the model as the call's result: Warden's reason, with its rule */
   const second = JSON.stringify(model.seen[1] ?? {});
   assert.match(second, /Warden: [^"]*\(rule files\.denyRead\[\d+\] of policy coding-agent\)/);
