@@ -222,8 +222,11 @@ test("a day of several agents: the host's activity, alerts across sessions filte
     15000,
     'the activity chart has bars',
   );
-  assert.match((await page.getByTestId('card-alerts').textContent()) ?? '', new RegExp(`^${all.total} alerts`));
-  assert.match((await page.getByTestId('card-agents').textContent()) ?? '', /^2 agents · 3 sessions/);
+  /* each card loads on its own: read once its answer is in */
+  const card = async (id: string, re: RegExp): Promise<void> =>
+    pollPage(async () => re.test((await page.getByTestId(id).textContent()) ?? ''), 10000, `${id} says ${re}`);
+  await card('card-alerts', new RegExp(`^${all.total} alerts`));
+  await card('card-agents', /^2 agents · 3 sessions/);
   assert.equal(await page.locator('[data-testid="sessions"] tbody tr').count(), 3);
   await page.screenshot({ path: join(ARTIFACTS, 'dashboard-overview.png'), fullPage: true });
 

@@ -270,9 +270,21 @@ bool wd_is_agent(const struct wd_floor *f, pid_t pid)
 		if (!read_image(pid, im) || loads_other_code(pid, f->agent_pid) ||
 		    !agent_image(root, package, pid, im))
 			break;
+		bool interpreted = im->dev == root->dev && im->ino == root->ino && *script_of(im);
 		pid = parent_of(pid);
 		if (pid <= 1)
 			break; /* reparented to init: the agent program did not start it */
+		/* a process can rewrite its own argv: an interpreter's script is believed only of
+		 * one started by the interpreter running the agent (a CLI relaunching itself),
+		 * never of one a native part of the agent started with arguments a model may have
+		 * chosen */
+		struct stat parent;
+		char exe[64];
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+		if (interpreted && pid != f->agent_pid &&
+		    (stat(exe, &parent) || parent.st_dev != root->dev ||
+		     parent.st_ino != root->ino))
+			break;
 	}
 out:
 	free(root);

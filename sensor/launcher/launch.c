@@ -272,6 +272,10 @@ static _Noreturn void init(struct wd_floor *f, const char *cgroup, bool joined, 
 				/* the agent is done; what it left behind stays until Warden decides
 				 */
 				child = 0;
+				/* reaped: its pid may be anyone's next, and no one is the agent
+				 * program
+				 */
+				f->agent_pid = 0;
 				if (write(report, &st, sizeof(st)) != sizeof(st))
 					_exit(126);
 			}
