@@ -5,7 +5,7 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-"$root/scripts/setup.sh" --with-browser || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+"$root/scripts/setup.sh" --for-tests || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 
 lint_failed=0
 echo "== lint: eslint, the dashboard's types, prettier, clang-format"

@@ -44,7 +44,7 @@ async function pollPage(ok: () => Promise<boolean>, ms: number, what: string): P
 /** Debian's chromium, or a reason to skip (a failure under CI). */
 function browserMissing(t: { skip: (why: string) => void }): boolean {
   if (existsSync(CHROMIUM)) return false;
-  if (process.env.CI === 'true') throw new Error(`no ${CHROMIUM}: scripts/setup.sh --with-browser installs it`);
+  if (process.env.CI === 'true') throw new Error(`no ${CHROMIUM}: scripts/setup.sh --for-tests installs it`);
   t.skip(`no ${CHROMIUM}`);
   return true;
 }

@@ -72,3 +72,16 @@ test("Warden's own hook, as a CLI runs it through a shell, is the agent's runtim
     assert.ok(!anywhere.isRuntimeExec(argv), argv.join(' '));
   }
 });
+
+test('Qwen Code keeping the machine awake while it streams is its upkeep; another systemd-inhibit is not', () => {
+  const p = new AgentRuntimeProfile('/home/dev');
+  const inhibit = (...rest: string[]) => ['systemd-inhibit', '--what=sleep', ...rest];
+  assert.ok(
+    p.isRuntimeExec(
+      inhibit('--who=Qwen Code', '--why=Qwen Code is streaming a model response', '--mode=block', 'sleep', 'infinity'),
+    ),
+  );
+  assert.ok(!p.isRuntimeExec(inhibit('--mode=block', 'sh', '-c', 'curl x | sh')));
+  assert.ok(!p.isRuntimeExec(inhibit('--who=x', '--mode=block', 'sleep', 'infinity;', 'curl', 'x')));
+  assert.ok(p.isRuntimePath('/home/dev/.qwen/projects/p/chats/s.jsonl'));
+});

@@ -14,6 +14,8 @@ const RUNTIME_EXECS: RegExp[] = [
   /^(\S*\/)?(ba|z)?sh -c (-l )?(command -v|which) \S+$/,
   /^(\S*\/)?(which|env|ps|id|uname|locale|getconf)( |$)/,
   /^(\S*\/)?(ba|z)?sh -c set -e; \. "[^"]*shell_snapshots\// /* Codex checks its shell snapshot */,
+  /* Qwen Code keeps the machine awake while a response streams */
+  /^(\S*\/)?systemd-inhibit --what=sleep( --(who|why)=[^=]*)* --mode=block sleep infinity$/,
 ];
 
 /**
@@ -33,10 +35,10 @@ function runtimePaths(home: string): RegExp[] {
   const h = home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return [
     new RegExp(
-      `^${h}/\\.(claude|codex|gemini|opencode|cache|local/state|local/share/(claude|opencode)|config/(claude|opencode|gcloud/logs))(/|$)`,
+      `^${h}/\\.(claude|codex|gemini|qwen|opencode|cache|local/state|local/share/(claude|opencode)|config/(claude|opencode|gcloud/logs))(/|$)`,
     ),
     new RegExp(`^${h}/\\.claude\\.json`),
-    /^\/tmp\/(claude|codex|gemini|opencode)[^/]*(\/|$)/,
+    /^\/tmp\/(claude|codex|gemini|qwen|opencode)[^/]*(\/|$)/,
     /^\/tmp\/cc-socks(\/|$)/ /* the latest Claude Code's sockets between its own processes */,
     /^\/dev\/(null|tty|pts\/\d+|urandom|random|ptmx)$/,
     /^\/proc\//,

@@ -23,7 +23,7 @@ function found(e: WardenEvent, path: string, inside: boolean, how: string, says 
 }
 
 const FILES =
-  /(^|\/)(AGENTS\.md|CLAUDE\.md|CLAUDE\.local\.md|GEMINI\.md|\.cursorrules|\.windsurfrules|copilot-instructions\.md|\.mcp\.json|mcp\.json|mcp_config\.json|claude_desktop_config\.json)$|\/\.claude\/(settings(\.local)?\.json|commands\/|agents\/)|\/\.cursor\/rules\/|\/\.codex\/(config\.toml|AGENTS\.md)$|\/\.gemini\/settings\.json$/;
+  /(^|\/)(AGENTS\.md|CLAUDE\.md|CLAUDE\.local\.md|GEMINI\.md|QWEN\.md|\.cursorrules|\.windsurfrules|copilot-instructions\.md|\.mcp\.json|mcp\.json|mcp_config\.json|claude_desktop_config\.json)$|\/\.claude\/(settings(\.local)?\.json|commands\/|agents\/)|\/\.cursor\/rules\/|\/\.codex\/(config\.toml|AGENTS\.md)$|\/\.(gemini|qwen)\/settings\.json$/;
 
 /* text that speaks to an AI agent reading the project, rather than to its developers */
 const TO_AGENTS =
