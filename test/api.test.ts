@@ -48,6 +48,7 @@ describe('the daemon API', { skip: kernelUnavailable() }, () => {
     assert.match(((await get('/api/search?q=x')).body as { error: string }).error, /at least 2 characters/);
     assert.equal((await get('/api/search?q=xyz&types=nope')).status, 400);
     assert.equal((await get('/api/agents/nobody-here')).status, 404);
+    assert.equal((await get('/api/agents/%E0%A4%A')).status, 400, 'a name that does not decode');
     assert.equal((await get('/api/activity?since=5&until=1')).status, 400);
     assert.equal((await get('/api/activity?buckets=100000')).status, 400);
     assert.equal((await get('/api/alerts')).status, 200);

@@ -207,7 +207,12 @@ export class ApiServer {
   }
 
   private async agent(name: string | undefined): Promise<unknown> {
-    const agent = decodeURIComponent(name ?? '');
+    let agent: string;
+    try {
+      agent = decodeURIComponent(name ?? '');
+    } catch {
+      throw new ApiError(400, 'an agent name is URL-encoded');
+    }
     const found = await this.overview.read('agent', agent);
     if (!found) throw new ApiError(404, `no sessions of agent ${agent}`);
     return Object.assign(found, {

@@ -108,3 +108,17 @@ test("a file only the agent's tools may not change is guarded, bound read-only, 
   );
   assert.equal(policy.files.denyRead[0]?.scope, undefined);
 });
+
+test('a scope: tools file outside allowWrite stays closed to the agent program too', () => {
+  const text =
+    'apiVersion: warden.dev/v1\nkind: Policy\nmetadata: {name: t}\nfiles:\n  allowWrite: [/w]\n  denyWrite:\n' +
+    '    - {path: /w/.gemini/settings.json, scope: tools}\n    - {path: /h/.gemini/settings.json, scope: tools}\n';
+  const lines = buildFloor({
+    policy: compilePolicy(parsePolicy(text, 'f.yaml'), { workspace: '/w' }),
+    protect: [],
+  }).split('\n');
+  assert.deepEqual(
+    lines.filter((l) => l.startsWith('agent-file ')),
+    ['agent-file /w/.gemini/settings.json'],
+  );
+});

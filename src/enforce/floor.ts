@@ -238,8 +238,11 @@ export function sealPlan({ policy, protect }: FloorInput): SealPlan {
     gitConfigs: enforce
       ? [...new Set(policy.files.denyWrite.filter((r) => r.allowChanges === 'git-config').map((r) => realName(r.glob)))]
       : [],
+    /* only where the session may write at all: the held file is no way around allowWrite */
     agentFiles: enforce
-      ? [...new Set(policy.files.denyWrite.filter((r) => r.scope === 'tools').map((r) => realName(r.glob)))]
+      ? [...new Set(policy.files.denyWrite.filter((r) => r.scope === 'tools').map((r) => realName(r.glob)))].filter(
+          (p) => writableBases(policy).some((b) => beneath(p, b)),
+        )
       : [],
   };
 }
