@@ -189,6 +189,13 @@ const ATTEMPTS: Attempt[] = [
       read(join(r.home, 'other', '.claude', 'settings.json')).includes('hooks'),
   },
   {
+    name: "a plugin for the user's opencode (code it runs at its next start), under either name",
+    script: `mkdir -p ~/.config/opencode/plugin ~/.config/opencode/plugins; echo 'export default {}' > ~/.config/opencode/plugin/p.js; echo 'export default {}' > ~/.config/opencode/plugins/p.js`,
+    happened: (r) =>
+      existsSync(join(r.home, '.config', 'opencode', 'plugin', 'p.js')) ||
+      existsSync(join(r.home, '.config', 'opencode', 'plugins', 'p.js')),
+  },
+  {
     name: 'an executable memfd',
     script: `python3 -c 'import os; fd = os.memfd_create("x"); os.write(fd, open("/bin/touch", "rb").read()); os.execv("/proc/self/fd/%d" % fd, ["touch", "memfd-ran"])'`,
     happened: (r) => existsSync(join(r.ws, 'memfd-ran')),
