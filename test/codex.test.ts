@@ -10,10 +10,13 @@
  * are shown working inside the daemon too.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import type { Alert, ToolCall } from '../src/model/records.js';
 import type { WardenEvent } from '../src/model/events.js';
+import { CODEX_SYSTEM_HOOKS } from '../src/cli/hooks.js';
 import { ScriptedResponses } from './fixtures/scripted-responses.js';
 import {
   covertListener,
@@ -107,5 +110,82 @@ test('Codex under warden run: tool calls through the proxy, linked, refused and 
   assert.deepEqual(
     tl.alerts.filter((a) => a.detector === 'undeclared-action').map((a) => a.message),
     [],
+  );
+});
+
+test("Codex's own hooks (warden hooks install --agent codex) ask the session: a refused command never runs, and the model hears why", async (t) => {
+  if (!needKernel(t)) return;
+  const state = stateDir('codex-hooks');
+  const ws = tempDir('codex-hooks-ws');
+  const home = tempDir('codex-hooks-home');
+  t.after(() => [state, ws, home].forEach((d) => d.cleanup()));
+  const codexHome = join(home.path, '.codex');
+  mkdirSync(codexHome);
+  mkdirSync(join(home.path, '.ssh'));
+  writeFileSync(join(home.path, '.ssh', 'id_rsa'), 'not a real key\n');
+  const env = { HOME: home.path, CODEX_HOME: codexHome };
+  const install = (where: string) =>
+    spawnSync(join(ROOT, 'bin', 'warden'), ['hooks', 'install', '--agent', 'codex', where], {
+      env: { ...process.env, ...env, WARDEN_STATE_DIR: state.path },
+      encoding: 'utf8',
+    });
+  /* the user's hooks.json: Codex asks the user to review it first (and skips it meanwhile), said */
+  const user = install('--user');
+  assert.equal(user.status, 0, user.stderr);
+  assert.match(user.stdout, /review it in Codex with \/hooks/);
+  const hooks = JSON.parse(readFileSync(join(codexHome, 'hooks.json'), 'utf8')) as {
+    hooks: Record<string, Array<{ hooks: Array<{ command: string }> }>>;
+  };
+  assert.match(hooks.hooks.PreToolUse?.[0]?.hooks[0]?.command ?? '', /warden-hook' --agent codex$/);
+  /* the managed one, which Codex runs with no review: the whole host's, so removed after */
+  assert.ok(!existsSync(CODEX_SYSTEM_HOOKS), `${CODEX_SYSTEM_HOOKS} exists already: not overwriting the host's`);
+  const hadDir = existsSync(dirname(CODEX_SYSTEM_HOOKS));
+  t.after(() => {
+    rmSync(CODEX_SYSTEM_HOOKS, { force: true });
+    if (!hadDir) rmSync(dirname(CODEX_SYSTEM_HOOKS), { recursive: true, force: true });
+  });
+  const system = install('--system');
+  assert.equal(system.status, 0, system.stderr);
+  const model = new ScriptedResponses(
+    [{ commands: ['cat ~/.ssh/id_rsa'] }, { commands: ['echo fine'] }],
+    ws.path,
+    false,
+  );
+  const upstream = await model.listen();
+  t.after(() => model.close());
+  const run = await wardenAsync(
+    state.path,
+    [
+      'run',
+      '-w',
+      ws.path,
+      '--',
+      CODEX,
+      'exec',
+      '--skip-git-repo-check',
+      '--dangerously-bypass-approvals-and-sandbox',
+      '-m',
+      'gpt-scripted',
+      'read my key',
+    ],
+    {
+      cwd: ws.path,
+      env: { ...env, OPENAI_API_KEY: 'sk-test-not-real', WARDEN_OPENAI_UPSTREAM: upstream },
+      timeoutMs: 120000,
+    },
+  );
+  assert.equal(run.status, 0, run.stderr);
+  const after = JSON.stringify(model.seen.slice(1));
+  assert.match(after, /Warden: [^"]*\(rule files\.denyRead\[\d+\] of policy coding-agent\)/, 'the model hears why');
+  assert.doesNotMatch(after, /not a real key/);
+  const tl = JSON.parse(warden(state.path, ['timeline', '--last', '--json']).stdout) as Timeline;
+  const calls = tl.turns.flatMap((x) => x.toolCalls);
+  const refused = calls.find((c) => c.id === model.callIds[0]);
+  assert.equal(refused?.decision?.verdict, 'denied', JSON.stringify(calls.map((c) => [c.id, c.decision])));
+  assert.ok(!refused?.events.some((e) => e.type === 'exec' && e.argv[0] === 'cat'), 'the refused command never ran');
+  const fine = calls.find((c) => c.id === model.callIds[1]);
+  assert.ok(
+    fine?.events.some((e) => e.type === 'exec'),
+    'an allowed command runs',
   );
 });

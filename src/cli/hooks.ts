@@ -1,4 +1,4 @@
-/** `warden hooks install|uninstall`: an agent CLI's hooks (Claude Code's, Gemini CLI's) that ask Warden about every tool call. */
+/** `warden hooks install|uninstall`: an agent CLI's hooks (Claude Code's, Gemini CLI's, Codex's) that ask Warden about every tool call. */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -14,11 +14,13 @@ type HookEntry = {
 const AGENTS = {
   claude: {
     dir: '.claude',
+    file: 'settings.json',
     events: ['PreToolUse', 'PostToolUse'],
     entry: (command: string): HookEntry => ({ matcher: '*', hooks: [{ type: 'command', command, timeout: 10 }] }),
   },
   gemini: {
     dir: '.gemini',
+    file: 'settings.json',
     events: ['BeforeTool', 'AfterTool'],
     /* Gemini CLI: a regex matcher, the timeout in ms */
     entry: (command: string): HookEntry => ({
@@ -26,13 +28,18 @@ const AGENTS = {
       hooks: [{ type: 'command', name: 'warden', command, timeout: 10000 }],
     }),
   },
+  codex: {
+    /* Codex: hooks.json beside its config (its own file: config.toml stays the user's), Claude Code's format */
+    dir: '.codex',
+    file: 'hooks.json',
+    events: ['PreToolUse', 'PostToolUse'],
+    entry: (command: string): HookEntry => ({ matcher: '.*', hooks: [{ type: 'command', command, timeout: 10 }] }),
+  },
 } as const;
 export type HookAgent = keyof typeof AGENTS;
 
 /** CLIs without hooks a command can answer: what Warden does for them instead. */
 const NO_HOOKS: Record<string, string> = {
-  codex:
-    'Codex CLI has no hooks that can refuse a tool call: under warden run its calls are seen through the model proxy and limited in the kernel',
   opencode:
     'opencode takes plugins, not hook commands: under warden run its calls are seen through the model proxy and limited in the kernel',
 };
@@ -47,10 +54,21 @@ type Settings = { hooks?: Record<string, HookEntry[]> } & Record<string, unknown
 const isOurs = (e: HookEntry): boolean =>
   e.hooks.some((h) => /warden['"]? hook( |$)|warden-hook['"]?( |$)/.test(h.command));
 
-function settingsFile(agent: HookAgent, o: { project?: string; user?: boolean }): string {
-  const dir = AGENTS[agent].dir;
-  if (o.user) return join(homedir(), dir, 'settings.json');
-  return join(resolve(o.project ?? process.cwd()), dir, 'settings.json');
+/** Codex's managed layer: hooks there run without the review Codex asks of a user's or project's. */
+export const CODEX_SYSTEM_HOOKS = '/etc/codex/hooks.json';
+
+function settingsFile(agent: HookAgent, o: { project?: string; user?: boolean; system?: boolean }): string {
+  const { dir, file } = AGENTS[agent];
+  if (o.system) {
+    if (agent !== 'codex') throw new Error('--system is for Codex (its managed hooks); use --user or --project');
+    return CODEX_SYSTEM_HOOKS;
+  }
+  /* Codex keeps the user's configuration in CODEX_HOME where one is set */
+  if (o.user)
+    return agent === 'codex' && process.env.CODEX_HOME
+      ? join(process.env.CODEX_HOME, file)
+      : join(homedir(), dir, file);
+  return join(resolve(o.project ?? process.cwd()), dir, file);
 }
 
 function read(file: string): Settings {
@@ -96,20 +114,27 @@ export function uninstallHooks(file: string, agent: HookAgent = 'claude'): boole
 
 export function hooksCommand(config: () => Config): Command {
   const cmd = new Command('hooks').description(
-    "an agent CLI's hooks (Claude Code, Gemini CLI) that let Warden decide each tool call",
+    "an agent CLI's hooks (Claude Code, Gemini CLI, Codex) that let Warden decide each tool call",
   );
   const where = (c: Command): Command =>
     c
       .option('--agent <name>', `the agent CLI: ${Object.keys(AGENTS).join(', ')}`, 'claude')
       .option(
         '--project <dir>',
-        'the project whose settings to change (.claude/ or .gemini/settings.json; default: the current directory)',
+        'the project whose settings to change (.claude/ or .gemini/settings.json, .codex/hooks.json; default: the current directory)',
       )
-      .option('--user', "change the user's settings instead (~/.claude or ~/.gemini: every project)");
+      .option(
+        '--user',
+        "change the user's settings instead (~/.claude, ~/.gemini, $CODEX_HOME or ~/.codex: every project)",
+      )
+      .option(
+        '--system',
+        `Codex only: its managed hooks (${CODEX_SYSTEM_HOOKS}), which run for every user with no review`,
+      );
   where(cmd.command('install'))
     .description('add hooks before and after each tool call that ask Warden (the native warden-hook)')
     .option('-p, --policy <file>', 'policy used when no warden session answers (default: coding-agent)')
-    .action((o: { agent: string; project?: string; user?: boolean; policy?: string }) => {
+    .action((o: { agent: string; project?: string; user?: boolean; system?: boolean; policy?: string }) => {
       const agent = agentOf(o.agent);
       const file = settingsFile(agent, o);
       /* the native hook, run straight (no shell script first): it is on the path of every tool call */
@@ -119,10 +144,15 @@ export function hooksCommand(config: () => Config): Command {
       const command = `${quote(bin)}${agent === 'claude' ? '' : ` --agent ${agent}`}${o.policy ? ` --policy ${quote(resolve(o.policy))}` : ''}`;
       installHooks(file, command, agent);
       console.log(`installed Warden's ${AGENTS[agent].events.join(' and ')} hooks in ${file}`);
+      if (agent === 'codex' && !o.system)
+        console.log(
+          "Codex runs a user's or project's hook once it is trusted: review it in Codex with /hooks (it asks at start), " +
+            `or install it with --system (${CODEX_SYSTEM_HOOKS}), which Codex trusts as managed`,
+        );
     });
   where(cmd.command('uninstall'))
     .description("remove Warden's hooks (other hooks are kept)")
-    .action((o: { agent: string; project?: string; user?: boolean }) => {
+    .action((o: { agent: string; project?: string; user?: boolean; system?: boolean }) => {
       const agent = agentOf(o.agent);
       const file = settingsFile(agent, o);
       console.log(uninstallHooks(file, agent) ? `removed Warden's hooks from ${file}` : `no Warden hooks in ${file}`);
