@@ -34,6 +34,16 @@ import {
 type Timeline = { turns: Array<{ toolCalls: Array<ToolCall & { events: WardenEvent[] }> }>; alerts: Alert[] };
 /* WARDEN_TEST_CODEX: another Codex (the latest release) to run this test with */
 const CODEX = process.env.WARDEN_TEST_CODEX ?? join(ROOT, 'node_modules', '.bin', 'codex');
+/** `codex exec` of `prompt`, unattended, against the scripted model */
+const codexExec = (prompt: string): string[] => [
+  CODEX,
+  'exec',
+  '--skip-git-repo-check',
+  '--dangerously-bypass-approvals-and-sandbox',
+  '-m',
+  'gpt-scripted',
+  prompt,
+];
 
 test('Codex under warden run: tool calls through the proxy, linked, refused and flagged', async (t) => {
   if (!needKernel(t)) return;
@@ -62,22 +72,7 @@ test('Codex under warden run: tool calls through the proxy, linked, refused and 
   t.after(() => model.close());
   const run = await wardenAsync(
     state.path,
-    [
-      'run',
-      '-v',
-      '--policy',
-      policy,
-      '-w',
-      ws.path,
-      '--',
-      CODEX,
-      'exec',
-      '--skip-git-repo-check',
-      '--dangerously-bypass-approvals-and-sandbox',
-      '-m',
-      'gpt-scripted',
-      'run the tests',
-    ],
+    ['run', '-v', '--policy', policy, '-w', ws.path, '--', ...codexExec('run the tests')],
     {
       cwd: ws.path,
       env: { OPENAI_API_KEY: 'sk-test-not-real', CODEX_HOME: home.path, WARDEN_OPENAI_UPSTREAM: upstream },
@@ -153,27 +148,11 @@ test("Codex's own hooks (warden hooks install --agent codex) ask the session: a 
   );
   const upstream = await model.listen();
   t.after(() => model.close());
-  const run = await wardenAsync(
-    state.path,
-    [
-      'run',
-      '-w',
-      ws.path,
-      '--',
-      CODEX,
-      'exec',
-      '--skip-git-repo-check',
-      '--dangerously-bypass-approvals-and-sandbox',
-      '-m',
-      'gpt-scripted',
-      'read my key',
-    ],
-    {
-      cwd: ws.path,
-      env: { ...env, OPENAI_API_KEY: 'sk-test-not-real', WARDEN_OPENAI_UPSTREAM: upstream },
-      timeoutMs: 120000,
-    },
-  );
+  const run = await wardenAsync(state.path, ['run', '-w', ws.path, '--', ...codexExec('read my key')], {
+    cwd: ws.path,
+    env: { ...env, OPENAI_API_KEY: 'sk-test-not-real', WARDEN_OPENAI_UPSTREAM: upstream },
+    timeoutMs: 120000,
+  });
   assert.equal(run.status, 0, run.stderr);
   const after = JSON.stringify(model.seen.slice(1));
   assert.match(after, /Warden: [^"]*\(rule files\.denyRead\[\d+\] of policy coding-agent\)/, 'the model hears why');
