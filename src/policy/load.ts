@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode } from 'yaml';
+import type { z } from 'zod';
 import { PolicySchema, type Policy } from './schema.js';
 
 export class PolicyError extends Error {
@@ -14,6 +15,17 @@ export class PolicyError extends Error {
   ) {
     super(`${file}: invalid policy\n${problems.join('\n')}`);
   }
+}
+
+/*
+ * A value that matched none of a union's forms (a path written as a string, or as an object):
+ * the problems of the forms of its own type, not "Invalid input" at the entry.
+ */
+function unionCauses(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union') return [issue];
+  const sameType = issue.errors.filter((b) => !(b.length === 1 && b[0]?.code === 'invalid_type' && !b[0].path.length));
+  if (sameType.length === 0) return [issue];
+  return sameType.flat().flatMap((i) => unionCauses({ ...i, path: [...issue.path, ...i.path] }));
 }
 
 export function parsePolicy(text: string, file: string): Policy {
@@ -31,7 +43,7 @@ export function parsePolicy(text: string, file: string): Policy {
   }
   const parsed = PolicySchema.safeParse(value);
   if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues) {
+  for (const issue of parsed.error.issues.flatMap(unionCauses)) {
     /* the deepest node that exists names the line */
     let line = 1;
     const path = [...issue.path, ...(issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [])];

@@ -199,6 +199,10 @@ test('scope: tools names one file, and does not combine with allowChanges', () =
     );
   assert.throws(() => parse('{path: ~/.claude/*.json, scope: tools}'), /scope: tools takes a path, not a glob/);
   assert.throws(() => parse('{path: ~/.gitconfig, scope: tools, allowChanges: git-config}'), /do not combine/);
-  assert.throws(() => parse('{path: ~/.gitconfig, scope: agent}'), /files.denyWrite.0: Invalid input/);
+  assert.throws(
+    () => parse('{path: ~/.gitconfig, scope: agent}'),
+    /files\.denyWrite\.0\.scope: Invalid option: expected one of "all"\|"tools"/,
+    "the object form's own problem, not the union's",
+  );
   assert.doesNotThrow(() => parse('{path: ~/.claude/settings.json, scope: tools}'));
 });
