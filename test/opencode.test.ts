@@ -7,7 +7,8 @@
  * flagged; its own start-up raises nothing.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Alert, ToolCall } from '../src/model/records.js';
@@ -163,4 +164,59 @@ test('opencode with a base URL of its own in opencode.json is pointed at the pro
     'its turns went through the proxy: the call is recorded',
   );
   assert.ok(calls[0]?.events.some((e) => e.type === 'open' && e.path === join(ws.path, 'routed.txt')));
+});
+
+test("Warden's opencode plugin (warden hooks install --agent opencode) asks the session: a refused command never runs, the model hears why", async (t) => {
+  if (!needKernel(t)) return;
+  const state = stateDir('opencode-plugin');
+  const ws = tempDir('opencode-plugin-ws');
+  const home = tempDir('opencode-plugin-home');
+  t.after(() => [state, ws, home].forEach((d) => d.cleanup()));
+  mkdirSync(join(home.path, '.ssh'));
+  writeFileSync(join(home.path, '.ssh', 'id_rsa'), 'not a real key\n');
+  const hooks = (verb: string) =>
+    spawnSync(join(ROOT, 'bin', 'warden'), ['hooks', verb, '--agent', 'opencode', '--user'], {
+      env: { ...process.env, HOME: home.path, WARDEN_STATE_DIR: state.path },
+      encoding: 'utf8',
+    });
+  const installed = hooks('install');
+  assert.equal(installed.status, 0, installed.stderr);
+  const plugin = join(home.path, '.config', 'opencode', 'plugins', 'warden.js');
+  assert.match(readFileSync(plugin, 'utf8'), /warden-hook/);
+  const bash = (command: string) => ({ name: 'bash', input: { command, description: 'run it' } });
+  const model = new ScriptedModel([
+    { tools: [bash('cat ~/.ssh/id_rsa')] },
+    { tools: [bash('echo fine')] },
+    { text: 'Done.' },
+  ]);
+  const upstream = await model.listen();
+  t.after(() => model.close());
+  const run = await wardenAsync(
+    state.path,
+    ['run', '-w', ws.path, '--', OPENCODE, 'run', '--model', 'anthropic/claude-sonnet-4-5', 'read my key'],
+    { cwd: ws.path, env: { ...opencodeEnv(home.path), WARDEN_ANTHROPIC_UPSTREAM: upstream }, timeoutMs: 120000 },
+  );
+  assert.equal(run.status, 0, run.stderr);
+  const main = model.seen.filter((s) => s.path.startsWith('/v1/messages') && s.body.includes('"tools"'));
+  const refusal = /"tool_use_id":"([^"]+)","content":"(Warden: [^"]*)","is_error":true/.exec(main[1]?.body ?? '');
+  assert.ok(refusal, `the refusal is the call's error result: ${main[1]?.body.slice(-600)}`);
+  assert.match(refusal[2] ?? '', /\(rule files\.denyRead\[\d+\] of policy coding-agent\)$/);
+  assert.doesNotMatch(main.map((s) => s.body).join(''), /not a real key/);
+  const tl = JSON.parse(warden(state.path, ['timeline', '--last', '--json']).stdout) as Timeline;
+  const calls = tl.turns.flatMap((x) => x.toolCalls);
+  const refused = calls.find((c) => c.id === refusal[1]);
+  assert.equal(refused?.decision?.verdict, 'denied', JSON.stringify(calls.map((c) => [c.id, c.decision])));
+  assert.ok(!refused?.events.some((e) => e.type === 'exec' && e.argv[0] === 'cat'), 'the refused command never ran');
+  assert.ok(
+    calls.find((c) => c.id === model.toolUseIds[1])?.events.some((e) => e.type === 'exec'),
+    'an allowed one runs',
+  );
+  assert.deepEqual(
+    tl.alerts.filter((a) => a.detector === 'undeclared-action').map((a) => a.message),
+    [],
+    'the plugin running the hook is the agent program at work',
+  );
+  const removed = hooks('uninstall');
+  assert.equal(removed.status, 0, removed.stderr);
+  assert.ok(!existsSync(plugin), 'uninstall removes it');
 });

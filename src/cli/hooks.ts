@@ -1,5 +1,5 @@
-/** `warden hooks install|uninstall`: an agent CLI's hooks (Claude Code's, Gemini CLI's, Codex's) that ask Warden about every tool call. */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+/** `warden hooks install|uninstall`: an agent CLI's hooks (Claude Code's, Gemini CLI's, Codex's; opencode's plugin) that ask Warden about every tool call. */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
@@ -38,15 +38,55 @@ const AGENTS = {
 } as const;
 export type HookAgent = keyof typeof AGENTS;
 
-/** CLIs without hooks a command can answer: what Warden does for them instead. */
-const NO_HOOKS: Record<string, string> = {
-  opencode:
-    'opencode takes plugins, not hook commands: under warden run its calls are seen through the model proxy and limited in the kernel',
-};
+/** The CLIs Warden installs hooks for: those with hook settings, and opencode (a plugin). */
+const ALL_AGENTS = [...Object.keys(AGENTS), 'opencode'];
 
-function agentOf(name: string): HookAgent {
-  if (name in AGENTS) return name as HookAgent;
-  throw new Error(NO_HOOKS[name] ?? `no hooks for ${name}: Warden installs them for ${Object.keys(AGENTS).join(', ')}`);
+function agentOf(name: string): HookAgent | 'opencode' {
+  if (name in AGENTS || name === 'opencode') return name as HookAgent | 'opencode';
+  throw new Error(`no hooks for ${name}: Warden installs them for ${ALL_AGENTS.join(', ')}`);
+}
+
+/*
+ * opencode takes plugins, not hook commands: Warden's is a small module that runs the native hook
+ * before each tool (tool.execute.before) and after it, and refuses the call by throwing the
+ * hook's reason, which opencode hands the model as the tool's error.
+ */
+const PLUGIN_MARK = '// Warden: written by `warden hooks install --agent opencode`';
+
+function opencodePluginFile(o: { project?: string; user?: boolean; system?: boolean }): string {
+  if (o.system) throw new Error('--system is for Codex (its managed hooks); use --user or --project');
+  if (o.user)
+    return join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'opencode', 'plugins', 'warden.js');
+  return join(resolve(o.project ?? process.cwd()), '.opencode', 'plugins', 'warden.js');
+}
+
+export function opencodePlugin(hook: string, args: string[]): string {
+  return `${PLUGIN_MARK}
+// It asks Warden (the session, or the warden daemon) about each tool call before it runs.
+import { spawnSync } from 'node:child_process';
+
+const HOOK = ${JSON.stringify(hook)};
+const ARGS = ${JSON.stringify(args)};
+
+function ask(event, fields) {
+  const r = spawnSync(HOOK, ARGS, { input: JSON.stringify({ hook_event_name: event, ...fields }), encoding: 'utf8', timeout: 10000 });
+  if (r.error) throw new Error(\`Warden: its hook could not run (\${r.error.message}): \${HOOK}\`);
+  return r;
+}
+
+export const Warden = async ({ directory }) => ({
+  'tool.execute.before': async (input, output) => {
+    const r = ask('PreToolUse', { tool_name: input.tool, tool_input: output.args, tool_use_id: input.callID, session_id: input.sessionID, cwd: directory });
+    if (r.status === 2) throw new Error(r.stderr.trim() || 'Warden refused this call');
+    const answer = r.stdout.trim() ? JSON.parse(r.stdout) : null;
+    const out = answer && answer.hookSpecificOutput;
+    if (out && out.permissionDecision === 'deny') throw new Error(out.permissionDecisionReason);
+  },
+  'tool.execute.after': async (input, output) => {
+    ask('PostToolUse', { tool_name: input.tool, tool_use_id: input.callID, session_id: input.sessionID, cwd: directory, tool_response: output && output.output });
+  },
+});
+`;
 }
 type Settings = { hooks?: Record<string, HookEntry[]> } & Record<string, unknown>;
 
@@ -114,18 +154,18 @@ export function uninstallHooks(file: string, agent: HookAgent = 'claude'): boole
 
 export function hooksCommand(config: () => Config): Command {
   const cmd = new Command('hooks').description(
-    "an agent CLI's hooks (Claude Code, Gemini CLI, Codex) that let Warden decide each tool call",
+    "an agent CLI's hooks (Claude Code, Gemini CLI, Codex; a plugin for opencode) that let Warden decide each tool call",
   );
   const where = (c: Command): Command =>
     c
-      .option('--agent <name>', `the agent CLI: ${Object.keys(AGENTS).join(', ')}`, 'claude')
+      .option('--agent <name>', `the agent CLI: ${ALL_AGENTS.join(', ')}`, 'claude')
       .option(
         '--project <dir>',
-        'the project whose settings to change (.claude/ or .gemini/settings.json, .codex/hooks.json; default: the current directory)',
+        'the project whose settings to change (.claude/ or .gemini/settings.json, .codex/hooks.json, .opencode/plugins/; default: the current directory)',
       )
       .option(
         '--user',
-        "change the user's settings instead (~/.claude, ~/.gemini, $CODEX_HOME or ~/.codex: every project)",
+        "change the user's settings instead (~/.claude, ~/.gemini, $CODEX_HOME or ~/.codex, ~/.config/opencode: every project)",
       )
       .option(
         '--system',
@@ -136,10 +176,20 @@ export function hooksCommand(config: () => Config): Command {
     .option('-p, --policy <file>', 'policy used when no warden session answers (default: coding-agent)')
     .action((o: { agent: string; project?: string; user?: boolean; system?: boolean; policy?: string }) => {
       const agent = agentOf(o.agent);
-      const file = settingsFile(agent, o);
       /* the native hook, run straight (no shell script first): it is on the path of every tool call */
       const bin = join(config().root, 'sensor', 'build', 'warden-hook');
       if (!existsSync(bin)) throw new Error(`${bin} is not built; run scripts/setup.sh`);
+      if (agent === 'opencode') {
+        const file = opencodePluginFile(o);
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(
+          file,
+          opencodePlugin(bin, ['--agent', 'opencode', ...(o.policy ? ['--policy', resolve(o.policy)] : [])]),
+        );
+        console.log(`installed Warden's opencode plugin (before and after each tool) as ${file}`);
+        return;
+      }
+      const file = settingsFile(agent, o);
       const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
       const command = `${quote(bin)}${agent === 'claude' ? '' : ` --agent ${agent}`}${o.policy ? ` --policy ${quote(resolve(o.policy))}` : ''}`;
       installHooks(file, command, agent);
@@ -154,6 +204,13 @@ export function hooksCommand(config: () => Config): Command {
     .description("remove Warden's hooks (other hooks are kept)")
     .action((o: { agent: string; project?: string; user?: boolean; system?: boolean }) => {
       const agent = agentOf(o.agent);
+      if (agent === 'opencode') {
+        const file = opencodePluginFile(o);
+        const ours = existsSync(file) && readFileSync(file, 'utf8').startsWith(PLUGIN_MARK);
+        if (ours) rmSync(file);
+        console.log(ours ? `removed Warden's opencode plugin ${file}` : `no Warden plugin at ${file}`);
+        return;
+      }
       const file = settingsFile(agent, o);
       console.log(uninstallHooks(file, agent) ? `removed Warden's hooks from ${file}` : `no Warden hooks in ${file}`);
     });
