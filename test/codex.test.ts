@@ -168,3 +168,41 @@ test("Codex's own hooks (warden hooks install --agent codex) ask the session: a 
     'an allowed command runs',
   );
 });
+
+test('Codex with a provider of its own in config.toml (a local model server) goes through the proxy: its turns are recorded', async (t) => {
+  if (!needKernel(t)) return;
+  const state = stateDir('codex-provider');
+  const ws = tempDir('codex-provider-ws');
+  const home = tempDir('codex-provider-home');
+  const pdir = tempDir('codex-provider-policy');
+  t.after(() => [state, ws, home, pdir].forEach((d) => d.cleanup()));
+  const model = new ScriptedResponses([{ commands: ['echo local > notes.txt'] }], ws.path, false);
+  const upstream = await model.listen();
+  t.after(() => model.close());
+  writeFileSync(
+    join(home.path, 'config.toml'),
+    [
+      'model_provider = "local"',
+      '[model_providers.local]',
+      'name = "a local model server"',
+      `base_url = "${upstream}"`,
+      'wire_api = "responses"',
+      'env_key = "LOCAL_MODEL_KEY"',
+    ].join('\n') + '\n',
+  );
+  const run = await wardenAsync(
+    state.path,
+    ['run', '-v', '--policy', secretsPolicy(pdir.path, 'codex-provider'), '-w', ws.path, '--', ...codexExec('note it')],
+    { cwd: ws.path, env: { CODEX_HOME: home.path, LOCAL_MODEL_KEY: 'not-real' }, timeoutMs: 120000 },
+  );
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stderr, new RegExp(`local -> ${upstream.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  assert.ok(model.seen.length >= 2, 'the local server was asked');
+  const tl = JSON.parse(warden(state.path, ['timeline', '--last', '--json']).stdout) as Timeline;
+  const calls = tl.turns.flatMap((x) => x.toolCalls);
+  assert.ok(tl.turns.length >= 2, 'its turns went through the proxy');
+  assert.ok(
+    calls.find((c) => c.id === model.callIds[0])?.events.some((e) => e.type === 'open' && e.path.endsWith('notes.txt')),
+    'its call is linked to what it did',
+  );
+});

@@ -84,3 +84,49 @@ test("opencode's providers with a base URL of their own are routed through the p
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("codex's own providers with a base URL (config.toml) are routed through the proxy, unless the policy refuses them", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-codex-'));
+  try {
+    writeFileSync(
+      join(dir, 'config.toml'),
+      [
+        'model_provider = "local"',
+        '[model_providers.local]',
+        'name = "a local server"',
+        'base_url = "http://127.0.0.1:11434/v1"',
+        'wire_api = "responses"',
+        '[model_providers.gw]',
+        'base_url = "https://gw.example/v1"',
+        '[model_providers."odd.name"]',
+        'base_url = "https://odd.example/v1"',
+        '[model_providers.nourl]',
+        'name = "x"',
+      ].join('\n'),
+    );
+    const ctx = {
+      env: { CODEX_HOME: dir },
+      cwd: dir,
+      refused: (url: string) => (url.includes('gw.example') ? 'network.allow names no gw.example' : undefined),
+    };
+    const r = throughProxy(['codex', 'exec', 'x'], 'http://127.0.0.1:4000', ctx);
+    assert.deepEqual(r.command, [
+      'codex',
+      '-c',
+      'openai_base_url="http://127.0.0.1:4000/openai"',
+      '-c',
+      'model_providers.local.base_url="http://127.0.0.1:4000/codex/local"',
+      'exec',
+      'x',
+    ]);
+    assert.deepEqual(r.routes, [{ prefix: '/codex/local', provider: 'openai', upstream: 'http://127.0.0.1:11434/v1' }]);
+    assert.match(r.note ?? '', /gw \(https:\/\/gw\.example\/v1\) is refused by the policy/);
+    assert.match(r.note ?? '', /odd\.name .* a name -c cannot address/);
+    const mine = throughProxy(['codex', '-c', 'model_providers.local.base_url="http://x/v1"', 'exec'], 'http://p', ctx);
+    assert.equal(mine.routes, undefined, "the user's own -c for it wins");
+    writeFileSync(join(dir, 'config.toml'), 'model_providers = [broken');
+    assert.match(throughProxy(['codex'], 'http://p', ctx).note ?? '', /not readable as TOML/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

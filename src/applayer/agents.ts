@@ -2,13 +2,16 @@
  * Agent CLIs that do not take the proxy from the environment variables `warden run` sets, and
  * what the session does for each so that their model traffic still goes through it:
  *  - Codex takes its OpenAI base URL only from its configuration (`-c openai_base_url=...`):
- *    added unless the user gave one;
+ *    added unless the user gave one; a provider of its config.toml with a `base_url` of its own
+ *    (a local model server, a gateway) gets a route on the proxy, and `-c model_providers.<id>.
+ *    base_url=` points Codex at it;
  *  - opencode providers with a `baseURL` of their own in its config (a local model server, a
  *    gateway): each gets a route on the proxy that forwards to that URL, and the session's
  *    opencode is pointed at it through OPENCODE_CONFIG_CONTENT (which it merges over its files).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
 import { parseJsonc } from './jsonc.js';
 
 /** A provider the agent's configuration names with a base URL of its own, served at `prefix`. */
@@ -44,12 +47,70 @@ export function throughProxy(command: string[], proxyBase: string, ctx?: AgentCo
   const name = program ? basename(program) : '';
   if (name === 'opencode' && ctx) return opencodeThroughProxy(command, proxyBase, ctx);
   if (name !== 'codex') return { command };
-  if (args.some((a) => /\bopenai_base_url\s*=/.test(a))) return { command };
-  const setting = `openai_base_url="${proxyBase}/openai"`;
+  const settings: string[] = [];
+  const notes: string[] = [];
+  if (!args.some((a) => /\bopenai_base_url\s*=/.test(a))) {
+    const setting = `openai_base_url="${proxyBase}/openai"`;
+    settings.push(setting);
+    notes.push(`codex reads its API address only from its configuration: added -c ${setting}`);
+  }
+  const own = ctx ? codexProviders(args, proxyBase, ctx) : { settings: [], routes: [], notes: [] };
+  settings.push(...own.settings);
+  if (own.notes.length)
+    notes.push(`its providers with a base URL of their own go through Warden's proxy: ${own.notes.join('; ')}`);
+  if (!settings.length && !notes.length) return { command };
   return {
-    command: [program as string, '-c', setting, ...args],
-    note: `codex reads its API address only from its configuration: added -c ${setting}`,
+    command: [program as string, ...settings.flatMap((x) => ['-c', x]), ...args],
+    ...(own.routes.length ? { routes: own.routes } : {}),
+    note: notes.join('; '),
   };
+}
+
+type CodexProvider = { base_url?: unknown; wire_api?: unknown };
+
+/*
+ * Codex's own providers (config.toml's [model_providers.<id>], in CODEX_HOME or ~/.codex) that
+ * name a base URL: each routed through the proxy, which forwards to that URL. The OpenAI API
+ * either way (wire_api "responses" or "chat"), which the proxy reads.
+ */
+function codexProviders(
+  args: string[],
+  proxyBase: string,
+  ctx: AgentContext,
+): { settings: string[]; routes: ExtraRoute[]; notes: string[] } {
+  const out = { settings: [] as string[], routes: [] as ExtraRoute[], notes: [] as string[] };
+  const home = ctx.env.CODEX_HOME ?? join(ctx.env.HOME ?? '/root', '.codex');
+  const file = join(home, 'config.toml');
+  if (!existsSync(file)) return out;
+  let providers: Record<string, CodexProvider> = {};
+  try {
+    const config = parseToml(readFileSync(file, 'utf8')) as { model_providers?: Record<string, CodexProvider> };
+    providers = config.model_providers ?? {};
+  } catch (e) {
+    out.notes.push(`${file} is not readable as TOML (${(e as Error).message.split('\n')[0]}): not looked into`);
+    return out;
+  }
+  for (const [id, p] of Object.entries(providers)) {
+    const upstream = p?.base_url;
+    if (typeof upstream !== 'string' || !/^https?:\/\//.test(upstream)) continue;
+    if (args.some((a) => a.startsWith(`model_providers.${id}.base_url`))) continue; /* the user's own -c */
+    if (!/^[A-Za-z0-9_-]+$/.test(id)) {
+      out.notes.push(`${id} (${upstream}) has a name -c cannot address: its traffic is not recorded`);
+      continue;
+    }
+    const refusal = ctx.refused?.(upstream);
+    if (refusal) {
+      out.notes.push(
+        `${id} (${upstream}) is refused by the policy (${refusal}): allow it under network.allow to use it`,
+      );
+      continue;
+    }
+    const prefix = `/codex/${id}`;
+    out.routes.push({ prefix, provider: 'openai', upstream });
+    out.settings.push(`model_providers.${id}.base_url="${proxyBase}${prefix}"`);
+    out.notes.push(`${id} -> ${upstream}`);
+  }
+  return out;
 }
 
 type OpencodeProvider = { npm?: unknown; options?: { baseURL?: unknown } };
