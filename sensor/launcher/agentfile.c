@@ -5,7 +5,9 @@
  * saves as it runs. The file stays bound read-only in the session and
  * guarded by the supervisor, so no process can write it in place, replace,
  * move or link it; only a call from the agent program is done for it here,
- * through the descriptor held since before the binds.
+ * through the descriptor held since before the binds (or since the
+ * supervisor made it for the agent program, if it was not there: then the
+ * file gate refuses every open of it for writing in its stead).
  *
  * Who is the agent program, by lineage: the session's first process (the
  * command `warden run` started, after its own execs), and a process whose
@@ -41,9 +43,37 @@
 struct wd_agent_file *wd_agent_file_of(struct wd_floor *f, const char *path)
 {
 	for (size_t i = 0; i < f->n_agent_file; i++)
-		if (f->agent_files[i].fd >= 0 && !strcmp(f->agent_files[i].path, path))
+		if (!strcmp(f->agent_files[i].path, path))
 			return &f->agent_files[i];
 	return NULL;
+}
+
+/*
+ * The file held for the agent program. One that was not there at start is made now, whole before
+ * it has a name (an O_TMPFILE linked in, as the agent's umask and ids have it), and held from then
+ * on: it has no read-only bind, but the file gate refuses every open of it for writing, the
+ * supervisor's own included, and the supervisor every name made for it or moved over it.
+ */
+static int held(struct wd_agent_file *a, const struct where *to)
+{
+	if (a->fd >= 0)
+		return 0;
+	struct stat st;
+	if (fstatat(to->dir, to->base, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return -EACCES; /* there, and not the file held: not the agent program's to change
+				 */
+	int tmp = openat(to->dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
+	if (tmp < 0)
+		return -errno;
+	char fdpath[64];
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", tmp);
+	if (linkat(AT_FDCWD, fdpath, to->dir, to->base, AT_SYMLINK_FOLLOW)) {
+		int err = -errno;
+		close(tmp);
+		return err;
+	}
+	a->fd = tmp;
+	return 0;
 }
 
 /* A process's image: its executable (identity and real path), and its argv. */
@@ -292,8 +322,12 @@ out:
 	return agent;
 }
 
-int wd_agent_file_open(struct wd_agent_file *a, int listener, unsigned long long id, int flags)
+int wd_agent_file_open(struct wd_agent_file *a, const struct where *to, int listener,
+		       unsigned long long id, int flags)
 {
+	int err = held(a, to);
+	if (err)
+		return err;
 	/* one open file shared with the supervisor: placed as the call asked */
 	int fl = fcntl(a->fd, F_GETFL);
 	if (fl < 0 || fcntl(a->fd, F_SETFL, (flags & O_APPEND) ? fl | O_APPEND : fl & ~O_APPEND))
@@ -312,7 +346,7 @@ int wd_agent_file_open(struct wd_agent_file *a, int listener, unsigned long long
 	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) >= 0 ? 0 : -errno;
 }
 
-int wd_agent_file_replace(struct wd_agent_file *a, const struct where *from)
+int wd_agent_file_replace(struct wd_agent_file *a, const struct where *from, const struct where *to)
 {
 	int src = openat(from->dir, from->base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
@@ -321,7 +355,7 @@ int wd_agent_file_replace(struct wd_agent_file *a, const struct where *from)
 	int err = 0;
 	if (fstat(src, &st) || !S_ISREG(st.st_mode) || st.st_size > AGENT_FILE_MAX)
 		err = -EACCES; /* not a file, or too large: refused */
-	else if (ftruncate(a->fd, 0))
+	else if (!(err = held(a, to)) && ftruncate(a->fd, 0))
 		err = -errno;
 	char buf[65536];
 	for (off_t at = 0; !err;) {

@@ -6,14 +6,17 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-/* The floor's agent file at `path` (a real path) that is held open, or NULL. */
+/* The floor's agent file at `path` (a real path), or NULL. */
 struct wd_agent_file *wd_agent_file_of(struct wd_floor *f, const char *path);
 /* `pid` is the agent program: the session's first process, or one of the agent's own images
  * started by the agent program itself, all the way up. */
 bool wd_is_agent(const struct wd_floor *f, pid_t pid);
-/* An open of the agent file for the agent: the held file handed to it as the call's result
- * (SECCOMP_IOCTL_NOTIF_ADDFD). 0: answered; else -errno for the supervisor to answer. */
-int wd_agent_file_open(struct wd_agent_file *a, int listener, unsigned long long id, int flags);
-/* A rename onto the agent file by the agent: its bytes written into the held file, the source
- * removed, as the rename would. */
-int wd_agent_file_replace(struct wd_agent_file *a, const struct where *from);
+/* An open of the agent file (named `to`) for the agent: the held file (made now if it was not
+ * there) handed to it as the call's result (SECCOMP_IOCTL_NOTIF_ADDFD). 0: answered; else -errno
+ * for the supervisor to answer. */
+int wd_agent_file_open(struct wd_agent_file *a, const struct where *to, int listener,
+		       unsigned long long id, int flags);
+/* A rename onto the agent file by the agent: its bytes written into the held file (made now if it
+ * was not there), the source removed, as the rename would. */
+int wd_agent_file_replace(struct wd_agent_file *a, const struct where *from,
+			  const struct where *to);

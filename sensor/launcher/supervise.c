@@ -150,7 +150,7 @@ static int do_rename(struct wd_floor *f, const struct call *c, int odir, unsigne
 		goto out;
 	} else if (own && !flags && wd_is_agent(f, c->pid)) {
 		/* the agent program saving its own file (written aside, renamed over) */
-		err = wd_agent_file_replace(own, &from);
+		err = wd_agent_file_replace(own, &from, &to);
 		goto out;
 	} else if (guarded(f, to.abs))
 		err = -EACCES;
@@ -254,7 +254,7 @@ static int check_open(struct wd_floor *f, struct call *c, int dir, unsigned long
 	if (own && !(flags & (O_EXCL | O_DIRECTORY | O_PATH | O_TMPFILE)) &&
 	    wd_is_agent(f, c->pid)) {
 		*cont = false;
-		err = wd_agent_file_open(own, c->listener, c->id, flags);
+		err = wd_agent_file_open(own, &to, c->listener, c->id, flags);
 		c->answered = err == 0;
 	} else if (guarded(f, to.abs)) {
 		*cont = false;
