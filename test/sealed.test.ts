@@ -487,6 +487,8 @@ if (role === 'agent') {
   attempt('write', () => fs.writeFileSync(settings, '{"by":"AGENT-write"}'));
   attempt('rename-over', () => { fs.writeFileSync(settings + '.tmp', '{"by":"AGENT-rename"}'); fs.renameSync(settings + '.tmp', settings); });
   attempt('create-absent', () => fs.writeFileSync(absent, 'model = "x"'));
+  /* in a directory made since the start, which nothing watches: made by no one */
+  attempt('create-in-a-new-directory', () => { fs.mkdirSync(path.join(home, '.qwen')); fs.writeFileSync(path.join(home, '.qwen', 'settings.json'), '{}'); });
   const run = (file, args, opts = {}) => process.stdout.write(cp.execFileSync(file, args, { ...opts, encoding: 'utf8' }));
   run(process.execPath, ['--max-old-space-size=256', __filename, 'relaunched']);
   /* the tool calls, last: none may change what the agent program wrote */
@@ -547,6 +549,7 @@ test('the agent program saves its own settings (scope: tools); none of its comma
       lines.has('agent create-absent ok'),
       `the agent program makes a settings file that was not there\n${log}`,
     );
+    assert.ok(lines.has('agent create-in-a-new-directory EACCES'), `not in a directory made since the start\n${log}`);
     const tools = [...lines].filter((l) => /^(tool|under-a-shell|preloaded|ld-preloaded|mcp) /.test(l));
     assert.equal(tools.length, 14, log);
     assert.deepEqual(

@@ -59,9 +59,14 @@ static int held(struct wd_agent_file *a, const struct where *to)
 	if (a->fd >= 0)
 		return 0;
 	struct stat st;
+	/* there, and not the file held: not the agent program's to change */
 	if (fstatat(to->dir, to->base, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		return -EACCES; /* there, and not the file held: not the agent program's to change
-				 */
+		return -EACCES;
+	/* only in the directory that was there at start, which the file gate watches: in one made
+	 * since, nothing would refuse a tool's open of the new file for writing */
+	if (!a->parent_ino || fstat(to->dir, &st) || st.st_dev != a->parent_dev ||
+	    st.st_ino != a->parent_ino)
+		return -EACCES;
 	int tmp = openat(to->dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
 	if (tmp < 0)
 		return -errno;

@@ -45,6 +45,9 @@ struct wd_floor {
 	struct wd_agent_file {
 		char *path; /* guarded and bound read-only, but the agent program may change it */
 		int fd;	    /* opened for writing before the read-only binds; -1: none */
+		/* not there at start: the directory it would be made in, as it was then (the file
+		 * gate marks it); made in no other */
+		unsigned long long parent_dev, parent_ino;
 	} agent_files[WD_FLOOR_MAX_AGENT_FILES];
 	int agent_pid; /* the session's first process, once init has started it */
 };

@@ -15,6 +15,7 @@
 #include "seal.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -105,6 +106,16 @@ int wd_seal_mounts(struct wd_floor *f)
 			fd = -1;
 		}
 		f->agent_files[i].fd = fd;
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%s", f->agent_files[i].path);
+		char *slash = strrchr(dir, '/');
+		if (fd < 0 && slash && slash != dir) {
+			*slash = 0;
+			if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+				f->agent_files[i].parent_dev = st.st_dev;
+				f->agent_files[i].parent_ino = st.st_ino;
+			}
+		}
 	}
 	if (unshare(CLONE_NEWNS | CLONE_NEWPID))
 		return fail("cannot make the session's namespaces", NULL);

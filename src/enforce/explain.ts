@@ -39,7 +39,7 @@ export function ruleMechanisms(p: CompiledPolicy): RuleMechanism[] {
         : '';
     const own =
       r.scope === 'tools'
-        ? "; for the agent's tool processes only: the agent program itself (by kernel lineage) may write it (or make it), through the supervisor"
+        ? "; for the agent's tool processes only: the agent program itself (by kernel lineage) may write it (or make it, in a directory there at start), through the supervisor"
         : '';
     add(r.id, r.pattern, `${CHANGES}${scope}${judged}${own}`);
   }

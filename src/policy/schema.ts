@@ -88,7 +88,7 @@ const ProtectedPath = z.union([
           "whom the rule holds for. all: every process of the session. tools: the agent's tool processes (every " +
             'command it runs, MCP servers, whatever they start), while the agent program itself may change the file ' +
             '(an agent CLI saving its own settings). Told apart by kernel lineage: the session’s first process and ' +
-            "the agent's own images it starts itself. Written with O_CREAT or renamed over (made, if it was not there); " +
+            "the agent's own images it starts itself. Written with O_CREAT or renamed over (made, if it was not there but its directory was); " +
             'writes only (files.denyWrite)',
         ),
     })
