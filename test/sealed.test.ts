@@ -16,7 +16,7 @@ import { runSession } from '../src/host/standalone.js';
 import { compilePolicy } from '../src/policy/compile.js';
 import { loadPolicy, parsePolicy } from '../src/policy/load.js';
 import { policyPath } from '../src/policy/builtin.js';
-import { needKernel, ROOT, stateDir, tempDir, testConfig } from './helpers.js';
+import { needKernel, ROOT, stateDir, tempDir, testConfig, wardenAsync } from './helpers.js';
 import { Store } from '../src/store/store.js';
 
 const state = stateDir('sealed');
@@ -582,5 +582,23 @@ test('the agent program saves its own settings (scope: tools); none of its comma
   } finally {
     r.cleanup();
     pkg.cleanup();
+  }
+});
+
+test('the supervisor keeps answering when callers die in their calls: creators killed mid-call, then one more create completes', async (t) => {
+  if (!needKernel(t)) return;
+  const r = room('supervisor-kills');
+  try {
+    /* each round: a loop of creating opens (every one a notification), SIGKILLed while it runs */
+    const storm = `for i in $(seq 1 150); do (while :; do : > ./.storm-$i; done) & p=$!; sleep 0.005; kill -9 $p; wait $p 2>/dev/null; done`;
+    const run = await wardenAsync(
+      state.path,
+      ['run', '-q', '-w', r.ws, '--', '/bin/sh', '-c', `cd ${r.ws} && ${storm}; echo after > ./after.txt`],
+      { cwd: r.ws, env: { HOME: r.home }, timeoutMs: 90000 },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(read(join(r.ws, 'after.txt')), 'after\n', 'the create after the storm was answered');
+  } finally {
+    r.cleanup();
   }
 });

@@ -248,9 +248,16 @@ static _Noreturn void init(struct wd_floor *f, const char *cgroup, bool joined, 
 		/* a run never waits on a check that cannot answer: init's end ends the session */
 		if (fds[2].revents && wd_content_answer(runs))
 			_exit(126);
-		/* a closed listener: every notified call now fails (ENOSYS) */
-		if (fds[1].revents & POLLIN && wd_supervise(listener, f))
+		/* supervision that cannot go on closes the listener: every notified call then fails
+		 * (ENOSYS) rather than waiting for an answer that never comes */
+		if ((fds[1].revents & POLLIN && wd_supervise(listener, f)) ||
+		    (!(fds[1].revents & POLLIN) &&
+		     fds[1].revents & (POLLHUP | POLLERR | POLLNVAL))) {
+			/* (a hung-up listener: no process uses the filter any more; polled no more)
+			 */
+			close(listener);
 			fds[1].fd = listener = -1;
+		}
 		if (!(fds[0].revents & POLLIN))
 			continue;
 		struct signalfd_siginfo si;

@@ -306,11 +306,14 @@ int wd_supervise(int listener, struct wd_floor *f)
 	struct seccomp_notif_resp *resp;
 	if (seccomp_notify_alloc(&req, &resp))
 		return -1;
-	int rc = seccomp_notify_receive(listener, req);
-	if (rc) {
+	if (seccomp_notify_receive(listener, req)) {
+		/* libseccomp says -ECANCELED for every failure; the ioctl's errno says which. The
+		 * caller went away (killed, or its call interrupted) between the poll and the read:
+		 * nothing to answer, and the next call is served as ever. Only a listener that is
+		 * no more is the end of supervision */
+		int err = errno;
 		seccomp_notify_free(req, resp);
-		/* the caller went away before we read it: nothing to answer */
-		return rc == -ENOENT || rc == -EINTR ? 0 : -1;
+		return err == EBADF || err == EINVAL || err == ENOTTY ? -1 : 0;
 	}
 	char mem_path[64];
 	snprintf(mem_path, sizeof(mem_path), "/proc/%d/mem", req->pid);
