@@ -507,6 +507,9 @@ if (role === 'agent') {
   run(process.execPath, ['--require=/dev/null', __filename, 'preloaded']);
   run(process.execPath, [__filename, 'ld-preloaded'], { env: { ...process.env, LD_PRELOAD: '' } });
   run(process.execPath, [path.join(__dirname, '..', '..', 'mcp-server.js'), settings]);
+  /* take the agent program over (same user; no Yama here): attach to it, or write into its memory */
+  run('/usr/bin/python3', ['-c', 'import ctypes, os, sys; libc = ctypes.CDLL(None, use_errno=True); r = libc.ptrace(16, int(sys.argv[1]), 0, 0); print("tool ptrace-attach-the-agent", "ok" if r == 0 else os.strerror(ctypes.get_errno()))', String(process.pid)]);
+  run('/usr/bin/python3', ['-c', 'import ctypes, os, sys; libc = ctypes.CDLL(None, use_errno=True); b = ctypes.create_string_buffer(8); iov = (ctypes.c_void_p * 2)(ctypes.addressof(b), 8); r = libc.process_vm_writev(int(sys.argv[1]), iov, 1, iov, 1, 0); print("tool process-vm-writev-the-agent", "ok" if r >= 0 else os.strerror(ctypes.get_errno()))', String(process.pid)]);
 } else if (role === 'relaunched') {
   attempt('write', () => fs.writeFileSync(settings, '{"by":"AGENT-relaunched"}'));
 } else {
@@ -551,7 +554,7 @@ test('the agent program saves its own settings (scope: tools); none of its comma
     );
     assert.ok(lines.has('agent create-in-a-new-directory EACCES'), `not in a directory made since the start\n${log}`);
     const tools = [...lines].filter((l) => /^(tool|under-a-shell|preloaded|ld-preloaded|mcp) /.test(l));
-    assert.equal(tools.length, 14, log);
+    assert.equal(tools.length, 16, log);
     assert.deepEqual(
       tools.filter((l) => / ok$/.test(l)),
       [],

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -314,6 +315,17 @@ int wd_floor_seccomp(const struct wd_floor *f, int *listener)
 	bool supervised = f->seal && f->n_guard > 0;
 	if (!rc && supervised)
 		rc = notify_creating(ctx);
+	/* a file the agent program may change: none of its tools may take the agent program over
+	 * to change it (ptrace attach, a write into its memory); the supervisor decides those too
+	 */
+	if (!rc && supervised && f->n_agent_file > 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(ptrace), 1,
+				      SCMP_A0(SCMP_CMP_EQ, PTRACE_ATTACH));
+	if (!rc && supervised && f->n_agent_file > 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(ptrace), 1,
+				      SCMP_A0(SCMP_CMP_EQ, PTRACE_SEIZE));
+	if (!rc && supervised && f->n_agent_file > 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(process_vm_writev), 0);
 	if (!rc)
 		rc = seccomp_load(ctx);
 	if (!rc && supervised) {
