@@ -26,6 +26,7 @@
  */
 #define _GNU_SOURCE
 #include "agentfile.h"
+#include "wholefile.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -67,17 +68,10 @@ static int held(struct wd_agent_file *a, const struct where *to)
 	if (!a->parent_ino || fstat(to->dir, &st) || st.st_dev != a->parent_dev ||
 	    st.st_ino != a->parent_ino)
 		return -EACCES;
-	int tmp = openat(to->dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0666);
-	if (tmp < 0)
-		return -errno;
-	char fdpath[64];
-	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", tmp);
-	if (linkat(AT_FDCWD, fdpath, to->dir, to->base, AT_SYMLINK_FOLLOW)) {
-		int err = -errno;
-		close(tmp);
-		return err;
-	}
-	a->fd = tmp;
+	int made = wd_make_named(to, 0666, NULL, 0);
+	if (made < 0)
+		return made;
+	a->fd = made;
 	return 0;
 }
 
@@ -354,31 +348,15 @@ int wd_agent_file_open(struct wd_agent_file *a, const struct where *to, int list
 int wd_agent_file_replace(struct wd_agent_file *a, const struct where *from, const struct where *to)
 {
 	int src = openat(from->dir, from->base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	struct stat st;
 	if (src < 0)
 		return -errno;
-	int err = 0;
-	if (fstat(src, &st) || !S_ISREG(st.st_mode) || st.st_size > AGENT_FILE_MAX)
-		err = -EACCES; /* not a file, or too large: refused */
-	else if (!(err = held(a, to)) && ftruncate(a->fd, 0))
-		err = -errno;
-	char buf[65536];
-	for (off_t at = 0; !err;) {
-		ssize_t n = pread(src, buf, sizeof(buf), at);
-		if (n < 0)
-			err = -errno;
-		if (n <= 0)
-			break;
-		for (ssize_t done = 0; !err && done < n;) {
-			ssize_t w = pwrite(a->fd, buf + done, (size_t)(n - done), at + done);
-			if (w <= 0)
-				err = w < 0 ? -errno : -EIO;
-			else
-				done += w;
-		}
-		at += n;
-	}
+	size_t len = 0;
+	char *bytes = wd_slurp(src, AGENT_FILE_MAX, &len);
 	close(src);
+	int err = bytes ? held(a, to) : -EACCES; /* not a file, or too large: refused */
+	if (!err && !wd_write_whole(a->fd, bytes, len))
+		err = -EIO;
+	free(bytes);
 	if (!err && unlinkat(from->dir, from->base, 0))
 		err = -errno;
 	return err;

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "gitrewrite.h"
 #include "gitconfig.h"
+#include "wholefile.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,35 +25,6 @@ struct wd_git_config *wd_git_config_of(struct wd_floor *f, const char *t)
 
 #define GIT_CONFIG_MAX (256 * 1024)
 
-/* A regular file's bytes (at most GIT_CONFIG_MAX), or NULL. */
-static char *slurp(int fd, size_t *len)
-{
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > GIT_CONFIG_MAX)
-		return NULL;
-	char *buf = malloc((size_t)st.st_size + 1);
-	ssize_t n = buf ? pread(fd, buf, (size_t)st.st_size + 1, 0) : -1;
-	if (n != st.st_size) {
-		free(buf);
-		return NULL;
-	}
-	*len = (size_t)n;
-	return buf;
-}
-
-static bool write_all(int fd, const char *buf, size_t len)
-{
-	if (ftruncate(fd, 0))
-		return false;
-	for (size_t at = 0; at < len;) {
-		ssize_t n = pwrite(fd, buf + at, len - at, (off_t)at);
-		if (n <= 0)
-			return false;
-		at += (size_t)n;
-	}
-	return true;
-}
-
 /*
  * A rename onto a guarded git config (git's `config.lock` onto `config`): the bytes are read
  * once and judged, and those bytes are what lands, never the agent's file (which it could change
@@ -65,7 +37,7 @@ int wd_git_config_rewrite(struct wd_git_config *g, const struct where *from, con
 {
 	size_t new_len = 0, old_len = 0;
 	int src = openat(from->dir, from->base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	char *after = slurp(src, &new_len), *before = NULL, why[400];
+	char *after = wd_slurp(src, GIT_CONFIG_MAX, &new_len), *before = NULL, why[400];
 	if (src >= 0)
 		close(src);
 	struct stat st, held;
@@ -79,7 +51,7 @@ int wd_git_config_rewrite(struct wd_git_config *g, const struct where *from, con
 		else
 			dst =
 			    openat(to->dir, to->base, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		before = slurp(dst, &old_len);
+		before = wd_slurp(dst, GIT_CONFIG_MAX, &old_len);
 	}
 	if (!after || (exists && !before))
 		err = -EACCES; /* not a file, too large, or cannot be read or written: refused */
@@ -87,23 +59,19 @@ int wd_git_config_rewrite(struct wd_git_config *g, const struct where *from, con
 				      sizeof(why)))
 		err = -EACCES;
 	else if (dst >= 0)
-		err = write_all(dst, after, new_len) ? 0 : -EIO;
+		err = wd_write_whole(dst, after, new_len) ? 0 : -EIO;
 	else {
-		/* no file there yet: a new one, whole before it has a name */
-		int tmp = openat(to->dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
-		char fdpath[64];
-		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", tmp);
-		if (tmp < 0 || !write_all(tmp, after, new_len) ||
-		    linkat(AT_FDCWD, fdpath, to->dir, to->base, AT_SYMLINK_FOLLOW))
-			err = errno ? -errno : -EIO;
-		if (!err) {
-			/* held from now on: its next change is written through it, as the file
-			 * gate refuses the supervisor an open of a guarded path for writing */
+		/* no file there yet: a new one, whole before it has a name, held from now on: its
+		 * next change is written through it, as the file gate refuses the supervisor an
+		 * open of a guarded path for writing */
+		int made = wd_make_named(to, 0644, after, new_len);
+		if (made < 0)
+			err = made;
+		else {
 			if (g->fd >= 0)
 				close(g->fd);
-			g->fd = tmp;
-		} else if (tmp >= 0)
-			close(tmp);
+			g->fd = made;
+		}
 	}
 	if (!err && unlinkat(from->dir, from->base, 0))
 		err = -errno;

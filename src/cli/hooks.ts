@@ -53,13 +53,6 @@ function agentOf(name: string): HookAgent | 'opencode' {
  */
 const PLUGIN_MARK = '// Warden: written by `warden hooks install --agent opencode`';
 
-function opencodePluginFile(o: { project?: string; user?: boolean; system?: boolean }): string {
-  if (o.system) throw new Error('--system is for Codex (its managed hooks); use --user or --project');
-  if (o.user)
-    return join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'opencode', 'plugins', 'warden.js');
-  return join(resolve(o.project ?? process.cwd()), '.opencode', 'plugins', 'warden.js');
-}
-
 export function opencodePlugin(hook: string, args: string[]): string {
   return `${PLUGIN_MARK}
 // It asks Warden (the session, or the warden daemon) about each tool call before it runs.
@@ -97,12 +90,17 @@ const isOurs = (e: HookEntry): boolean =>
 /** Codex's managed layer: hooks there run without the review Codex asks of a user's or project's. */
 export const CODEX_SYSTEM_HOOKS = '/etc/codex/hooks.json';
 
-function settingsFile(agent: HookAgent, o: { project?: string; user?: boolean; system?: boolean }): string {
-  const { dir, file } = AGENTS[agent];
+/** The file Warden's hooks go in: the CLI's settings (hooks.json for Codex), or opencode's plugin. */
+function hooksFile(agent: HookAgent | 'opencode', o: { project?: string; user?: boolean; system?: boolean }): string {
   if (o.system) {
     if (agent !== 'codex') throw new Error('--system is for Codex (its managed hooks); use --user or --project');
     return CODEX_SYSTEM_HOOKS;
   }
+  if (agent === 'opencode')
+    return o.user
+      ? join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'opencode', 'plugins', 'warden.js')
+      : join(resolve(o.project ?? process.cwd()), '.opencode', 'plugins', 'warden.js');
+  const { dir, file } = AGENTS[agent];
   /* Codex keeps the user's configuration in CODEX_HOME where one is set */
   if (o.user)
     return agent === 'codex' && process.env.CODEX_HOME
@@ -179,8 +177,8 @@ export function hooksCommand(config: () => Config): Command {
       /* the native hook, run straight (no shell script first): it is on the path of every tool call */
       const bin = join(config().root, 'sensor', 'build', 'warden-hook');
       if (!existsSync(bin)) throw new Error(`${bin} is not built; run scripts/setup.sh`);
+      const file = hooksFile(agent, o);
       if (agent === 'opencode') {
-        const file = opencodePluginFile(o);
         mkdirSync(dirname(file), { recursive: true });
         writeFileSync(
           file,
@@ -189,7 +187,6 @@ export function hooksCommand(config: () => Config): Command {
         console.log(`installed Warden's opencode plugin (before and after each tool) as ${file}`);
         return;
       }
-      const file = settingsFile(agent, o);
       const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
       const command = `${quote(bin)}${agent === 'claude' ? '' : ` --agent ${agent}`}${o.policy ? ` --policy ${quote(resolve(o.policy))}` : ''}`;
       installHooks(file, command, agent);
@@ -204,14 +201,13 @@ export function hooksCommand(config: () => Config): Command {
     .description("remove Warden's hooks (other hooks are kept)")
     .action((o: { agent: string; project?: string; user?: boolean; system?: boolean }) => {
       const agent = agentOf(o.agent);
+      const file = hooksFile(agent, o);
       if (agent === 'opencode') {
-        const file = opencodePluginFile(o);
         const ours = existsSync(file) && readFileSync(file, 'utf8').startsWith(PLUGIN_MARK);
         if (ours) rmSync(file);
         console.log(ours ? `removed Warden's opencode plugin ${file}` : `no Warden plugin at ${file}`);
         return;
       }
-      const file = settingsFile(agent, o);
       console.log(uninstallHooks(file, agent) ? `removed Warden's hooks from ${file}` : `no Warden hooks in ${file}`);
     });
   return cmd;

@@ -10,7 +10,7 @@ import type { Identity } from './exec-content.js';
 import type { Decision, WardenEvent } from '../model/events.js';
 import { DEVICES } from './floor.js';
 import { isLoopback, opensForWrite, opensNameOnly } from '../pipeline/names.js';
-import type { Access, CompiledPolicy } from '../policy/compile.js';
+import type { Access, CompiledPolicy, PathRule } from '../policy/compile.js';
 import { decideConnect, decideFile, decideUnix, type Decision as RuleDecision } from '../policy/evaluate.js';
 
 /* EPERM, EACCES; EROFS, EBUSY and EXDEV from the launch floor's read-only binds */
@@ -142,32 +142,28 @@ export class Judge {
   }
 
   /**
-   * A rename onto a git config whose rule judges changes by content, that the supervisor let
-   * through: it judged the bytes and wrote them itself (sensor/launcher/gitconfig.c).
+   * A change a denyWrite rule refused that went through all the same: only the supervisor lets one
+   * through, and only where the rule says it may (`lets`): a git config rewrite it judged by content
+   * and wrote itself (sensor/launcher/gitconfig.c), or the agent program's own file (scope: tools,
+   * bound read-only and handed to the agent program alone, sensor/launcher/agentfile.c).
    */
-  private judgedChange(e: WardenEvent, rule: string, policy: CompiledPolicy): boolean {
+  private supervisorLetThrough(
+    e: WardenEvent,
+    d: RuleDecision | undefined,
+    policy: CompiledPolicy,
+    lets: (r: PathRule) => boolean,
+  ): d is RuleDecision {
     return (
-      resultOf(e) === 0 &&
+      d?.verdict === 'denied' &&
+      resultOf(e) >= 0 &&
       policy.mode === 'enforce' &&
       this.active.has('supervisor') &&
-      policy.files.denyWrite.some((r) => r.id === rule && r.allowChanges === 'git-config')
+      policy.files.denyWrite.some((r) => r.id === d.rule && lets(r))
     );
   }
 
-  /**
-   * A write of a file only the agent's tools may not change (scope: tools) that succeeded: under
-   * the supervisor, only the agent program can have done it (the file is bound read-only, and the
-   * supervisor hands it to the agent program alone, sensor/launcher/agentfile.c).
-   */
   private agentsOwn(e: WardenEvent, d: RuleDecision | undefined, policy: CompiledPolicy): Ruling | undefined {
-    if (
-      d?.verdict !== 'denied' ||
-      resultOf(e) < 0 ||
-      policy.mode !== 'enforce' ||
-      !this.active.has('supervisor') ||
-      !policy.files.denyWrite.some((r) => r.id === d.rule && r.scope === 'tools')
-    )
-      return undefined;
+    if (!this.supervisorLetThrough(e, d, policy, (r) => r.scope === 'tools')) return undefined;
     return {
       verdict: 'allowed',
       rule: d.rule,
@@ -252,7 +248,7 @@ export class Judge {
         const to = file(e.newPath, 'write');
         const own = this.agentsOwn(e, to, policy);
         if (own) return own;
-        return to?.verdict === 'denied' && this.judgedChange(e, to.rule, policy)
+        return this.supervisorLetThrough(e, to, policy, (r) => r.allowChanges === 'git-config')
           ? {
               verdict: 'allowed',
               rule: to.rule,
